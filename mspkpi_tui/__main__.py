@@ -1,0 +1,3 @@
+from mspkpi_tui.cli import main
+
+main()

@@ -1,0 +1,254 @@
+"""The `mspkpi` command: argument parsing and wiring only.
+
+Heavy modules (Textual, pandas, the connectors) are imported inside the commands
+that need them, so `mspkpi --help` and `mspkpi kpi` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from mspkpi_tui.errors import MspkpiError
+
+app = typer.Typer(
+    help="A terminal dashboard of service desk KPIs for managed service providers.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+sync_app = typer.Typer(help="Bring the local database up to date from a PSA or an import folder.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+app.add_typer(db_app, name="db")
+
+DEMO_FOLDER = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+
+
+@dataclass
+class Context:
+    """What the global options resolve to; the engine is opened (and migrated) on first use."""
+
+    db: Optional[str]
+    config_path: Optional[str]
+    now_text: Optional[str]
+    _engine: object = field(default=None, repr=False)
+    _config: object = field(default=None, repr=False)
+
+    @property
+    def config(self):
+        if self._config is None:
+            from mspkpi_tui.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def now(self) -> datetime:
+        from mspkpi_tui.clock import parse_now
+
+        return parse_now(self.now_text)
+
+    @property
+    def pinned_now(self) -> Optional[datetime]:
+        return self.now if self.now_text else None
+
+    def db_url(self, default_name: Optional[str] = None) -> str:
+        from mspkpi_tui.store.engine import default_db_path, resolve_db_url
+
+        if default_name and not self.db:
+            return f"sqlite:///{default_db_path(default_name)}"
+        return resolve_db_url(self.db, self.config.db_url)
+
+    def engine(self, default_name: Optional[str] = None):
+        if self._engine is None:
+            from mspkpi_tui.store.engine import open_database
+
+            self._engine = open_database(self.db_url(default_name))
+        return self._engine
+
+
+def _ctx(typer_ctx: typer.Context) -> Context:
+    return typer_ctx.find_root().obj
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy database URL (env MSPKPI_DB_URL). Default: a SQLite file in the user data dir."),
+    config: Optional[str] = typer.Option(None, "--config", help="TOML config file (env MSPKPI_CONFIG). Default: in the user config dir."),
+    now: Optional[str] = typer.Option(None, "--now", help="Pin the clock to this ISO-8601 time (for reports and tests)."),
+) -> None:
+    """With no command: open the dashboard on the configured database."""
+    ctx.obj = Context(db=db, config_path=config, now_text=now)
+    ctx.obj.now  # reject a bad --now before doing anything
+    if ctx.invoked_subcommand is None:
+        _open_tui(ctx.obj)
+
+
+def _open_tui(context: Context, default_name: Optional[str] = None) -> None:
+    from mspkpi_tui.tui.app import run_app
+
+    run_app(context.engine(default_name), context.config, now=context.pinned_now)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    no_tui: bool = typer.Option(False, "--no-tui", help="Only import the demo data; do not open the dashboard."),
+) -> None:
+    """Import the demo MSP into its own database (or the one --db names) and open the dashboard."""
+    from mspkpi_tui.sources.file_import import import_folder
+
+    context = _ctx(ctx)
+    engine = context.engine("demo.db")
+    started = time.perf_counter()
+    summary = import_folder(engine, DEMO_FOLDER, now=context.now, on_reject=_print_reject)
+    _print_summary(summary, time.perf_counter() - started)
+    if summary.rejects:
+        raise typer.Exit(1)
+    if not no_tui:
+        _open_tui(context, "demo.db")
+
+
+@sync_app.command("file")
+def sync_file(ctx: typer.Context, path: Path = typer.Argument(..., help="A folder of .jsonl files (see docs/import-format.md).")) -> None:
+    """Upsert a folder in the JSON Lines import format. Exits 1 when any record was rejected."""
+    from mspkpi_tui.sources.file_import import import_folder
+
+    context = _ctx(ctx)
+    started = time.perf_counter()
+    summary = import_folder(context.engine(), path, now=context.now, on_reject=_print_reject)
+    _print_summary(summary, time.perf_counter() - started)
+    if summary.rejects:
+        raise typer.Exit(1)
+
+
+def _sync_psa(ctx: typer.Context, name: str, full: bool, watch: bool, interval: float) -> None:
+    from mspkpi_tui.sources.connectors import run_sync
+
+    context = _ctx(ctx)
+    ok = run_sync(name, context.engine(), context.config, full=full, watch=watch, interval=interval, echo=_echo_err)
+    if not ok:
+        raise typer.Exit(1)
+
+
+FULL_HELP = "A full pass: re-read everything and prune rows deleted in the PSA."
+WATCH_HELP = "Keep syncing every --interval seconds until Ctrl-C (which finishes the current page)."
+
+
+@sync_app.command("autotask")
+def sync_autotask(
+    ctx: typer.Context,
+    full: bool = typer.Option(False, "--full", help=FULL_HELP),
+    watch: bool = typer.Option(False, "--watch", help=WATCH_HELP),
+    interval: float = typer.Option(300.0, "--interval", min=1, help="Seconds between passes with --watch."),
+) -> None:
+    """Sync from Autotask PSA (settings: [autotask] in the config, or MSPKPI_AUTOTASK_* variables)."""
+    _sync_psa(ctx, "autotask", full, watch, interval)
+
+
+@sync_app.command("connectwise")
+def sync_connectwise(
+    ctx: typer.Context,
+    full: bool = typer.Option(False, "--full", help=FULL_HELP),
+    watch: bool = typer.Option(False, "--watch", help=WATCH_HELP),
+    interval: float = typer.Option(300.0, "--interval", min=1, help="Seconds between passes with --watch."),
+) -> None:
+    """Sync from ConnectWise PSA (settings: [connectwise] in the config, or MSPKPI_CW_* variables)."""
+    _sync_psa(ctx, "connectwise", full, watch, interval)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create the database or bring its schema to the newest revision."""
+    from mspkpi_tui.store.engine import describe
+    from mspkpi_tui.store.migrate import current_revision
+
+    context = _ctx(ctx)
+    engine = context.engine()
+    typer.echo(f"{describe(context.db_url())}: schema at revision {current_revision(engine)}")
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+@app.command()
+def kpi(
+    ctx: typer.Context,
+    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table (for people), json (for scripts), csv, markdown."),
+    section: Optional[str] = typer.Option(None, "--section", "-s", help="Only this area: queue, sla, service, escalations, team, pipeline, contracts, projects, trends."),
+) -> None:
+    """Print every KPI figure."""
+    from mspkpi_tui.kpi.report import render_report
+
+    context = _ctx(ctx)
+    typer.echo(render_report(context.engine(), context.now, context.config, format.value, section), nl=False)
+
+
+def _print_reject(reject) -> None:
+    _echo_err(f"rejected {reject.entity} at {reject.location}: {reject.reason}")
+
+
+def _print_summary(summary, seconds: float) -> None:
+    stored = ", ".join(f"{n} {entity}" for entity, n in summary.counts.items()) or "nothing"
+    typer.echo(f"stored {stored} from {summary.source} in {seconds:.1f} s")
+    for warning in summary.warnings:
+        _echo_err(f"warning: {warning}")
+    if summary.rejects:
+        _echo_err(f"{len(summary.rejects)} record(s) rejected; they are kept in the rejected_records table with the reason")
+
+
+def _echo_err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def main() -> None:
+    """Entry point: user errors are one line on stderr, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        status = app(standalone_mode=False)
+    except MspkpiError as exc:
+        _fail(str(exc))
+    except SQLAlchemyError as exc:
+        _fail(f"database error: {_first_line(exc)}")
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, EOFError):
+        sys.exit(1)
+    except Exception as exc:  # click's usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("MSPKPI_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {_first_line(exc)} (set MSPKPI_DEBUG=1 for the traceback)")
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"mspkpi: error: {message}", err=True)
+    sys.exit(2 if message.startswith("--") else 1)

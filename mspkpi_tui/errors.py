@@ -1,0 +1,17 @@
+"""Errors a user can act on: the CLI prints them as one line, never a traceback."""
+
+
+class MspkpiError(Exception):
+    """An error with a message meant for the person at the terminal."""
+
+
+class ConfigError(MspkpiError):
+    pass
+
+
+class DatabaseError(MspkpiError):
+    pass
+
+
+class SyncError(MspkpiError):
+    pass

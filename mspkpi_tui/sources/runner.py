@@ -1,0 +1,263 @@
+"""One sync run: the lock, the sync_runs row, page-by-page upserts, cursors, rejects, pruning.
+
+Every source (the file importer and the PSA connectors) writes through a SyncRun, so
+the guarantees hold for all of them: a page is stored in one transaction, a cursor
+moves only when its entity's pass has finished, a bad record is kept with its reason,
+and a full pass never deletes more than MAX_PRUNE_SHARE of an entity's rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mspkpi_tui.clock import utcnow
+from mspkpi_tui.errors import SyncError
+from mspkpi_tui.store import models
+from mspkpi_tui.store.ingest import IdMap, delete_missing, table_of, upsert_rows, validate_batch
+
+LOCK_NAME = "sync"  # one sync per database at a time, whatever its source
+MAX_PRUNE_SHARE = 0.9
+
+
+@dataclass
+class Reject:
+    entity: str
+    location: str
+    reason: str
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    source: str
+    counts: dict[str, int] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+    pruned: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    requests: int = 0
+
+
+class SyncRun:
+    """Use as a context manager: ``with SyncRun(engine, "autotask", "incremental") as run: ...``."""
+
+    def __init__(self, engine: Engine, source: str, mode: str = "incremental", *, clock: Callable[[], datetime] = utcnow):
+        self.engine = engine
+        self.source = source
+        self.mode = mode
+        self.clock = clock
+        self.ids = IdMap(engine, source)
+        self.summary: RunSummary | None = None
+        self.started_at: datetime | None = None
+        self.on_reject: Callable[[Reject], None] | None = None
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def __enter__(self) -> "SyncRun":
+        self._acquire_lock()
+        self.started_at = self.clock()
+        with self.engine.begin() as conn:
+            run_id = conn.execute(
+                SyncRun_table.insert().values(source=self.source, mode=self.mode, started_at=self.started_at, status="running", counts={})
+            ).inserted_primary_key[0]
+        self.summary = RunSummary(run_id=run_id, source=self.source)
+        return self
+
+    def __exit__(self, exc_type, exc, _tb) -> None:
+        summary = self.summary
+        assert summary is not None
+        if exc_type is None:
+            status, error = "ok", None
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status, error = "interrupted", "stopped by the user"
+        else:
+            status, error = "failed", _one_line(exc)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(SyncRun_table)
+                    .where(SyncRun_table.c.id == summary.run_id)
+                    .values(
+                        finished_at=self.clock(),
+                        status=status,
+                        error=error,
+                        counts=summary.counts,
+                        rejected=len(summary.rejects),
+                        requests=summary.requests,
+                    )
+                )
+        finally:
+            self._release_lock()
+
+    # --- locking -------------------------------------------------------------------
+
+    def _holder(self) -> str:
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+    def _acquire_lock(self) -> None:
+        for _attempt in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(SyncLock_table.insert().values(name=LOCK_NAME, holder=self._holder(), acquired_at=self.clock()))
+                return
+            except IntegrityError:
+                if not self._break_dead_lock():
+                    break
+        with self.engine.connect() as conn:
+            row = conn.execute(select(SyncLock_table).where(SyncLock_table.c.name == LOCK_NAME)).first()
+        since = f" since {row.acquired_at:%Y-%m-%d %H:%M} UTC" if row else ""
+        holder = row.holder if row else "another process"
+        raise SyncError(f"another sync is already running on this database ({holder}{since}); try again when it ends")
+
+    def _break_dead_lock(self) -> bool:
+        """Take over a lock whose holder died on this host (killed mid-sync)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(SyncLock_table).where(SyncLock_table.c.name == LOCK_NAME)).first()
+            if row is None:
+                return True
+            host, _, pid = row.holder.rpartition(":")
+            if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
+                return False
+            conn.execute(SyncLock_table.delete().where(SyncLock_table.c.name == LOCK_NAME, SyncLock_table.c.holder == row.holder))
+            conn.execute(
+                update(SyncRun_table)
+                .where(SyncRun_table.c.status == "running")
+                .values(status="interrupted", error=f"the sync process {row.holder} died", finished_at=self.clock())
+            )
+            return True
+
+    def _release_lock(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(SyncLock_table.delete().where(SyncLock_table.c.name == LOCK_NAME, SyncLock_table.c.holder == self._holder()))
+
+    # --- writing -------------------------------------------------------------------
+
+    def store_page(
+        self,
+        entity: str,
+        records: list[Any],
+        locations: list[str] | Callable[[int], str],
+        raws: list[str] | None = None,
+    ) -> int:
+        """Validate and upsert one page in one transaction; bad records go to rejected_records.
+
+        `locations` names where each record came from (file:line, or the request), for rejects.
+        `raws` is the text each record was read from, when the caller has it (kept for rejects).
+        Returns how many records were stored.
+        """
+        summary = self.summary
+        assert summary is not None
+        rows, rejects = validate_batch(entity, records, self.ids)
+        with self.engine.begin() as conn:
+            upsert_rows(conn, entity, rows)
+            self.ids.refresh(conn, entity, [r["source_id"] for r in rows])
+            for index, reason in rejects:
+                location = locations(index) if callable(locations) else locations[index]
+                raw = raws[index] if raws is not None else _raw_text(records[index])
+                self._write_reject(conn, entity, location, raw, reason)
+        summary.counts[entity] = summary.counts.get(entity, 0) + len(rows)
+        return len(rows)
+
+    def reject(self, entity: str, location: str, raw: str, reason: str) -> None:
+        """Keep a record that could not even be read as a record (bad JSON, unmappable vendor data)."""
+        with self.engine.begin() as conn:
+            self._write_reject(conn, entity, location, raw, reason)
+
+    def _write_reject(self, conn, entity: str, location: str, raw: str, reason: str) -> None:
+        assert self.summary is not None
+        conn.execute(
+            RejectedRecord_table.insert().values(
+                sync_run_id=self.summary.run_id,
+                source=self.source,
+                entity=entity,
+                location=location,
+                raw=raw,
+                reason=reason,
+                created_at=self.clock(),
+            )
+        )
+        item = Reject(entity, location, reason)
+        self.summary.rejects.append(item)
+        if self.on_reject:
+            self.on_reject(item)
+
+    def add_requests(self, n: int = 1) -> None:
+        assert self.summary is not None
+        self.summary.requests += n
+
+    # --- cursors -------------------------------------------------------------------
+
+    def get_cursor(self, entity: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(SyncCursor_table.c.cursor).where(SyncCursor_table.c.source == self.source, SyncCursor_table.c.entity == entity)
+            ).scalar()
+
+    def set_cursor(self, entity: str, value: str) -> None:
+        """Call only after the entity's whole pass is stored."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(SyncCursor_table)
+                .where(SyncCursor_table.c.source == self.source, SyncCursor_table.c.entity == entity)
+                .values(cursor=value, updated_at=self.clock())
+            ).rowcount
+            if not changed:
+                conn.execute(SyncCursor_table.insert().values(source=self.source, entity=entity, cursor=value, updated_at=self.clock()))
+
+    # --- pruning -------------------------------------------------------------------
+
+    def prune(self, entity: str, seen_source_ids: set[str]) -> int:
+        """After a full pass: delete rows the source no longer has, unless that is most of them."""
+        summary = self.summary
+        assert summary is not None
+        table = table_of(entity)
+        with self.engine.begin() as conn:
+            stored = set(conn.execute(select(table.c.source_id).where(table.c.source == self.source)).scalars())
+            missing = len(stored - seen_source_ids)
+            if stored and missing / len(stored) > MAX_PRUNE_SHARE:
+                summary.warnings.append(
+                    f"{entity}: the source returned {len(stored) - missing} of {len(stored)} stored rows; "
+                    f"refusing to delete {missing} ({missing / len(stored):.0%}) in one pass"
+                )
+                return 0
+            gone = delete_missing(conn, entity, self.source, seen_source_ids)
+        self.ids.forget(entity, gone)
+        summary.pruned[entity] = len(gone)
+        return len(gone)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _raw_text(record: Any) -> str:
+    if isinstance(record, str):
+        return record
+    try:
+        return json.dumps(record, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(record)
+
+
+def _one_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc else ""
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+SyncRun_table = models.SyncRun.__table__  # type: ignore[attr-defined]
+SyncLock_table = models.SyncLock.__table__  # type: ignore[attr-defined]
+SyncCursor_table = models.SyncCursor.__table__  # type: ignore[attr-defined]
+RejectedRecord_table = models.RejectedRecord.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""SQLModel tables, engine set-up, migrations and upserts."""

@@ -1,0 +1,100 @@
+"""Writing validated records: upserts by (source, source_id), reference resolution, pruning."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from mspkpi_tui.store.models import ENTITY_TABLES
+from mspkpi_tui.store.records import RecordError, validate
+
+# Rows per statement; keeps SQLite under its bound-parameter limit with the widest table.
+CHUNK = 500
+
+
+def table_of(entity: str) -> Table:
+    return ENTITY_TABLES[entity].__table__  # type: ignore[attr-defined]
+
+
+def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
+    """Insert or update rows (each with source and source_id) in the caller's transaction."""
+    if not rows:
+        return
+    table = table_of(entity)
+    dialect = conn.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = [c for c in rows[0] if c not in ("id",)]
+    for start in range(0, len(rows), CHUNK):
+        stmt = insert(table).values(rows[start : start + CHUNK])
+        updates = {c: stmt.excluded[c] for c in columns if c not in ("source", "source_id")}
+        conn.execute(stmt.on_conflict_do_update(index_elements=["source", "source_id"], set_=updates))
+
+
+class IdMap:
+    """source id -> local id for one source, loaded per entity when first needed."""
+
+    def __init__(self, engine: Engine, source: str):
+        self.engine = engine
+        self.source = source
+        self._maps: dict[str, dict[str, int]] = {}
+
+    def get(self, entity: str, source_id: str) -> int | None:
+        return self._load(entity).get(source_id)
+
+    def _load(self, entity: str) -> dict[str, int]:
+        if entity not in self._maps:
+            table = table_of(entity)
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == self.source))
+                self._maps[entity] = dict(rows.all())
+        return self._maps[entity]
+
+    def refresh(self, conn, entity: str, source_ids: list[str]) -> None:
+        """Learn the local ids of rows just upserted (inside the same transaction)."""
+        if entity not in self._maps:
+            self._maps[entity] = {}
+        table = table_of(entity)
+        known = self._maps[entity]
+        missing = [s for s in source_ids if s not in known]
+        for start in range(0, len(missing), CHUNK):
+            part = missing[start : start + CHUNK]
+            rows = conn.execute(
+                select(table.c.source_id, table.c.id).where(table.c.source == self.source, table.c.source_id.in_(part))
+            )
+            known.update(rows.all())
+
+    def forget(self, entity: str, source_ids: Iterable[str]) -> None:
+        known = self._maps.get(entity, {})
+        for sid in source_ids:
+            known.pop(sid, None)
+
+
+def validate_batch(entity: str, records: list[Any], ids: IdMap):
+    """Split records into rows to store and (index, reason) pairs to reject."""
+    rows, rejects = [], []
+    for index, record in enumerate(records):
+        try:
+            row = validate(entity, record, ids.get)
+        except RecordError as exc:
+            rejects.append((index, str(exc)))
+            continue
+        row["source"] = ids.source
+        rows.append(row)
+    return rows, rejects
+
+
+def count_rows(conn, entity: str, source: str) -> int:
+    table = table_of(entity)
+    return conn.execute(select(func.count()).select_from(table).where(table.c.source == source)).scalar_one()
+
+
+def delete_missing(conn, entity: str, source: str, keep: set[str]) -> list[str]:
+    """Delete this source's rows of an entity whose source id is not in `keep`; returns them."""
+    table = table_of(entity)
+    existing = conn.execute(select(table.c.source_id).where(table.c.source == source)).scalars().all()
+    gone = [sid for sid in existing if sid not in keep]
+    for start in range(0, len(gone), CHUNK):
+        conn.execute(delete(table).where(table.c.source == source, table.c.source_id.in_(gone[start : start + CHUNK])))
+    return gone

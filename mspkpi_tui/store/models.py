@@ -1,0 +1,292 @@
+"""The store's tables.
+
+Every imported row keeps ``source`` (e.g. "autotask", "connectwise", "demo") and
+``source_id`` (the record's id in that source), unique together, so a re-import
+upserts instead of duplicating. References between rows are local integer ids,
+resolved from source ids when a record is ingested. All timestamps are aware UTC.
+"""
+
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from mspkpi_tui.store.types import UTCDateTime
+
+
+def utc_field(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def source_key(table: str) -> tuple:
+    return (UniqueConstraint("source", "source_id", name=f"uq_{table}_source"),)
+
+
+class Company(SQLModel, table=True):
+    __tablename__ = "companies"
+    __table_args__ = source_key("companies")
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    name: str
+    number: Optional[str] = None
+    active: bool = True
+
+
+class Resource(SQLModel, table=True):
+    """A technician (Autotask resource, ConnectWise member)."""
+
+    __tablename__ = "resources"
+    __table_args__ = source_key("resources")
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    name: str
+    email: Optional[str] = None
+    active: bool = True
+    weekly_hours: float = 40.0
+    hourly_cost: Optional[float] = None
+
+
+class Queue(SQLModel, table=True):
+    __tablename__ = "queues"
+    __table_args__ = source_key("queues")
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    name: str
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = source_key("tickets") + (
+        Index("ix_tickets_open", "is_closed", "priority_rank"),
+        Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_completed", "completed_at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    number: str
+    title: str
+    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
+    queue_id: Optional[int] = Field(default=None, foreign_key="queues.id")
+    status: str
+    is_closed: bool = False
+    priority: str
+    # 1 is the most urgent. Autotask's priority ids are not in urgency order.
+    priority_rank: int = 99
+    issue_type: Optional[str] = None
+    sub_issue_type: Optional[str] = None
+    assigned_resource_id: Optional[int] = Field(default=None, foreign_key="resources.id")
+    created_at: datetime = utc_field(nullable=False)
+    first_response_due: Optional[datetime] = utc_field()
+    first_response_at: Optional[datetime] = utc_field()
+    resolution_due: Optional[datetime] = utc_field()
+    resolved_at: Optional[datetime] = utc_field()
+    completed_at: Optional[datetime] = utc_field()
+    sla_name: Optional[str] = None
+    escalation_level: int = 0
+    escalated_at: Optional[datetime] = utc_field()
+    last_activity_at: Optional[datetime] = utc_field()
+    url: Optional[str] = None
+
+
+class TicketEvent(SQLModel, table=True):
+    """A transition of a ticket's status, queue, priority, assignee or escalation."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = source_key("ticket_events") + (Index("ix_ticket_events_ticket", "ticket_id", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    ticket_id: int = Field(foreign_key="tickets.id")
+    at: datetime = utc_field(nullable=False)
+    field: str  # status | queue | priority | assignee | escalation
+    old_value: Optional[str] = None
+    new_value: Optional[str] = None
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+    __table_args__ = source_key("projects")
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    name: str
+    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
+    status: str
+    is_closed: bool = False
+    category: Optional[str] = None
+    start_date: Optional[date] = None
+    end_date: Optional[date] = None
+    estimated_hours: Optional[float] = None
+    actual_hours: Optional[float] = None
+    percent_complete: Optional[float] = None
+
+
+class Timesheet(SQLModel, table=True):
+    __tablename__ = "timesheets"
+    __table_args__ = source_key("timesheets")
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    resource_id: int = Field(foreign_key="resources.id")
+    period_start: date
+    period_end: date
+    status: str  # Open, Submitted, Approved, Rejected, ...
+    deadline: Optional[datetime] = utc_field()
+    submitted_at: Optional[datetime] = utc_field()
+
+
+class TimeEntry(SQLModel, table=True):
+    __tablename__ = "time_entries"
+    __table_args__ = source_key("time_entries") + (
+        Index("ix_time_entries_started", "started_at"),
+        Index("ix_time_entries_ticket", "ticket_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    resource_id: int = Field(foreign_key="resources.id")
+    # A ticket or project entry is customer-facing; one with neither is internal/admin.
+    ticket_id: Optional[int] = Field(default=None, foreign_key="tickets.id")
+    project_id: Optional[int] = Field(default=None, foreign_key="projects.id")
+    timesheet_id: Optional[int] = Field(default=None, foreign_key="timesheets.id")
+    started_at: datetime = utc_field(nullable=False)
+    hours: float
+    billable: bool = False
+    category: Optional[str] = None  # time code / work type, e.g. "Remote support", "Admin"
+
+
+class Opportunity(SQLModel, table=True):
+    __tablename__ = "opportunities"
+    __table_args__ = source_key("opportunities")
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    title: str
+    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
+    owner_resource_id: Optional[int] = Field(default=None, foreign_key="resources.id")
+    stage: str
+    stage_rank: int = 0  # the source's stage order
+    stage_entered_at: Optional[datetime] = utc_field()
+    status: str = "open"  # open | won | lost
+    amount: float = 0.0
+    probability: Optional[float] = None
+    expected_close: Optional[date] = None
+    closed_on: Optional[date] = None
+    win_reason: Optional[str] = None
+    loss_reason: Optional[str] = None
+    category: Optional[str] = None
+    created_at: Optional[datetime] = utc_field()
+
+
+class OpportunityStageChange(SQLModel, table=True):
+    """Stage history; Autotask keeps none, so the sync records what it observes."""
+
+    __tablename__ = "opportunity_stage_changes"
+    __table_args__ = source_key("opportunity_stage_changes")
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    opportunity_id: int = Field(foreign_key="opportunities.id", index=True)
+    stage: str
+    entered_at: datetime = utc_field(nullable=False)
+
+
+class Contract(SQLModel, table=True):
+    __tablename__ = "contracts"
+    __table_args__ = source_key("contracts")
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
+    name: str
+    number: Optional[str] = None
+    type: Optional[str] = None
+    period_type: Optional[str] = None
+    start_date: Optional[date] = None
+    end_date: Optional[date] = None
+    status: str = "Active"
+    monthly_value: Optional[float] = None
+
+
+class SurveyResult(SQLModel, table=True):
+    __tablename__ = "survey_results"
+    __table_args__ = source_key("survey_results")
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    ticket_id: Optional[int] = Field(default=None, foreign_key="tickets.id")
+    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
+    completed_at: datetime = utc_field(nullable=False, index=True)
+    rating: float
+
+
+# --- sync bookkeeping -------------------------------------------------------
+
+
+class SyncRun(SQLModel, table=True):
+    __tablename__ = "sync_runs"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    mode: str = "incremental"  # incremental | full | file
+    started_at: datetime = utc_field(nullable=False)
+    finished_at: Optional[datetime] = utc_field()
+    status: str = "running"  # running | ok | failed | interrupted
+    counts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    rejected: int = 0
+    requests: int = 0
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class SyncCursor(SQLModel, table=True):
+    __tablename__ = "sync_cursors"
+    __table_args__ = (UniqueConstraint("source", "entity", name="uq_sync_cursors_entity"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str
+    entity: str
+    cursor: str
+    updated_at: datetime = utc_field(nullable=False)
+
+
+class RejectedRecord(SQLModel, table=True):
+    """A record that could not be stored, kept raw with where it came from and why."""
+
+    __tablename__ = "rejected_records"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    sync_run_id: Optional[int] = Field(default=None, foreign_key="sync_runs.id", index=True)
+    source: str
+    entity: str
+    location: str  # file:line, or the request that returned it
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = utc_field(nullable=False)
+
+
+class SyncLock(SQLModel, table=True):
+    """One row per source while a sync runs; the primary key makes the lock exclusive."""
+
+    __tablename__ = "sync_locks"
+    name: str = Field(primary_key=True)
+    holder: str  # host:pid
+    acquired_at: datetime = utc_field(nullable=False)
+
+
+# Tables a sync source fills, in the order references need them.
+ENTITY_TABLES: dict[str, type[SQLModel]] = {
+    "companies": Company,
+    "resources": Resource,
+    "queues": Queue,
+    "projects": Project,
+    "tickets": Ticket,
+    "ticket_events": TicketEvent,
+    "timesheets": Timesheet,
+    "time_entries": TimeEntry,
+    "opportunities": Opportunity,
+    "opportunity_stage_changes": OpportunityStageChange,
+    "contracts": Contract,
+    "survey_results": SurveyResult,
+}

@@ -1,0 +1,214 @@
+"""The canonical record format every source produces, and its validation.
+
+A record is a flat dict: ``id`` is the source's id, references name other records by
+their source ids (``company_id``, ``ticket_id`` ...), times are ISO-8601 with a zone.
+This is the JSON Lines import format (docs/import-format.md) and what the PSA
+connectors map vendor JSON into, so every source is validated by the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+
+class RecordError(ValueError):
+    """Why a record cannot be stored; kept with the raw record in rejected_records."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    kind: str  # str | int | float | bool | datetime | date | ref
+    required: bool = False
+    ref: str | None = None  # the entity a "ref" field points at
+    default: Any = None
+
+
+def S(name, required=False, default=None):
+    return Spec(name, "str", required, default=default)
+
+
+def I(name, required=False, default=None):
+    return Spec(name, "int", required, default=default)
+
+
+def F(name, required=False, default=None):
+    return Spec(name, "float", required, default=default)
+
+
+def B(name, required=False, default=None):
+    return Spec(name, "bool", required, default=default)
+
+
+def T(name, required=False):
+    return Spec(name, "datetime", required)
+
+
+def D(name, required=False):
+    return Spec(name, "date", required)
+
+
+def R(name, entity, required=False):
+    return Spec(name, "ref", required, ref=entity)
+
+
+SPECS: dict[str, list[Spec]] = {
+    "companies": [S("name", True), S("number"), B("active", default=True)],
+    "resources": [S("name", True), S("email"), B("active", default=True), F("weekly_hours", default=40.0), F("hourly_cost")],
+    "queues": [S("name", True)],
+    "projects": [
+        S("name", True), R("company_id", "companies"), S("status", True), B("is_closed", default=False),
+        S("category"), D("start_date"), D("end_date"), F("estimated_hours"), F("actual_hours"), F("percent_complete"),
+    ],
+    "tickets": [
+        S("number", True), S("title", True), R("company_id", "companies"), R("queue_id", "queues"),
+        S("status", True), B("is_closed", True), S("priority", True), I("priority_rank", default=99),
+        S("issue_type"), S("sub_issue_type"), R("assigned_resource_id", "resources"), T("created_at", True),
+        T("first_response_due"), T("first_response_at"), T("resolution_due"), T("resolved_at"), T("completed_at"),
+        S("sla_name"), I("escalation_level", default=0), T("escalated_at"), T("last_activity_at"), S("url"),
+    ],
+    "ticket_events": [
+        R("ticket_id", "tickets", True), T("at", True), S("field", True), S("old_value"), S("new_value"),
+    ],
+    "timesheets": [
+        R("resource_id", "resources", True), D("period_start", True), D("period_end", True), S("status", True),
+        T("deadline"), T("submitted_at"),
+    ],
+    "time_entries": [
+        R("resource_id", "resources", True), R("ticket_id", "tickets"), R("project_id", "projects"),
+        R("timesheet_id", "timesheets"), T("started_at", True), F("hours", True), B("billable", default=False),
+        S("category"),
+    ],
+    "opportunities": [
+        S("title", True), R("company_id", "companies"), R("owner_resource_id", "resources"), S("stage", True),
+        I("stage_rank", default=0), T("stage_entered_at"), S("status", default="open"), F("amount", default=0.0),
+        F("probability"), D("expected_close"), D("closed_on"), S("win_reason"), S("loss_reason"), S("category"),
+        T("created_at"),
+    ],
+    "opportunity_stage_changes": [R("opportunity_id", "opportunities", True), S("stage", True), T("entered_at", True)],
+    "contracts": [
+        R("company_id", "companies"), S("name", True), S("number"), S("type"), S("period_type"), D("start_date"),
+        D("end_date"), S("status", default="Active"), F("monthly_value"),
+    ],
+    "survey_results": [
+        R("ticket_id", "tickets"), R("company_id", "companies"), T("completed_at", True), F("rating", True),
+    ],
+}
+
+CHOICES = {
+    ("ticket_events", "field"): {"status", "queue", "priority", "assignee", "escalation"},
+    ("opportunities", "status"): {"open", "won", "lost"},
+}
+
+# Before this, a date is a PSA's "unset" sentinel (HaloPSA writes 1900-01-01), not a real time.
+EARLIEST_REAL_YEAR = 1971
+
+
+def parse_datetime(value: Any, name: str = "time") -> datetime:
+    if not isinstance(value, str):
+        raise RecordError(f"{name} must be an ISO-8601 string, not {value!r}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise RecordError(f"{name} is not an ISO-8601 time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise RecordError(f"{name} has no time zone: {value!r} (add Z or an offset)")
+    if parsed.year < EARLIEST_REAL_YEAR:
+        raise RecordError(f"{name} is a placeholder date, not a real time: {value!r}")
+    return parsed.astimezone(timezone.utc)
+
+
+def parse_date(value: Any, name: str = "date") -> date:
+    if not isinstance(value, str):
+        raise RecordError(f"{name} must be a YYYY-MM-DD string, not {value!r}")
+    try:
+        parsed = date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise RecordError(f"{name} is not a date: {value!r}") from None
+    if parsed.year < EARLIEST_REAL_YEAR:
+        raise RecordError(f"{name} is a placeholder date, not a real date: {value!r}")
+    return parsed
+
+
+def _to_str(value, name):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError(f"{name} must be a string, not {value!r}")
+
+
+def _to_int(value, name):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise RecordError(f"{name} must be a whole number, not {value!r}")
+
+
+def _to_float(value, name):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise RecordError(f"{name} must be a number, not {value!r}")
+
+
+def _to_bool(value, name):
+    if isinstance(value, bool):
+        return value
+    raise RecordError(f"{name} must be true or false, not {value!r}")
+
+
+CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
+    "str": _to_str,
+    "int": _to_int,
+    "float": _to_float,
+    "bool": _to_bool,
+    "datetime": parse_datetime,
+    "date": parse_date,
+}
+
+
+def source_id_of(record: Any) -> str:
+    if not isinstance(record, dict):
+        raise RecordError(f"a record must be a JSON object, not {type(record).__name__}")
+    value = record.get("id")
+    if value is None or value == "":
+        raise RecordError("missing required field 'id'")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise RecordError(f"id must be a string or whole number, not {value!r}")
+    return str(value)
+
+
+def validate(entity: str, record: Any, resolve: Callable[[str, str], int | None]) -> dict[str, Any]:
+    """A row for the entity's table (without ``source``), or RecordError.
+
+    ``resolve(entity, source_id)`` gives the local id of a referenced record or None.
+    """
+    row: dict[str, Any] = {"source_id": source_id_of(record)}
+    for spec in SPECS[entity]:
+        value = record.get(spec.name)
+        if value is None or value == "":
+            if spec.required:
+                raise RecordError(f"missing required field {spec.name!r}")
+            row[spec.name] = spec.default
+            continue
+        if spec.kind == "ref":
+            ref_id = _to_str(value, spec.name)
+            local = resolve(spec.ref, ref_id)
+            if local is None:
+                raise RecordError(f"{spec.name} {ref_id!r} names no record in {spec.ref}")
+            row[spec.name] = local
+            continue
+        converted = CONVERTERS[spec.kind](value, spec.name)
+        allowed = CHOICES.get((entity, spec.name))
+        if allowed and converted not in allowed:
+            raise RecordError(f"{spec.name} must be one of {', '.join(sorted(allowed))}, not {converted!r}")
+        row[spec.name] = converted
+    return row
+
+
+def fields_of_kind(entity: str, *kinds: str) -> list[str]:
+    return [s.name for s in SPECS[entity] if s.kind in kinds]

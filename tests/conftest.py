@@ -1,0 +1,95 @@
+"""Shared fixtures: a fresh database on SQLite and on PostgreSQL, and the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+REPO = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("MSPKPI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_answers() -> str | None:
+    """None when the test server answers, else why not."""
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means: no PostgreSQL here
+        return str(exc).splitlines()[0]
+
+
+PG_PROBLEM = _postgres_answers()
+
+
+def pytest_report_header(config):
+    where = "PostgreSQL at " + PG_ADMIN_URL.split("@")[-1] if PG_PROBLEM is None else f"PostgreSQL NOT available ({PG_PROBLEM})"
+    return [f"mspkpi data-layer tests run on: SQLite and {where}"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    """A URL to an empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mspkpi.db'}"
+        return
+    if PG_PROBLEM is not None:
+        pytest.skip(f"PostgreSQL not available: {PG_PROBLEM}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'mspkpi.db'}"
+
+
+@pytest.fixture
+def engine(db_url):
+    from mspkpi_tui.store.engine import open_database
+
+    engine = open_database(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def cli_env(tmp_path) -> dict[str, str]:
+    """An environment whose config and data dirs are private to the test."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSPKPI_")}
+    env["HOME"] = str(tmp_path / "home")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "home" / ".config")
+    env["XDG_DATA_HOME"] = str(tmp_path / "home" / ".local" / "share")
+    return env
+
+
+@pytest.fixture
+def run_cli(cli_env):
+    """Run the real `mspkpi` in a subprocess; returns the CompletedProcess."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "mspkpi_tui", *args],
+            cwd=REPO,
+            env={**cli_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **kwargs,
+        )
+
+    return run
