@@ -1,0 +1,1 @@
+"""The KPI engine: pure functions of (engine, now, config) returning plain dataclasses; no UI."""

@@ -1,0 +1,219 @@
+"""The rules every figure and every ticket list share, so each exists in exactly one place.
+
+Clause builders over the ``tickets`` table (SQLAlchemy Core, the same SQL on SQLite and
+PostgreSQL) and the business-time periods. Times are always compared with bound
+parameters of the column's own type (``UTCDateTime``), never formatted into SQL text:
+SQLite stores them as naive UTC text and only a same-typed parameter compares right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import ColumnElement, and_, case, false, literal, null, or_, select, true, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.types import Float, Integer
+
+from mspkpi_tui.clock import local_midnight_utc, start_of_week
+from mspkpi_tui.store import models
+from mspkpi_tui.store.types import UTCDateTime
+
+tickets = models.Ticket.__table__  # type: ignore[attr-defined]
+ticket_events = models.TicketEvent.__table__  # type: ignore[attr-defined]
+queues = models.Queue.__table__  # type: ignore[attr-defined]
+
+WINDOW_DAYS = 30  # "30d" = the 30 x 24 hours ending at now
+
+
+def at(moment: datetime) -> ColumnElement:
+    """A time as a bound parameter of the stored type (compares right on both databases)."""
+    return literal(moment, UTCDateTime)
+
+
+# --- portable time arithmetic ------------------------------------------------------
+
+
+class epoch_seconds(FunctionElement):
+    """Seconds since 1970 of a stored timestamp, as a float (for differences and means)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element, compiler, **kw):
+    return "((julianday(%s) - 2440587.5) * 86400.0)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_pg(element, compiler, **kw):
+    return "CAST(EXTRACT(EPOCH FROM %s) AS DOUBLE PRECISION)" % compiler.process(element.clauses, **kw)
+
+
+class day_number(FunctionElement):
+    """Whole days since 1970-01-01 of a DATE column (for date differences)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(day_number, "sqlite")
+def _days_sqlite(element, compiler, **kw):
+    return "CAST(julianday(%s) - 2440587.5 AS INTEGER)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(day_number, "postgresql")
+def _days_pg(element, compiler, **kw):
+    return "(%s - DATE '1970-01-01')" % compiler.process(element.clauses, **kw)
+
+
+def epoch_of(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+# --- tickets -------------------------------------------------------------------------
+
+
+def is_open() -> ColumnElement:
+    """Open: the source does not mark the status closed (served by ix_tickets_open)."""
+    return tickets.c.is_closed == false()
+
+
+def _pending_first_response_due() -> ColumnElement:
+    return case((tickets.c.first_response_at.is_(None), tickets.c.first_response_due), else_=null())
+
+
+def _pending_resolution_due() -> ColumnElement:
+    return case((tickets.c.resolved_at.is_(None), tickets.c.resolution_due), else_=null())
+
+
+def next_due() -> ColumnElement:
+    """The earliest of first-response due (if not yet responded) and resolution due (if not
+    resolved); NULL when neither applies. CASE, not min(a, b): portable and NULL-aware."""
+    fr, rd = _pending_first_response_due(), _pending_resolution_due()
+    earliest = case((fr.is_(None), rd), (rd.is_(None), fr), (fr <= rd, fr), else_=rd)
+    return type_coerce(earliest, UTCDateTime)  # read back as aware UTC datetimes
+
+
+def is_overdue(now: datetime) -> ColumnElement:
+    """Open and next due has passed (the queue's "overdue first" ordering)."""
+    return and_(is_open(), next_due() < at(now))
+
+
+def first_response_overdue(now: datetime) -> ColumnElement:
+    """Open, no first response, first-response due < now."""
+    return and_(is_open(), tickets.c.first_response_at.is_(None), tickets.c.first_response_due < at(now))
+
+
+def first_response_due_within(now: datetime, hours: float = 1.0) -> ColumnElement:
+    """Open, no first response, now <= due < now + hours."""
+    return and_(
+        is_open(),
+        tickets.c.first_response_at.is_(None),
+        tickets.c.first_response_due >= at(now),
+        tickets.c.first_response_due < at(now + timedelta(hours=hours)),
+    )
+
+
+def resolution_overdue(now: datetime) -> ColumnElement:
+    """Open, resolution due < now (a reopened ticket counts again, whatever its old resolved time)."""
+    return and_(is_open(), tickets.c.resolution_due < at(now))
+
+
+def resolution_due_today(now: datetime, end_of_today: datetime) -> ColumnElement:
+    """Open, now <= resolution due < end of today (business zone)."""
+    return and_(is_open(), tickets.c.resolution_due >= at(now), tickets.c.resolution_due < at(end_of_today))
+
+
+def escalation_queue_ids(config) -> ColumnElement:
+    """A subquery of the ids of the configured escalation queues (by name)."""
+    return select(queues.c.id).where(queues.c.name.in_(list(config.escalation.queues))).scalar_subquery()
+
+
+def in_escalation_state(config) -> ColumnElement:
+    """The ticket's current status or queue is an escalation one (config [escalation])."""
+    terms = []
+    if config.escalation.statuses:
+        terms.append(tickets.c.status.in_(list(config.escalation.statuses)))
+    if config.escalation.queues:
+        terms.append(tickets.c.queue_id.in_(escalation_queue_ids(config)))
+    return or_(*terms) if terms else false()
+
+
+def is_escalated(config) -> ColumnElement:
+    """Escalated: now in an escalation status or queue, or marked escalated by the source
+    (escalated_at set, e.g. from the escalation UDF, or an escalation level above 0)."""
+    return or_(in_escalation_state(config), tickets.c.escalated_at.is_not(None), tickets.c.escalation_level > 0)
+
+
+def escalation_event(config, events=ticket_events) -> ColumnElement:
+    """A ticket event that escalates: into an escalation status or queue, or the escalation field set."""
+    terms = [and_(events.c.field == "escalation", events.c.new_value.is_not(None), events.c.new_value != "")]
+    if config.escalation.statuses:
+        terms.append(and_(events.c.field == "status", events.c.new_value.in_(list(config.escalation.statuses))))
+    if config.escalation.queues:
+        terms.append(and_(events.c.field == "queue", events.c.new_value.in_(list(config.escalation.queues))))
+    return or_(*terms)
+
+
+# --- periods -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Business-time boundaries around `now`, as UTC instants (DST-safe)."""
+
+    now: datetime
+    today: date  # the local date
+    today_start: datetime
+    end_of_today: datetime  # next local midnight
+    week_start: datetime
+    last_week_start: datetime
+    month_start: datetime
+    year_start: datetime
+    window_start: datetime  # now - 30 x 24 h
+
+    def days_window(self, days: int) -> tuple[datetime, datetime]:
+        return self.now - timedelta(days=days), self.now
+
+
+def period_bounds(now: datetime, config) -> Periods:
+    zone = config.zone
+    now = now.astimezone(timezone.utc)
+    today = now.astimezone(zone).date()
+    week_start = start_of_week(now, zone, config.week_start)
+    week_start_day = week_start.astimezone(zone).date()
+    return Periods(
+        now=now,
+        today=today,
+        today_start=local_midnight_utc(today, zone),
+        end_of_today=local_midnight_utc(today + timedelta(days=1), zone),
+        week_start=week_start,
+        last_week_start=local_midnight_utc(week_start_day - timedelta(days=7), zone),
+        month_start=local_midnight_utc(today.replace(day=1), zone),
+        year_start=local_midnight_utc(date(today.year, 1, 1), zone),
+        window_start=now - timedelta(days=WINDOW_DAYS),
+    )
+
+
+def day_bounds(now: datetime, config, days: int = WINDOW_DAYS) -> tuple[list[date], list[tuple[datetime, datetime]]]:
+    """The last `days` local days ending today, and each day's [start, end) as UTC instants.
+
+    Local midnights are converted one by one, so a 23- or 25-hour DST day is exactly that
+    long. Today's bucket ends at `now` (nothing after now is counted)."""
+    zone = config.zone
+    today = now.astimezone(zone).date()
+    dates = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    starts = [local_midnight_utc(d, zone) for d in dates] + [local_midnight_utc(today + timedelta(days=1), zone)]
+    bounds = [(starts[i], starts[i + 1]) for i in range(days)]
+    bounds[-1] = (bounds[-1][0], min(bounds[-1][1], now.astimezone(timezone.utc)))
+    return dates, bounds
+
+
+__all__ = [
+    "Periods", "at", "day_bounds", "day_number", "epoch_of", "epoch_seconds", "escalation_event", "first_response_due_within",
+    "first_response_overdue", "in_escalation_state", "is_escalated", "is_open", "is_overdue", "next_due", "period_bounds",
+    "resolution_due_today", "resolution_overdue", "tickets", "ticket_events", "true",
+]
