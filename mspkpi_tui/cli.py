@@ -193,10 +193,11 @@ def kpi(
     section: Optional[str] = typer.Option(None, "--section", "-s", help="Only this area: queue, sla, service, escalations, team, pipeline, contracts, projects, trends."),
 ) -> None:
     """Print every KPI figure."""
+    context = _ctx(ctx)
+    config, engine = context.config, context.engine()
     from mspkpi_tui.kpi.report import render_report
 
-    context = _ctx(ctx)
-    typer.echo(render_report(context.engine(), context.now, context.config, format.value, section), nl=False)
+    typer.echo(render_report(engine, context.now, config, format.value, section), nl=False)
 
 
 def _print_reject(reject) -> None:

@@ -1,0 +1,22 @@
+"""Data flows one way: the import-linter contracts in pyproject.toml hold."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_import_contracts_hold():
+    lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    result = subprocess.run([lint_imports], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 3 kept, 0 broken" in result.stdout
+
+
+def test_the_report_path_does_not_import_textual():
+    """`mspkpi kpi` in a cron job should not pay for the TUI."""
+    code = "import sys, mspkpi_tui.cli, mspkpi_tui.kpi; print('textual' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
