@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy import Engine, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mspkpi_tui.store.models import ENTITY_TABLES
@@ -27,9 +27,42 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = [c for c in rows[0] if c not in ("id",)]
     for start in range(0, len(rows), CHUNK):
-        stmt = insert(table).values(rows[start : start + CHUNK])
+        part = rows[start : start + CHUNK]
+        touched = _tickets_of_entries(conn, part) if entity == "time_entries" else None
+        stmt = insert(table).values(part)
         updates = {c: stmt.excluded[c] for c in columns if c not in ("source", "source_id")}
         conn.execute(stmt.on_conflict_do_update(index_elements=["source", "source_id"], set_=updates))
+        if touched is not None:
+            refresh_time_entry_counts(conn, touched | {r["ticket_id"] for r in part})
+
+
+# --- the tickets.time_entry_count rollup -----------------------------------------------
+# First contact resolution needs each completed ticket's number of time entries; counting
+# them at query time over millions of entries is too slow, so every write of time entries
+# recounts the tickets it touched (before and after the write) in the same transaction.
+
+
+def _tickets_of_entries(conn, rows: list[dict[str, Any]]) -> set:
+    """The tickets these time entries point at now (before they are overwritten)."""
+    table = table_of("time_entries")
+    by_source: dict[str, list[str]] = {}
+    for row in rows:
+        by_source.setdefault(row["source"], []).append(row["source_id"])
+    touched: set = set()
+    for source, ids in by_source.items():
+        touched.update(
+            conn.execute(select(table.c.ticket_id).where(table.c.source == source, table.c.source_id.in_(ids))).scalars()
+        )
+    return touched
+
+
+def refresh_time_entry_counts(conn, ticket_ids) -> None:
+    """Set tickets.time_entry_count to the real count for these tickets."""
+    ids = sorted(i for i in ticket_ids if i is not None)
+    tickets, entries = table_of("tickets"), table_of("time_entries")
+    count = select(func.count()).select_from(entries).where(entries.c.ticket_id == tickets.c.id).scalar_subquery()
+    for start in range(0, len(ids), CHUNK):
+        conn.execute(update(tickets).where(tickets.c.id.in_(ids[start : start + CHUNK])).values(time_entry_count=count))
 
 
 class IdMap:
@@ -96,5 +129,9 @@ def delete_missing(conn, entity: str, source: str, keep: set[str]) -> list[str]:
     existing = conn.execute(select(table.c.source_id).where(table.c.source == source)).scalars().all()
     gone = [sid for sid in existing if sid not in keep]
     for start in range(0, len(gone), CHUNK):
-        conn.execute(delete(table).where(table.c.source == source, table.c.source_id.in_(gone[start : start + CHUNK])))
+        part = gone[start : start + CHUNK]
+        touched = _tickets_of_entries(conn, [{"source": source, "source_id": s} for s in part]) if entity == "time_entries" else None
+        conn.execute(delete(table).where(table.c.source == source, table.c.source_id.in_(part)))
+        if touched:
+            refresh_time_entry_counts(conn, touched)
     return gone

@@ -64,6 +64,13 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_open", "is_closed", "priority_rank"),
         Index("ix_tickets_created", "created_at"),
         Index("ix_tickets_completed", "completed_at"),
+        # KPI engine: covering indexes so each 30d / YTD figure is an index range scan.
+        Index("ix_tickets_completed_touch", "completed_at", "time_entry_count"),
+        Index("ix_tickets_first_response", "first_response_at", "first_response_due", "created_at"),
+        Index("ix_tickets_resolved", "resolved_at", "resolution_due", "created_at"),
+        Index("ix_tickets_first_response_due", "first_response_due", "first_response_at"),
+        Index("ix_tickets_resolution_due", "resolution_due", "resolved_at"),
+        Index("ix_tickets_escalated", "escalated_at"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     source: str
@@ -91,13 +98,19 @@ class Ticket(SQLModel, table=True):
     escalated_at: Optional[datetime] = utc_field()
     last_activity_at: Optional[datetime] = utc_field()
     url: Optional[str] = None
+    # Rollup kept by the ingest layer in the same transaction as the time entries
+    # (store/ingest.py: refresh_time_entry_counts); first contact resolution reads it.
+    time_entry_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class TicketEvent(SQLModel, table=True):
     """A transition of a ticket's status, queue, priority, assignee or escalation."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = source_key("ticket_events") + (Index("ix_ticket_events_ticket", "ticket_id", "at"),)
+    __table_args__ = source_key("ticket_events") + (
+        Index("ix_ticket_events_ticket", "ticket_id", "at"),
+        Index("ix_ticket_events_field", "field", "at"),  # KPI engine: escalations and reopens in a period
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     source: str
     source_id: str
@@ -145,6 +158,9 @@ class TimeEntry(SQLModel, table=True):
     __table_args__ = source_key("time_entries") + (
         Index("ix_time_entries_started", "started_at"),
         Index("ix_time_entries_ticket", "ticket_id"),
+        # KPI engine: team hours by week (covering) and one technician's period.
+        Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
+        Index("ix_time_entries_resource", "resource_id", "started_at"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     source: str
