@@ -1,0 +1,8 @@
+"""Only what pyproject.toml cannot say: db/ installs as the package mspkpi_tui.migrations."""
+
+from setuptools import find_packages, setup
+
+setup(
+    packages=find_packages(include=["mspkpi_tui", "mspkpi_tui.*"]) + ["mspkpi_tui.migrations", "mspkpi_tui.migrations.versions"],
+    package_dir={"mspkpi_tui.migrations": "db"},
+)
