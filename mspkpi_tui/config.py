@@ -32,6 +32,9 @@ class EscalationRules:
 class TimesheetRules:
     grace_days: float = 1.0
     threshold: float = 0.9  # share of expected hours below which a week without timesheets is overdue
+    done_statuses: list[str] = field(default_factory=lambda: ["Submitted", "Approved"])  # not overdue (any case)
+    lookback_weeks: int = 4  # how many ended weeks the "Under hours" rule looks at (sources without timesheets)
+    time_off_categories: list[str] = field(default_factory=list)  # time codes that are time off, not work
 
 
 @dataclass
@@ -44,6 +47,8 @@ class PipelineRules:
 @dataclass
 class ServiceRules:
     fcr_period: str = "ytd"  # ytd | 30d
+    # Status labels that are closed, to spot a reopen (closed -> open) in the status history.
+    closed_statuses: list[str] = field(default_factory=lambda: ["Complete", "Completed", "Closed", "Resolved", "Cancelled"])
 
 
 @dataclass

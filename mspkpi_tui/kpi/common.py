@@ -1,0 +1,55 @@
+"""What every area module shares: JSON-ready results and safe ratios."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timezone
+from typing import Any
+
+NO_LABEL = "(none)"  # the label for a missing priority, queue, reason, category ...
+
+
+class Result:
+    """Mixin for the frozen result dataclasses: ``to_dict()`` gives JSON-ready values."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: json_ready(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+def json_ready(value: Any) -> Any:
+    if isinstance(value, Result):
+        return value.to_dict()
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def pct(part: float | None, whole: float | None) -> float | None:
+    """part / whole as a 0-100 float, or None when there is nothing to divide by."""
+    if not whole or part is None:
+        return None
+    return round(100.0 * float(part) / float(whole), 2)
+
+
+def ratio(part: float | None, whole: float | None, digits: int = 2) -> float | None:
+    if not whole or part is None:
+        return None
+    return round(float(part) / float(whole), digits)
+
+
+def hours(value: float | None) -> float:
+    return round(float(value or 0.0), 2)
+
+
+def maybe(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def label(value: Any) -> str:
+    return NO_LABEL if value is None or value == "" else str(value)

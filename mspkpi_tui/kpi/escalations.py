@@ -1,0 +1,129 @@
+"""Escalations: how many tickets were escalated in the period, why, at what priority, and open now.
+
+When a ticket was escalated (its first escalation, counted once):
+the earliest of its ``escalated_at`` (set by the source, e.g. from the escalation UDF) and
+its escalation events (ticket_events into an escalation status or queue, or the escalation
+field set; config [escalation]). An open ticket already escalated when first imported (in
+an escalation status or queue, with neither) counts from its last activity time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, exists, func, or_, select, union, union_all
+
+from mspkpi_tui.kpi.common import Result, label, pct
+from mspkpi_tui.kpi.rules import (
+    at,
+    escalation_event,
+    in_escalation_state,
+    is_escalated,
+    is_open,
+    ticket_events,
+    tickets,
+)
+
+
+@dataclass(frozen=True)
+class EscalationFigures(Result):
+    period_days: int
+    total: int
+    rate_pct: float | None  # escalated / opened in the same period
+    open: int  # open tickets escalated now
+    by_issue_type: dict[str, int] = field(default_factory=dict)
+    by_priority: dict[str, int] = field(default_factory=dict)  # the priority when escalated, where known
+
+
+def has_escalation_event(config):
+    """The ticket has at least one escalation event (ix_ticket_events_ticket probe)."""
+    return exists().where(ticket_events.c.ticket_id == tickets.c.id, escalation_event(config))
+
+
+def escalated_now(config):
+    """Escalated, by any route: current state, the source's marker, or an escalation event."""
+    return or_(is_escalated(config), has_escalation_event(config))
+
+
+def first_escalations(config, start: datetime, end: datetime):
+    """A subquery (ticket_id, escalated_at) of tickets first escalated in [start, end]."""
+    fallback_time = func.coalesce(tickets.c.last_activity_at, tickets.c.created_at)
+    fallback = and_(is_open(), in_escalation_state(config), tickets.c.escalated_at.is_(None), ~has_escalation_event(config))
+    candidates = union(
+        select(ticket_events.c.ticket_id).where(escalation_event(config), ticket_events.c.at >= at(start), ticket_events.c.at <= at(end)),
+        select(tickets.c.id).where(tickets.c.escalated_at >= at(start), tickets.c.escalated_at <= at(end)),
+        select(tickets.c.id).where(fallback, fallback_time >= at(start), fallback_time <= at(end)),
+    ).subquery()
+    # Every marker of the candidates, in or before the period, so "first" is really the first.
+    markers = union_all(
+        select(ticket_events.c.ticket_id.label("ticket_id"), ticket_events.c.at.label("t")).where(
+            escalation_event(config), ticket_events.c.ticket_id.in_(select(candidates.c.ticket_id))
+        ),
+        select(tickets.c.id, tickets.c.escalated_at).where(
+            tickets.c.escalated_at.is_not(None), tickets.c.id.in_(select(candidates.c.ticket_id))
+        ),
+        select(tickets.c.id, fallback_time).where(fallback, tickets.c.id.in_(select(candidates.c.ticket_id))),
+    ).subquery()
+    first = (
+        select(markers.c.ticket_id, func.min(markers.c.t).label("escalated_at")).group_by(markers.c.ticket_id).subquery()
+    )
+    return (
+        select(first.c.ticket_id, first.c.escalated_at)
+        .where(first.c.escalated_at >= at(start), first.c.escalated_at <= at(end))
+        .subquery()
+    )
+
+
+def priority_when_escalated(escalated_at):
+    """The ticket's priority at `escalated_at`: the last priority change before it, else the
+    old value of the first change after it, else the current priority."""
+    changes = ticket_events.c
+    before = (
+        select(changes.new_value)
+        .where(changes.ticket_id == tickets.c.id, changes.field == "priority", changes.at <= escalated_at)
+        .order_by(changes.at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    after = (
+        select(changes.old_value)
+        .where(changes.ticket_id == tickets.c.id, changes.field == "priority", changes.at > escalated_at)
+        .order_by(changes.at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(before, after, tickets.c.priority)
+
+
+def escalation_figures(engine: Engine, now: datetime, config) -> EscalationFigures:
+    days = int(config.escalation.period_days)
+    start = now - timedelta(days=days)
+    first = first_escalations(config, start, now)
+    rows_query = select(tickets.c.issue_type, priority_when_escalated(first.c.escalated_at), tickets.c.priority, tickets.c.priority_rank).select_from(
+        first.join(tickets, tickets.c.id == first.c.ticket_id)
+    )
+    opened_query = select(func.count()).select_from(tickets).where(tickets.c.created_at >= at(start), tickets.c.created_at <= at(now))
+    open_query = select(func.count()).select_from(tickets).where(is_open(), escalated_now(config))
+    with engine.connect() as conn:
+        rows = conn.execute(rows_query).all()
+        opened = conn.execute(opened_query).scalar_one()
+        open_now = conn.execute(open_query).scalar_one()
+    by_type: dict[str, int] = {}
+    by_priority: dict[str, int] = {}
+    ranks: dict[str, int] = {}
+    for issue_type, priority_then, priority_now, rank_now in rows:
+        by_type[label(issue_type)] = by_type.get(label(issue_type), 0) + 1
+        key = label(priority_then)
+        by_priority[key] = by_priority.get(key, 0) + 1
+        if priority_then == priority_now:
+            ranks[key] = min(ranks.get(key, rank_now), rank_now)
+    return EscalationFigures(
+        period_days=days,
+        total=len(rows),
+        rate_pct=pct(len(rows), opened),
+        open=open_now,
+        by_issue_type=dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
+        by_priority=dict(sorted(by_priority.items(), key=lambda kv: (ranks.get(kv[0], 99), kv[0]))),
+    )
+

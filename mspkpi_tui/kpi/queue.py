@@ -1,0 +1,55 @@
+"""Queue: the open tickets now, by priority, status and queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, case, func, select
+
+from mspkpi_tui.kpi.common import Result, label
+from mspkpi_tui.kpi.rules import is_open, queues, tickets
+
+
+@dataclass(frozen=True)
+class QueueFigures(Result):
+    open: int
+    unassigned: int
+    by_priority: dict[str, int] = field(default_factory=dict)  # most urgent first
+    by_status: dict[str, int] = field(default_factory=dict)  # largest first
+    by_queue: dict[str, int] = field(default_factory=dict)  # largest first
+
+
+def queue_figures(engine: Engine, now: datetime, config) -> QueueFigures:
+    """One grouped query over the open tickets (ix_tickets_open); shaped in Python."""
+    unassigned = case((tickets.c.assigned_resource_id.is_(None), 1), else_=0)
+    query = (
+        select(tickets.c.priority, tickets.c.priority_rank, tickets.c.status, queues.c.name, unassigned, func.count())
+        .select_from(tickets.outerjoin(queues, queues.c.id == tickets.c.queue_id))
+        .where(is_open())
+        .group_by(tickets.c.priority, tickets.c.priority_rank, tickets.c.status, queues.c.name, unassigned)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    total = n_unassigned = 0
+    priorities: dict[str, list[int]] = {}  # label -> [best rank, n]
+    statuses: dict[str, int] = {}
+    by_queue: dict[str, int] = {}
+    for priority, rank, status, queue, is_unassigned, n in rows:
+        total += n
+        n_unassigned += n * is_unassigned
+        entry = priorities.setdefault(label(priority), [rank, 0])
+        entry[0], entry[1] = min(entry[0], rank), entry[1] + n
+        statuses[label(status)] = statuses.get(label(status), 0) + n
+        by_queue[label(queue)] = by_queue.get(label(queue), 0) + n
+    return QueueFigures(
+        open=total,
+        unassigned=n_unassigned,
+        by_priority={k: v[1] for k, v in sorted(priorities.items(), key=lambda kv: (kv[1][0], kv[0]))},
+        by_status=_largest_first(statuses),
+        by_queue=_largest_first(by_queue),
+    )
+
+
+def _largest_first(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -1,0 +1,105 @@
+"""Service: throughput, response and resolution times, first contact resolution, CSAT, reopens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, case, func, select
+
+from mspkpi_tui.errors import ConfigError
+from mspkpi_tui.kpi.common import Result, maybe, pct
+from mspkpi_tui.kpi.rules import at, epoch_seconds, period_bounds, ticket_events, tickets
+from mspkpi_tui.store import models
+
+surveys = models.SurveyResult.__table__  # type: ignore[attr-defined]
+
+FIRST_TOUCH_MAX_ENTRIES = 1  # first touch = fewer than 2 time entries on the ticket
+CSAT_FOLLOW_UP_BELOW = 3.0
+
+
+@dataclass(frozen=True)
+class Fcr(Result):
+    total: int
+    first_touch: int
+    multi_touch: int
+    pct: float | None
+
+
+@dataclass(frozen=True)
+class Csat(Result):
+    avg: float | None
+    responses: int
+    below_3: int
+
+
+@dataclass(frozen=True)
+class ServiceFigures(Result):
+    opened_30d: int
+    closed_30d: int
+    kill_rate_30d: float | None  # closed / opened as a percentage (above 100 when the backlog shrinks)
+    avg_first_response_minutes_30d: float | None  # wall-clock
+    avg_resolution_hours_30d: float | None  # wall-clock
+    fcr_ytd: Fcr
+    csat_30d: Csat
+    reopened_30d: int
+
+
+def fcr_start(now: datetime, config) -> datetime:
+    periods = period_bounds(now, config)
+    if config.service.fcr_period == "ytd":
+        return periods.year_start
+    if config.service.fcr_period == "30d":
+        return periods.window_start
+    raise ConfigError(f"[service] fcr_period must be 'ytd' or '30d', not {config.service.fcr_period!r}")
+
+
+def service_figures(engine: Engine, now: datetime, config) -> ServiceFigures:
+    start = period_bounds(now, config).window_start
+    in_window = lambda col: and_(col >= at(start), col <= at(now))  # noqa: E731
+    count_in = lambda col: select(func.count()).select_from(tickets).where(in_window(col)).scalar_subquery()  # noqa: E731
+    mean_span = lambda done: (  # noqa: E731
+        select(func.avg(epoch_seconds(done) - epoch_seconds(tickets.c.created_at))).where(in_window(done)).scalar_subquery()
+    )
+    # One round trip: each figure is an index range scan (see the ix_tickets_* indexes).
+    times = select(
+        count_in(tickets.c.created_at),
+        count_in(tickets.c.completed_at),
+        mean_span(tickets.c.first_response_at),
+        mean_span(tickets.c.resolved_at),
+    )
+    first_touch = case((tickets.c.time_entry_count <= FIRST_TOUCH_MAX_ENTRIES, 1), else_=0)
+    fcr = select(func.count(), func.coalesce(func.sum(first_touch), 0)).where(
+        tickets.c.completed_at >= at(fcr_start(now, config)), tickets.c.completed_at <= at(now)
+    )
+    csat = select(
+        func.avg(surveys.c.rating), func.count(), func.coalesce(func.sum(case((surveys.c.rating < CSAT_FOLLOW_UP_BELOW, 1), else_=0)), 0)
+    ).where(surveys.c.completed_at >= at(start), surveys.c.completed_at <= at(now))
+    with engine.connect() as conn:
+        opened, closed, response_s, resolution_s = conn.execute(times).one()
+        fcr_total, fcr_first = conn.execute(fcr.select_from(tickets)).one()
+        csat_avg, csat_n, csat_low = conn.execute(csat).one()
+        reopened = conn.execute(reopened_query(start, now, config)).scalar_one()
+    return ServiceFigures(
+        opened_30d=opened,
+        closed_30d=closed,
+        kill_rate_30d=pct(closed, opened),
+        avg_first_response_minutes_30d=maybe(None if response_s is None else response_s / 60.0),
+        avg_resolution_hours_30d=maybe(None if resolution_s is None else resolution_s / 3600.0),
+        fcr_ytd=Fcr(total=fcr_total, first_touch=int(fcr_first), multi_touch=fcr_total - int(fcr_first), pct=pct(fcr_first, fcr_total)),
+        csat_30d=Csat(avg=maybe(csat_avg), responses=csat_n, below_3=int(csat_low)),
+        reopened_30d=reopened,
+    )
+
+
+def reopen_event(config, events=ticket_events):
+    """A status change from a closed status (config [service] closed_statuses) to an open one."""
+    closed = list(config.service.closed_statuses)
+    return and_(events.c.field == "status", events.c.old_value.in_(closed), events.c.new_value.not_in(closed))
+
+
+def reopened_query(start: datetime, end: datetime, config):
+    """Tickets reopened in [start, end]: each ticket once, however often (ix_ticket_events_field)."""
+    return select(func.count(func.distinct(ticket_events.c.ticket_id))).where(
+        reopen_event(config), ticket_events.c.at >= at(start), ticket_events.c.at <= at(end)
+    )
