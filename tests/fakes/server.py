@@ -63,6 +63,7 @@ class Fault:
     response: Response | None = None  # answer this instead of the app
     delay: float = 0.0  # sleep first (a slow response, or one that times out)
     method: str | None = None
+    after: int = 0  # let this many matching requests through untouched first
 
 
 class FakeServer:
@@ -101,9 +102,9 @@ class FakeServer:
         """The next `times` matching requests get this status instead of an answer."""
         self.add_fault(Fault(match.lower(), times, Response(status, body, headers or {}), method=method))
 
-    def slow(self, match: str, seconds: float, times: int = 1, method: str | None = None) -> None:
-        """The next `times` matching requests are answered normally, but `seconds` late."""
-        self.add_fault(Fault(match.lower(), times, None, seconds, method=method))
+    def slow(self, match: str, seconds: float, times: int = 1, method: str | None = None, after: int = 0) -> None:
+        """The next `times` matching requests (after `after` of them) are answered normally, but `seconds` late."""
+        self.add_fault(Fault(match.lower(), times, None, seconds, method=method, after=after))
 
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
@@ -118,6 +119,9 @@ class FakeServer:
         with self._lock:
             for fault in self._faults:
                 if fault.match in path and (fault.method is None or fault.method == request.method):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
