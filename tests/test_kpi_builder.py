@@ -1,0 +1,129 @@
+"""A small builder for the KPI tests' hand-made datasets, and the tests of the write-time
+rollup the engine reads (tickets.time_entry_count).
+
+Datasets go in through the real sync path (canonical records -> SyncRun.store_page), so
+the tests see exactly what an import would store.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from mspkpi_tui.config import Config
+from mspkpi_tui.sources.runner import SyncRun
+from mspkpi_tui.store.models import ENTITY_TABLES, Ticket
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)  # a Monday
+
+
+def utc(text: str) -> datetime:
+    """'2026-11-23 11:00' -> an aware UTC datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def iso(text: str) -> str:
+    return utc(text).isoformat()
+
+
+def config(timezone_name: str = "UTC", **sections) -> Config:
+    cfg = Config(timezone=timezone_name)
+    for section, values in sections.items():
+        for key, value in values.items():
+            setattr(getattr(cfg, section), key, value)
+    return cfg
+
+
+class Data:
+    """Records by entity; `store()` writes them through one SyncRun, refusing any reject."""
+
+    def __init__(self, source: str = "t"):
+        self.source = source
+        self.records: dict[str, list[dict]] = defaultdict(list)
+        self._next = 0
+
+    def add(self, entity: str, **fields) -> str:
+        self._next += 1
+        fields.setdefault("id", f"{entity[:2]}{self._next}")
+        for key, value in list(fields.items()):
+            if isinstance(value, datetime):
+                fields[key] = value.isoformat()
+        self.records[entity].append(fields)
+        return fields["id"]
+
+    def ticket(self, id: str, created: str = "2026-11-01 09:00", **fields) -> str:
+        fields = {
+            "number": f"T{id}", "title": f"ticket {id}", "status": "New", "is_closed": False,
+            "priority": "Medium", "priority_rank": 3, "created_at": iso(created),
+        } | {k: (iso(v) if k.endswith(("_at", "_due")) and isinstance(v, str) else v) for k, v in fields.items()}
+        return self.add("tickets", id=id, **fields)
+
+    def closed(self, id: str, created: str = "2026-11-01 09:00", **fields) -> str:
+        fields.setdefault("status", "Complete")
+        return self.ticket(id, created, is_closed=True, **fields)
+
+    def resource(self, id: str, name: str, **fields) -> str:
+        return self.add("resources", id=id, name=name, **fields)
+
+    def entry(self, resource: str, started: str, hours: float, **fields) -> str:
+        return self.add("time_entries", resource_id=resource, started_at=iso(started), hours=hours, **fields)
+
+    def event(self, ticket: str, at: str, field: str, old, new) -> str:
+        return self.add("ticket_events", ticket_id=ticket, at=iso(at), field=field, old_value=old, new_value=new)
+
+    def store(self, engine) -> None:
+        with SyncRun(engine, self.source, "file") as run:
+            for entity in ENTITY_TABLES:
+                records = self.records.get(entity, [])
+                if records:
+                    run.store_page(entity, records, [f"{entity}:{i}" for i in range(len(records))])
+            rejects = list(run.summary.rejects)
+        assert not rejects, rejects
+
+
+def entry_counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(Ticket.source_id, Ticket.time_entry_count)).all())
+
+
+def test_time_entry_count_follows_inserts_moves_and_prunes(engine):
+    data = Data()
+    data.resource("R1", "Alice")
+    data.ticket("A")
+    data.ticket("B")
+    data.entry("R1", "2026-11-02 10:00", 1.0, ticket_id="A", id="E1")
+    data.entry("R1", "2026-11-02 11:00", 1.0, ticket_id="A", id="E2")
+    data.entry("R1", "2026-11-02 12:00", 1.0, ticket_id="B", id="E3")
+    data.store(engine)
+    assert entry_counts(engine) == {"A": 2, "B": 1}
+
+    # E2 is moved from ticket A to ticket B by a later sync; E1 becomes internal time.
+    with SyncRun(engine, "t") as run:
+        run.store_page(
+            "time_entries",
+            [
+                {"id": "E2", "resource_id": "R1", "ticket_id": "B", "started_at": iso("2026-11-02 11:00"), "hours": 1.0},
+                {"id": "E1", "resource_id": "R1", "started_at": iso("2026-11-02 10:00"), "hours": 1.0},
+            ],
+            ["p:1", "p:2"],
+        )
+    assert entry_counts(engine) == {"A": 0, "B": 2}
+
+    # A full pass that no longer returns E3 deletes it and recounts B.
+    with SyncRun(engine, "t", "full") as run:
+        run.prune("time_entries", {"E1", "E2"})
+    assert entry_counts(engine) == {"A": 0, "B": 1}
+
+
+def test_a_ticket_reimport_keeps_its_count(engine):
+    data = Data()
+    data.resource("R1", "Alice")
+    data.ticket("A")
+    data.entry("R1", "2026-11-02 10:00", 1.0, ticket_id="A")
+    data.store(engine)
+    again = Data()
+    again.ticket("A", title="renamed")
+    again.store(engine)
+    assert entry_counts(engine) == {"A": 1}
