@@ -1,0 +1,117 @@
+"""How fresh the data is: the last successful sync, a stale or failed state with its
+reason, whether there is any data at all, and a cheap test for "another process wrote".
+
+The times come from the sync_runs table (when the data was fetched), never from when
+the screen was drawn.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, exists, func, select
+
+from mspkpi_tui.store import models
+
+sync_runs = models.SyncRun.__table__  # type: ignore[attr-defined]
+tickets = models.Ticket.__table__  # type: ignore[attr-defined]
+
+OK, STALE, FAILED, NEVER = "ok", "stale", "failed", "never"
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    state: str  # ok | stale | failed | never
+    reason: str | None  # why the state is not ok, for the badge
+    last_ok_at: datetime | None  # when the last successful sync finished
+    last_ok_source: str | None
+    running_since: datetime | None  # a sync is running now (started then)
+    has_tickets: bool
+
+    def minutes_since_ok(self, now: datetime) -> float | None:
+        return None if self.last_ok_at is None else (now - self.last_ok_at).total_seconds() / 60
+
+
+def sync_status(engine: Engine, now: datetime, config) -> SyncStatus:
+    """The state of the last syncs; stale after config.tui.stale_after_minutes without a good one."""
+    with engine.connect() as conn:
+        last_ok = conn.execute(
+            select(sync_runs.c.finished_at, sync_runs.c.source)
+            .where(sync_runs.c.status == "ok")
+            .order_by(sync_runs.c.finished_at.desc(), sync_runs.c.id.desc())
+            .limit(1)
+        ).first()
+        last_finished = conn.execute(
+            select(sync_runs.c.status, sync_runs.c.finished_at, sync_runs.c.error, sync_runs.c.source)
+            .where(sync_runs.c.status != "running")
+            .order_by(sync_runs.c.id.desc())
+            .limit(1)
+        ).first()
+        running = conn.execute(select(func.max(sync_runs.c.started_at)).where(sync_runs.c.status == "running")).scalar()
+        has_tickets = bool(conn.execute(select(exists().where(tickets.c.id.is_not(None)))).scalar())
+    last_ok_at, last_ok_source = (last_ok.finished_at, last_ok.source) if last_ok else (None, None)
+    state, reason = OK, None
+    if last_finished is not None and last_finished.status != "ok":
+        state = FAILED
+        when = last_finished.finished_at.strftime("%H:%M UTC") if last_finished.finished_at else "?"
+        reason = f"{last_finished.source} sync {last_finished.status} at {when}: {last_finished.error or 'no reason recorded'}"
+    elif last_ok_at is None:
+        state, reason = NEVER, "no sync has finished yet"
+    elif now - last_ok_at > timedelta(minutes=config.tui.stale_after_minutes):
+        state, reason = STALE, f"no successful sync for {_span(now - last_ok_at)}"
+    return SyncStatus(state, reason, last_ok_at, last_ok_source, running, has_tickets)
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+class ChangeWatch:
+    """Tells, cheaply, whether the database changed since the last call to `changed()`.
+
+    On SQLite `PRAGMA data_version` (on one connection kept for it) moves whenever another
+    connection commits, which also catches pages stored while a sync runs. On other
+    databases the sync_runs table is the signal (a run starting or finishing), and while a
+    run is in progress every check reports a change, since its pages land meanwhile.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._last: tuple | None = None
+        self._lock = threading.Lock()
+        self._pragma_conn = engine.raw_connection() if engine.dialect.name == "sqlite" else None
+
+    def token(self) -> tuple:
+        with self.engine.connect() as conn:
+            runs = conn.execute(
+                select(func.max(sync_runs.c.id), func.max(sync_runs.c.finished_at), func.count()).select_from(sync_runs)
+            ).one()
+            running = conn.execute(select(func.count()).where(sync_runs.c.status == "running")).scalar()
+        version = None
+        if self._pragma_conn is not None:
+            cursor = self._pragma_conn.cursor()
+            cursor.execute("PRAGMA data_version")
+            version = cursor.fetchone()[0]
+            cursor.close()
+        return (tuple(runs), running, version)
+
+    def changed(self) -> bool:
+        """True on the first call, and whenever the database changed since the previous one."""
+        with self._lock:
+            token = self.token()
+            running = token[1] > 0 and self._pragma_conn is None
+            changed = token != self._last or running
+            self._last = token
+            return changed
+
+    def close(self) -> None:
+        if self._pragma_conn is not None:
+            self._pragma_conn.close()
+            self._pragma_conn = None

@@ -1,0 +1,318 @@
+"""The ticket lists the dashboard shows: the queue (filter, facets, sort, paging), the
+tickets behind each SLA figure, the open escalated tickets, and one ticket's detail.
+
+Built on `kpi/rules.py`, so a list and the figure it explains use the same rule. The
+queue is read in two steps so 20,000 open tickets never become 20,000 objects: the
+ordered ids of the matching tickets (one small query), then full rows only for the
+ids on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
+
+from mspkpi_tui.kpi import rules
+from mspkpi_tui.store import models
+
+tickets = rules.tickets
+companies = models.Company.__table__  # type: ignore[attr-defined]
+resources = models.Resource.__table__  # type: ignore[attr-defined]
+queues = models.Queue.__table__  # type: ignore[attr-defined]
+time_entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
+ticket_events = models.TicketEvent.__table__  # type: ignore[attr-defined]
+
+NONE_LABEL = "(none)"  # the facet value of a ticket without a queue or assignee
+
+# Sort orders in the order the sort key cycles through them; "due" is the default
+# (kpi-definitions: overdue first, then next due ascending, then priority rank, then age).
+SORTS: dict[str, str] = {
+    "due": "overdue first, then next due",
+    "priority": "priority, then next due",
+    "age": "oldest first",
+    "activity": "least recent activity first",
+    "company": "company, then next due",
+    "assignee": "assignee (unassigned first), then next due",
+}
+FACETS = ("queue", "assignee", "priority", "status")
+
+SLA_BUCKETS: dict[str, str] = {
+    "first_response_overdue": "First response overdue",
+    "first_response_due_1h": "First response due within 1 h",
+    "resolution_overdue": "Resolution overdue",
+    "resolution_due_today": "Resolution due today",
+}
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What the queue shows: free text over number/title/company/assignee, one value per
+    facet at most, and a sort order."""
+
+    text: str = ""
+    facets: tuple[tuple[str, str], ...] = ()
+    sort: str = "due"
+
+    def facet(self, name: str) -> str | None:
+        return dict(self.facets).get(name)
+
+    def with_facet(self, name: str, value: str | None) -> "TicketQuery":
+        kept = tuple((k, v) for k, v in self.facets if k != name)
+        return replace(self, facets=kept + (((name, value),) if value is not None else ()))
+
+    def next_sort(self) -> "TicketQuery":
+        order = list(SORTS)
+        return replace(self, sort=order[(order.index(self.sort) + 1) % len(order)])
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.text.strip() or self.facets)
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    number: str
+    title: str
+    priority: str
+    priority_rank: int
+    status: str
+    company: str | None
+    assignee: str | None
+    queue: str | None
+    created_at: datetime
+    next_due: datetime | None
+    last_activity_at: datetime | None
+    url: str | None
+
+    def countdown(self, now: datetime) -> timedelta | None:
+        """Time left to the next due time; negative when overdue."""
+        return None if self.next_due is None else self.next_due - now
+
+    def age(self, now: datetime) -> timedelta:
+        return now - self.created_at
+
+
+@dataclass(frozen=True)
+class TimeEntryLine:
+    started_at: datetime
+    resource: str | None
+    hours: float
+    billable: bool
+    category: str | None
+
+
+@dataclass(frozen=True)
+class EventLine:
+    at: datetime
+    field: str
+    old_value: str | None
+    new_value: str | None
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    row: TicketRow
+    fields: list[tuple[str, str]]  # every stored field, labelled, in reading order
+    time_entries: list[TimeEntryLine] = field(default_factory=list)
+    events: list[EventLine] = field(default_factory=list)
+
+    @property
+    def hours(self) -> float:
+        return sum(e.hours for e in self.time_entries)
+
+
+@dataclass(frozen=True)
+class TicketList:
+    """The first `limit` tickets of a list and how many there are in all."""
+
+    rows: list[TicketRow]
+    total: int
+
+
+# --- building blocks ---------------------------------------------------------------
+
+_company = companies.alias("company")
+_assignee = resources.alias("assignee")
+_queue = queues.alias("queue")
+_joined = (
+    tickets.outerjoin(_company, _company.c.id == tickets.c.company_id)
+    .outerjoin(_assignee, _assignee.c.id == tickets.c.assigned_resource_id)
+    .outerjoin(_queue, _queue.c.id == tickets.c.queue_id)
+)
+_ROW_COLUMNS = (
+    tickets.c.id, tickets.c.number, tickets.c.title, tickets.c.priority, tickets.c.priority_rank, tickets.c.status,
+    _company.c.name.label("company"), _assignee.c.name.label("assignee"), _queue.c.name.label("queue"),
+    tickets.c.created_at, rules.next_due().label("next_due"), tickets.c.last_activity_at, tickets.c.url,
+)
+
+
+def _row(r) -> TicketRow:
+    return TicketRow(*r)
+
+
+def _like(column: ColumnElement, word: str) -> ColumnElement:
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
+def _text_filter(text: str) -> list[ColumnElement]:
+    """Every word must appear in the number, title, company or assignee (case-insensitive)."""
+    columns = (tickets.c.number, tickets.c.title, _company.c.name, _assignee.c.name)
+    return [or_(*(_like(c, word) for c in columns)) for word in text.split()]
+
+
+def _facet_column(name: str) -> ColumnElement:
+    return {"queue": _queue.c.name, "assignee": _assignee.c.name, "priority": tickets.c.priority, "status": tickets.c.status}[name]
+
+
+def _facet_filter(name: str, value: str) -> ColumnElement:
+    column = _facet_column(name)
+    return column.is_(None) if value == NONE_LABEL else column == value
+
+
+def _nulls_last(column: ColumnElement) -> ColumnElement:
+    return case((column.is_(None), 1), else_=0)
+
+
+def _order(sort: str, now: datetime) -> list[ColumnElement]:
+    due = rules.next_due()
+    by_due = [case((due < rules.at(now), 0), else_=1), _nulls_last(due), due, tickets.c.priority_rank, tickets.c.created_at]
+    orders = {
+        "due": by_due,
+        "priority": [tickets.c.priority_rank, *by_due],
+        "age": [tickets.c.created_at],
+        "activity": [_nulls_last(tickets.c.last_activity_at), tickets.c.last_activity_at, tickets.c.created_at],
+        "company": [_nulls_last(_company.c.name), _company.c.name, *by_due],
+        "assignee": [case((_assignee.c.name.is_(None), 0), else_=1), _assignee.c.name, *by_due],
+    }
+    return [*orders[sort], tickets.c.id]  # the id makes every order total, so paging is stable
+
+
+def _where(query: TicketQuery) -> list[ColumnElement]:
+    terms = [rules.is_open(), *_text_filter(query.text)]
+    terms += [_facet_filter(name, value) for name, value in query.facets]
+    return terms
+
+
+# --- the queue ---------------------------------------------------------------------
+
+
+def queue_ids(engine: Engine, now: datetime, query: TicketQuery) -> list[int]:
+    """The ids of the open tickets the query matches, in its order."""
+    stmt = select(tickets.c.id).select_from(_joined).where(*_where(query)).order_by(*_order(query.sort, now))
+    with engine.connect() as conn:
+        return list(conn.execute(stmt).scalars())
+
+
+def rows_by_id(engine: Engine, ids: Sequence[int]) -> list[TicketRow]:
+    """Full rows for these ticket ids, in the order given (missing ids are skipped)."""
+    if not ids:
+        return []
+    with engine.connect() as conn:
+        found = {r.id: _row(r) for r in conn.execute(select(*_ROW_COLUMNS).select_from(_joined).where(tickets.c.id.in_(list(ids))))}
+    return [found[i] for i in ids if i in found]
+
+
+def facet_values(engine: Engine) -> dict[str, list[tuple[str, int]]]:
+    """Each facet's values over the open tickets with how many tickets have each, most first."""
+    result: dict[str, list[tuple[str, int]]] = {}
+    with engine.connect() as conn:
+        for name in FACETS:
+            column = _facet_column(name)
+            n = func.count()
+            stmt = select(column, n).select_from(_joined).where(rules.is_open()).group_by(column).order_by(n.desc(), column)
+            result[name] = [(value if value is not None else NONE_LABEL, count) for value, count in conn.execute(stmt)]
+    return result
+
+
+# --- the lists behind figures ------------------------------------------------------
+
+
+def _bucket_clause(bucket: str, now: datetime, config) -> tuple[ColumnElement, ColumnElement]:
+    """The bucket's rule and the due time its list is ordered by."""
+    if bucket == "first_response_overdue":
+        return rules.first_response_overdue(now), tickets.c.first_response_due
+    if bucket == "first_response_due_1h":
+        return rules.first_response_due_within(now, hours=1), tickets.c.first_response_due
+    if bucket == "resolution_overdue":
+        return rules.resolution_overdue(now), tickets.c.resolution_due
+    if bucket == "resolution_due_today":
+        end_of_today = rules.period_bounds(now, config).end_of_today
+        return rules.resolution_due_today(now, end_of_today), tickets.c.resolution_due
+    raise ValueError(f"unknown SLA bucket {bucket!r}")
+
+
+def _limited(engine: Engine, where: ColumnElement, order: list[ColumnElement], limit: int) -> TicketList:
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(tickets).where(where)).scalar_one()
+        rows = conn.execute(select(*_ROW_COLUMNS).select_from(_joined).where(where).order_by(*order, tickets.c.id).limit(limit))
+        return TicketList([_row(r) for r in rows], total)
+
+
+def sla_bucket(engine: Engine, now: datetime, config, bucket: str, limit: int = 200) -> TicketList:
+    """The tickets behind one SLA figure (same rule as kpi/sla.py), the most urgent first."""
+    where, due = _bucket_clause(bucket, now, config)
+    return _limited(engine, where, [due, tickets.c.priority_rank], limit)
+
+
+def open_escalated(engine: Engine, now: datetime, config, limit: int = 200) -> TicketList:
+    """Open tickets that are escalated now (rules.is_escalated), in the queue's default order."""
+    where = and_(rules.is_open(), rules.is_escalated(config))
+    return _limited(engine, where, _order("due", now)[:-1], limit)
+
+
+# --- one ticket ----------------------------------------------------------------------
+
+
+_DETAIL_NAMES = (
+    "issue_type", "sub_issue_type", "first_response_due", "first_response_at", "resolution_due", "resolved_at",
+    "completed_at", "sla_name", "escalation_level", "escalated_at", "source", "source_id",
+)
+_DETAIL_COLUMNS = tuple(tickets.c[name] for name in _DETAIL_NAMES)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
+    """Everything stored about one ticket, its time entries and its events (oldest first)."""
+    with engine.connect() as conn:
+        found = conn.execute(select(*_ROW_COLUMNS, *_DETAIL_COLUMNS).select_from(_joined).where(tickets.c.id == ticket_id)).first()
+        if found is None:
+            return None
+        entries = conn.execute(
+            select(time_entries.c.started_at, resources.c.name, time_entries.c.hours, time_entries.c.billable, time_entries.c.category)
+            .select_from(time_entries.outerjoin(resources, resources.c.id == time_entries.c.resource_id))
+            .where(time_entries.c.ticket_id == ticket_id)
+            .order_by(time_entries.c.started_at, time_entries.c.id)
+        ).all()
+        events = conn.execute(
+            select(ticket_events.c.at, ticket_events.c.field, ticket_events.c.old_value, ticket_events.c.new_value)
+            .where(ticket_events.c.ticket_id == ticket_id)
+            .order_by(ticket_events.c.at, ticket_events.c.id)
+        ).all()
+    row = _row(found[: len(_ROW_COLUMNS)])
+    t = dict(zip(_DETAIL_NAMES, found[len(_ROW_COLUMNS) :]))
+    fields = [
+        ("Number", row.number), ("Title", row.title), ("Company", row.company or ""), ("Status", row.status),
+        ("Priority", f"{row.priority} (rank {row.priority_rank})"), ("Queue", row.queue or ""),
+        ("Assignee", row.assignee or "unassigned"), ("Issue type", t["issue_type"] or ""),
+        ("Sub-issue type", t["sub_issue_type"] or ""), ("Created", _when(row.created_at)),
+        ("First response due", _when(t["first_response_due"])), ("First response", _when(t["first_response_at"])),
+        ("Resolution due", _when(t["resolution_due"])), ("Resolved", _when(t["resolved_at"])),
+        ("Completed", _when(t["completed_at"])), ("Next due", _when(row.next_due)), ("SLA", t["sla_name"] or ""),
+        ("Escalation level", str(t["escalation_level"])), ("Escalated", _when(t["escalated_at"])),
+        ("Last activity", _when(row.last_activity_at)), ("Source", f"{t['source']} #{t['source_id']}"),
+        ("PSA URL", row.url or "(the source gave no URL)"),
+    ]
+    return TicketDetail(
+        row=row,
+        fields=fields,
+        time_entries=[TimeEntryLine(*e) for e in entries],
+        events=[EventLine(*e) for e in events],
+    )

@@ -1,0 +1,324 @@
+"""The dashboard: six panes on number keys, kept current while a sync runs elsewhere.
+
+Refreshing follows dolphie's pattern: one worker thread checks cheaply whether the
+database changed (kpi.status.ChangeWatch) and re-reads only then; when it ends, the next
+check is scheduled, so reads never overlap and a keypress never waits for one. Widgets
+are built once and updated in place; nothing repaints unless what it shows changed
+(countdowns move at minute resolution).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import Engine
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from mspkpi_tui.clock import utcnow
+from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
+from mspkpi_tui.tui import loader
+from mspkpi_tui.tui.escalations_pane import EscalationsPane
+from mspkpi_tui.tui.pipeline_pane import PipelinePane
+from mspkpi_tui.tui.queue_pane import QueuePane
+from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
+from mspkpi_tui.tui.service_pane import ServicePane
+from mspkpi_tui.tui.sla_pane import SlaPane
+from mspkpi_tui.tui.status_line import StatusLine, status_text
+from mspkpi_tui.tui.team_pane import TeamPane
+from mspkpi_tui.tui.ticket_table import TicketTable
+from mspkpi_tui.tui.widgets import Table, TicketList
+
+PANES = [
+    ("queue", "Queue", QueuePane),
+    ("sla", "SLAs", SlaPane),
+    ("escalations", "Escalations", EscalationsPane),
+    ("team", "Team", TeamPane),
+    ("pipeline", "Pipeline", PipelinePane),
+    ("service", "Service", ServicePane),
+]
+# With a live clock, figures that depend on the time (due within the hour, overdue ...) are
+# re-read at least this often even when no sync wrote anything.
+REREAD_SECONDS = 300
+THEME_ALIASES = {"ansi": "ansi-dark", "textual-ansi": "ansi-dark", "light": "textual-light", "dark": "textual-dark"}
+KEY_NAMES = {
+    "question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn",
+    "home": "Home", "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→",
+}
+
+
+class MspkpiApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "mspkpi"
+    BINDINGS = [
+        *[
+            Binding(str(n), f"show_pane('{pane_id}')", title, show=False, id=f"pane-{pane_id}")
+            for n, (pane_id, title, _) in enumerate(PANES, start=1)
+        ],
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("c", "copy_number", "Copy #", show=False, id="copy-number"),
+        Binding("y", "copy_url", "Copy URL", show=False, id="copy-url"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, engine: Engine, config, now: datetime | None = None, where: str | None = None) -> None:
+        super().__init__()
+        self.engine = engine
+        self.config = config
+        self.pinned_now = now
+        self.where = where or engine.url.render_as_string(hide_password=True)
+        self.animation_level = "none"
+        self.sync: SyncStatus | None = None
+        self.read_error: str | None = None
+        self.reads = 0  # completed re-reads, for tests and the benchmark
+        self._watch = ChangeWatch(engine)
+        self._next_check: Timer | None = None
+        self._last_read = 0.0
+        theme = config.tui.theme
+        if theme:
+            self.theme = THEME_ALIASES.get(theme, theme)
+
+    @property
+    def now(self) -> datetime:
+        return self.pinned_now or utcnow()
+
+    # --- building ------------------------------------------------------------------------
+
+    def compose(self):
+        with TabbedContent(initial="queue", id="panes"):
+            for n, (pane_id, title, cls) in enumerate(PANES, start=1):
+                with TabPane(f"{n} {title}", id=pane_id):
+                    yield cls(id=f"pane-{pane_id}")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if self.config.tui.keymap:
+            self.set_keymap(dict(self.config.tui.keymap))
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+            pass  # not on the main thread (tests) or no SIGHUP on this platform
+        self.pane("queue").focus_main()
+        self._show_status()
+        self.check_for_changes(force=True)
+        if self.pinned_now is None:
+            self._minute_tick(first=True)
+
+    def on_unmount(self) -> None:
+        self._watch.close()
+
+    def _hang_up(self) -> None:
+        """The terminal went away (SSH dropped): stop instead of spinning on a dead tty."""
+        self.exit(return_code=129)
+
+    def pane(self, pane_id: str):
+        return self.query_one(f"#pane-{pane_id}")
+
+    @property
+    def active_pane_id(self) -> str:
+        return self.query_one("#panes", TabbedContent).active
+
+    # --- reading the database ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="reload", exit_on_error=False)
+    def check_for_changes(self, force: bool = False) -> None:
+        """Re-read everything if the database changed (or when forced), then schedule the next check."""
+        worker = get_current_worker()
+        try:
+            changed = self._watch.changed()
+            due = self.pinned_now is None and time.monotonic() - self._last_read > REREAD_SECONDS
+            if force or changed or due:
+                self._read_all(worker)
+        except Exception as exc:  # the database went away, a query failed: keep the last data, say why
+            message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            self._call(self._read_failed, message[0] if message else type(exc).__name__)
+        finally:
+            if not worker.is_cancelled:
+                self._call(self._schedule_next_check)
+
+    def _read_all(self, worker) -> None:
+        now = self.now
+        status = sync_status(self.engine, now, self.config)
+        self._call(self._apply_status, status)
+        if not status.has_tickets or worker.is_cancelled:
+            return
+        queue_pane = self.pane("queue")
+        table = queue_pane.table
+        data = loader.load_queue(self.engine, now, self.config, queue_pane.query, table.current_id, table.cursor, max(table.size.height, 24))
+        self._call(queue_pane.show_data, data)
+        trends = loader.load_trends(self.engine, now, self.config)
+        for pane_id, load in loader.LOADERS.items():
+            if worker.is_cancelled:
+                return
+            self._call(self.pane(pane_id).show_data, load(self.engine, now, self.config, trends))
+        self._call(self._read_done)
+
+    def _call(self, callback, *args) -> None:
+        """Run on the UI thread; quietly nothing when the app is already closing."""
+        if not self.is_running:
+            return
+        try:
+            self.call_from_thread(callback, *args)
+        except (RuntimeError, LookupError):
+            if self.is_running:
+                raise
+
+    def _read_done(self) -> None:
+        self._last_read = time.monotonic()
+        self.reads += 1
+        if self.read_error:
+            self.read_error = None
+            self._show_status()
+        if isinstance(self.screen, DetailScreen):
+            self.screen.reload()
+
+    def _read_failed(self, message: str) -> None:
+        self.read_error = message
+        self._show_status()
+
+    def _schedule_next_check(self) -> None:
+        if self._next_check is not None:
+            self._next_check.stop()
+            self._next_check = None
+        seconds = self.config.tui.refresh_seconds
+        if seconds and seconds > 0:
+            self._next_check = self.set_timer(seconds, self.check_for_changes)
+
+    def _apply_status(self, status: SyncStatus) -> None:
+        self.sync = status
+        empty = any(isinstance(s, EmptyScreen) for s in self.screen_stack)
+        if not status.has_tickets and not empty:
+            self.push_screen(EmptyScreen(self.where))
+        elif status.has_tickets and empty:
+            while any(isinstance(s, EmptyScreen) for s in self.screen_stack):
+                self.pop_screen()
+        self._show_status()
+
+    def _show_status(self) -> None:
+        for screen in self.screen_stack:
+            self.show_status_on(screen)
+
+    def show_status_on(self, screen: Screen) -> None:
+        text = status_text(self.sync, self.now, self.config.zone, self.read_error)
+        for line in screen.query(StatusLine):
+            line.show(text)
+
+    def _minute_tick(self, first: bool = False) -> None:
+        """Countdowns and 'x min ago' change once a minute: repaint just those, on the minute."""
+        now = utcnow()
+        self.set_timer(60 - now.second - now.microsecond / 1e6 + 0.05, self._minute_tick)
+        if first:
+            return
+        for pane_id, _, _ in PANES:
+            pane = self.pane(pane_id)
+            if hasattr(pane, "tick"):
+                pane.tick()
+        self._show_status()
+        if isinstance(self.screen, DetailScreen):
+            self.screen.reload()
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_show_pane(self, pane_id: str) -> None:
+        while isinstance(self.screen, (DetailScreen, HelpScreen)):
+            self.pop_screen()
+        if isinstance(self.screen, EmptyScreen):
+            return
+        self.query_one("#panes", TabbedContent).active = pane_id
+        self.pane(pane_id).focus_main()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.pane(event.pane.id).focus_main()
+
+    def action_refresh(self) -> None:
+        self.check_for_changes(force=True)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_sections()))
+
+    def current_ticket(self):
+        screen = self.screen
+        if isinstance(screen, DetailScreen):
+            return screen.current_ticket()
+        if isinstance(screen, (EmptyScreen, HelpScreen)) or len(self.screen_stack) > 1:
+            return None
+        pane = self.pane(self.active_pane_id)
+        return pane.current_ticket() if hasattr(pane, "current_ticket") else None
+
+    def action_copy_number(self) -> None:
+        ticket = self.current_ticket()
+        if ticket is None:
+            self.notify("No ticket selected", severity="warning")
+            return
+        self.copy_to_clipboard(ticket.number)
+        self.notify(f"Copied {ticket.number}", markup=False)
+
+    def action_copy_url(self) -> None:
+        ticket = self.current_ticket()
+        if ticket is None or not ticket.url:
+            self.notify("No ticket selected" if ticket is None else "The source gave this ticket no URL", severity="warning")
+            return
+        self.copy_to_clipboard(ticket.url)
+        self.notify(f"Copied {ticket.url}", markup=False)
+
+    @on(TicketTable.Opened)
+    def _open_from_queue(self, event: TicketTable.Opened) -> None:
+        self.push_screen(DetailScreen(event.ticket_id))
+
+    @on(DataTable.RowSelected)
+    def _open_from_list(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, TicketList) and event.row_key.value is not None:
+            self.push_screen(DetailScreen(int(event.row_key.value)))
+
+    # --- help and the command palette --------------------------------------------------------
+
+    def _keys(self, binding: Binding) -> str:
+        keys = self.config.tui.keymap.get(binding.id, binding.key) if binding.id else binding.key
+        return " ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
+
+    def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        def rows(bindings: Iterable) -> list[tuple[str, str]]:
+            made = Binding.make_bindings(bindings)
+            return [(self._keys(b), b.description + (f"  [{b.id}]" if b.id else "")) for b in made if b.description]
+
+        everywhere = rows(self.BINDINGS) + [("ctrl+p", "Command palette (panes, refresh, theme, every action)")]
+        return [
+            ("Everywhere", everywhere),
+            ("Queue (pane 1)", rows(QueuePane.BINDINGS) + rows(TicketTable.BINDINGS)),
+            ("Filter box", [("Enter", "Keep the filter and go back to the table"), ("Esc", "Clear the filter")]),
+            ("SLAs (pane 2)", rows(SlaPane.BINDINGS)),
+            ("Tables in panes 2-6", rows(Table.BINDINGS) + [("Enter", "Open the ticket's detail (ticket lists)")]),
+            ("Ticket detail", rows(DetailScreen.BINDINGS)),
+        ]
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for n, (pane_id, title, _) in enumerate(PANES, start=1):
+            yield SystemCommand(f"Pane {n}: {title}", f"Show the {title} pane", lambda p=pane_id: self.action_show_pane(p))
+        yield SystemCommand("Refresh now", "Re-read the database", self.action_refresh)
+        yield SystemCommand("Keys", "Every key binding", self.action_help)
+        yield SystemCommand("Copy ticket number", "The selected ticket's number, to the clipboard (OSC 52)", self.action_copy_number)
+        yield SystemCommand("Copy ticket URL", "The selected ticket's PSA link, to the clipboard (OSC 52)", self.action_copy_url)
+        queue = self.pane("queue")
+        yield SystemCommand("Queue: filter", "Filter the queue as you type", lambda: (self.action_show_pane("queue"), queue.action_filter()))
+        yield SystemCommand("Queue: next sort order", "Cycle the queue's sort order", queue.action_sort)
+        yield SystemCommand("Queue: facets", "Filter the queue by queue, assignee, priority or status", queue.action_facets)
+        yield SystemCommand("Queue: clear filter", "Show every open ticket", queue.action_clear)
+
+
+def run_app(engine: Engine, config, now: datetime | None = None) -> None:
+    """Open the dashboard (the CLI's default command)."""
+    MspkpiApp(engine, config, now=now).run()

@@ -1,0 +1,115 @@
+"""What each pane shows, read through the KPI engine (never SQL of its own).
+
+Each loader is a plain function run in a worker thread; it returns an immutable bundle
+the pane renders on the UI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from mspkpi_tui.kpi import tickets as ticket_lists
+from mspkpi_tui.kpi.contracts import ContractFigures, contract_figures
+from mspkpi_tui.kpi.escalations import EscalationFigures, escalation_figures
+from mspkpi_tui.kpi.pipeline import PipelineFigures, pipeline_figures
+from mspkpi_tui.kpi.projects import ProjectFigures, project_figures
+from mspkpi_tui.kpi.queue import QueueFigures, queue_figures
+from mspkpi_tui.kpi.service import ServiceFigures, service_figures
+from mspkpi_tui.kpi.sla import SlaFigures, sla_figures
+from mspkpi_tui.kpi.team import TeamFigures, team_figures
+from mspkpi_tui.kpi.tickets import TicketList, TicketQuery, TicketRow
+from mspkpi_tui.kpi.trends import Trends, trend_series
+
+LIST_LIMIT = 200  # tickets listed under an SLA figure or as open escalations
+
+
+@dataclass(frozen=True)
+class QueueData:
+    figures: QueueFigures
+    query: TicketQuery
+    ids: list[int]
+    rows: list[TicketRow]  # the window around the kept cursor
+    keep_id: int | None
+
+
+@dataclass(frozen=True)
+class SlaData:
+    figures: SlaFigures
+    lists: dict[str, TicketList]
+    trends: Trends
+
+
+@dataclass(frozen=True)
+class EscalationData:
+    figures: EscalationFigures
+    open_tickets: TicketList
+    trends: Trends
+
+
+@dataclass(frozen=True)
+class TeamData:
+    figures: TeamFigures
+    trends: Trends
+
+
+@dataclass(frozen=True)
+class ServiceData:
+    service: ServiceFigures
+    contracts: ContractFigures
+    projects: ProjectFigures
+    trends: Trends
+
+
+def load_queue_ids(engine: Engine, now: datetime, query: TicketQuery, keep_id: int | None, fallback: int, height: int) -> tuple[list[int], list[TicketRow]]:
+    """The query's ordered ids and the rows around where the cursor will be."""
+    ids = ticket_lists.queue_ids(engine, now, query)
+    position = fallback
+    if keep_id is not None and keep_id in ids:
+        position = ids.index(keep_id)
+    start = max(0, min(position, len(ids) - 1) - height)
+    return ids, ticket_lists.rows_by_id(engine, ids[start : start + 3 * height + 40])
+
+
+def load_queue(engine: Engine, now: datetime, config, query: TicketQuery, keep_id: int | None, fallback: int, height: int) -> QueueData:
+    ids, rows = load_queue_ids(engine, now, query, keep_id, fallback, height)
+    return QueueData(queue_figures(engine, now, config), query, ids, rows, keep_id)
+
+
+def load_sla(engine: Engine, now: datetime, config, trends: Trends) -> SlaData:
+    lists = {bucket: ticket_lists.sla_bucket(engine, now, config, bucket, LIST_LIMIT) for bucket in ticket_lists.SLA_BUCKETS}
+    return SlaData(sla_figures(engine, now, config), lists, trends)
+
+
+def load_escalations(engine: Engine, now: datetime, config, trends: Trends) -> EscalationData:
+    return EscalationData(escalation_figures(engine, now, config), ticket_lists.open_escalated(engine, now, config, LIST_LIMIT), trends)
+
+
+def load_team(engine: Engine, now: datetime, config, trends: Trends) -> TeamData:
+    return TeamData(team_figures(engine, now, config), trends)
+
+
+def load_pipeline(engine: Engine, now: datetime, config, trends: Trends) -> PipelineFigures:
+    return pipeline_figures(engine, now, config)
+
+
+def load_service(engine: Engine, now: datetime, config, trends: Trends) -> ServiceData:
+    return ServiceData(
+        service_figures(engine, now, config), contract_figures(engine, now, config), project_figures(engine, now, config), trends
+    )
+
+
+def load_trends(engine: Engine, now: datetime, config) -> Trends:
+    return trend_series(engine, now, config)
+
+
+# The panes after the queue, in the order a refresh reads them.
+LOADERS = {
+    "sla": load_sla,
+    "escalations": load_escalations,
+    "team": load_team,
+    "pipeline": load_pipeline,
+    "service": load_service,
+}

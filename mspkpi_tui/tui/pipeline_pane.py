@@ -1,0 +1,64 @@
+"""Pane 5, Pipeline: open deals by stage (count, amount, days in stage, check-ins passed),
+open amount and coverage, won and lost this month with the reasons."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+
+from mspkpi_tui.kpi.pipeline import ClosedDeals, PipelineFigures
+from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.widgets import Figure, Table
+
+
+def _num(value: str) -> Text:
+    return Text(value, justify="right")
+
+
+class PipelinePane(VerticalScroll, can_focus=False):
+    def compose(self):
+        yield Figure(id="pipe-title")
+        yield Table(("Stage", "Deals", "Amount", "Avg days", "Max days", "Past check-ins"), id="pipe-stages")
+        yield Figure(id="pipe-totals")
+        yield Figure(id="pipe-closed")
+
+    def show_data(self, f: PipelineFigures) -> None:
+        checkin_days = sorted({d for s in f.stages for d in s.past_checkins}) or list(self.app.config.pipeline.checkin_days)
+        title = Text("Open opportunities by stage", style="bold")
+        title.append(f"  past check-ins: deals in the stage over {'/'.join(str(d) for d in checkin_days)} days", style="dim")
+        self.query_one("#pipe-title", Figure).show(title)
+        self.query_one("#pipe-stages", Table).show_rows([
+            (s.stage, (
+                fmt.plain(s.stage), _num(f"{s.count:,}"), _num(fmt.money(s.amount)),
+                _num("–" if s.avg_days_in_stage is None else f"{s.avg_days_in_stage:.0f}"),
+                _num("–" if s.max_days_in_stage is None else f"{s.max_days_in_stage:.0f}"),
+                Text(" ".join(f"{d}d:{s.past_checkins.get(d, 0)}" for d in checkin_days)),
+            ))
+            for s in f.stages
+        ])
+        totals = Text()
+        totals.append("Open pipeline: ", style="bold")
+        totals.append(fmt.money(f.open_amount))
+        totals.append(" · coverage: ", style="bold")
+        target = self.app.config.pipeline.target
+        if f.coverage is None:
+            totals.append("no target set ([pipeline] target in the config)")
+        else:
+            totals.append(f"{f.coverage:.1f}x of {fmt.money(target)} (aim: {self.app.config.pipeline.coverage_multiple:g}x)")
+        self.query_one("#pipe-totals", Figure).show(totals)
+        closed = Text()
+        self._deals(closed, "Won this month", f.won_month)
+        closed.append("\n")
+        self._deals(closed, "Lost this month", f.lost_month)
+        self.query_one("#pipe-closed", Figure).show(closed)
+
+    @staticmethod
+    def _deals(text: Text, label: str, deals: ClosedDeals) -> None:
+        text.append(f"{label}: ", style="bold")
+        text.append(f"{deals.count:,} deal(s), {fmt.money(deals.amount)}")
+        if deals.by_reason:
+            text.append(" · reasons: ")
+            text.append(", ".join(f"{fmt.clean(reason)} {n}" for reason, n in deals.by_reason.items()))
+
+    def focus_main(self) -> None:
+        self.query_one("#pipe-stages", Table).focus()

@@ -1,0 +1,169 @@
+"""Pane 1, Queue: every open ticket, filter as you type, facets, sort, detail on Enter."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input
+from textual.worker import get_current_worker
+
+from mspkpi_tui.kpi import tickets as ticket_lists
+from mspkpi_tui.kpi.tickets import SORTS, TicketQuery, TicketRow
+from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.loader import QueueData, load_queue_ids
+from mspkpi_tui.tui.ticket_table import TicketTable
+from mspkpi_tui.tui.widgets import Figure
+
+
+class QueuePane(Vertical):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "sort", "Sort", id="sort"),
+        Binding("f", "facets", "Facets", id="facets"),
+        Binding("x", "clear", "Clear filter", show=False, id="clear-filter"),
+        Binding("escape", "close_filter", "Close filter", show=False, id="close-filter"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.query = TicketQuery()
+        self.figures = None
+
+    def compose(self):
+        yield Figure(id="queue-summary")
+        yield Input(placeholder="filter: number, title, company, assignee (Enter keeps, Esc clears)", id="queue-filter", compact=True)
+        yield Figure(id="queue-query")
+        yield Figure(id="queue-header")
+        yield TicketTable(fetch=self._fetch_rows, clock=lambda: self.app.now, id="queue-table")
+
+    def on_mount(self) -> None:
+        filter_box = self.query_one("#queue-filter", Input)
+        filter_box.cursor_blink = False
+        filter_box.display = False
+        self._show_query_line()
+
+    @property
+    def table(self) -> TicketTable:
+        return self.query_one(TicketTable)
+
+    def _fetch_rows(self, ids) -> list[TicketRow]:
+        return ticket_lists.rows_by_id(self.app.engine, ids)
+
+    # --- data from a refresh ------------------------------------------------------------
+
+    def show_data(self, data: QueueData) -> None:
+        self.figures = data.figures
+        self.query_one("#queue-summary", Figure).show(self._summary(data))
+        if data.query == self.query:
+            self.table.show(data.ids, data.rows, keep_id=self.table.current_id)
+        self._show_query_line()
+
+    def _summary(self, data: QueueData) -> Text:
+        f = data.figures
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"Open {f.open:,}", style="bold")
+        text.append(f" · unassigned {f.unassigned:,} │ ")
+        text.append(" · ".join(f"{fmt.clean(k)} {v:,}" for k, v in f.by_priority.items()) or "no open tickets")
+        text.append("\nQueues: ")
+        text.append(" · ".join(f"{fmt.clean(k)} {v:,}" for k, v in f.by_queue.items()) or "none")
+        return text
+
+    def _show_query_line(self) -> None:
+        total = self.figures.open if self.figures is not None else None
+        shown = len(self.table.ids)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{shown:,} of {fmt.count(total)}" if self.query.is_filtered else f"{shown:,} open")
+        text.append(f" · sort (s): {SORTS[self.query.sort]}")
+        if self.query.text.strip():
+            text.append(" · filter: ")
+            text.append(fmt.clean(self.query.text), style="bold")
+        for name, value in self.query.facets:
+            text.append(f" · {name}: ")
+            text.append(fmt.clean(value), style="bold")
+        if self.query.is_filtered:
+            text.append(" · x clears")
+        self.query_one("#queue-query", Figure).show(text)
+
+    @on(TicketTable.LayoutChanged)
+    def _header(self, event: TicketTable.LayoutChanged) -> None:
+        event.header.stylize("bold")
+        self.query_one("#queue-header", Figure).show(event.header)
+
+    # --- changing the query -------------------------------------------------------------
+
+    def set_query(self, query: TicketQuery) -> None:
+        if query != self.query:
+            self.query = query
+            self._show_query_line()
+            self.requery()
+
+    @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
+    def requery(self, keep_id: int | None = None) -> None:
+        query = self.query
+        height = max(self.table.size.height, 24)
+        ids, rows = load_queue_ids(self.app.engine, self.app.now, query, keep_id, 0, height)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._requeried, query, ids, rows, keep_id)
+
+    def _requeried(self, query: TicketQuery, ids: list[int], rows: list[TicketRow], keep_id: int | None) -> None:
+        if query == self.query:
+            self.table.show(ids, rows, keep_id=keep_id)
+            if keep_id is None:
+                self.table.cursor = 0
+            self._show_query_line()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#queue-filter")
+    def _typed(self, event: Input.Changed) -> None:
+        self.set_query(TicketQuery(event.value, self.query.facets, self.query.sort))
+
+    @on(Input.Submitted, "#queue-filter")
+    def _submitted(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        box.display = bool(box.value.strip())
+        self.table.focus()
+
+    def action_close_filter(self) -> None:
+        """Esc in the filter box: clear the text and go back to the table."""
+        box = self.query_one("#queue-filter", Input)
+        if box.has_focus:
+            box.value = ""
+            box.display = False
+            self.table.focus()
+
+    def action_sort(self) -> None:
+        self.set_query(self.query.next_sort())
+
+    def action_clear(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.display = False
+        self.set_query(TicketQuery(sort=self.query.sort))
+
+    def action_facets(self) -> None:
+        from mspkpi_tui.tui.screens import FacetScreen
+
+        self.app.push_screen(FacetScreen(self.query), self._facet_chosen)
+
+    def _facet_chosen(self, choice: tuple[str, str | None] | None) -> None:
+        if choice is not None:
+            name, value = choice
+            self.set_query(self.query.with_facet(name, value))
+
+    # --- for the app -------------------------------------------------------------------------
+
+    def current_ticket(self) -> TicketRow | None:
+        return self.table.current_row()
+
+    def focus_main(self) -> None:
+        self.table.focus()
+
+    def tick(self) -> None:
+        self.table.tick()

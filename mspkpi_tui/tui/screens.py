@@ -1,0 +1,212 @@
+"""The screens over the panes: ticket detail, help, facet picker, and the empty database."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, OptionList
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from mspkpi_tui.kpi import tickets as ticket_lists
+from mspkpi_tui.kpi.tickets import FACETS, TicketDetail, TicketQuery
+from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.status_line import StatusLine
+from mspkpi_tui.tui.widgets import Figure, Table
+
+
+class DetailScreen(Screen):
+    """One ticket: every field, the PSA URL (a jump host has no browser), time entries, events."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="close-detail"),
+        Binding("j,down", "scroll('down')", "Scroll down", show=False, id="detail-down"),
+        Binding("k,up", "scroll('up')", "Scroll up", show=False, id="detail-up"),
+    ]
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.detail: TicketDetail | None = None
+
+    def compose(self):
+        yield Figure(id="detail-title")
+        with VerticalScroll(id="detail-body"):
+            yield Figure(id="detail-fields")
+            yield Figure(id="detail-entries-title", classes="section")
+            yield Table(("Started", "Technician", "Hours", "Billable", "Category"), id="detail-entries")
+            yield Figure(id="detail-events-title", classes="section")
+            yield Table(("When", "Field", "From", "To"), id="detail-events")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.app.show_status_on(self)
+        self.query_one("#detail-body").focus()
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def reload(self) -> None:
+        detail = ticket_lists.ticket_detail(self.app.engine, self.ticket_id)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, detail)
+
+    def _show(self, detail: TicketDetail | None) -> None:
+        self.detail = detail
+        zone = self.app.config.zone
+        if detail is None:
+            self.query_one("#detail-title", Figure).show(Text("This ticket is no longer in the database (deleted at the source).", style="bold"))
+            return
+        row = detail.row
+        title = Text(no_wrap=True, overflow="ellipsis", style="bold")
+        title.append(fmt.clean(row.number))
+        title.append("  ")
+        title.append(fmt.clean(row.title))
+        self.query_one("#detail-title", Figure).show(title)
+        fields = Text()
+        for i, (label, value) in enumerate(detail.fields):
+            if i:
+                fields.append("\n")
+            fields.append(f"{label + ':':<20}", style="bold")
+            fields.append(fmt.clean(value))
+        countdown, overdue = fmt.countdown(row.countdown(self.app.now))
+        fields.append(f"\n{'Next due in:':<20}", style="bold")
+        fields.append(countdown + ("  OVERDUE" if overdue else ""), style="bold" if overdue else "")
+        self.query_one("#detail-fields", Figure).show(fields)
+        self.query_one("#detail-entries-title", Figure).show(
+            Text(f"Time entries: {len(detail.time_entries)} ({fmt.hours(detail.hours)} h)", style="bold")
+        )
+        self.query_one("#detail-entries", Table).show_rows([
+            (i, (Text(fmt.stamp(e.started_at, zone)), fmt.plain(e.resource or ""), Text(fmt.hours(e.hours), justify="right"),
+                 Text("yes" if e.billable else "no"), fmt.plain(e.category or "")))
+            for i, e in enumerate(detail.time_entries)
+        ])
+        self.query_one("#detail-events-title", Figure).show(Text(f"Events: {len(detail.events)}", style="bold"))
+        self.query_one("#detail-events", Table).show_rows([
+            (i, (Text(fmt.stamp(e.at, zone)), fmt.plain(e.field), fmt.plain(e.old_value or ""), fmt.plain(e.new_value or "")))
+            for i, e in enumerate(detail.events)
+        ])
+
+    def action_scroll(self, direction: str) -> None:
+        body = self.query_one("#detail-body", VerticalScroll)
+        body.scroll_relative(y=1 if direction == "down" else -1, animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def current_ticket(self):
+        return self.detail.row if self.detail else None
+
+
+class HelpScreen(ModalScreen):
+    """Every key, generated from the bindings (with the config's keymap applied)."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="close-help"),
+        Binding("question_mark", "dismiss", "Close", show=False),
+        Binding("q", "dismiss", "Close", show=False),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 84; height: 90%; border: round $accent; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self):
+        text = Text()
+        text.append("Keys (Esc closes; remap them with [tui.keymap] in the config, by binding id)\n", style="bold")
+        for title, rows in self.sections:
+            text.append(f"\n{title}\n", style="bold underline")
+            for keys, description in rows:
+                text.append(f"  {keys:<22}", style="bold")
+                text.append(f"{description}\n")
+        with VerticalScroll():
+            yield Figure(text, id="help-text")
+
+
+class FacetScreen(ModalScreen):
+    """Pick one value of a facet (queue, assignee, priority, status), or clear one."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close", id="close-facets")]
+    DEFAULT_CSS = """
+    FacetScreen { align: center middle; }
+    FacetScreen > Vertical { width: 90%; max-width: 70; height: 90%; border: round $accent; background: $surface; }
+    """
+
+    def __init__(self, query: TicketQuery) -> None:
+        super().__init__()
+        self.ticket_query = query
+
+    def compose(self):
+        with Vertical():
+            yield Figure(Text("Facets: Enter picks, Esc closes", style="bold"))
+            yield OptionList(id="facet-options")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+        self.load()
+
+    @work(thread=True, exit_on_error=False)
+    def load(self) -> None:
+        values = ticket_lists.facet_values(self.app.engine)
+        self.app.call_from_thread(self._fill, values)
+
+    def _fill(self, values: dict[str, list[tuple[str, int]]]) -> None:
+        options: list[Option | None] = []
+        for name in FACETS:
+            chosen = self.ticket_query.facet(name)
+            options.append(Option(Text(f"{name.title()}", style="bold"), disabled=True))
+            options.append(Option(Text(f"  any {name}" + ("  (current)" if chosen is None else "")), id=f"{name}\0"))
+            for value, n in values.get(name, []):
+                label = Text("  ")
+                label.append(fmt.clean(value))
+                label.append(f"  {n:,}" + ("  (current)" if value == chosen else ""), style="dim")
+                options.append(Option(label, id=f"{name}\0{value}"))
+        option_list = self.query_one(OptionList)
+        option_list.clear_options()
+        option_list.add_options(options)
+        option_list.highlighted = 1
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        name, _, value = (event.option.id or "").partition("\0")
+        self.dismiss((name, value or None))
+
+
+class EmptyScreen(Screen):
+    """Shown instead of empty tables while the database holds no tickets."""
+
+    BINDINGS = [Binding("q", "app.quit", "Quit", id="empty-quit"), Binding("r", "app.refresh", "Check again", id="empty-refresh")]
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+
+    def compose(self):
+        text = Text()
+        text.append("No tickets in the database yet.\n\n", style="bold")
+        text.append("Database: ")
+        text.append(fmt.clean(self.where))
+        text.append("\n\nFill it with one of:\n\n")
+        for command, what in [
+            ("mspkpi demo", "import the demo MSP (its own database) and open it"),
+            ("mspkpi sync file FOLDER", "import a folder of .jsonl files (docs/import-format.md)"),
+            ("mspkpi sync autotask", "sync from Autotask ([autotask] in the config)"),
+            ("mspkpi sync connectwise", "sync from ConnectWise ([connectwise] in the config)"),
+        ]:
+            text.append(f"  {command:<26}", style="bold")
+            text.append(f"{what}\n")
+        text.append("\nRun the sync in another terminal; this screen switches to the dashboard by itself when data arrives.")
+        with VerticalScroll(id="empty-body"):
+            yield Figure(text, id="empty-text")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.app.show_status_on(self)

@@ -1,0 +1,67 @@
+"""Pane 6, Service: first contact resolution, CSAT, opened vs closed and kill rate, average
+response and resolution times, contracts expiring, projects at risk, hours to deliver."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+
+from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.loader import ServiceData
+from mspkpi_tui.tui.widgets import Figure, Table
+
+
+class ServicePane(VerticalScroll, can_focus=False):
+    def compose(self):
+        yield Figure(id="svc-figures")
+        yield Figure(id="svc-trends")
+        yield Figure(id="svc-contracts-title", classes="section")
+        yield Table(("Company", "Contract", "Number", "Type", "Period", "Start", "End"), id="svc-contracts")
+        yield Figure(id="svc-projects")
+
+    def show_data(self, data: ServiceData) -> None:
+        s = data.service
+        fcr_label = "year to date" if self.app.config.service.fcr_period == "ytd" else "last 30 days"
+        text = Text()
+        text.append("First contact resolution ", style="bold")
+        text.append(f"({fcr_label}): {fmt.pct(s.fcr_ytd.pct)} · {s.fcr_ytd.first_touch:,} of {s.fcr_ytd.total:,} closed with <2 time entries\n")
+        text.append("CSAT (30 days): ", style="bold")
+        avg = "no responses" if s.csat_30d.avg is None else f"{s.csat_30d.avg:.2f}"
+        text.append(f"{avg} from {s.csat_30d.responses:,} response(s) · below 3: {s.csat_30d.below_3:,} (follow up)\n")
+        text.append("Tickets (30 days): ", style="bold")
+        text.append(f"opened {s.opened_30d:,} · closed {s.closed_30d:,} · kill rate {fmt.pct(s.kill_rate_30d)} · reopened {s.reopened_30d:,}\n")
+        text.append("Average times (30 days, wall clock): ", style="bold")
+        response = "no data" if s.avg_first_response_minutes_30d is None else fmt.duration_minutes(s.avg_first_response_minutes_30d)
+        resolution = "no data" if s.avg_resolution_hours_30d is None else f"{s.avg_resolution_hours_30d:,.1f} h"
+        text.append(f"first response {response} · resolution {resolution}")
+        self.query_one("#svc-figures", Figure).show(text)
+        t = data.trends
+        trends = fmt.trend("Opened/day", t.days, t.opened)
+        trends.append("\n")
+        trends.append_text(fmt.trend("Closed/day", t.days, t.closed))
+        trends.append("\n")
+        trends.append_text(fmt.trend("CSAT avg/day", t.days, t.csat, unit="avg"))
+        self.query_one("#svc-trends", Figure).show(trends)
+        c = data.contracts
+        self.query_one("#svc-contracts-title", Figure).show(
+            Text(f"Contracts expiring: {c.expiring_30d} in 30 days · {c.expiring_60d} in 60 · {c.expiring_90d} in 90", style="bold")
+        )
+        self.query_one("#svc-contracts", Table).show_rows([
+            ((e.number, e.contract, e.end.isoformat()), (
+                fmt.plain(e.company or ""), fmt.plain(e.contract), fmt.plain(e.number or ""), fmt.plain(e.type or ""),
+                fmt.plain(e.period_type or ""), Text(e.start.isoformat() if e.start else "–"), Text(e.end.isoformat()),
+            ))
+            for e in c.expiring
+        ])
+        p = data.projects
+        projects = Text()
+        projects.append("Projects at risk: ", style="bold")
+        projects.append(" · ".join(f"{colour} {p.at_risk.get(colour, 0)}" for colour in ("Red", "Amber", "Green")))
+        projects.append("\nHours to be delivered: ", style="bold")
+        projects.append(f"{fmt.hours(p.hours_to_be_delivered.total)} h")
+        if p.hours_to_be_delivered.by_category:
+            projects.append(" (" + ", ".join(f"{fmt.clean(k)} {fmt.hours(v)}" for k, v in p.hours_to_be_delivered.by_category.items()) + ")")
+        self.query_one("#svc-projects", Figure).show(projects)
+
+    def focus_main(self) -> None:
+        self.query_one("#svc-contracts", Table).focus()

@@ -1,0 +1,84 @@
+"""Pane 2, SLAs: the four SLA counts with the tickets behind each, 30-day compliance,
+and the daily first-response breaches."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+
+from mspkpi_tui.kpi.tickets import SLA_BUCKETS
+from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.loader import SlaData
+from mspkpi_tui.tui.widgets import Figure, TicketList
+
+
+class SlaPane(VerticalScroll, can_focus=False):
+    BINDINGS = [Binding("b", "next_bucket", "Next list", id="sla-next-list")]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.bucket = next(iter(SLA_BUCKETS))
+        self.data: SlaData | None = None
+
+    def compose(self):
+        yield Figure(id="sla-buckets")
+        yield Figure(id="sla-compliance")
+        yield Figure(id="sla-trend")
+        yield Figure(id="sla-list-title", classes="section")
+        yield TicketList(id="sla-list")
+
+    def show_data(self, data: SlaData) -> None:
+        self.data = data
+        f = data.figures
+        compliance = Text()
+        compliance.append("30-day compliance: ", style="bold")
+        compliance.append(f"first response {fmt.pct(f.compliance_30d.first_response_pct)} · resolution {fmt.pct(f.compliance_30d.resolution_pct)}")
+        self.query_one("#sla-compliance", Figure).show(compliance)
+        t = data.trends
+        self.query_one("#sla-trend", Figure).show(fmt.trend("FR breaches/day", t.days, t.first_response_breaches))
+        self._show_bucket()
+
+    def _counts(self) -> dict[str, int]:
+        f = self.data.figures
+        return {
+            "first_response_overdue": f.first_response_overdue,
+            "first_response_due_1h": f.first_response_due_1h,
+            "resolution_overdue": f.resolution_overdue,
+            "resolution_due_today": f.resolution_due_today,
+        }
+
+    def _show_bucket(self) -> None:
+        if self.data is None:
+            return
+        counts = self._counts()
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, (bucket, label) in enumerate(SLA_BUCKETS.items()):
+            if i:
+                text.append("\n")
+            chosen = bucket == self.bucket
+            text.append("▶ " if chosen else "  ")
+            text.append(f"{label:<32}", style="bold" if chosen else "")
+            text.append(f"{counts[bucket]:>7,}", style="bold")
+        self.query_one("#sla-buckets", Figure).show(text)
+        listed = self.data.lists[self.bucket]
+        title = Text(f"{SLA_BUCKETS[self.bucket]}: {listed.total:,} ticket(s)", style="bold", no_wrap=True, overflow="ellipsis")
+        if listed.total > len(listed.rows):
+            title.append(f", the first {len(listed.rows)} shown", style="")
+        title.append("  (b: next list, Enter: detail)", style="dim")
+        self.query_one("#sla-list-title", Figure).show(title)
+        self.query_one(TicketList).show_tickets(listed.rows, self.app.now)
+
+    def action_next_bucket(self) -> None:
+        order = list(SLA_BUCKETS)
+        self.bucket = order[(order.index(self.bucket) + 1) % len(order)]
+        self._show_bucket()
+
+    def current_ticket(self):
+        return self.query_one(TicketList).current_ticket()
+
+    def focus_main(self) -> None:
+        self.query_one(TicketList).focus()
+
+    def tick(self) -> None:
+        self.query_one(TicketList).tick(self.app.now)

@@ -1,0 +1,301 @@
+"""The queue's table: a Line API widget that renders only the rows on screen.
+
+It holds the ordered ticket ids of the current query (a list of ints, cheap even for
+20,000 tickets) and fetches full rows for the visible window only, through the
+`fetch` callable it is given (kpi.tickets.rows_by_id). The row cache is bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Sequence
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from mspkpi_tui.kpi.tickets import TicketRow
+from mspkpi_tui.tui import text as fmt
+
+CACHE_LIMIT = 1000  # rows kept; beyond this only the window around the cursor is kept
+FETCH_MARGIN = 40  # rows fetched above and below the visible window
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    min_width: int
+    max_width: int
+    drop_rank: int  # columns with the highest rank are dropped first when the terminal is narrow
+    justify: str = "left"
+
+
+COLUMNS = [
+    Column("number", "Number", 6, 16, 0),
+    Column("priority", "Pri", 6, 8, 0),
+    Column("sla", "SLA due", 8, 8, 0, "right"),
+    Column("age", "Age", 4, 4, 4, "right"),
+    Column("company", "Company", 8, 22, 3),
+    Column("title", "Title", 20, 200, 0),
+    Column("status", "Status", 8, 14, 6),
+    Column("assignee", "Assignee", 8, 16, 5),
+    Column("queue", "Queue", 8, 16, 7),
+]
+# After the minimum widths, spare columns go to these in turn, each up to its maximum.
+GROWTH = ["title:40", "company", "assignee", "status", "queue", "priority", "title"]
+
+
+def layout(width: int, number_width: int = 14) -> list[tuple[Column, int]]:
+    """Which columns fit in `width` cells and how wide each is (one space between)."""
+    columns = [c for c in COLUMNS]
+    widths = {c.key: c.min_width for c in columns}
+    widths["number"] = max(6, min(16, number_width))
+    while columns and sum(widths[c.key] for c in columns) + len(columns) - 1 > width:
+        droppable = [c for c in columns if c.drop_rank > 0]
+        if not droppable:  # narrower than the essentials: shrink the title, then give up cleanly
+            break
+        columns.remove(max(droppable, key=lambda c: c.drop_rank))
+    spare = width - (sum(widths[c.key] for c in columns) + len(columns) - 1)
+    present = {c.key: c for c in columns}
+    for item in GROWTH:
+        key, _, cap = item.partition(":")
+        if spare <= 0 or key not in present:
+            continue
+        limit = int(cap) if cap else present[key].max_width
+        grow = max(0, min(spare, limit - widths[key]))
+        widths[key] += grow
+        spare -= grow
+    return [(c, widths[c.key]) for c in columns]
+
+
+def header_text(columns: list[tuple[Column, int]]) -> Text:
+    text = Text(no_wrap=True, overflow="crop")
+    for i, (column, width) in enumerate(columns):
+        if i:
+            text.append(" ")
+        label = column.header[:width]
+        text.append(label.rjust(width) if column.justify == "right" else label.ljust(width))
+    return text
+
+
+class TicketTable(ScrollView, can_focus=True):
+    """Open tickets, one per line; only the visible lines are rendered and read."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="cursor-down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="cursor-up"),
+        Binding("g,home", "cursor_first", "First ticket", show=False, id="cursor-first"),
+        Binding("G,end", "cursor_last", "Last ticket", show=False, id="cursor-last"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
+        Binding("enter", "open", "Detail", id="open-detail"),
+    ]
+    COMPONENT_CLASSES = {"ticket-table--cursor", "ticket-table--overdue", "ticket-table--urgent"}
+    DEFAULT_CSS = """
+    TicketTable { scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0; }
+    TicketTable > .ticket-table--cursor { background: $accent 40%; text-style: bold; }
+    TicketTable:focus > .ticket-table--cursor { background: $accent; color: $text; text-style: bold; }
+    TicketTable > .ticket-table--overdue { color: $error; text-style: bold; }
+    TicketTable > .ticket-table--urgent { text-style: bold; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
+
+    class Opened(Message):
+        def __init__(self, ticket_id: int) -> None:
+            self.ticket_id = ticket_id
+            super().__init__()
+
+    class LayoutChanged(Message):
+        def __init__(self, header: Text) -> None:
+            self.header = header
+            super().__init__()
+
+    def __init__(self, fetch: Callable[[Sequence[int]], list[TicketRow]], clock: Callable[[], datetime], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._fetch = fetch
+        self._clock = clock
+        self.ids: list[int] = []
+        self._rows: dict[int, TicketRow] = {}
+        self._number_width = 14
+        self._columns: list[tuple[Column, int]] = []
+        self._layout_width = -1
+
+    # --- data -------------------------------------------------------------------------
+
+    def show(self, ids: list[int], rows: Sequence[TicketRow] = (), keep_id: int | None = None) -> None:
+        """New data: the ordered ids and (optionally) prefetched rows. The cursor stays on
+        `keep_id` when it is still listed, else at the same position (clamped)."""
+        position = self.cursor
+        if keep_id is not None:
+            try:
+                position = ids.index(keep_id)
+            except ValueError:
+                pass
+        self.ids = ids
+        self._rows = {r.id: r for r in rows}
+        longest = max((len(r.number) for r in rows), default=0)
+        if longest:
+            self._number_width = longest
+        self.virtual_size = Size(self.size.width, len(ids))
+        self.set_reactive(TicketTable.cursor, max(0, min(position, len(ids) - 1)))
+        self._relayout(force=True)
+        self._follow_cursor()
+        self.refresh()
+
+    @property
+    def current_id(self) -> int | None:
+        return self.ids[self.cursor] if 0 <= self.cursor < len(self.ids) else None
+
+    def current_row(self) -> TicketRow | None:
+        ticket_id = self.current_id
+        if ticket_id is None:
+            return None
+        if ticket_id not in self._rows:
+            self._load_around(self.cursor)
+        return self._rows.get(ticket_id)
+
+    def window(self, cursor: int, height: int) -> list[int]:
+        """The ids worth prefetching for a cursor position (used by loaders off the UI thread)."""
+        top = max(0, cursor - height)
+        return self.ids[top : cursor + height + FETCH_MARGIN]
+
+    def _load_around(self, index: int) -> None:
+        height = max(self.size.height, 1)
+        start = max(0, index - FETCH_MARGIN)
+        wanted = [i for i in self.ids[start : index + height + FETCH_MARGIN] if i not in self._rows]
+        if not wanted:
+            return
+        if len(self._rows) + len(wanted) > CACHE_LIMIT:
+            self._rows.clear()
+            wanted = self.ids[start : index + height + FETCH_MARGIN]
+        for row in self._fetch(wanted):
+            self._rows[row.id] = row
+            self._number_width = max(self._number_width, len(row.number))
+
+    # --- layout and rendering ----------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.ids))
+        self._relayout()
+        self._follow_cursor()
+
+    def _relayout(self, force: bool = False) -> None:
+        width = self.scrollable_content_region.width
+        if width == self._layout_width and not force:
+            return
+        columns = layout(width, self._number_width)
+        if force or columns != self._columns:
+            self._columns = columns
+            self._layout_width = width
+            self.post_message(self.LayoutChanged(header_text(columns)))
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        if width != self._layout_width:  # e.g. the scrollbar appeared
+            self._relayout()
+        base = self.rich_style
+        if index >= len(self.ids):
+            return Strip.blank(width, base)
+        ticket_id = self.ids[index]
+        if ticket_id not in self._rows:
+            self._load_around(index)
+        row = self._rows.get(ticket_id)
+        if row is None:  # deleted by a sync since the ids were read; the next refresh drops it
+            return Strip.blank(width, base)
+        line = self._row_text(row)
+        if index == self.cursor:
+            line.stylize(self.get_component_rich_style("ticket-table--cursor"))
+        segments = list(line.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, base).simplify()
+
+    def _row_text(self, row: TicketRow) -> Text:
+        now = self._clock()
+        countdown, overdue = fmt.countdown(row.countdown(now))
+        values = {
+            "number": row.number,
+            "priority": row.priority,
+            "sla": countdown,
+            "age": fmt.age(row.age(now)),
+            "company": row.company or "",
+            "title": row.title,
+            "status": row.status,
+            "assignee": row.assignee or "unassigned",
+            "queue": row.queue or "",
+        }
+        text = Text(no_wrap=True, overflow="crop")
+        for i, (column, width) in enumerate(self._columns):
+            if i:
+                text.append(" ")
+            cell = fmt.clean(values[column.key])
+            if len(cell) > width:
+                cell = cell[: max(width - 1, 0)] + "…"
+            cell = cell.rjust(width) if column.justify == "right" else cell.ljust(width)
+            style: Style | str = ""
+            if column.key == "sla" and overdue:
+                style = self.get_component_rich_style("ticket-table--overdue")
+            elif column.key == "priority" and row.priority_rank <= 1:
+                style = self.get_component_rich_style("ticket-table--urgent")
+            text.append(cell, style)
+        return text
+
+    # --- cursor ------------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = self.scroll_offset.y
+        self.refresh_line(old - top)
+        self.refresh_line(new - top)
+        self._follow_cursor()
+
+    def _follow_cursor(self) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def _move_to(self, index: int) -> None:
+        if self.ids:
+            self.cursor = max(0, min(index, len(self.ids) - 1))
+
+    def action_cursor_down(self) -> None:
+        self._move_to(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move_to(self.cursor - 1)
+
+    def action_cursor_first(self) -> None:
+        self._move_to(0)
+
+    def action_cursor_last(self) -> None:
+        self._move_to(len(self.ids) - 1)
+
+    def action_page_down(self) -> None:
+        self._move_to(self.cursor + max(self.scrollable_content_region.height - 1, 1))
+
+    def action_page_up(self) -> None:
+        self._move_to(self.cursor - max(self.scrollable_content_region.height - 1, 1))
+
+    def action_open(self) -> None:
+        if self.current_id is not None:
+            self.post_message(self.Opened(self.current_id))
+
+    def on_click(self, event) -> None:
+        self._move_to(self.scroll_offset.y + event.y)
+        if event.chain >= 2:
+            self.action_open()
+
+    def tick(self) -> None:
+        """The minute changed: countdowns and ages on screen may read differently."""
+        self.refresh()

@@ -1,0 +1,114 @@
+"""Small widgets that update in place and repaint only when what they show changed."""
+
+from __future__ import annotations
+
+from typing import Hashable, Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+
+class Figure(Static):
+    """A Static that ignores updates which would show the same thing (nothing moves)."""
+
+    def __init__(self, content: Text | str = "", **kwargs) -> None:
+        super().__init__(content if isinstance(content, Text) else Text(content), **kwargs)
+        self._shown: Text | None = content if isinstance(content, Text) else Text(content)
+
+    def show(self, content: Text) -> None:
+        if content != self._shown:
+            self._shown = content
+            self.update(content)
+
+    @property
+    def plain(self) -> str:
+        return self._shown.plain if self._shown is not None else ""
+
+
+class Table(DataTable):
+    """A DataTable for the panes' short lists, updated by key so the cursor stays put."""
+
+    DEFAULT_CSS = "Table { height: auto; max-height: 100%; }"
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="table-down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="table-up"),
+        Binding("g,home", "scroll_top", "First row", show=False, id="table-first"),
+        Binding("G,end", "scroll_bottom", "Last row", show=False, id="table-last"),
+        Binding("pageup", "page_up", "Page up", show=False, id="table-page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="table-page-down"),
+    ]
+
+    def __init__(self, columns: Sequence[str], **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, show_cursor=True, **kwargs)
+        self._column_labels = list(columns)
+        self._shown: list[tuple[Hashable, tuple]] | None = None
+
+    def on_mount(self) -> None:
+        for label in self._column_labels:
+            self.add_column(label, key=label)
+
+    def show_rows(self, rows: list[tuple[Hashable, tuple]]) -> None:
+        """(key, cells) per row; cells are Text objects (untrusted text never becomes markup)."""
+        if rows == self._shown:
+            return
+        old_keys = [k for k, _ in self._shown] if self._shown is not None else None
+        new_keys = [k for k, _ in rows]
+        if old_keys == new_keys and self._shown is not None:
+            for (key, cells), (_, before) in zip(rows, self._shown):
+                for label, value, old in zip(self._column_labels, cells, before):
+                    if value != old:
+                        self.update_cell(str(key), label, value)
+        else:
+            current = self.current_key
+            self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=str(key))
+            if current is not None and current in new_keys_as_str(new_keys):
+                self.move_cursor(row=new_keys_as_str(new_keys).index(current), animate=False)
+        self._shown = rows
+
+    @property
+    def current_key(self) -> str | None:
+        if not self.row_count or self.cursor_row < 0 or self.cursor_row >= self.row_count:
+            return None
+        return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+
+
+def new_keys_as_str(keys: list[Hashable]) -> list[str]:
+    return [str(k) for k in keys]
+
+
+TICKET_COLUMNS = ("Number", "Pri", "Next due", "Age", "Company", "Title", "Assignee")
+
+
+class TicketList(Table):
+    """A short list of tickets (an SLA bucket, the open escalations), cursor kept by ticket."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(TICKET_COLUMNS, **kwargs)
+        self.rows_by_key: dict[str, object] = {}
+        self._last: tuple | None = None
+
+    def show_tickets(self, rows, now) -> None:
+        from mspkpi_tui.tui import text as fmt
+
+        self._last = (rows, now)
+        self.rows_by_key = {str(r.id): r for r in rows}
+        cells = []
+        for r in rows:
+            due, overdue = fmt.countdown(r.countdown(now))
+            cells.append((r.id, (
+                fmt.plain(r.number), fmt.plain(r.priority), Text(due, style="bold red" if overdue else "", justify="right"),
+                Text(fmt.age(r.age(now)), justify="right"), fmt.plain(r.company or ""), fmt.plain(r.title),
+                fmt.plain(r.assignee or "unassigned"),
+            )))
+        self.show_rows(cells)
+
+    def tick(self, now) -> None:
+        if self._last is not None:
+            self.show_tickets(self._last[0], now)
+
+    def current_ticket(self):
+        key = self.current_key
+        return self.rows_by_key.get(key) if key is not None else None
