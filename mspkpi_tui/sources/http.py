@@ -9,6 +9,7 @@ fake servers), and never appear in an error message.
 from __future__ import annotations
 
 import ipaddress
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -19,6 +20,10 @@ import httpx
 from mspkpi_tui.errors import SyncError
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# Test and benchmark knobs: multiply every backoff wait (0.01 makes the fault tests fast),
+# and the per-request timeout in seconds. Unset in production.
+BACKOFF_SCALE_ENV = "MSPKPI_HTTP_BACKOFF_SCALE"
+TIMEOUT_ENV = "MSPKPI_HTTP_TIMEOUT"
 
 
 class PsaHttpError(SyncError):
@@ -39,14 +44,32 @@ class RetryPolicy:
     first_delay: float = 1.0
     max_delay: float = 10.0
     sleep: Callable[[float], None] = time.sleep
+    scale: float = 1.0  # every wait is multiplied by this (MSPKPI_HTTP_BACKOFF_SCALE)
+
+    @classmethod
+    def from_env(cls) -> "RetryPolicy":
+        return cls(scale=env_float(BACKOFF_SCALE_ENV, 1.0))
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after:
             try:
-                return min(max(float(retry_after), 0.0), 60.0)
+                return min(max(float(retry_after), 0.0), 60.0) * self.scale
             except ValueError:
                 pass  # an HTTP date: fall back to our own backoff
-        return min(self.first_delay * 2**attempt, self.max_delay)
+        return min(self.first_delay * 2**attempt, self.max_delay) * self.scale
+
+
+def env_float(name: str, default: float) -> float:
+    """A positive number from the environment, or the default when unset or not a number."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def default_timeout() -> float:
+    return env_float(TIMEOUT_ENV, 30.0)
 
 
 def require_secure_url(url: str, setting: str) -> str:
@@ -76,11 +99,12 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         *,
         auth: httpx.Auth | tuple[str, str] | None = None,
-        timeout: float = 30.0,
+        timeout: float | None = None,
         retry: RetryPolicy | None = None,
         on_request: Callable[[], None] | None = None,
     ):
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy.from_env()
+        timeout = timeout if timeout is not None else default_timeout()
         self.on_request = on_request
         self.requests = 0
         self._client = httpx.Client(headers=headers, auth=auth, timeout=timeout, follow_redirects=False)

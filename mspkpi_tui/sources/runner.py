@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.errors import SyncError
 from mspkpi_tui.store import models
-from mspkpi_tui.store.ingest import IdMap, delete_missing, table_of, upsert_rows, validate_batch
+from mspkpi_tui.store.ingest import CHUNK, IdMap, delete_missing, table_of, upsert_rows, validate_batch
 
 LOCK_NAME = "sync"  # one sync per database at a time, whatever its source
 MAX_PRUNE_SHARE = 0.9
@@ -211,6 +211,20 @@ class SyncRun:
             if not changed:
                 conn.execute(SyncCursor_table.insert().values(source=self.source, entity=entity, cursor=value, updated_at=self.clock()))
 
+    def delete(self, entity: str, source_ids: list[str]) -> int:
+        """Delete rows the source reports deleted (e.g. Autotask's DeletedTicketLogs), in one transaction.
+
+        Rows that cannot live without them (a ticket's events and time entries) go too."""
+        summary = self.summary
+        assert summary is not None
+        if not source_ids:
+            return 0
+        with self.engine.begin() as conn:
+            gone = delete_rows(conn, entity, self.source, source_ids)
+        self.ids.forget(entity, source_ids)
+        summary.pruned[entity] = summary.pruned.get(entity, 0) + gone
+        return gone
+
     # --- pruning -------------------------------------------------------------------
 
     def prune(self, entity: str, seen_source_ids: set[str]) -> int:
@@ -227,10 +241,63 @@ class SyncRun:
                     f"refusing to delete {missing} ({missing / len(stored):.0%}) in one pass"
                 )
                 return 0
+            detach_dependents(conn, entity, self.source, sorted(stored - seen_source_ids))
             gone = delete_missing(conn, entity, self.source, seen_source_ids)
         self.ids.forget(entity, gone)
         summary.pruned[entity] = len(gone)
         return len(gone)
+
+
+# Rows that mean nothing without the row they point at go with it (a deleted ticket's
+# events and time entries); any other reference is cleared (a survey keeps its rating).
+OWNED_BY = {
+    ("ticket_events", "ticket_id"),
+    ("time_entries", "ticket_id"),
+    ("time_entries", "project_id"),
+    ("opportunity_stage_changes", "opportunity_id"),
+}
+
+
+def delete_rows(conn, entity: str, source: str, source_ids: list[str]) -> int:
+    """Delete rows by source id, and deal with the rows that reference them (so foreign keys hold)."""
+    table = table_of(entity)
+    deleted = 0
+    for start in range(0, len(source_ids), CHUNK):
+        part = source_ids[start : start + CHUNK]
+        local_ids = detach_dependents(conn, entity, source, part)
+        if local_ids:
+            deleted += conn.execute(delete(table).where(table.c.id.in_(local_ids))).rowcount
+    return deleted
+
+
+def detach_dependents(conn, entity: str, source: str, source_ids: list[str]) -> list[int]:
+    """Before rows go: delete the rows owned by them, clear other references. Returns their local ids."""
+    table = table_of(entity)
+    found: list[int] = []
+    for start in range(0, len(source_ids), CHUNK):
+        part = source_ids[start : start + CHUNK]
+        local_ids = list(conn.execute(select(table.c.id).where(table.c.source == source, table.c.source_id.in_(part))).scalars())
+        if local_ids:
+            _detach_dependents(conn, table, local_ids)
+        found += local_ids
+    return found
+
+
+def _detach_dependents(conn, table: Table, local_ids: list[int]) -> None:
+    for name, model in models.ENTITY_TABLES.items():
+        child = model.__table__  # type: ignore[attr-defined]
+        for fk in child.foreign_keys:
+            if fk.column.table is not table:
+                continue
+            column = fk.parent
+            if (name, column.name) in OWNED_BY or not column.nullable:
+                doomed = list(conn.execute(select(child.c.id).where(column.in_(local_ids))).scalars())
+                for begin in range(0, len(doomed), CHUNK):
+                    part = doomed[begin : begin + CHUNK]
+                    _detach_dependents(conn, child, part)
+                    conn.execute(delete(child).where(child.c.id.in_(part)))
+            else:
+                conn.execute(update(child).where(column.in_(local_ids)).values({column.name: None}))
 
 
 def _pid_alive(pid: int) -> bool:

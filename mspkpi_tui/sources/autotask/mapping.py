@@ -1,0 +1,259 @@
+"""Autotask JSON -> the canonical records of store/records.py.
+
+Picklist fields arrive as integers and are labelled from ``entityInformation/fields``
+(whose values are strings). A value the picklist does not know is an error, so the
+record is rejected with the reason instead of being stored with a made-up label.
+Times pass through as Autotask sends them; records.validate parses them (and rejects
+unparseable ones and the 1900-01-01 "unset" sentinel).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mspkpi_tui.store.records import RecordError, parse_datetime
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class MappingError(RecordError):
+    """The Autotask record cannot be expressed as a canonical record."""
+
+
+class Picklist:
+    """One picklist field: value -> label, and value -> rank by the tenant's sort order."""
+
+    def __init__(self, entity: str, name: str, values: list[dict]):
+        self.entity, self.name = entity, name
+        self.labels: dict[str, str] = {}
+        ordered = sorted(values, key=lambda v: (_number(v.get("sortOrder")), _number(v.get("value"))))
+        self.ranks: dict[str, int] = {}
+        for rank, item in enumerate(ordered, start=1):
+            value = str(item.get("value"))
+            self.labels[value] = str(item.get("label") or value)
+            self.ranks[value] = rank
+
+    def label(self, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        key = str(value)
+        if key not in self.labels:
+            raise MappingError(f"{self.name} {value!r} is not in the {self.entity} {self.name} picklist")
+        return self.labels[key]
+
+    def rank(self, value: Any) -> int | None:
+        return self.ranks.get(str(value)) if value is not None else None
+
+
+class Picklists:
+    """Every picklist of the entities we read, from their entityInformation/fields."""
+
+    def __init__(self, fields_by_entity: dict[str, list[dict]]):
+        self._lists: dict[tuple[str, str], Picklist] = {}
+        for entity, fields in fields_by_entity.items():
+            for item in fields:
+                if item.get("isPickList") and isinstance(item.get("picklistValues"), list):
+                    self._lists[(entity, item["name"])] = Picklist(entity, item["name"], item["picklistValues"])
+
+    def get(self, entity: str, name: str) -> Picklist:
+        return self._lists.get((entity, name)) or Picklist(entity, name, [])
+
+    def label(self, entity: str, name: str, value: Any) -> str | None:
+        return self.get(entity, name).label(value)
+
+
+@dataclass
+class Rules:
+    """Tenant rules from the config: which statuses close a ticket/project, what escalation is."""
+
+    closed_ticket_statuses: set[str] = field(default_factory=lambda: {"5", "complete"})
+    closed_project_statuses: set[str] = field(default_factory=lambda: {"5", "complete"})
+    escalation_statuses: set[str] = field(default_factory=lambda: {"escalate"})
+    escalation_queues: set[str] = field(default_factory=set)
+    escalation_udf: str | None = None
+    won_statuses: set[str] = field(default_factory=lambda: {"closed", "implemented"})
+    lost_statuses: set[str] = field(default_factory=lambda: {"lost"})
+
+
+def _is(value: Any, label: str | None, names: set[str]) -> bool:
+    return str(value) in names or (label or "").casefold() in names
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def udf_value(raw: dict, name: str | None) -> Any:
+    if not name:
+        return None
+    for item in raw.get("userDefinedFields") or []:
+        if isinstance(item, dict) and item.get("name") == name:
+            return item.get("value")
+    return None
+
+
+def ticket(raw: dict, lists: Picklists, rules: Rules, web_url: str | None) -> dict:
+    status_label = lists.label("Tickets", "status", raw.get("status"))
+    priority = lists.get("Tickets", "priority")
+    queue_label = lists.label("Tickets", "queueID", raw.get("queueID"))
+    udf = udf_value(raw, rules.escalation_udf)
+    escalated = (
+        (status_label or "").casefold() in rules.escalation_statuses
+        or (queue_label or "").casefold() in rules.escalation_queues
+        or udf not in (None, "")
+    )
+    return {
+        "id": raw.get("id"),
+        "number": raw.get("ticketNumber"),
+        "title": raw.get("title"),
+        "company_id": _id(raw.get("companyID")),
+        "queue_id": _id(raw.get("queueID")),
+        "status": status_label,
+        "is_closed": _is(raw.get("status"), status_label, rules.closed_ticket_statuses) if status_label else None,
+        "priority": priority.label(raw.get("priority")),
+        "priority_rank": priority.rank(raw.get("priority")),
+        "issue_type": lists.label("Tickets", "issueType", raw.get("issueType")),
+        "sub_issue_type": lists.label("Tickets", "subIssueType", raw.get("subIssueType")),
+        "assigned_resource_id": _id(raw.get("assignedResourceID")),
+        "created_at": raw.get("createDate"),
+        "first_response_due": raw.get("firstResponseDueDateTime"),
+        "first_response_at": raw.get("firstResponseDateTime"),
+        "resolution_due": raw.get("resolvedDueDateTime"),
+        "resolved_at": raw.get("resolvedDateTime"),
+        "completed_at": raw.get("completedDate"),
+        "sla_name": lists.label("Tickets", "serviceLevelAgreementID", raw.get("serviceLevelAgreementID")),
+        "escalation_level": 1 if escalated else 0,
+        "escalated_at": _udf_time(udf) if escalated else None,
+        "last_activity_at": raw.get("lastActivityDate"),
+        "url": f"{web_url}Mvc/ServiceDesk/TicketDetail.mvc?workspace=False&mode=0&TicketID={raw.get('id')}" if web_url else None,
+    }
+
+
+def _udf_time(value: Any) -> str | None:
+    """The escalation UDF's value, when a workflow rule wrote a time into it (UTC if no zone)."""
+    if not isinstance(value, str):
+        return None
+    for text in (value, value + "Z"):
+        try:
+            parse_datetime(text)
+            return text
+        except RecordError:
+            continue
+    return None
+
+
+def time_entry(raw: dict, billing_codes: dict[str, str], task_projects: dict[str, str]) -> dict:
+    task = _id(raw.get("taskID"))
+    return {
+        "id": raw.get("id"),
+        "resource_id": _id(raw.get("resourceID")),
+        "ticket_id": _id(raw.get("ticketID")),
+        "project_id": task_projects.get(task) if task else None,
+        "started_at": raw.get("startDateTime") or raw.get("dateWorked"),
+        "hours": raw.get("hoursWorked"),
+        "billable": not raw["isNonBillable"] if isinstance(raw.get("isNonBillable"), bool) else None,
+        "category": billing_codes.get(str(raw.get("billingCodeID"))),
+    }
+
+
+def resource(raw: dict, availability: dict | None) -> dict:
+    name = " ".join(p for p in (raw.get("firstName"), raw.get("lastName")) if isinstance(p, str) and p.strip())
+    weekly = None
+    if availability:
+        hours = [availability.get(f"{day}AvailableHours") for day in WEEKDAYS]
+        if all(isinstance(h, (int, float)) for h in hours):
+            weekly = float(sum(hours))
+    return {
+        "id": raw.get("id"),
+        "name": name or raw.get("email"),
+        "email": raw.get("email"),
+        "active": raw.get("isActive"),
+        "weekly_hours": weekly,
+        "hourly_cost": raw.get("internalCost"),
+    }
+
+
+def company(raw: dict) -> dict:
+    return {"id": raw.get("id"), "name": raw.get("companyName"), "number": raw.get("companyNumber"), "active": raw.get("isActive")}
+
+
+def project(raw: dict, lists: Picklists, rules: Rules) -> dict:
+    status = lists.label("Projects", "status", raw.get("status"))
+    return {
+        "id": raw.get("id"),
+        "name": raw.get("projectName"),
+        "company_id": _id(raw.get("companyID")),
+        "status": status,
+        "is_closed": _is(raw.get("status"), status, rules.closed_project_statuses),
+        "category": lists.label("Projects", "projectType", raw.get("projectType")),
+        "start_date": raw.get("startDateTime"),
+        "end_date": raw.get("endDateTime"),
+        "estimated_hours": raw.get("estimatedTime"),
+        "actual_hours": raw.get("actualHours"),
+        "percent_complete": raw.get("completedPercentage"),
+    }
+
+
+def contract(raw: dict, lists: Picklists) -> dict:
+    return {
+        "id": raw.get("id"),
+        "company_id": _id(raw.get("companyID")),
+        "name": raw.get("contractName"),
+        "number": raw.get("contractNumber"),
+        "type": lists.label("Contracts", "contractType", raw.get("contractType")),
+        "period_type": lists.label("Contracts", "contractPeriodType", raw.get("contractPeriodType")),
+        "start_date": raw.get("startDate"),
+        "end_date": raw.get("endDate"),
+        "status": lists.label("Contracts", "status", raw.get("status")),
+    }
+
+
+def opportunity(raw: dict, lists: Picklists, rules: Rules) -> dict:
+    stage = lists.get("Opportunities", "stage")
+    status_label = lists.label("Opportunities", "status", raw.get("status"))
+    status = "open"
+    if _is(raw.get("status"), status_label, rules.won_statuses):
+        status = "won"
+    elif _is(raw.get("status"), status_label, rules.lost_statuses):
+        status = "lost"
+    return {
+        "id": raw.get("id"),
+        "title": raw.get("title"),
+        "company_id": _id(raw.get("companyID")),
+        "owner_resource_id": _id(raw.get("ownerResourceID")),
+        "stage": stage.label(raw.get("stage")),
+        "stage_rank": stage.rank(raw.get("stage")),
+        "status": status,
+        "amount": raw.get("amount"),
+        "probability": raw.get("probability"),
+        "expected_close": raw.get("projectedCloseDate"),
+        "closed_on": raw.get("closedDate") or raw.get("lostDate"),
+        "win_reason": raw.get("winReason"),
+        "loss_reason": raw.get("lossReason"),
+        "category": lists.label("Opportunities", "opportunityCategoryID", raw.get("opportunityCategoryID")),
+        "created_at": raw.get("createDate"),
+        # when it entered this stage: set by the sync from what it stored before
+        "stage_entered_at": raw.get("lastActivity") or raw.get("createDate"),
+    }
+
+
+def survey_result(raw: dict) -> dict:
+    return {
+        "id": raw.get("id"),
+        "ticket_id": _id(raw.get("ticketID")),
+        "company_id": _id(raw.get("companyID")),
+        "completed_at": raw.get("completeDate"),
+        "rating": raw.get("surveyRating"),
+    }
+
+
+def queue(value: str, label: str) -> dict:
+    return {"id": value, "name": label}
