@@ -157,7 +157,18 @@ def safe(value: Any) -> str:
 
 
 def _title(key: str) -> str:
-    return key.replace("_", " ")
+    return key.replace("_", " ").replace(".", " ")
+
+
+# Short column headings so the wide lists fit 80 columns (table format only).
+SHORT = {
+    "hours_this_week": "this wk", "billable_this_week": "billable", "non_billable_this_week": "non-bill",
+    "hours_last_week": "last wk", "utilization_pct": "util %", "billable_pct": "bill %", "customer_facing_pct": "cust %",
+    "period_start": "from", "period_end": "to", "billable_hours": "billable", "non_billable_hours": "non-bill",
+    "hours_worked": "worked", "avg_days_in_stage": "avg days", "max_days_in_stage": "max days", "past_checkins": "check-ins",
+    "period_type": "period",
+}
+TEXT_COLUMNS = {"name", "resource", "stage", "company", "contract", "number", "type", "status", "period_type"}
 
 
 def _blocks(data: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
@@ -199,8 +210,8 @@ def _rows_of(name: str, value: Any) -> tuple[list[str], list[list[str]]]:
             cells = [safe(item[k]) for k in header]
             cells += [", ".join(f"{safe(a)}d:{safe(b)}" for a, b in item[k].items()) for k in extra]
             rows.append(cells)
-        return [_title(h) for h in header + extra], rows
-    return [_title(name)], [[safe(v)] for v in value]
+        return header + extra, rows
+    return [name], [[safe(v)] for v in value]
 
 
 def render_table(report: dict[str, Any], names: list[str]) -> str:
@@ -231,10 +242,11 @@ def render_table(report: dict[str, Any], names: list[str]) -> str:
                 if not rows:
                     console.print(Text(f"{_title(key)}: none"))
                     continue
-                header[0] = _title(key) if isinstance(value, dict) else header[0]
                 table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=None if isinstance(value, dict) else Text(_title(key)), title_justify="left")
                 for i, column in enumerate(header):
-                    table.add_column(Text(column), justify="left" if i == 0 else "right", overflow="fold")
+                    wraps = i == 0 or column in TEXT_COLUMNS
+                    label = _title(key) if i == 0 and isinstance(value, dict) else SHORT.get(column, _title(column))
+                    table.add_column(Text(label), justify="left" if wraps else "right", overflow="fold", no_wrap=not wraps)
                 for row in rows:
                     table.add_row(*[Text(cell) for cell in row])
                 console.print(table)
@@ -272,7 +284,7 @@ def render_markdown(report: dict[str, Any], names: list[str]) -> str:
                 lines += _md_table(["figure", "value"], [[_title(k), safe(v)] for k, v in scalars])
             for key, value in tables:
                 header, rows = _rows_of(key, value)
-                lines += [f"**{_title(key)}**", ""] + (_md_table(header, rows) if rows else ["none", ""])
+                lines += [f"**{_title(key)}**", ""] + (_md_table([_title(h) for h in header], rows) if rows else ["none", ""])
         lines += [f"_Rule: {_md_cell(report['rules'][name])}_", ""]
     return "\n".join(lines)
 
