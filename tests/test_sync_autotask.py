@@ -223,3 +223,19 @@ def test_the_fake_behaves_like_autotask():
         fields = httpx.get(fake.base_url() + "V1.0/Tickets/entityInformation/fields", headers=headers).json()["fields"]
         status = next(f for f in fields if f["name"] == "status")
         assert all(isinstance(v["value"], str) for v in status["picklistValues"])
+
+
+def test_throttle_slows_down_as_the_tenant_uses_its_hourly_budget():
+    from mspkpi_tui.sources.autotask.client import Throttle
+
+    waits: list[float] = []
+    throttle = Throttle(sleep=waits.append)
+    pauses = []
+    for used in (100, 6_000, 7_500, 9_000, 9_900):
+        throttle.update({"externalRequestThreshold": 10_000, "currentTimeframeRequestCount": used})
+        throttle.wait()
+        pauses.append(throttle.pause())
+    assert pauses == sorted(pauses) and pauses[0] == 0 and pauses[-1] >= 5
+    assert waits == pauses[1:]
+    throttle.update({"unexpected": True})
+    assert throttle.pause() == 0

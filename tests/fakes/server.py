@@ -98,9 +98,10 @@ class FakeServer:
 
     # --- faults ---------------------------------------------------------------------
 
-    def fail(self, match: str, status: int, times: int = 1, *, body: Any = None, headers: dict[str, str] | None = None, method: str | None = None) -> None:
-        """The next `times` matching requests get this status instead of an answer."""
-        self.add_fault(Fault(match.lower(), times, Response(status, body, headers or {}), method=method))
+    def fail(self, match: str, status: int, times: int = 1, *, body: Any = None, headers: dict[str, str] | None = None,
+             method: str | None = None, after: int = 0) -> None:
+        """The next `times` matching requests (after `after` of them) get this status instead of an answer."""
+        self.add_fault(Fault(match.lower(), times, Response(status, body, headers or {}), method=method, after=after))
 
     def slow(self, match: str, seconds: float, times: int = 1, method: str | None = None, after: int = 0) -> None:
         """The next `times` matching requests (after `after` of them) are answered normally, but `seconds` late."""
