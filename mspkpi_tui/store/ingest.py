@@ -86,9 +86,13 @@ class IdMap:
 
     def refresh(self, conn, entity: str, source_ids: list[str]) -> None:
         """Learn the local ids of rows just upserted (inside the same transaction)."""
-        if entity not in self._maps:
-            self._maps[entity] = {}
         table = table_of(entity)
+        if entity not in self._maps:
+            # Not loaded yet: read all of them, the rows stored earlier (an incremental
+            # run) as well as these, or later references to the earlier ones fail.
+            rows = conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == self.source))
+            self._maps[entity] = dict(rows.all())
+            return
         known = self._maps[entity]
         missing = [s for s in source_ids if s not in known]
         for start in range(0, len(missing), CHUNK):

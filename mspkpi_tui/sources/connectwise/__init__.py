@@ -1,0 +1,46 @@
+"""`mspkpi sync connectwise`: ConnectWise Manage (ConnectWise PSA) into the store.
+
+``client`` talks to the API (codebase discovery, auth, forward-only paging),
+``mapping`` turns vendor JSON into canonical records, ``sla`` derives due times,
+``entities`` runs the pass entity by entity through a SyncRun.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from sqlalchemy import Engine
+
+from mspkpi_tui.sources.connectwise.client import CwClient, CwSettings, read_cw_settings
+from mspkpi_tui.sources.connectwise.entities import Pass, Stopped
+from mspkpi_tui.sources.connectwise.mapping import EscalationRule
+from mspkpi_tui.sources.runner import RunSummary, SyncRun
+
+SOURCE = "connectwise"
+
+
+class ConnectWiseConnector:
+    name = SOURCE
+
+    def __init__(self, settings: CwSettings, rule: EscalationRule):
+        self.settings = settings
+        self.rule = rule
+
+    def sync(self, engine: Engine, *, full: bool, now_fn: Callable, stop: threading.Event) -> RunSummary:
+        with SyncRun(engine, SOURCE, "full" if full else "incremental", clock=now_fn) as run:
+            client = CwClient(self.settings, on_request=run.add_requests)
+            try:
+                Pass(run, client, full=full, now_fn=now_fn, stop=stop, rule=self.rule).run_all()
+            except Stopped as exc:
+                assert run.summary is not None
+                run.summary.warnings.append(f"stopped before {exc} finished; the next pass picks up from there")
+            finally:
+                client.close()
+            assert run.summary is not None
+            return run.summary
+
+
+def connector_from_config(config) -> ConnectWiseConnector:
+    rule = EscalationRule(statuses=set(config.escalation.statuses), boards=set(config.escalation.queues))
+    return ConnectWiseConnector(read_cw_settings(config), rule)

@@ -1,0 +1,198 @@
+"""One sync pass over every ConnectWise entity, in the order references need.
+
+Per entity: read the pages changed since its cursor (``lastUpdated>[cursor]``), or all
+of them with ``--full``; store each page in one transaction; then, and only then,
+move the cursor to the pass's start time minus an overlap, and on a full pass prune
+what the source no longer returned. Reference lists (boards and their statuses,
+priorities, SLAs, sales statuses and stages, surveys) are small and read whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from mspkpi_tui.sources.connectwise import mapping
+from mspkpi_tui.sources.connectwise.client import CwClient, Page, dump, format_time
+from mspkpi_tui.sources.connectwise.mapping import Catalog, EscalationRule, MappingError, StoredTicket
+from mspkpi_tui.sources.http import PsaHttpError
+from mspkpi_tui.sources.runner import SyncRun
+from mspkpi_tui.store.ingest import table_of
+
+# Cursor = start of the last finished pass minus this, so clock skew and records
+# committed while we read are not missed; upserts make the re-read harmless.
+OVERLAP = timedelta(minutes=5)
+
+
+class Stopped(Exception):
+    """Ctrl-C in --watch: the page under way was stored; the entity's cursor stays put."""
+
+
+class Pass:
+    def __init__(self, run: SyncRun, client: CwClient, *, full: bool, now_fn: Callable[[], datetime], stop: threading.Event, rule: EscalationRule):
+        self.run = run
+        self.client = client
+        self.full = full
+        self.now_fn = now_fn
+        self.stop = stop
+        self.rule = rule
+        self.catalog = Catalog()
+        self.to_prune: list[tuple[str, set[str]]] = []  # after a full pass, children first
+
+    # --- the whole pass --------------------------------------------------------------
+
+    def run_all(self) -> None:
+        self.sync_simple("companies", "company/companies", mapping.company)
+        self.sync_simple("resources", "system/members", mapping.member)
+        self.read_boards()
+        self.read_catalog()
+        self.sync_simple("projects", "project/projects", mapping.project)
+        self.sync_entity("tickets", ["service/tickets"], self.store_tickets)
+        self.sync_simple("timesheets", "time/sheets", mapping.timesheet)
+        self.sync_simple("time_entries", "time/entries", mapping.time_entry)
+        self.sync_entity("opportunities", ["sales/opportunities"], self.store_opportunities)
+        self.sync_simple("contracts", "finance/agreements", mapping.agreement)
+        surveys = [f"service/surveys/{s['id']}/results" for s in self.read_list("service/surveys") if _has_id(s)]
+        self.sync_entity("survey_results", surveys, self.simple_store("survey_results", mapping.survey_result))
+        for entity, seen in reversed(self.to_prune):  # children before the rows they point at
+            self.run.prune(entity, seen)
+
+    # --- generic entity pass -----------------------------------------------------------
+
+    def sync_simple(self, entity: str, path: str, map_one: Callable[[Any], dict]) -> None:
+        self.sync_entity(entity, [path], self.simple_store(entity, map_one))
+
+    def simple_store(self, entity: str, map_one: Callable[[Any], dict]):
+        def store(page: Page) -> None:
+            records, locations, raws = self.map_page(entity, page, map_one)
+            self.run.store_page(entity, records, locations, raws)
+
+        return store
+
+    def sync_entity(self, entity: str, paths: list[str], store: Callable[[Page], None]) -> None:
+        started = self.now_fn()
+        since = None if self.full else self.run.get_cursor(entity)
+        conditions = f"lastUpdated>[{since}]" if since else None
+        seen: set[str] = set()
+        for path in paths:
+            for page in self.client.pages(path, conditions):
+                store(page)
+                seen.update(str(r["id"]) for r in page.records if _has_id(r))
+                if self.stop.is_set():
+                    raise Stopped(entity)
+        if self.full:
+            self.to_prune.append((entity, seen))
+        self.run.set_cursor(entity, format_time(started - OVERLAP))
+
+    def map_page(self, entity: str, page: Page, map_one: Callable[[Any], dict]):
+        """Map a page; records that cannot even be mapped are rejected here with the vendor JSON."""
+        records, locations, raws = [], [], []
+        for record in page.records:
+            location = _location(page, record)
+            try:
+                mapped = map_one(record)
+            except MappingError as exc:
+                self.run.reject(entity, location, dump(record), str(exc))
+                continue
+            records.append(mapped)
+            locations.append(location)
+            raws.append(dump(record))
+        return records, locations, raws
+
+    def read_list(self, path: str) -> list[Any]:
+        records: list[Any] = []
+        for page in self.client.pages(path):
+            records.extend(page.records)
+        return records
+
+    # --- reference data ----------------------------------------------------------------
+
+    def read_boards(self) -> None:
+        """Boards are the queues; their statuses say which are closed. Read whole every run."""
+        boards = self.read_list("service/boards")
+        records, locations, raws = self.map_page("queues", Page(boards, "GET service/boards"), mapping.board)
+        self.run.store_page("queues", records, locations, raws)
+        for board in boards:
+            if _has_id(board):
+                self.catalog.statuses.update(mapping.board_statuses(self.read_list(f"service/boards/{board['id']}/statuses")))
+        if self.full:
+            self.to_prune.append(("queues", {str(b["id"]) for b in boards if _has_id(b)}))
+
+    def read_catalog(self) -> None:
+        self.catalog.priority_rank = mapping.priority_ranks(self.read_list("service/priorities"))
+        for sla in self.read_list("service/SLAs"):
+            # Wall-clock hours are right only for a 24x7 SLA; others rely on slaStatus.
+            if _has_id(sla) and sla.get("basedOn") == "AllHours":
+                hours = mapping.sla_priority_hours(self.read_list(f"service/SLAs/{sla['id']}/priorities"))
+                self.catalog.sla_hours.update({(str(sla["id"]), p): h for p, h in hours.items()})
+        self.catalog.opportunity_outcome = mapping.opportunity_outcomes(self.read_list("sales/opportunities/statuses"))
+        self.catalog.stage_rank = mapping.stage_ranks(self.read_list("sales/stages"))
+
+    # --- tickets: transitions and due times need the stored rows -------------------------
+
+    def store_tickets(self, page: Page) -> None:
+        stored = self.stored_tickets([str(r["id"]) for r in page.records if _has_id(r)])
+        events: list[dict] = []
+
+        def map_one(record: Any) -> dict:
+            row, found = mapping.ticket(record, self.catalog, stored.get(str(record.get("id"))) if isinstance(record, dict) else None, self.rule)
+            events.extend(found)
+            return row
+
+        records, locations, raws = self.map_page("tickets", page, map_one)
+        # Events first: if the process dies between the two transactions, the ticket
+        # still differs from the stored row next time and the same events are upserted.
+        if events:
+            self.run.store_page("ticket_events", events, [f"{page.url} ticket {e['ticket_id']}" for e in events])
+        self.run.store_page("tickets", records, locations, raws)
+
+    def stored_tickets(self, ids: list[str]) -> dict[str, StoredTicket]:
+        if not ids:
+            return {}
+        tickets, queues, resources = table_of("tickets"), table_of("queues"), table_of("resources")
+        query = (
+            select(
+                tickets.c.source_id, tickets.c.status, queues.c.source_id, queues.c.name, tickets.c.priority,
+                resources.c.source_id, resources.c.name, tickets.c.first_response_due, tickets.c.resolution_due,
+                tickets.c.escalated_at,
+            )
+            .select_from(tickets.outerjoin(queues, queues.c.id == tickets.c.queue_id).outerjoin(resources, resources.c.id == tickets.c.assigned_resource_id))
+            .where(tickets.c.source == self.run.source, tickets.c.source_id.in_(ids))
+        )
+        with self.run.engine.connect() as conn:
+            return {row[0]: StoredTicket(*row[1:]) for row in conn.execute(query)}
+
+    # --- opportunities: amount from the forecast, stage history --------------------------
+
+    def store_opportunities(self, page: Page) -> None:
+        amounts = {str(r["id"]): self.forecast(r["id"]) for r in page.records if _has_id(r)}
+        records, locations, raws = self.map_page(
+            "opportunities", page, lambda r: mapping.opportunity(r, self.catalog, amounts.get(str(_obj_id(r))))
+        )
+        self.run.store_page("opportunities", records, locations, raws)
+        changes = [c for c in (mapping.stage_change(r) for r in page.records if _has_id(r)) if c]
+        if changes:
+            self.run.store_page("opportunity_stage_changes", changes, [f"{page.url} opportunity {c['opportunity_id']}" for c in changes])
+
+    def forecast(self, opportunity_id: Any) -> float | None:
+        try:
+            return mapping.forecast_amount(self.client.get_object(f"sales/opportunities/{opportunity_id}/forecast"))
+        except PsaHttpError as exc:
+            if exc.status == 404:
+                return None  # deleted while we read: the next full pass prunes it
+            raise
+
+
+def _has_id(record: Any) -> bool:
+    return isinstance(record, dict) and record.get("id") is not None
+
+
+def _obj_id(record: Any) -> Any:
+    return record.get("id") if isinstance(record, dict) else None
+
+
+def _location(page: Page, record: Any) -> str:
+    return f"{page.url} id={_obj_id(record)}"

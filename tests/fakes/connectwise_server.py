@@ -1,0 +1,352 @@
+"""A fake ConnectWise Manage REST API on 127.0.0.1, faithful to ../shared/psa-api-notes.md.
+
+- ``GET /login/companyinfo/{company}`` (no auth) -> ``{"Codebase": "v2025_1/", ...}``;
+  an unknown company gets a ``null`` body. ``change_codebase()`` moves the API: the
+  old prefix then answers 404 and companyinfo names the new one.
+- everything else lives under ``/{codebase}apis/3.0/`` and needs
+  ``Authorization: Basic base64(company+public:private)`` and a ``clientId`` header
+  (else 401 with ConnectWise's ``{"code", "message"}`` error body).
+- lists are bare JSON arrays sorted by id; ``pageSize`` defaults to 25 and is capped at
+  1000 (``max_page_size`` lowers the cap so small data sets span pages); with the
+  ``pagination-type: forward-only`` header the ``Link`` header carries only
+  ``rel="next"`` with ``pageId`` = the last id sent, and no ``Link`` on the last page;
+  without it, ``page`` numbers with ``rel="next"`` and ``rel="last"``.
+- ``conditions``: field paths with ``/``, ``lastUpdated`` = ``_info/lastUpdated``,
+  ``= != < <= > >=``, ``in (...)``, ``not in (...)``, ``contains``, ``like``, strings in
+  double quotes, dates in brackets (which must carry a zone: an unencoded ``+00:00``
+  arrives as a space and gets HTTP 400, as on the real API), numbers, true/false/null,
+  ``and``/``or`` and parentheses.
+- the data lives in memory, keyed by endpoint path (``service/tickets``,
+  ``service/boards/1/statuses`` ...); tests edit it with ``put``/``edit``/``delete``.
+Faults (429 with Retry-After, 5xx bursts, slow answers) come from ``fakes.server``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+from fakes.server import FakeServer, ItemsResponse, Request, Response
+
+COMPANY = "contoso"
+PUBLIC_KEY = "PubKey123"
+PRIVATE_KEY = "Priv-Key/456!"
+CLIENT_ID = "0f6a3f3e-1b7c-4a0e-9a43-6f2d1f5a0c11"
+CODEBASE = "v2025_1/"
+API = "apis/3.0/"
+MAX_PAGE_SIZE = 1000
+
+
+def cw_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ConditionError(ValueError):
+    pass
+
+
+class ConnectWiseFake:
+    """The fake API's state and behaviour; `server` is the real HTTP server serving it."""
+
+    def __init__(self, *, company: str = COMPANY, public_key: str = PUBLIC_KEY, private_key: str = PRIVATE_KEY,
+                 client_id: str = CLIENT_ID, codebase: str = CODEBASE, max_page_size: int = MAX_PAGE_SIZE):
+        self.company = company
+        self.auth = "Basic " + base64.b64encode(f"{company}+{public_key}:{private_key}".encode()).decode()
+        self.client_id = client_id
+        self.codebase = codebase
+        self.max_page_size = max_page_size
+        self.data: dict[str, dict[int, dict]] = defaultdict(dict)
+        self.objects: dict[str, Any] = {}  # single-object endpoints, e.g. an opportunity's forecast
+        self.lock = threading.RLock()
+        self.server = FakeServer(self.handle)
+        # Headers and body go out in two writes; without TCP_NODELAY every answer waits
+        # ~40 ms for the client's delayed ACK, which made each sync seconds slower.
+        self.server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
+
+    def __enter__(self) -> "ConnectWiseFake":
+        self.server.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.server.stop()
+
+    @property
+    def site_url(self) -> str:
+        return self.server.url
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        """The MSPKPI_CW_* settings pointing at this fake (codebase left to discovery)."""
+        env = {
+            "MSPKPI_CW_SITE_URL": self.site_url,
+            "MSPKPI_CW_COMPANY": self.company,
+            "MSPKPI_CW_PUBLIC_KEY": PUBLIC_KEY,
+            "MSPKPI_CW_PRIVATE_KEY": PRIVATE_KEY,
+            "MSPKPI_CW_CLIENT_ID": self.client_id,
+            "MSPKPI_HTTP_BACKOFF_SCALE": "0.01",
+        }
+        env.update(overrides)
+        return env
+
+    # --- editing the data -----------------------------------------------------------
+
+    def put(self, endpoint: str, record: dict, *, at: datetime | None = None) -> dict:
+        """Add or replace a record; its _info.lastUpdated becomes `at` (default: now)."""
+        stamp = cw_time(at or datetime.now(timezone.utc))
+        with self.lock:
+            info = record.setdefault("_info", {})
+            info["lastUpdated"] = stamp
+            info.setdefault("dateEntered", stamp)
+            self.data[endpoint][int(record["id"])] = record
+        return record
+
+    def edit(self, endpoint: str, record_id: int, *, at: datetime | None = None, **changes: Any) -> dict:
+        with self.lock:
+            record = self.data[endpoint][record_id]
+            record.update(changes)
+            return self.put(endpoint, record, at=at)
+
+    def delete(self, endpoint: str, record_id: int) -> None:
+        with self.lock:
+            del self.data[endpoint][record_id]
+
+    def change_codebase(self, codebase: str) -> None:
+        """A ConnectWise release: the old API prefix answers 404 from now on."""
+        self.codebase = codebase
+
+    def list_requests(self, endpoint: str) -> list[Request]:
+        """Requests for exactly this list endpoint (not its children), in order."""
+        suffix = "/" + API + endpoint
+        return [e.request for e in list(self.server.log) if e.request.path.lower().endswith(suffix.lower())]
+
+    # --- serving ----------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        if request.path.lower().startswith("/login/companyinfo/"):
+            return self._company_info(unquote(request.path.split("/", 3)[3]))
+        prefix = f"/{self.codebase}{API}"
+        if not request.path.startswith(prefix):
+            return Response(404, {"code": "NotFound", "message": "The requested resource was not found"})
+        if request.headers.get("authorization") != self.auth:
+            return Response(401, {"code": "Unauthorized", "message": "Authentication failed"})
+        if request.headers.get("clientid") != self.client_id:
+            return Response(401, {"code": "Unauthorized", "message": "A valid clientId is required"})
+        if request.method != "GET":
+            return Response(405, {"code": "MethodNotAllowed", "message": "read-only fake"})
+        endpoint = request.path[len(prefix):].strip("/")
+        with self.lock:
+            if endpoint in self.objects:
+                return Response(200, self.objects[endpoint])
+            forecast = re.fullmatch(r"sales/opportunities/(\d+)/forecast", endpoint)
+            if forecast and int(forecast[1]) in self.data["sales/opportunities"]:
+                return Response(200, {"id": int(forecast[1]), "forecastItems": []})
+            if endpoint in self.data:
+                return self._list(endpoint, request)
+            single = re.fullmatch(r"(.+)/(\d+)", endpoint)
+            if single and int(single[2]) in self.data.get(single[1], {}):
+                return Response(200, self.data[single[1]][int(single[2])])
+        return Response(404, {"code": "NotFound", "message": f"{endpoint} was not found"})
+
+    def _company_info(self, company: str) -> Response:
+        if company.lower() != self.company.lower():
+            return Response(200, raw=b"null")
+        return Response(200, {"CompanyName": "Contoso MSP", "Codebase": self.codebase, "VersionCode": "v2025.1",
+                              "CompanyID": self.company, "IsCloud": True})
+
+    def _list(self, endpoint: str, request: Request) -> Response:
+        try:
+            matches = parse_conditions(request.param("conditions") or "")
+        except ConditionError as exc:
+            return Response(400, {"code": "InvalidObject", "message": f"conditions: {exc}",
+                                  "errors": [{"code": "InvalidCondition", "message": str(exc), "resource": endpoint, "field": "conditions"}]})
+        try:
+            size = int(request.param("pageSize") or 25)
+        except ValueError:
+            return Response(400, {"code": "InvalidObject", "message": "pageSize must be a number"})
+        size = max(1, min(size, self.max_page_size, MAX_PAGE_SIZE))
+        rows = [self.data[endpoint][k] for k in sorted(self.data[endpoint])]
+        rows = [r for r in rows if matches(r)]
+        host = request.headers.get("host", "127.0.0.1")
+        base = f"http://{host}{request.path}"
+        params = {k: v[0] for k, v in request.query.items()}
+        headers = {}
+        if request.headers.get("pagination-type", "").lower() == "forward-only":
+            after = int(request.param("pageId") or 0)
+            rows = [r for r in rows if r["id"] > after]
+            page, more = rows[:size], len(rows) > size
+            if more:
+                headers["Link"] = f'<{base}?{urlencode({**params, "pageId": page[-1]["id"]})}>; rel="next"'
+        else:
+            number = max(1, int(request.param("page") or 1))
+            page = rows[(number - 1) * size : number * size]
+            last = max(1, -(-len(rows) // size))
+            links = []
+            if number < last:
+                links.append(f'<{base}?{urlencode({**params, "page": number + 1})}>; rel="next"')
+            links.append(f'<{base}?{urlencode({**params, "page": last})}>; rel="last"')
+            headers["Link"] = ", ".join(links)
+        return ItemsResponse(200, page, headers, items=len(page))
+
+
+# --- the conditions grammar ------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<date>\[[^\]]*\])|(?P<op>>=|<=|!=|=|<|>)|(?P<punct>[(),])'
+    r"|(?P<number>-?\d+(?:\.\d+)?(?![\w/]))|(?P<word>[A-Za-z_][\w/.]*))"
+)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise ConditionError(f"cannot read {text[pos:pos + 20]!r}")
+        kind = match.lastgroup
+        tokens.append((kind, match[kind]))
+        pos = match.end()
+    return tokens
+
+
+def parse_conditions(text: str):
+    """A predicate over records for a conditions string (empty: everything)."""
+    if not text.strip():
+        return lambda _record: True
+    parser = _Parser(_tokens(text))
+    predicate = parser.either()
+    if parser.pos != len(parser.tokens):
+        raise ConditionError(f"unexpected {parser.tokens[parser.pos][1]!r}")
+    return predicate
+
+
+class _Parser:
+    def __init__(self, tokens):
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.peek()
+        if token is None:
+            raise ConditionError("the condition ends too early")
+        self.pos += 1
+        return token
+
+    def keyword(self, word: str) -> bool:
+        token = self.peek()
+        if token and token[0] == "word" and token[1].lower() == word:
+            self.pos += 1
+            return True
+        return False
+
+    def either(self):
+        parts = [self.both()]
+        while self.keyword("or"):
+            parts.append(self.both())
+        return parts[0] if len(parts) == 1 else (lambda r: any(p(r) for p in parts))
+
+    def both(self):
+        parts = [self.atom()]
+        while self.keyword("and"):
+            parts.append(self.atom())
+        return parts[0] if len(parts) == 1 else (lambda r: all(p(r) for p in parts))
+
+    def atom(self):
+        token = self.take()
+        if token == ("punct", "("):
+            inner = self.either()
+            if self.take() != ("punct", ")"):
+                raise ConditionError("missing )")
+            return inner
+        if token[0] != "word":
+            raise ConditionError(f"expected a field name, not {token[1]!r}")
+        path = token[1]
+        negate = self.keyword("not")
+        if self.keyword("in"):
+            values = self.value_list()
+            return lambda r: (_field(r, path) in values) != negate
+        if negate:
+            raise ConditionError("'not' must be followed by 'in'")
+        if self.keyword("contains"):
+            needle = self.value()
+            return lambda r: isinstance(_field(r, path), str) and str(needle).lower() in _field(r, path).lower()
+        if self.keyword("like"):
+            pattern = re.compile("^" + re.escape(str(self.value())).replace("\\*", ".*").replace("%", ".*") + "$", re.I)
+            return lambda r: isinstance(_field(r, path), str) and bool(pattern.match(_field(r, path)))
+        kind, op = self.take()
+        if kind != "op":
+            raise ConditionError(f"expected an operator after {path}, not {op!r}")
+        value = self.value()
+        return lambda r: _compare(_field(r, path), op, value)
+
+    def value_list(self) -> list[Any]:
+        if self.take() != ("punct", "("):
+            raise ConditionError("in must be followed by (")
+        values = [self.value()]
+        while True:
+            token = self.take()
+            if token == ("punct", ")"):
+                return values
+            if token != ("punct", ","):
+                raise ConditionError("expected , or ) in a list")
+            values.append(self.value())
+
+    def value(self) -> Any:
+        kind, text = self.take()
+        if kind == "string":
+            return text[1:-1].replace('\\"', '"')
+        if kind == "number":
+            return float(text) if "." in text else int(text)
+        if kind == "date":
+            return _parse_date(text[1:-1])
+        if kind == "word" and text.lower() in ("true", "false", "null"):
+            return {"true": True, "false": False, "null": None}[text.lower()]
+        raise ConditionError(f"expected a value, not {text!r}")
+
+
+def _parse_date(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConditionError(f"[{text}] is not a date") from None
+    if moment.tzinfo is None or " " in text.strip():
+        raise ConditionError(f"[{text}] is not a date with a zone")
+    return moment
+
+
+def _field(record: dict, path: str) -> Any:
+    if path.lower() in ("lastupdated", "dateentered"):
+        path = "_info/" + path
+    value: Any = record
+    for part in path.split("/"):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _compare(actual: Any, op: str, expected: Any) -> bool:
+    if isinstance(expected, datetime):
+        if not isinstance(actual, str):
+            return False
+        try:
+            actual = datetime.fromisoformat(actual.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+    if op == "=":
+        return actual == expected
+    if op == "!=":
+        return actual != expected
+    if actual is None or expected is None:
+        return False
+    try:
+        return {"<": actual < expected, "<=": actual <= expected, ">": actual > expected, ">=": actual >= expected}[op]
+    except TypeError:
+        return False
