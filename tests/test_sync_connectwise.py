@@ -17,11 +17,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from fakes.connectwise_server import CODEBASE, ConnectWiseFake, cw_time, parse_conditions
+from fakes.connectwise_server import CODEBASE, PRIVATE_KEY, ConnectWiseFake, cw_time, parse_conditions
+from mspkpi_tui.config import Config
+from mspkpi_tui.errors import SyncError
+from mspkpi_tui.sources.connectwise.client import read_cw_settings
 from mspkpi_tui.sources.connectwise.sla import PriorityHours, due_times, parse_sla_status
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.ingest import table_of
 from mspkpi_tui.store.models import ENTITY_TABLES
+from mspkpi_tui.store.models import SyncCursor as SyncCursorRow
 from mspkpi_tui.store.models import SyncRun as SyncRunRow
 
 BASE = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)  # a Monday
@@ -383,22 +387,47 @@ def test_killed_mid_run_and_resumed_ends_identical(run_cli, cli_env, db_url, fak
     assert runs == ["interrupted", "ok"]
 
 
+def test_ctrl_c_in_watch_mode_finishes_the_page_and_keeps_the_cursor(cli_env, sqlite_url, fake, reference):
+    fake.server.slow("/", 0.1, times=10_000)
+    process = subprocess.Popen([sys.executable, "-m", "mspkpi_tui", "--db", sqlite_url, "sync", "connectwise", "--watch", "--interval", "60"],
+                               env={**cli_env, **fake.env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(fake.list_requests("service/tickets")) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=60)
+
+    assert "stopping after the current page" in err and "stopped before tickets finished" in err, err
+    stored = snapshot(sqlite_url)
+    assert len(stored["tickets"]) % PAGE == 0 and 0 < len(stored["tickets"]) < 30, "whole pages only"
+    engine = open_database(sqlite_url)
+    with engine.connect() as conn:
+        cursors = set(conn.execute(select(SyncCursorRow.entity)).scalars())
+    engine.dispose()
+    assert "companies" in cursors and "tickets" not in cursors
+    fake.server.clear_faults()
+    done = subprocess.run([sys.executable, "-m", "mspkpi_tui", "--db", sqlite_url, "sync", "connectwise"],
+                          env={**cli_env, **fake.env()}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert snapshot(sqlite_url) == reference
+
+
 # --- deletions -------------------------------------------------------------------------
 
 
 def test_full_pass_prunes_deleted_records_but_not_90_percent(run_cli, db_url, fake):
     assert sync(run_cli, db_url, fake).returncode == 0
     fake.edit("service/tickets", 1029, status=ref(11, "New"))  # gives 1029 a ticket event
-    assert sync(run_cli, db_url, fake).returncode == 0
-    assert any(e["ticket_id"] == "1029" for e in snapshot(db_url)["ticket_events"])
     # 1029 and 1030 have no time entries (entries use the first 28 tickets).
-    fake.delete("service/tickets", 1029)
     fake.delete("service/tickets", 1030)
     fake.delete("sales/opportunities", 6)
     fake.delete("time/entries", 40)
 
     incremental = sync(run_cli, db_url, fake)
     assert incremental.returncode == 0 and len(rows(db_url, "tickets")) == 30, "deletions are seen only on full passes"
+    assert len(rows(db_url, "time_entries")) == 40 and "6" in rows(db_url, "opportunities")
+    assert any(e["ticket_id"] == "1029" for e in snapshot(db_url)["ticket_events"])
+    fake.delete("service/tickets", 1029)
 
     full = sync(run_cli, db_url, fake, "--full")
     assert full.returncode == 0, full.stderr
@@ -442,8 +471,15 @@ def test_wrong_credentials_and_unknown_company(run_cli, sqlite_url, fake):
     done = run_cli("--db", sqlite_url, "sync", "connectwise", env=fake.env(MSPKPI_CW_COMPANY="nobody"))
     assert done.returncode == 1 and "does not know company 'nobody'" in done.stderr
 
-    done = run_cli("--db", sqlite_url, "sync", "connectwise", env=fake.env(MSPKPI_CW_SITE_URL="http://cw.example.com"))
-    assert done.returncode == 1 and "plain http" in done.stderr
+
+def test_credentials_never_travel_in_clear(monkeypatch, fake):
+    for name, value in fake.env(MSPKPI_CW_SITE_URL="http://cw.example.com").items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SyncError, match="plain http to cw.example.com"):
+        read_cw_settings(Config())
+    monkeypatch.setenv("MSPKPI_CW_SITE_URL", "api-na.myconnectwise.net")  # a bare host means https
+    settings = read_cw_settings(Config())
+    assert settings.site_url == "https://api-na.myconnectwise.net" and PRIVATE_KEY not in repr(settings)
 
 
 # --- pieces that need no server ----------------------------------------------------------
