@@ -33,7 +33,7 @@ class TimesheetRules:
     grace_days: float = 1.0
     threshold: float = 0.9  # share of expected hours below which a week without timesheets is overdue
     done_statuses: list[str] = field(default_factory=lambda: ["Submitted", "Approved"])  # not overdue (any case)
-    lookback_weeks: int = 4  # how many ended weeks the "Under hours" rule looks at (sources without timesheets)
+    lookback_weeks: int = 2  # how many ended weeks the "Under hours" rule looks at (sources without timesheets)
     time_off_categories: list[str] = field(default_factory=list)  # time codes that are time off, not work
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, exists, func, or_, select, union, union_all
+from sqlalchemy import Engine, and_, case, exists, func, or_, select, union, union_all
 
 from mspkpi_tui.kpi.common import Result, label, pct
 from mspkpi_tui.kpi.rules import (
@@ -36,9 +36,22 @@ class EscalationFigures(Result):
     by_priority: dict[str, int] = field(default_factory=dict)  # the priority when escalated, where known
 
 
+def escalation_events(config, start: datetime | None = None, end: datetime | None = None):
+    """(ticket_id, at) of escalation events, optionally in [start, end]: one select per rule,
+    each a range of ix_ticket_events_new_value (field, new_value, at, ticket_id)."""
+    e = ticket_events.c
+    rules = [(e.field == "escalation", e.new_value.is_not(None), e.new_value != "")]
+    if config.escalation.statuses:
+        rules.append((e.field == "status", e.new_value.in_(list(config.escalation.statuses))))
+    if config.escalation.queues:
+        rules.append((e.field == "queue", e.new_value.in_(list(config.escalation.queues))))
+    window = ([e.at >= at(start)] if start else []) + ([e.at <= at(end)] if end else [])
+    return union_all(*[select(e.ticket_id.label("ticket_id"), e.at.label("t")).where(*rule, *window) for rule in rules])
+
+
 def has_escalation_event(config):
-    """The ticket has at least one escalation event (ix_ticket_events_ticket probe)."""
-    return exists().where(ticket_events.c.ticket_id == tickets.c.id, escalation_event(config))
+    """The ticket has at least one escalation event."""
+    return tickets.c.id.in_(select(escalation_events(config).subquery().c.ticket_id))
 
 
 def escalated_now(config):
@@ -47,27 +60,35 @@ def escalated_now(config):
 
 
 def first_escalations(config, start: datetime, end: datetime):
-    """A subquery (ticket_id, escalated_at) of tickets first escalated in [start, end]."""
+    """A subquery (ticket_id, escalated_at) of tickets first escalated in [start, end].
+
+    Candidates come from three index ranges (events, escalated_at, open tickets); only
+    they are then looked up by id for their earliest marker, so the cost follows the
+    number of escalations in the period, not the size of the tables."""
     fallback_time = func.coalesce(tickets.c.last_activity_at, tickets.c.created_at)
-    fallback = and_(is_open(), in_escalation_state(config), tickets.c.escalated_at.is_(None), ~has_escalation_event(config))
+    no_event = ~exists().where(ticket_events.c.ticket_id == tickets.c.id, escalation_event(config))
+    fallback = and_(is_open(), in_escalation_state(config), tickets.c.escalated_at.is_(None), no_event)
+    in_window = escalation_events(config, start, end).subquery()
     candidates = union(
-        select(ticket_events.c.ticket_id).where(escalation_event(config), ticket_events.c.at >= at(start), ticket_events.c.at <= at(end)),
+        select(in_window.c.ticket_id),
         select(tickets.c.id).where(tickets.c.escalated_at >= at(start), tickets.c.escalated_at <= at(end)),
         select(tickets.c.id).where(fallback, fallback_time >= at(start), fallback_time <= at(end)),
-    ).subquery()
-    # Every marker of the candidates, in or before the period, so "first" is really the first.
-    markers = union_all(
-        select(ticket_events.c.ticket_id.label("ticket_id"), ticket_events.c.at.label("t")).where(
-            escalation_event(config), ticket_events.c.ticket_id.in_(select(candidates.c.ticket_id))
-        ),
-        select(tickets.c.id, tickets.c.escalated_at).where(
-            tickets.c.escalated_at.is_not(None), tickets.c.id.in_(select(candidates.c.ticket_id))
-        ),
-        select(tickets.c.id, fallback_time).where(fallback, tickets.c.id.in_(select(candidates.c.ticket_id))),
-    ).subquery()
-    first = (
-        select(markers.c.ticket_id, func.min(markers.c.t).label("escalated_at")).group_by(markers.c.ticket_id).subquery()
+    ).cte("candidates")
+    first_event = (
+        select(func.min(ticket_events.c.at))
+        .where(ticket_events.c.ticket_id == tickets.c.id, escalation_event(config))
+        .scalar_subquery()
     )
+    # Each candidate's markers (any of them may be NULL); min() over them skips NULLs.
+    markers = union_all(
+        select(tickets.c.id.label("ticket_id"), first_event.label("t")),
+        select(tickets.c.id, tickets.c.escalated_at),
+        select(tickets.c.id, case((fallback, fallback_time), else_=None)),
+    )
+    markers = union_all(*[
+        part.select_from(candidates.join(tickets, tickets.c.id == candidates.c.ticket_id)) for part in markers.selects
+    ]).subquery()
+    first = select(markers.c.ticket_id, func.min(markers.c.t).label("escalated_at")).group_by(markers.c.ticket_id).subquery()
     return (
         select(first.c.ticket_id, first.c.escalated_at)
         .where(first.c.escalated_at >= at(start), first.c.escalated_at <= at(end))

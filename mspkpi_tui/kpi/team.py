@@ -76,14 +76,17 @@ def team_figures(engine: Engine, now: datetime, config) -> TeamFigures:
     periods = period_bounds(now, config)
     zone, rules = config.zone, config.timesheet
     week_day = periods.week_start.astimezone(zone).date()
-    # Week bucket 0 = this week, 1 = last week, ... (local weeks, DST-safe instants).
-    week_starts = [local_midnight_utc(week_day - timedelta(days=7 * k), zone) for k in range(max(2, int(rules.lookback_weeks) + 1))]
     with engine.connect() as conn:
         people = conn.execute(
             select(resources.c.id, resources.c.name, resources.c.weekly_hours, resources.c.source).where(resources.c.active).order_by(resources.c.name, resources.c.id)
         ).all()
-        tallies = _weekly_tallies(conn, week_starts, now, rules.time_off_categories)
         timesheet_sources = set(conn.execute(select(timesheets.c.source).distinct()).scalars())
+        # Week bucket 0 = this week, 1 = last week, ... (local weeks, DST-safe instants); the
+        # "Under hours" weeks are read only when some technician's source has no timesheets.
+        under_hours_needed = any(source not in timesheet_sources for _i, _n, _w, source in people)
+        weeks = max(2, int(rules.lookback_weeks) + 1) if under_hours_needed else 2
+        week_starts = [local_midnight_utc(week_day - timedelta(days=7 * k), zone) for k in range(weeks)]
+        tallies = _weekly_tallies(conn, week_starts, now, rules.time_off_categories)
         overdue = _overdue_timesheets(conn, now, periods.today, config)
     team = []
     for rid, name, weekly, _source in people:
