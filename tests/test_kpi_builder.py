@@ -127,3 +127,74 @@ def test_a_ticket_reimport_keeps_its_count(engine):
     again.ticket("A", title="renamed")
     again.store(engine)
     assert entry_counts(engine) == {"A": 1}
+
+
+def completion_rollup(engine) -> dict:
+    from mspkpi_tui.store.models import TicketCompletionHour
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(TicketCompletionHour.hour, TicketCompletionHour.completed, TicketCompletionHour.first_touch)).all()
+    return {hour: (n, first) for hour, n, first in rows}
+
+
+def recount(engine) -> dict:
+    """The rollup worked out from the tickets themselves."""
+    from mspkpi_tui.store.rollups import hour_floor
+
+    expected: dict = {}
+    with engine.connect() as conn:
+        for done, entries in conn.execute(select(Ticket.completed_at, Ticket.time_entry_count).where(Ticket.completed_at.is_not(None))):
+            n, first = expected.get(hour_floor(done), (0, 0))
+            expected[hour_floor(done)] = (n + 1, first + (entries < 2))
+    return expected
+
+
+def test_completion_hours_follow_completions_reopens_entries_and_prunes(engine):
+    from mspkpi_tui.store.rollups import fcr_counts
+
+    data = Data()
+    data.resource("R1", "Alice")
+    data.closed("A", completed_at="2026-11-02 10:15")
+    data.closed("B", completed_at="2026-11-02 10:45")
+    data.closed("C", completed_at="2026-11-02 11:30")
+    data.closed("D", completed_at="2026-11-02 11:59")
+    data.entry("R1", "2026-11-02 10:00", 1.0, ticket_id="A", id="E1")
+    data.entry("R1", "2026-11-02 10:00", 1.0, ticket_id="A", id="E2")
+    data.store(engine)
+    h10, h11 = utc("2026-11-02 10:00"), utc("2026-11-02 11:00")
+    assert completion_rollup(engine) == {h10: (2, 1), h11: (2, 2)} == recount(engine)
+
+    later = Data()
+    later.ticket("B", status="In Progress")  # reopened: no longer completed
+    later.closed("C", completed_at="2026-11-02 10:05")  # completion time corrected into 10:00
+    later.add("time_entries", id="E2", resource_id="R1", ticket_id="C", started_at=iso("2026-11-02 10:00"), hours=1.0)
+    later.store(engine)
+    assert completion_rollup(engine) == {h10: (2, 2), h11: (1, 1)} == recount(engine)
+
+    with SyncRun(engine, "t", "full") as run:
+        run.prune("tickets", {"A", "B", "C"})  # D is gone from the source
+    assert completion_rollup(engine) == {h10: (2, 2)} == recount(engine)
+
+    with engine.connect() as conn:
+        # whole hours from the rollup plus exact partial hours at both ends
+        assert fcr_counts(conn, utc("2026-11-02 10:00"), utc("2026-11-02 12:00")) == (2, 2)
+        assert fcr_counts(conn, utc("2026-11-02 10:10"), utc("2026-11-02 10:20")) == (1, 1)  # A only
+        assert fcr_counts(conn, utc("2026-11-02 10:06"), utc("2026-11-02 11:00")) == (1, 1)
+        assert fcr_counts(conn, utc("2026-11-01 23:30"), utc("2026-11-02 10:05")) == (1, 1)  # C at the very end
+
+
+def test_rebuild_recomputes_every_rollup(engine):
+    from mspkpi_tui.store import rollups
+
+    data = Data()
+    data.resource("R1", "Alice")
+    data.closed("A", completed_at="2026-11-02 10:15")
+    data.entry("R1", "2026-11-02 10:00", 1.0, ticket_id="A")
+    data.store(engine)
+    with engine.begin() as conn:  # as a bulk loader would leave it
+        conn.execute(Ticket.__table__.update().values(time_entry_count=0))
+        conn.execute(rollups.completion_hours.delete())
+    with engine.begin() as conn:
+        rollups.rebuild(conn)
+    assert entry_counts(engine) == {"A": 1}
+    assert completion_rollup(engine) == {utc("2026-11-02 10:00"): (1, 1)}

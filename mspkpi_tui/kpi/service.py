@@ -11,10 +11,10 @@ from mspkpi_tui.errors import ConfigError
 from mspkpi_tui.kpi.common import Result, maybe, pct
 from mspkpi_tui.kpi.rules import at, epoch_seconds, period_bounds, ticket_events, tickets
 from mspkpi_tui.store import models
+from mspkpi_tui.store.rollups import fcr_counts
 
 surveys = models.SurveyResult.__table__  # type: ignore[attr-defined]
 
-FIRST_TOUCH_MAX_ENTRIES = 1  # first touch = fewer than 2 time entries on the ticket
 CSAT_FOLLOW_UP_BELOW = 3.0
 
 
@@ -68,16 +68,13 @@ def service_figures(engine: Engine, now: datetime, config) -> ServiceFigures:
         mean_span(tickets.c.first_response_at),
         mean_span(tickets.c.resolved_at),
     )
-    first_touch = case((tickets.c.time_entry_count <= FIRST_TOUCH_MAX_ENTRIES, 1), else_=0)
-    fcr = select(func.count(), func.coalesce(func.sum(first_touch), 0)).where(
-        tickets.c.completed_at >= at(fcr_start(now, config)), tickets.c.completed_at <= at(now)
-    )
     csat = select(
         func.avg(surveys.c.rating), func.count(), func.coalesce(func.sum(case((surveys.c.rating < CSAT_FOLLOW_UP_BELOW, 1), else_=0)), 0)
     ).where(surveys.c.completed_at >= at(start), surveys.c.completed_at <= at(now))
     with engine.connect() as conn:
         opened, closed, response_s, resolution_s = conn.execute(times).one()
-        fcr_total, fcr_first = conn.execute(fcr.select_from(tickets)).one()
+        # Whole hours from the ticket_completion_hours rollup, the partial ones exactly.
+        fcr_total, fcr_first = fcr_counts(conn, fcr_start(now, config), now)
         csat_avg, csat_n, csat_low = conn.execute(csat).one()
         reopened = conn.execute(reopened_query(start, now, config)).scalar_one()
     return ServiceFigures(

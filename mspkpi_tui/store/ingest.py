@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlalchemy import Engine, Table, delete, func, select, update
+from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mspkpi_tui.store.models import ENTITY_TABLES
+from mspkpi_tui.store.rollups import completion_hours_by_source_ids, refresh_completion_hours, refresh_time_entry_counts
 from mspkpi_tui.store.records import RecordError, validate
 
 # Rows per statement; keeps SQLite under its bound-parameter limit with the widest table.
@@ -36,15 +37,18 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
         touched = _tickets_of_entries(conn, part) if entity == "time_entries" else None
+        completed_before = _completion_hours_of_rows(conn, part) if entity == "tickets" else None
         conn.execute(stmt, part)
         if touched is not None:
             refresh_time_entry_counts(conn, touched | {r["ticket_id"] for r in part})
+        if completed_before is not None:
+            refresh_completion_hours(conn, completed_before | _completion_hours_of_rows(conn, part))
 
 
-# --- the tickets.time_entry_count rollup -----------------------------------------------
-# First contact resolution needs each completed ticket's number of time entries; counting
-# them at query time over millions of entries is too slow, so every write of time entries
-# recounts the tickets it touched (before and after the write) in the same transaction.
+# --- the KPI rollups (store/rollups.py) --------------------------------------------------
+# First contact resolution needs each completed ticket's number of time entries and, over a
+# year, the completions per hour; counting them at query time over millions of rows is too
+# slow, so every write recounts what it touched (before and after) in the same transaction.
 
 
 def _tickets_of_entries(conn, rows: list[dict[str, Any]]) -> set:
@@ -61,13 +65,15 @@ def _tickets_of_entries(conn, rows: list[dict[str, Any]]) -> set:
     return touched
 
 
-def refresh_time_entry_counts(conn, ticket_ids) -> None:
-    """Set tickets.time_entry_count to the real count for these tickets."""
-    ids = sorted(i for i in ticket_ids if i is not None)
-    tickets, entries = table_of("tickets"), table_of("time_entries")
-    count = select(func.count()).select_from(entries).where(entries.c.ticket_id == tickets.c.id).scalar_subquery()
-    for start in range(0, len(ids), CHUNK):
-        conn.execute(update(tickets).where(tickets.c.id.in_(ids[start : start + CHUNK])).values(time_entry_count=count))
+def _completion_hours_of_rows(conn, rows: list[dict[str, Any]]) -> set:
+    """The hours in which these tickets (by source id) are completed, as stored now."""
+    by_source: dict[str, list[str]] = {}
+    for row in rows:
+        by_source.setdefault(row["source"], []).append(row["source_id"])
+    hours: set = set()
+    for source, ids in by_source.items():
+        hours |= completion_hours_by_source_ids(conn, source, ids)
+    return hours
 
 
 class IdMap:
@@ -140,7 +146,10 @@ def delete_missing(conn, entity: str, source: str, keep: set[str]) -> list[str]:
     for start in range(0, len(gone), CHUNK):
         part = gone[start : start + CHUNK]
         touched = _tickets_of_entries(conn, [{"source": source, "source_id": s} for s in part]) if entity == "time_entries" else None
+        completed = completion_hours_by_source_ids(conn, source, part) if entity == "tickets" else None
         conn.execute(delete(table).where(table.c.source == source, table.c.source_id.in_(part)))
         if touched:
             refresh_time_entry_counts(conn, touched)
+        if completed:
+            refresh_completion_hours(conn, completed)
     return gone

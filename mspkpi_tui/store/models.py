@@ -108,9 +108,19 @@ class Ticket(SQLModel, table=True):
     escalated_at: Optional[datetime] = utc_field()
     last_activity_at: Optional[datetime] = utc_field()
     url: Optional[str] = None
-    # Rollup kept by the ingest layer in the same transaction as the time entries
-    # (store/ingest.py: refresh_time_entry_counts); first contact resolution reads it.
+    # Rollup kept by the store's write paths in the same transaction as the time entries
+    # (store/rollups.py); first contact resolution reads it.
     time_entry_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class TicketCompletionHour(SQLModel, table=True):
+    """Rollup kept by the store's write paths (store/rollups.py): per UTC hour, the tickets
+    completed in it and how many had fewer than 2 time entries (first contact resolution)."""
+
+    __tablename__ = "ticket_completion_hours"
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    completed: int = 0
+    first_touch: int = 0
 
 
 class TicketEvent(SQLModel, table=True):

@@ -1,0 +1,138 @@
+"""Rollups the KPI engine reads instead of scanning millions of rows, kept exact at write time.
+
+- ``tickets.time_entry_count``: each ticket's number of time entries (first contact resolution).
+- ``ticket_completion_hours``: per UTC hour, the tickets completed in it and how many of them
+  were first touch (fewer than 2 time entries), so FCR over a year sums ~8,760 rows.
+
+Every write path of the store (ingest.upsert_rows / delete_missing) calls these in the same
+transaction as the write, so a reader never sees a rollup that disagrees with its rows.
+They recount from the base tables (never add deltas), so a rollup row is always exactly what
+its hour holds. Writers that bypass ingest (a bulk loader) call ``rebuild`` afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Iterable
+
+from sqlalchemy import and_, case, delete, func, insert, literal, select, update
+
+from mspkpi_tui.store import models
+from mspkpi_tui.store.types import UTCDateTime
+
+tickets = models.Ticket.__table__  # type: ignore[attr-defined]
+entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
+completion_hours = models.TicketCompletionHour.__table__  # type: ignore[attr-defined]
+
+FIRST_TOUCH_MAX_ENTRIES = 1  # first touch = fewer than 2 time entries
+HOURS_PER_STATEMENT = 200
+IDS_PER_STATEMENT = 500
+HOUR = timedelta(hours=1)
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def hour_ceil(moment: datetime) -> datetime:
+    floor = hour_floor(moment)
+    return floor if floor == moment else floor + HOUR
+
+
+def at(moment: datetime):
+    return literal(moment, UTCDateTime)
+
+
+def first_touch():
+    return case((tickets.c.time_entry_count <= FIRST_TOUCH_MAX_ENTRIES, 1), else_=0)
+
+
+# --- tickets.time_entry_count -------------------------------------------------------------
+
+
+def refresh_time_entry_counts(conn, ticket_ids: Iterable[int | None]) -> None:
+    """Set time_entry_count to the real count for these tickets (and their completion hours)."""
+    ids = sorted({i for i in ticket_ids if i is not None})
+    count = select(func.count()).select_from(entries).where(entries.c.ticket_id == tickets.c.id).scalar_subquery()
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        conn.execute(update(tickets).where(tickets.c.id.in_(ids[start : start + IDS_PER_STATEMENT])).values(time_entry_count=count))
+    refresh_completion_hours(conn, completion_hours_of(conn, tickets.c.id, ids))
+
+
+# --- ticket_completion_hours ----------------------------------------------------------------
+
+
+def completion_hours_of(conn, column, keys: list) -> set[datetime]:
+    """The UTC hours in which the tickets whose `column` is in `keys` were completed."""
+    hours: set[datetime] = set()
+    for start in range(0, len(keys), IDS_PER_STATEMENT):
+        part = keys[start : start + IDS_PER_STATEMENT]
+        done = conn.execute(select(tickets.c.completed_at).where(column.in_(part), tickets.c.completed_at.is_not(None)))
+        hours.update(hour_floor(moment) for moment in done.scalars())
+    return hours
+
+
+def completion_hours_by_source_ids(conn, source: str, source_ids: list[str]) -> set[datetime]:
+    hours: set[datetime] = set()
+    for start in range(0, len(source_ids), IDS_PER_STATEMENT):
+        part = source_ids[start : start + IDS_PER_STATEMENT]
+        done = conn.execute(
+            select(tickets.c.completed_at).where(tickets.c.source == source, tickets.c.source_id.in_(part), tickets.c.completed_at.is_not(None))
+        )
+        hours.update(hour_floor(moment) for moment in done.scalars())
+    return hours
+
+
+def refresh_completion_hours(conn, hours: Iterable[datetime]) -> None:
+    """Recount these hours from the tickets (index range scans of ix_tickets_completed_touch)."""
+    ordered = sorted(set(hours))
+    for start in range(0, len(ordered), HOURS_PER_STATEMENT):
+        part = ordered[start : start + HOURS_PER_STATEMENT]
+        columns = []
+        for hour in part:
+            in_hour = (tickets.c.completed_at >= at(hour), tickets.c.completed_at < at(hour + HOUR))
+            columns.append(select(func.count()).select_from(tickets).where(*in_hour).scalar_subquery())
+            columns.append(select(func.coalesce(func.sum(first_touch()), 0)).where(*in_hour).scalar_subquery())
+        counts = conn.execute(select(*columns)).one()
+        conn.execute(delete(completion_hours).where(completion_hours.c.hour.in_(part)))
+        rows = [
+            {"hour": hour, "completed": int(counts[2 * i]), "first_touch": int(counts[2 * i + 1])}
+            for i, hour in enumerate(part)
+            if counts[2 * i]
+        ]
+        if rows:
+            conn.execute(insert(completion_hours), rows)
+
+
+def rebuild(conn) -> None:
+    """Recompute every rollup from the base tables (after a bulk load that bypassed ingest)."""
+    count = select(func.count()).select_from(entries).where(entries.c.ticket_id == tickets.c.id).scalar_subquery()
+    conn.execute(update(tickets).values(time_entry_count=count))
+    conn.execute(delete(completion_hours))
+    tally: dict[datetime, list[int]] = {}
+    for moment, touch in conn.execute(select(tickets.c.completed_at, first_touch()).where(tickets.c.completed_at.is_not(None))):
+        row = tally.setdefault(hour_floor(moment), [0, 0])
+        row[0] += 1
+        row[1] += touch
+    rows = [{"hour": h, "completed": n, "first_touch": f} for h, (n, f) in sorted(tally.items())]
+    for start in range(0, len(rows), 5000):
+        conn.execute(insert(completion_hours), rows[start : start + 5000])
+
+
+def fcr_counts(conn, start: datetime, end: datetime) -> tuple[int, int]:
+    """(completed, first touch) over tickets completed in [start, end]: whole hours from the
+    rollup, the partial hours at either end counted from the tickets themselves."""
+    exact = lambda lo, hi, hi_inclusive: select(func.count(), func.coalesce(func.sum(first_touch()), 0)).where(  # noqa: E731
+        tickets.c.completed_at >= at(lo), tickets.c.completed_at <= at(hi) if hi_inclusive else tickets.c.completed_at < at(hi)
+    )
+    whole_from, whole_to = hour_ceil(start), hour_floor(end)
+    if whole_from >= whole_to:
+        total, touch = conn.execute(exact(start, end, True)).one()
+        return int(total), int(touch)
+    rolled = select(func.coalesce(func.sum(completion_hours.c.completed), 0), func.coalesce(func.sum(completion_hours.c.first_touch), 0)).where(
+        and_(completion_hours.c.hour >= at(whole_from), completion_hours.c.hour < at(whole_to))
+    )
+    parts = [conn.execute(rolled).one(), conn.execute(exact(whole_to, end, True)).one()]
+    if start < whole_from:
+        parts.append(conn.execute(exact(start, whole_from, False)).one())
+    return sum(int(p[0]) for p in parts), sum(int(p[1]) for p in parts)
