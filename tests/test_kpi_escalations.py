@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from mspkpi_tui.kpi.escalations import escalated_now, escalation_figures
-from mspkpi_tui.kpi.rules import is_open, tickets
+from mspkpi_tui.kpi.rules import tickets
 from mspkpi_tui.kpi.trends import trend_series
 from test_kpi_builder import NOW, Data, config
 
@@ -47,7 +47,7 @@ def test_escalation_figures(engine):
     assert list(e.by_issue_type.items()) == [("Network", 2), ("(none)", 1), ("Email", 1)]
     assert list(e.by_priority.items()) == [("Medium", 3), ("Low", 1)]  # the priority when escalated
     with engine.connect() as conn:
-        open_escalated = sorted(conn.execute(select(tickets.c.source_id).where(is_open(), escalated_now(RULES))).scalars())
+        open_escalated = sorted(conn.execute(select(tickets.c.source_id).where(escalated_now(RULES))).scalars())
     assert open_escalated == ["E1", "E3", "E4", "E5", "E6"]
 
 

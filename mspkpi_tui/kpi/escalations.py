@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, case, exists, func, or_, select, union, union_all
+from sqlalchemy import Engine, and_, case, exists, false, func, or_, select, union, union_all
 
 from mspkpi_tui.kpi.common import Result, label, pct
 from mspkpi_tui.kpi.rules import (
@@ -36,7 +36,7 @@ class EscalationFigures(Result):
     by_priority: dict[str, int] = field(default_factory=dict)  # the priority when escalated, where known
 
 
-def escalation_events(config, start: datetime | None = None, end: datetime | None = None):
+def escalation_events(config, start: datetime | None = None, end: datetime | None = None, since=None):
     """(ticket_id, at) of escalation events, optionally in [start, end]: one select per rule,
     each a range of ix_ticket_events_new_value (field, new_value, at, ticket_id)."""
     e = ticket_events.c
@@ -45,7 +45,7 @@ def escalation_events(config, start: datetime | None = None, end: datetime | Non
         rules.append((e.field == "status", e.new_value.in_(list(config.escalation.statuses))))
     if config.escalation.queues:
         rules.append((e.field == "queue", e.new_value.in_(list(config.escalation.queues))))
-    window = ([e.at >= at(start)] if start else []) + ([e.at <= at(end)] if end else [])
+    window = ([e.at >= at(start)] if start else []) + ([e.at <= at(end)] if end else []) + ([e.at >= since] if since is not None else [])
     return union_all(*[select(e.ticket_id.label("ticket_id"), e.at.label("t")).where(*rule, *window) for rule in rules])
 
 
@@ -55,8 +55,13 @@ def has_escalation_event(config):
 
 
 def escalated_now(config):
-    """Escalated, by any route: current state, the source's marker, or an escalation event."""
-    return or_(is_escalated(config), has_escalation_event(config))
+    """An open ticket escalated by any route: current state, the source's marker, or an
+    escalation event. Only events since the oldest open ticket was created can belong to an
+    open ticket, so only those are read (a short range of ix_ticket_events_new_value)."""
+    open_tickets = tickets.alias("open_tickets")
+    oldest_open = select(func.min(open_tickets.c.created_at)).where(open_tickets.c.is_closed == false()).scalar_subquery()
+    recent_events = escalation_events(config, since=oldest_open).subquery()
+    return and_(is_open(), or_(is_escalated(config), tickets.c.id.in_(select(recent_events.c.ticket_id))))
 
 
 def first_escalations(config, start: datetime, end: datetime):
@@ -125,7 +130,7 @@ def escalation_figures(engine: Engine, now: datetime, config) -> EscalationFigur
         first.join(tickets, tickets.c.id == first.c.ticket_id)
     )
     opened_query = select(func.count()).select_from(tickets).where(tickets.c.created_at >= at(start), tickets.c.created_at <= at(now))
-    open_query = select(func.count()).select_from(tickets).where(is_open(), escalated_now(config))
+    open_query = select(func.count()).select_from(tickets).where(escalated_now(config))
     with engine.connect() as conn:
         rows = conn.execute(rows_query).all()
         opened = conn.execute(opened_query).scalar_one()
