@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, case, func, or_, select
 
 from mspkpi_tui.clock import local_midnight_utc
 from mspkpi_tui.kpi.common import Result, hours, pct
@@ -27,7 +27,6 @@ entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
 timesheets = models.Timesheet.__table__  # type: ignore[attr-defined]
 
 UNDER_HOURS = "Under hours"
-BATCH = 100  # scalar subqueries per statement when summing timesheet periods
 
 
 @dataclass(frozen=True)
@@ -168,17 +167,23 @@ def _overdue_timesheets(conn, now: datetime, today: date, config) -> list[Overdu
 
 
 def _period_sums(conn, periods: list[tuple[int, datetime, datetime]]) -> list[tuple[float, float]]:
-    """(billable, total) hours of each (resource, [lo, hi)); ix_time_entries_resource probes."""
-    results = []
-    for start in range(0, len(periods), BATCH):
-        columns = []
-        for rid, lo, hi in periods[start : start + BATCH]:
-            where = and_(entries.c.resource_id == rid, entries.c.started_at >= at(lo), entries.c.started_at < at(hi))
-            columns.append(select(func.coalesce(func.sum(case((entries.c.billable, entries.c.hours), else_=0.0)), 0.0)).where(where).scalar_subquery())
-            columns.append(select(func.coalesce(func.sum(entries.c.hours), 0.0)).where(where).scalar_subquery())
-        row = conn.execute(select(*columns)).one()
-        results += [(float(row[i]), float(row[i + 1])) for i in range(0, len(row), 2)]
-    return results
+    """(billable, total) hours of each (resource, [lo, hi)): one grouped statement per distinct
+    period (overdue timesheets share a few weeks), probing ix_time_entries_resource per technician."""
+    wanted: dict[tuple[datetime, datetime], set[int]] = {}
+    for rid, lo, hi in periods:
+        wanted.setdefault((lo, hi), set()).add(rid)
+    billable = func.coalesce(func.sum(case((entries.c.billable, entries.c.hours), else_=0.0)), 0.0)
+    total = func.coalesce(func.sum(entries.c.hours), 0.0)
+    sums: dict[tuple[int, datetime, datetime], tuple[float, float]] = {}
+    for (lo, hi), rids in wanted.items():
+        query = (
+            select(entries.c.resource_id, billable, total)
+            .where(entries.c.resource_id.in_(sorted(rids)), entries.c.started_at >= at(lo), entries.c.started_at < at(hi))
+            .group_by(entries.c.resource_id)
+        )
+        for rid, b, t in conn.execute(query):
+            sums[(rid, lo, hi)] = (float(b), float(t))
+    return [sums.get(period, (0.0, 0.0)) for period in periods]
 
 
 def _under_hours(people, tallies, week_starts, now, config, timesheet_sources) -> list[OverdueTimesheet]:
