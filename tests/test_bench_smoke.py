@@ -47,6 +47,9 @@ def test_generator_fills_every_table_with_consistent_rows(tiny_db):
                 .where(tickets.c.time_entry_count != func.coalesce(per_ticket.c.n, 0))
             ).scalar_one()
             assert mismatched == 0
+            # ... and so do the rollups rebuilt after the bulk load.
+            completed = conn.execute(select(func.count()).where(tickets.c.completed_at.is_not(None))).scalar_one()
+            assert conn.execute(text("SELECT sum(completed) FROM ticket_completion_hours")).scalar_one() == completed
             # Nothing happens after the data's now; closed tickets are completed, open ones not.
             assert conn.execute(select(func.max(tickets.c.created_at))).scalar_one() <= NOW
             assert conn.execute(select(func.max(entries.c.started_at))).scalar_one() <= NOW
