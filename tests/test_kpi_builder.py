@@ -198,3 +198,43 @@ def test_rebuild_recomputes_every_rollup(engine):
         rollups.rebuild(conn)
     assert entry_counts(engine) == {"A": 1}
     assert completion_rollup(engine) == {utc("2026-11-02 10:00"): (1, 1)}
+
+
+def resource_day_rollup(engine) -> dict:
+    from mspkpi_tui.store.models import ResourceDayHours, Resource
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Resource.source_id, ResourceDayHours.day, ResourceDayHours.hours, ResourceDayHours.billable_hours, ResourceDayHours.customer_facing_hours, ResourceDayHours.entries)
+            .join(Resource, Resource.id == ResourceDayHours.resource_id)
+        ).all()
+    return {(r, day.date().isoformat()): (h, b, f, n) for r, day, h, b, f, n in rows}
+
+
+def test_resource_day_hours_follow_entry_writes_moves_and_prunes(engine):
+    data = Data()
+    data.resource("R1", "Alice")
+    data.resource("R2", "Bob")
+    data.ticket("T")
+    data.entry("R1", "2026-11-02 23:30", 2.0, billable=True, ticket_id="T", id="E1")
+    data.entry("R1", "2026-11-02 08:00", 1.0, id="E2")
+    data.entry("R2", "2026-11-03 00:00", 4.0, billable=True, id="E3")
+    data.store(engine)
+    assert resource_day_rollup(engine) == {("R1", "2026-11-02"): (3.0, 2.0, 2.0, 2), ("R2", "2026-11-03"): (4.0, 4.0, 0.0, 1)}
+
+    later = Data()  # E1 moves to the next day and to Bob; E2 becomes billable
+    later.add("time_entries", id="E1", resource_id="R2", ticket_id="T", started_at=iso("2026-11-03 00:30"), hours=2.0, billable=True)
+    later.add("time_entries", id="E2", resource_id="R1", started_at=iso("2026-11-02 08:00"), hours=1.5, billable=True)
+    later.store(engine)
+    assert resource_day_rollup(engine) == {("R1", "2026-11-02"): (1.5, 1.5, 0.0, 1), ("R2", "2026-11-03"): (6.0, 6.0, 2.0, 2)}
+
+    with SyncRun(engine, "t", "full") as run:
+        run.prune("time_entries", {"E1", "E2"})
+    assert resource_day_rollup(engine) == {("R1", "2026-11-02"): (1.5, 1.5, 0.0, 1), ("R2", "2026-11-03"): (2.0, 2.0, 2.0, 1)}
+
+    from mspkpi_tui.store import rollups
+
+    before = resource_day_rollup(engine)
+    with engine.begin() as conn:
+        rollups.rebuild(conn)
+    assert resource_day_rollup(engine) == before

@@ -25,7 +25,7 @@ def upgrade() -> None:
     # Fill it (and re-count time_entry_count) from the rows already stored.
     from mspkpi_tui.store import rollups
 
-    rollups.rebuild(op.get_bind())
+    rollups.rebuild_ticket_rollups(op.get_bind())
 
 
 def downgrade() -> None:

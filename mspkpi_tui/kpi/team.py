@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, case, func, or_, select
+from sqlalchemy import Engine, case, func, literal, or_, select, union_all
 
 from mspkpi_tui.clock import local_midnight_utc
 from mspkpi_tui.kpi.common import Result, hours, pct
 from mspkpi_tui.kpi.rules import at, period_bounds
 from mspkpi_tui.store import models
+from mspkpi_tui.store.rollups import billable_hours, customer_facing_hours, day_ceil, day_floor, resource_days
 
 resources = models.Resource.__table__  # type: ignore[attr-defined]
 entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
@@ -85,7 +86,10 @@ def team_figures(engine: Engine, now: datetime, config) -> TeamFigures:
         under_hours_needed = any(source not in timesheet_sources for _i, _n, _w, source in people)
         weeks = max(2, int(rules.lookback_weeks) + 1) if under_hours_needed else 2
         week_starts = [local_midnight_utc(week_day - timedelta(days=7 * k), zone) for k in range(weeks)]
-        tallies = _weekly_tallies(conn, week_starts, now, rules.time_off_categories)
+        if rules.time_off_categories:  # time codes are not in the rollup: read the entries
+            tallies = _weekly_tallies(conn, week_starts, now, rules.time_off_categories)
+        else:
+            tallies = _rolled_up_tallies(conn, week_starts, now)
         overdue = _overdue_timesheets(conn, now, periods.today, config)
     team = []
     for rid, name, weekly, _source in people:
@@ -132,6 +136,44 @@ def _weekly_tallies(conn, week_starts: list[datetime], now: datetime, time_off_c
             tally.non_billable += total or 0.0
         if is_facing and not is_off:
             tally.customer_facing += total or 0.0
+    return tallies
+
+
+def _rolled_up_tallies(conn, week_starts: list[datetime], now: datetime) -> dict[tuple[int, int], _Tally]:
+    """The same tallies (without time off) from resource_day_hours: whole UTC days from the
+    rollup, and the partial days at each week's edges (local midnights) from the entries.
+    One UNION ALL statement; each part is a small index range."""
+    ends = [now] + week_starts[:-1]
+    parts = []
+    for k, (start, end) in enumerate(zip(week_starts, ends)):
+        last = k == 0  # this week runs up to and including now
+        whole_from, whole_to = day_ceil(start), day_floor(end)
+        if whole_from < whole_to:
+            parts.append(
+                select(literal(k).label("k"), resource_days.c.resource_id, resource_days.c.hours, resource_days.c.billable_hours, resource_days.c.customer_facing_hours)
+                .where(resource_days.c.day >= at(whole_from), resource_days.c.day < at(whole_to))
+            )
+            edges = [(start, whole_from, False), (whole_to, end, last)]
+        else:
+            edges = [(start, end, last)]
+        for lo, hi, inclusive in edges:
+            if lo < hi or (inclusive and lo <= hi):
+                upper = entries.c.started_at <= at(hi) if inclusive else entries.c.started_at < at(hi)
+                parts.append(
+                    select(
+                        literal(k).label("k"), entries.c.resource_id.label("resource_id"), entries.c.hours.label("hours"),
+                        billable_hours().label("billable_hours"), customer_facing_hours().label("customer_facing_hours"),
+                    )
+                    .where(entries.c.started_at >= at(lo), upper)
+                )
+    rows = union_all(*parts).subquery()
+    query = select(rows.c.resource_id, rows.c.k, func.sum(rows.c.hours), func.sum(rows.c.billable_hours), func.sum(rows.c.customer_facing_hours)).group_by(
+        rows.c.resource_id, rows.c.k
+    )
+    tallies: dict[tuple[int, int], _Tally] = {}
+    for rid, k, total, billable, facing in conn.execute(query):
+        total, billable = total or 0.0, billable or 0.0
+        tallies[(rid, k)] = _Tally(billable=billable, non_billable=total - billable, customer_facing=facing or 0.0)
     return tallies
 
 

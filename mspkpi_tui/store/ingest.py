@@ -8,7 +8,14 @@ from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mspkpi_tui.store.models import ENTITY_TABLES
-from mspkpi_tui.store.rollups import completion_hours_by_source_ids, refresh_completion_hours, refresh_time_entry_counts
+from mspkpi_tui.store.rollups import (
+    completion_hours_by_source_ids,
+    day_floor,
+    refresh_completion_hours,
+    refresh_resource_days,
+    refresh_time_entry_counts,
+    resource_days_by_source_ids,
+)
 from mspkpi_tui.store.records import RecordError, validate
 
 # Rows per statement; keeps SQLite under its bound-parameter limit with the widest table.
@@ -37,10 +44,13 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
         touched = _tickets_of_entries(conn, part) if entity == "time_entries" else None
+        days_before = _resource_days_of_rows(conn, part) if entity == "time_entries" else None
         completed_before = _completion_hours_of_rows(conn, part) if entity == "tickets" else None
         conn.execute(stmt, part)
         if touched is not None:
             refresh_time_entry_counts(conn, touched | {r["ticket_id"] for r in part})
+        if days_before is not None:
+            refresh_resource_days(conn, days_before | {(r["resource_id"], day_floor(r["started_at"])) for r in part})
         if completed_before is not None:
             refresh_completion_hours(conn, completed_before | _completion_hours_of_rows(conn, part))
 
@@ -63,6 +73,17 @@ def _tickets_of_entries(conn, rows: list[dict[str, Any]]) -> set:
             conn.execute(select(table.c.ticket_id).where(table.c.source == source, table.c.source_id.in_(ids))).scalars()
         )
     return touched
+
+
+def _resource_days_of_rows(conn, rows: list[dict[str, Any]]) -> set:
+    """The (technician, UTC day) keys of these time entries (by source id), as stored now."""
+    by_source: dict[str, list[str]] = {}
+    for row in rows:
+        by_source.setdefault(row["source"], []).append(row["source_id"])
+    keys: set = set()
+    for source, ids in by_source.items():
+        keys |= resource_days_by_source_ids(conn, source, ids)
+    return keys
 
 
 def _completion_hours_of_rows(conn, rows: list[dict[str, Any]]) -> set:
@@ -147,9 +168,12 @@ def delete_missing(conn, entity: str, source: str, keep: set[str]) -> list[str]:
         part = gone[start : start + CHUNK]
         touched = _tickets_of_entries(conn, [{"source": source, "source_id": s} for s in part]) if entity == "time_entries" else None
         completed = completion_hours_by_source_ids(conn, source, part) if entity == "tickets" else None
+        days = resource_days_by_source_ids(conn, source, part) if entity == "time_entries" else None
         conn.execute(delete(table).where(table.c.source == source, table.c.source_id.in_(part)))
         if touched:
             refresh_time_entry_counts(conn, touched)
         if completed:
             refresh_completion_hours(conn, completed)
+        if days:
+            refresh_resource_days(conn, days)
     return gone

@@ -123,6 +123,19 @@ class TicketCompletionHour(SQLModel, table=True):
     first_touch: int = 0
 
 
+class ResourceDayHours(SQLModel, table=True):
+    """Rollup kept by the store's write paths (store/rollups.py): one technician's time
+    entries started in one UTC day, summed (team hours read it instead of the entries)."""
+
+    __tablename__ = "resource_day_hours"
+    resource_id: int = Field(foreign_key="resources.id", primary_key=True)
+    day: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # 00:00 UTC
+    hours: float = 0.0
+    billable_hours: float = 0.0
+    customer_facing_hours: float = 0.0  # on a ticket or a project
+    entries: int = 0
+
+
 class TicketEvent(SQLModel, table=True):
     """A transition of a ticket's status, queue, priority, assignee or escalation."""
 
@@ -182,7 +195,7 @@ class TimeEntry(SQLModel, table=True):
         Index("ix_time_entries_ticket", "ticket_id"),
         # KPI engine: team hours by week (covering) and one technician's period.
         Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
-        Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours"),
+        Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     source: str

@@ -3,6 +3,8 @@
 - ``tickets.time_entry_count``: each ticket's number of time entries (first contact resolution).
 - ``ticket_completion_hours``: per UTC hour, the tickets completed in it and how many of them
   were first touch (fewer than 2 time entries), so FCR over a year sums ~8,760 rows.
+- ``resource_day_hours``: per technician and UTC day, hours / billable / customer-facing
+  hours of the time entries started that day (team hours).
 
 Every write path of the store (ingest.upsert_rows / delete_missing) calls these in the same
 transaction as the write, so a reader never sees a rollup that disagrees with its rows.
@@ -15,7 +17,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import and_, case, delete, func, insert, literal, select, update
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from mspkpi_tui.store import models
 from mspkpi_tui.store.types import UTCDateTime
@@ -23,11 +27,13 @@ from mspkpi_tui.store.types import UTCDateTime
 tickets = models.Ticket.__table__  # type: ignore[attr-defined]
 entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
 completion_hours = models.TicketCompletionHour.__table__  # type: ignore[attr-defined]
+resource_days = models.ResourceDayHours.__table__  # type: ignore[attr-defined]
 
 FIRST_TOUCH_MAX_ENTRIES = 1  # first touch = fewer than 2 time entries
 HOURS_PER_STATEMENT = 200
 IDS_PER_STATEMENT = 500
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 def hour_floor(moment: datetime) -> datetime:
@@ -106,6 +112,12 @@ def refresh_completion_hours(conn, hours: Iterable[datetime]) -> None:
 
 def rebuild(conn) -> None:
     """Recompute every rollup from the base tables (after a bulk load that bypassed ingest)."""
+    rebuild_ticket_rollups(conn)
+    rebuild_resource_days(conn)
+
+
+def rebuild_ticket_rollups(conn) -> None:
+    """time_entry_count and ticket_completion_hours from the tickets and time entries."""
     count = select(func.count()).select_from(entries).where(entries.c.ticket_id == tickets.c.id).scalar_subquery()
     conn.execute(update(tickets).values(time_entry_count=count))
     conn.execute(delete(completion_hours))
@@ -136,3 +148,89 @@ def fcr_counts(conn, start: datetime, end: datetime) -> tuple[int, int]:
     if start < whole_from:
         parts.append(conn.execute(exact(start, whole_from, False)).one())
     return sum(int(p[0]) for p in parts), sum(int(p[1]) for p in parts)
+
+
+# --- resource_day_hours ----------------------------------------------------------------------
+
+
+def day_floor(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def day_ceil(moment: datetime) -> datetime:
+    floor = day_floor(moment)
+    return floor if floor == moment else floor + DAY
+
+
+def customer_facing_hours():
+    return case((or_(entries.c.ticket_id.is_not(None), entries.c.project_id.is_not(None)), entries.c.hours), else_=0.0)
+
+
+def billable_hours():
+    return case((entries.c.billable, entries.c.hours), else_=0.0)
+
+
+def resource_days_by_source_ids(conn, source: str, source_ids: list[str]) -> set[tuple[int, datetime]]:
+    """(technician, UTC day) of these time entries as stored now."""
+    keys: set[tuple[int, datetime]] = set()
+    for start in range(0, len(source_ids), IDS_PER_STATEMENT):
+        part = source_ids[start : start + IDS_PER_STATEMENT]
+        rows = conn.execute(select(entries.c.resource_id, entries.c.started_at).where(entries.c.source == source, entries.c.source_id.in_(part)))
+        keys.update((rid, day_floor(started)) for rid, started in rows)
+    return keys
+
+
+def refresh_resource_days(conn, keys: Iterable[tuple[int, datetime]]) -> None:
+    """Recount these (technician, day) rows from the entries; one grouped statement per day
+    (ix_time_entries_resource covers it)."""
+    by_day: dict[datetime, set[int]] = {}
+    for rid, day in keys:
+        by_day.setdefault(day, set()).add(rid)
+    for day, rids in sorted(by_day.items()):
+        ordered = sorted(rids)
+        for start in range(0, len(ordered), IDS_PER_STATEMENT):
+            part = ordered[start : start + IDS_PER_STATEMENT]
+            sums = conn.execute(
+                select(entries.c.resource_id, func.sum(entries.c.hours), func.sum(billable_hours()), func.sum(customer_facing_hours()), func.count())
+                .where(entries.c.resource_id.in_(part), entries.c.started_at >= at(day), entries.c.started_at < at(day + DAY))
+                .group_by(entries.c.resource_id)
+            ).all()
+            conn.execute(delete(resource_days).where(resource_days.c.day == at(day), resource_days.c.resource_id.in_(part)))
+            if sums:
+                conn.execute(
+                    insert(resource_days),
+                    [
+                        {"resource_id": rid, "day": day, "hours": h or 0.0, "billable_hours": b or 0.0, "customer_facing_hours": f or 0.0, "entries": n}
+                        for rid, h, b, f, n in sums
+                    ],
+                )
+
+
+class utc_day_start(FunctionElement):
+    """00:00 UTC of a stored timestamp's day, in the stored form (for a bulk rebuild)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(utc_day_start, "sqlite")
+def _day_sqlite(element, compiler, **kw):
+    # UTCDateTime is stored on SQLite as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text
+    return "(substr(%s, 1, 10) || ' 00:00:00.000000')" % compiler.process(element.clauses, **kw)
+
+
+@compiles(utc_day_start, "postgresql")
+def _day_pg(element, compiler, **kw):
+    return "(date_trunc('day', %s AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')" % compiler.process(element.clauses, **kw)
+
+
+def rebuild_resource_days(conn) -> None:
+    conn.execute(delete(resource_days))
+    day = utc_day_start(entries.c.started_at)
+    conn.execute(
+        insert(resource_days).from_select(
+            ["resource_id", "day", "hours", "billable_hours", "customer_facing_hours", "entries"],
+            select(entries.c.resource_id, day, func.sum(entries.c.hours), func.sum(billable_hours()), func.sum(customer_facing_hours()), func.count())
+            .group_by(entries.c.resource_id, day),
+        )
+    )
