@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['resource_id'], ['resources.id']),
         sa.PrimaryKeyConstraint('resource_id', 'day'),
     )
+    op.create_index('ix_resource_day_hours_day', 'resource_day_hours', ['day', 'resource_id', 'hours', 'billable_hours', 'customer_facing_hours'])
     # The rollup recounts a day from the technician's entries: cover the facing columns too.
     op.drop_index('ix_time_entries_resource', table_name='time_entries')
     op.create_index('ix_time_entries_resource', 'time_entries', ['resource_id', 'started_at', 'billable', 'hours', 'ticket_id', 'project_id'])
@@ -37,4 +38,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_time_entries_resource', table_name='time_entries')
     op.create_index('ix_time_entries_resource', 'time_entries', ['resource_id', 'started_at', 'billable', 'hours'])
+    op.drop_index('ix_resource_day_hours_day', table_name='resource_day_hours')
     op.drop_table('resource_day_hours')

@@ -128,6 +128,8 @@ class ResourceDayHours(SQLModel, table=True):
     entries started in one UTC day, summed (team hours read it instead of the entries)."""
 
     __tablename__ = "resource_day_hours"
+    # Team hours read a range of days for everyone: by day first, covering.
+    __table_args__ = (Index("ix_resource_day_hours_day", "day", "resource_id", "hours", "billable_hours", "customer_facing_hours"),)
     resource_id: int = Field(foreign_key="resources.id", primary_key=True)
     day: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # 00:00 UTC
     hours: float = 0.0
