@@ -1,4 +1,4 @@
-"""KPI engine: resource_day_hours rollup (team hours without scanning two weeks of entries)
+"""KPI engine: resource_day_hours rollup (team hours without scanning two weeks of entries); timesheets by status
 
 Revision ID: 0005
 Revises: 0004
@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('resource_id', 'day'),
     )
     op.create_index('ix_resource_day_hours_day', 'resource_day_hours', ['day', 'resource_id', 'hours', 'billable_hours', 'customer_facing_hours'])
+    op.create_index('ix_timesheets_status', 'timesheets', ['status', 'period_end'])
     # The rollup recounts a day from the technician's entries: cover the facing columns too.
     op.drop_index('ix_time_entries_resource', table_name='time_entries')
     op.create_index('ix_time_entries_resource', 'time_entries', ['resource_id', 'started_at', 'billable', 'hours', 'ticket_id', 'project_id'])
@@ -36,6 +37,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_timesheets_status', table_name='timesheets')
     op.drop_index('ix_time_entries_resource', table_name='time_entries')
     op.create_index('ix_time_entries_resource', 'time_entries', ['resource_id', 'started_at', 'billable', 'hours'])
     op.drop_index('ix_resource_day_hours_day', table_name='resource_day_hours')

@@ -180,11 +180,17 @@ def _rolled_up_tallies(conn, week_starts: list[datetime], now: datetime) -> dict
 def _overdue_timesheets(conn, now: datetime, today: date, config) -> list[OverdueTimesheet]:
     """Timesheets whose period ended, whose deadline (or end + grace) passed, not submitted/approved."""
     zone, rules = config.zone, config.timesheet
-    done = [s.lower() for s in rules.done_statuses]
+    done = {s.lower() for s in rules.done_statuses}
+    # The statuses in use (a walk of ix_timesheets_status), so the candidates are index
+    # ranges of the few not-done statuses rather than a scan of every past timesheet.
+    statuses = conn.execute(select(timesheets.c.status).distinct()).scalars().all()
+    pending = [status for status in statuses if status.lower() not in done]
+    if not pending:
+        return []
     candidates = conn.execute(
         select(timesheets, resources.c.name.label("resource_name"))
         .select_from(timesheets.join(resources, resources.c.id == timesheets.c.resource_id))
-        .where(timesheets.c.period_end < today, func.lower(timesheets.c.status).not_in(done))
+        .where(timesheets.c.status.in_(pending), timesheets.c.period_end < today)
     ).all()
     due = []
     for ts in candidates:

@@ -178,7 +178,7 @@ class Project(SQLModel, table=True):
 
 class Timesheet(SQLModel, table=True):
     __tablename__ = "timesheets"
-    __table_args__ = source_key("timesheets")
+    __table_args__ = source_key("timesheets") + (Index("ix_timesheets_status", "status", "period_end"),)  # overdue timesheets
     id: Optional[int] = Field(default=None, primary_key=True)
     source: str
     source_id: str
