@@ -16,7 +16,7 @@ from mspkpi_tui.store.rollups import (
     refresh_time_entry_counts,
     resource_days_by_source_ids,
 )
-from mspkpi_tui.store.records import RecordError, validate
+from mspkpi_tui.store.records import SPECS, RecordError, validate
 
 # Rows per statement; keeps SQLite under its bound-parameter limit with the widest table.
 CHUNK = 500
@@ -98,50 +98,83 @@ def _completion_hours_of_rows(conn, rows: list[dict[str, Any]]) -> set:
 
 
 class IdMap:
-    """source id -> local id for one source, loaded per entity when first needed."""
+    """source id -> local id for one source, looked up in batches as pages need them.
+
+    Loading a whole entity's map costs seconds on a million tickets, so an incremental
+    pass over a few changes would pay for rows it never touches. Instead each page's
+    references are fetched with one IN query per referenced entity (``prefetch``), rows
+    just upserted are learned in their transaction (``refresh``), and a lookup that is
+    still unknown asks the database once. Only this run writes (the sync lock), so an id
+    found absent stays absent until this run stores it.
+    """
 
     def __init__(self, engine: Engine, source: str):
         self.engine = engine
         self.source = source
         self._maps: dict[str, dict[str, int]] = {}
+        self._absent: dict[str, set[str]] = {}
 
     def get(self, entity: str, source_id: str) -> int | None:
-        return self._load(entity).get(source_id)
-
-    def _load(self, entity: str) -> dict[str, int]:
-        if entity not in self._maps:
-            table = table_of(entity)
+        known = self._maps.setdefault(entity, {})
+        local = known.get(source_id)
+        if local is None and source_id not in self._absent.setdefault(entity, set()):
             with self.engine.connect() as conn:
-                rows = conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == self.source))
-                self._maps[entity] = dict(rows.all())
-        return self._maps[entity]
+                self._lookup(conn, entity, [source_id])
+            local = known.get(source_id)
+        return local
+
+    def prefetch(self, entity: str, source_ids: Iterable[str]) -> None:
+        """Look up, in one query per chunk, the ids not known yet."""
+        known = self._maps.setdefault(entity, {})
+        absent = self._absent.setdefault(entity, set())
+        wanted = [s for s in set(source_ids) if s not in known and s not in absent]
+        if wanted:
+            with self.engine.connect() as conn:
+                self._lookup(conn, entity, wanted)
 
     def refresh(self, conn, entity: str, source_ids: list[str]) -> None:
         """Learn the local ids of rows just upserted (inside the same transaction)."""
+        known = self._maps.setdefault(entity, {})
+        self._lookup(conn, entity, [s for s in source_ids if s not in known])
+
+    def _lookup(self, conn, entity: str, source_ids: list[str]) -> None:
         table = table_of(entity)
-        if entity not in self._maps:
-            # Not loaded yet: read all of them, the rows stored earlier (an incremental
-            # run) as well as these, or later references to the earlier ones fail.
-            rows = conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == self.source))
-            self._maps[entity] = dict(rows.all())
-            return
-        known = self._maps[entity]
-        missing = [s for s in source_ids if s not in known]
-        for start in range(0, len(missing), CHUNK):
-            part = missing[start : start + CHUNK]
+        known = self._maps.setdefault(entity, {})
+        absent = self._absent.setdefault(entity, set())
+        for start in range(0, len(source_ids), CHUNK):
+            part = source_ids[start : start + CHUNK]
             rows = conn.execute(
                 select(table.c.source_id, table.c.id).where(table.c.source == self.source, table.c.source_id.in_(part))
-            )
-            known.update(rows.all())
+            ).all()
+            known.update(rows)
+            absent.update(part)
+            absent.difference_update(sid for sid, _ in rows)
 
     def forget(self, entity: str, source_ids: Iterable[str]) -> None:
         known = self._maps.get(entity, {})
+        absent = self._absent.setdefault(entity, set())
         for sid in source_ids:
             known.pop(sid, None)
+            absent.add(sid)
+
+
+def prefetch_references(entity: str, records: list[Any], ids: IdMap) -> None:
+    """Look up every source id a page of records refers to, one query per referenced entity."""
+    for spec in SPECS[entity]:
+        if spec.kind != "ref":
+            continue
+        wanted = set()
+        for record in records:
+            value = record.get(spec.name) if isinstance(record, dict) else None
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool) and value != "":
+                wanted.add(str(value))
+        if wanted:
+            ids.prefetch(spec.ref, wanted)
 
 
 def validate_batch(entity: str, records: list[Any], ids: IdMap):
     """Split records into rows to store and (index, reason) pairs to reject."""
+    prefetch_references(entity, records, ids)
     rows, rejects = [], []
     for index, record in enumerate(records):
         try:

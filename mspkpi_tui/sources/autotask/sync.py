@@ -195,6 +195,7 @@ class AutotaskPass:
             if spec.kind != "ref" or spec.ref not in ENTITIES or spec.ref == name:
                 continue
             wanted = {str(r[spec.name]) for r in records if r.get(spec.name) is not None}
+            self.run.ids.prefetch(spec.ref, wanted)
             missing = sorted(int(s) for s in wanted if s.isdigit() and self.run.ids.get(spec.ref, s) is None)
             if missing:
                 self._store(ENTITIES[spec.ref], self.client.query_ids(ENTITIES[spec.ref].api, "id", missing))
@@ -204,6 +205,7 @@ class AutotaskPass:
     def _ticket_transitions(self, records: list[dict]) -> None:
         """Compare each ticket with what is stored; record changes as ticket events first,
         so a crash between the two writes repeats the same (idempotent) events."""
+        self.run.ids.prefetch("tickets", [str(r["id"]) for r in records])
         known = [str(r["id"]) for r in records if self.run.ids.get("tickets", str(r["id"])) is not None]
         stored = self._stored_tickets(known) if known else {}
         queue_labels = self.lists.get("Tickets", "queueID").labels
@@ -253,6 +255,7 @@ class AutotaskPass:
 
     def _keep_stage_entry(self, records: list[dict]) -> None:
         """Autotask keeps no stage history: an unchanged stage keeps the time we first saw it."""
+        self.run.ids.prefetch("opportunities", [str(r["id"]) for r in records])
         known = [str(r["id"]) for r in records if self.run.ids.get("opportunities", str(r["id"])) is not None]
         if not known:
             return
