@@ -220,7 +220,7 @@ def test_malformed_rows_are_kept_with_their_reason(db_url, run_cli):
 
 def test_good_rows_are_stored_as_written(db_url, run_cli):
     """PSA text is kept literally (markup, escapes); offsets become UTC; references resolve."""
-    run_cli("--db", db_url, "sync", "file", "fixtures/malformed")
+    assert run_cli("--db", db_url, "sync", "file", "fixtures/malformed").returncode == 1
     companies = models.Company.__table__
     names = {r.source_id: r.name for r in rows(db_url, select(companies.c.source_id, companies.c.name))}
     assert names == {"c1": "Acme Dental", "c2": "[bold]Smith & Sons[/bold] [UK] Ltd"}
