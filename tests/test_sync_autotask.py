@@ -239,3 +239,19 @@ def test_throttle_slows_down_as_the_tenant_uses_its_hourly_budget():
     assert waits == pauses[1:]
     throttle.update({"unexpected": True})
     assert throttle.pause() == 0
+
+
+def test_a_record_naming_a_row_not_synced_yet_fetches_that_row(sync, fake, db):
+    """A ticket created while we read time entries (here: one the ticket pass did not see)."""
+    assert sync().returncode == 0
+    old = fake.data["Tickets"][1]["lastActivityDate"]  # older than the cursor: the ticket pass skips it
+    fake.put("Tickets", {**make_ticket(777, fake.now().replace(microsecond=0)), "lastActivityDate": old})
+    entry = fake.edit("TimeEntries", 10_001, ticketID=777)
+    fake.server.clear_log()
+    done = sync()
+    assert done.returncode == 0, done.stderr
+    assert ticket(db, 777) is not None
+    stored = rows(db, models.TimeEntry, models.TimeEntry.source_id == str(entry["id"]))[0]
+    assert stored["ticket_id"] == ticket(db, 777)["id"]
+    by_id = [q.request.json()["filter"][0] for q in fake.server.requests_to("/tickets/query", "POST")]
+    assert {"op": "in", "field": "id", "value": [777]} in by_id

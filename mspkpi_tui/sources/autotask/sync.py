@@ -121,7 +121,8 @@ class AutotaskPass:
         return True
 
     def _deleted_tickets(self) -> bool:
-        started = self.now_fn()
+        # From the start of the run: a ticket deleted while the tickets were being read counts.
+        started = self.run.started_at or self.now_fn()
         cursor = None if self.full else self.run.get_cursor("deleted_tickets")
         if cursor:  # a full pass prunes instead; it only moves the cursor
             for page in self.client.walk("DeletedTicketLogs", [{"op": "gte", "field": "deletedDateTime", "value": cursor}], self.stop):
@@ -135,6 +136,8 @@ class AutotaskPass:
     # --- storing a page ---------------------------------------------------------------
 
     def _store(self, entity: Entity, page: list[Any]) -> None:
+        if entity.name == "time_entries":
+            self._learn_tasks(page)
         records, raws = [], []
         for raw in page:
             where = f"{entity.api} id {raw.get('id') if isinstance(raw, dict) else '?'}"
@@ -160,7 +163,7 @@ class AutotaskPass:
         if name == "tickets":
             return mapping.ticket(raw, self.lists, self.rules, self.client.web_url)  # the zone may move mid-pass
         if name == "time_entries":
-            return mapping.time_entry(raw, self.billing_codes, self._task_projects(raw))
+            return mapping.time_entry(raw, self.billing_codes, self.task_projects)
         if name == "resources":
             record = mapping.resource(raw, self.availability.get(str(raw.get("id"))))
             self.resource_names[str(raw.get("id"))] = record["name"] or ""
@@ -182,12 +185,13 @@ class AutotaskPass:
             self.run.store_page("queues", records, lambda i: f"Tickets queueID picklist value {records[i]['id']}")
             self.seen["queues"] = set(labels)
 
-    def _task_projects(self, raw: dict) -> dict[str, str]:
-        task = raw.get("taskID")
-        if task is not None and str(task) not in self.task_projects:
-            for item in self.client.query_ids("Tasks", "id", [task]):
+    def _learn_tasks(self, page: list[Any]) -> None:
+        """Time entries name a project task, not the project: look the page's new tasks up at once."""
+        wanted = {r["taskID"] for r in page if isinstance(r, dict) and isinstance(r.get("taskID"), int)}
+        new = sorted(t for t in wanted if str(t) not in self.task_projects)
+        if new:
+            for item in self.client.query_ids("Tasks", "id", new):
                 self.task_projects[str(item.get("id"))] = str(item.get("projectID"))
-        return self.task_projects
 
     def _fetch_missing_refs(self, name: str, records: list[dict]) -> None:
         """Rows created in the PSA during this pass: fetch what a record names but we lack."""
@@ -198,7 +202,10 @@ class AutotaskPass:
             self.run.ids.prefetch(spec.ref, wanted)
             missing = sorted(int(s) for s in wanted if s.isdigit() and self.run.ids.get(spec.ref, s) is None)
             if missing:
-                self._store(ENTITIES[spec.ref], self.client.query_ids(ENTITIES[spec.ref].api, "id", missing))
+                found = self.client.query_ids(ENTITIES[spec.ref].api, "id", missing)
+                if self.full:  # present in the PSA: a full pass must not prune them
+                    self.seen.setdefault(spec.ref, set()).update(str(r.get("id")) for r in found if isinstance(r, dict))
+                self._store(ENTITIES[spec.ref], found)
 
     # --- what the PSA does not keep: transitions and stage history ----------------------
 
