@@ -23,6 +23,7 @@ DATA = Path(__file__).resolve().parent / "data" / "tui"
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 SYNCED_AT = NOW - timedelta(minutes=12)
 OPEN_TICKETS = 18
+HOSTILE_COMPANY_PREFIX = "[bold red]Evil[/bold red] Corp \x1b]52"
 
 
 def records(entity: str) -> list[dict]:
@@ -44,7 +45,7 @@ def tui_config(refresh_seconds: float = 0, **tui) -> Config:
 
 
 @pytest.fixture(scope="session")
-def _template_db(tmp_path_factory) -> Path:
+def tui_template_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("tui") / "template.db"
     engine = open_database(f"sqlite:///{path}")
     fill(engine)
@@ -55,10 +56,10 @@ def _template_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def tui_engine(_template_db, tmp_path):
+def tui_engine(tui_template_db, tmp_path):
     """A fresh copy of the filled database for one test."""
     path = tmp_path / "tui.db"
-    shutil.copy(_template_db, path)
+    shutil.copy(tui_template_db, path)
     engine = open_database(f"sqlite:///{path}")
     yield engine
     engine.dispose()

@@ -155,7 +155,7 @@ class MspkpiApp(App):
             return
         queue_pane = self.pane("queue")
         table = queue_pane.table
-        data = loader.load_queue(self.engine, now, self.config, queue_pane.query, table.current_id, table.cursor, max(table.size.height, 24))
+        data = loader.load_queue(self.engine, now, self.config, queue_pane.ticket_query, table.current_id, table.cursor, max(table.size.height, 24))
         self._call(queue_pane.show_data, data)
         trends = loader.load_trends(self.engine, now, self.config)
         for pane_id, load in loader.LOADERS.items():

@@ -28,7 +28,8 @@ class QueuePane(Vertical):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.query = TicketQuery()
+        self.ticket_query = TicketQuery()
+        self.shown_query: TicketQuery | None = None  # the query the table shows (a re-query may be in flight)
         self.figures = None
 
     def compose(self):
@@ -56,8 +57,9 @@ class QueuePane(Vertical):
     def show_data(self, data: QueueData) -> None:
         self.figures = data.figures
         self.query_one("#queue-summary", Figure).show(self._summary(data))
-        if data.query == self.query:
+        if data.query == self.ticket_query:
             self.table.show(data.ids, data.rows, keep_id=self.table.current_id)
+            self.shown_query = data.query
         self._show_query_line()
 
     def _summary(self, data: QueueData) -> Text:
@@ -74,15 +76,15 @@ class QueuePane(Vertical):
         total = self.figures.open if self.figures is not None else None
         shown = len(self.table.ids)
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"{shown:,} of {fmt.count(total)}" if self.query.is_filtered else f"{shown:,} open")
-        text.append(f" · sort (s): {SORTS[self.query.sort]}")
-        if self.query.text.strip():
+        text.append(f"{shown:,} of {fmt.count(total)}" if self.ticket_query.is_filtered else f"{shown:,} open")
+        text.append(f" · sort (s): {SORTS[self.ticket_query.sort]}")
+        if self.ticket_query.text.strip():
             text.append(" · filter: ")
-            text.append(fmt.clean(self.query.text), style="bold")
-        for name, value in self.query.facets:
+            text.append(fmt.clean(self.ticket_query.text), style="bold")
+        for name, value in self.ticket_query.facets:
             text.append(f" · {name}: ")
             text.append(fmt.clean(value), style="bold")
-        if self.query.is_filtered:
+        if self.ticket_query.is_filtered:
             text.append(" · x clears")
         self.query_one("#queue-query", Figure).show(text)
 
@@ -94,22 +96,23 @@ class QueuePane(Vertical):
     # --- changing the query -------------------------------------------------------------
 
     def set_query(self, query: TicketQuery) -> None:
-        if query != self.query:
-            self.query = query
+        if query != self.ticket_query:
+            self.ticket_query = query
             self._show_query_line()
             self.requery()
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def requery(self, keep_id: int | None = None) -> None:
-        query = self.query
+        query = self.ticket_query
         height = max(self.table.size.height, 24)
         ids, rows = load_queue_ids(self.app.engine, self.app.now, query, keep_id, 0, height)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._requeried, query, ids, rows, keep_id)
 
     def _requeried(self, query: TicketQuery, ids: list[int], rows: list[TicketRow], keep_id: int | None) -> None:
-        if query == self.query:
+        if query == self.ticket_query:
             self.table.show(ids, rows, keep_id=keep_id)
+            self.shown_query = query
             if keep_id is None:
                 self.table.cursor = 0
             self._show_query_line()
@@ -121,7 +124,7 @@ class QueuePane(Vertical):
 
     @on(Input.Changed, "#queue-filter")
     def _typed(self, event: Input.Changed) -> None:
-        self.set_query(TicketQuery(event.value, self.query.facets, self.query.sort))
+        self.set_query(TicketQuery(event.value, self.ticket_query.facets, self.ticket_query.sort))
 
     @on(Input.Submitted, "#queue-filter")
     def _submitted(self) -> None:
@@ -138,24 +141,24 @@ class QueuePane(Vertical):
             self.table.focus()
 
     def action_sort(self) -> None:
-        self.set_query(self.query.next_sort())
+        self.set_query(self.ticket_query.next_sort())
 
     def action_clear(self) -> None:
         box = self.query_one("#queue-filter", Input)
         with box.prevent(Input.Changed):
             box.value = ""
         box.display = False
-        self.set_query(TicketQuery(sort=self.query.sort))
+        self.set_query(TicketQuery(sort=self.ticket_query.sort))
 
     def action_facets(self) -> None:
         from mspkpi_tui.tui.screens import FacetScreen
 
-        self.app.push_screen(FacetScreen(self.query), self._facet_chosen)
+        self.app.push_screen(FacetScreen(self.ticket_query), self._facet_chosen)
 
     def _facet_chosen(self, choice: tuple[str, str | None] | None) -> None:
         if choice is not None:
             name, value = choice
-            self.set_query(self.query.with_facet(name, value))
+            self.set_query(self.ticket_query.with_facet(name, value))
 
     # --- for the app -------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Sequence
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -214,8 +215,8 @@ class TicketTable(ScrollView, can_focus=True):
         line = self._row_text(row)
         if index == self.cursor:
             line.stylize(self.get_component_rich_style("ticket-table--cursor"))
-        segments = list(line.render(self.app.console))
-        return Strip(segments).crop_extend(0, width, base).simplify()
+        segments = Segment.apply_style(line.render(self.app.console), base)  # every segment styled (NO_COLOR's filter needs it)
+        return Strip(list(segments)).crop_extend(0, width, base).simplify()
 
     def _row_text(self, row: TicketRow) -> Text:
         now = self._clock()
