@@ -222,7 +222,7 @@ def main() -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        status = app(standalone_mode=False)
+        status = app(args=hoist_global_options(sys.argv[1:]), prog_name="mspkpi", standalone_mode=False)
     except MspkpiError as exc:
         _fail(str(exc))
     except SQLAlchemyError as exc:
@@ -233,16 +233,36 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (typer.Abort, EOFError):
         sys.exit(1)
-    except Exception as exc:  # click's usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):  # usage errors (typer's own click)
             exc.show()
             sys.exit(exc.exit_code)
         if os.environ.get("MSPKPI_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {_first_line(exc)} (set MSPKPI_DEBUG=1 for the traceback)")
     sys.exit(status if isinstance(status, int) else 0)
+
+
+GLOBAL_OPTIONS = ("--db", "--config", "--now")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Let global options stand anywhere: `mspkpi demo --now T` means `mspkpi --now T demo`."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    items = iter(argv)
+    for arg in items:
+        if arg == "--":
+            rest += [arg, *items]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            hoisted.append(arg)
+            if "=" not in arg:
+                hoisted.append(next(items, ""))
+        else:
+            rest.append(arg)
+    return hoisted + rest
 
 
 def _first_line(exc: BaseException) -> str:

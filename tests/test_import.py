@@ -128,10 +128,8 @@ def assert_demo_is_live(url: str) -> None:
     [
         "2026-03-10T10:30:00Z",  # Tuesday, the anchor's weekday
         "2026-03-12T16:00:00Z",  # Thursday
-        pytest.param("2026-03-14T12:00:00Z", marks=pytest.mark.xfail(strict=True, reason=(
-            "TimeShift rounds (now - anchor) to the NEAREST week, so from Friday evening on the dates "
-            "move one week too far and last week's timesheets become this week's"))),
-        pytest.param("2026-03-15T20:00:00Z", marks=pytest.mark.xfail(strict=True, reason="as above (Sunday)")),
+        "2026-03-14T12:00:00Z",  # Saturday
+        "2026-03-15T20:00:00Z",  # Sunday evening
     ],
 )
 def test_shifted_dates_keep_last_week_last_week(run_cli, sqlite_url, tmp_path, now):

@@ -51,8 +51,11 @@ class TimeShift:
 
     def __init__(self, anchor: datetime, now: datetime):
         self.delta = now - anchor
-        # Monday to Monday, so a week-long period keeps starting on the same weekday.
-        self.weeks = timedelta(weeks=round(self.delta / timedelta(weeks=1)))
+        # From the Monday of the anchor's week to the Monday of now's week (UTC), so a
+        # week-long period keeps its weekday and "last week" stays last week on any day.
+        anchor_monday = anchor.date() - timedelta(days=anchor.weekday())
+        now_monday = now.date() - timedelta(days=now.weekday())
+        self.weeks = now_monday - anchor_monday
 
     def apply(self, entity: str, record: dict[str, Any]) -> None:
         for name in fields_of_kind(entity, "datetime"):
