@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
@@ -54,10 +55,15 @@ class Timing:
     name: str
     runs_ms: list[float]
     result: Any  # what the last run returned (so a caller can check a figure came out)
+    cpu_ms: list[float] = field(default_factory=list)  # this process's CPU time (less hurt by a busy machine)
 
     @property
     def median(self) -> float:
         return statistics.median(self.runs_ms)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_ms) if self.cpu_ms else float("nan")
 
     @property
     def low(self) -> float:
@@ -86,12 +92,13 @@ def count_tickets(engine: Engine, now: datetime, config: Config) -> int:
 
 def time_call(name: str, fn: Callable, engine: Engine, now: datetime, config: Config, runs: int) -> Timing:
     fn(engine, now, config)  # warm-up: compiles the statements, fills the caches
-    samples, result = [], None
+    samples, cpu, result = [], [], None
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = fn(engine, now, config)
         samples.append((time.perf_counter() - started) * 1000.0)
-    return Timing(name, samples, result)
+        cpu.append((time.process_time() - cpu_started) * 1000.0)
+    return Timing(name, samples, result, cpu)
 
 
 def run_benchmark(url: str, runs: int = 5, now: datetime | None = None, config: Config | None = None) -> list[Timing]:
@@ -114,15 +121,15 @@ def run_benchmark(url: str, runs: int = 5, now: datetime | None = None, config: 
 def markdown_table(timings: list[Timing]) -> str:
     baseline = timings[0].median
     lines = [
-        "| what | median ms | min ms | max ms | x baseline | target | met |",
-        "|---|---:|---:|---:|---:|---:|:-:|",
+        "| what | median ms | min ms | max ms | CPU ms (median) | x baseline | target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|:-:|",
     ]
     for t in timings:
         target = TARGET_FULL_MS if t.name == FULL_REFRESH else None if t.name == BASELINE else TARGET_AREA_MS
         met = "" if target is None else ("yes" if t.median <= target else "**no**")
         ratio = f"{t.median / baseline:.1f}" if baseline > 0 else "-"
         lines.append(
-            f"| {t.name} | {t.median:.1f} | {t.low:.1f} | {t.high:.1f} | {ratio} | {'' if target is None else f'<= {target:.0f}'} | {met} |"
+            f"| {t.name} | {t.median:.1f} | {t.low:.1f} | {t.high:.1f} | {t.cpu_median:.1f} | {ratio} | {'' if target is None else f'<= {target:.0f}'} | {met} |"
         )
     return "\n".join(lines)
 
@@ -145,7 +152,7 @@ def database_summary(url: str) -> str:
     )
 
 
-def report_section(timings: list[Timing], url: str, runs: int, now: datetime, command: str) -> str:
+def report_section(timings: list[Timing], url: str, runs: int, now: datetime, command: str, load: str = "") -> str:
     machine = machine_info()
     return "\n".join(
         [
@@ -156,12 +163,20 @@ def report_section(timings: list[Timing], url: str, runs: int, now: datetime, co
             f"- Data: {database_summary(url)}",
             f"- Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['ram']} RAM, "
             f"Python {machine['python']}, SQLite {machine['sqlite']}, {machine['os']}",
+            f"- Load average (1 min) before and after the run: {load or load_average()} (other engineers' work shares the machine)",
             f"- Command: `{command}`",
             "",
             markdown_table(timings),
             MARK_END,
         ]
     )
+
+
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
 
 
 def write_results(section: str, path=None) -> None:
@@ -187,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.kpi_bench " + shlex.join(argv if argv is not None else sys.argv[1:])
     try:
         now = parse_now(args.now) if args.now else None
+        load_before = load_average()
         timings = run_benchmark(args.db, args.runs, now)
+        load = f"{load_before} / {load_average()}"
         if now is None:
             engine = open_database(args.db)
             now = generated_now(engine) or utcnow()
@@ -197,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(markdown_table(timings))
     if args.write:
-        write_results(report_section(timings, args.db, args.runs, now, command.strip()))
+        write_results(report_section(timings, args.db, args.runs, now, command.strip(), load))
         print(f"\nwritten to {RESULTS_PATH}")
     return 0
 
