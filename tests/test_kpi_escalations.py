@@ -68,3 +68,16 @@ def test_escalations_on_an_empty_database(engine):
     assert escalation_figures(engine, NOW, RULES).to_dict() == {
         "period_days": 30, "total": 0, "rate_pct": None, "open": 0, "by_issue_type": {}, "by_priority": {},
     }
+
+
+def test_an_escalation_flag_set_counts_and_a_flag_cleared_does_not(engine):
+    d = Data()
+    # The source's escalation field (an Autotask UDF, a level): "1" escalates, "0" de-escalates.
+    d.ticket("F1", "2026-11-10 00:00", status="In Progress")
+    d.event("F1", "2026-11-11 10:00", "escalation", "0", "1")
+    d.ticket("F2", "2026-11-10 00:00", status="In Progress")
+    d.event("F2", "2026-11-12 10:00", "escalation", "1", "0")
+    d.ticket("F3", "2026-11-10 00:00", status="In Progress")
+    d.event("F3", "2026-11-13 10:00", "escalation", "1", "")
+    d.store(engine)
+    assert escalation_figures(engine, NOW, config("UTC")).total == 1  # F1 only

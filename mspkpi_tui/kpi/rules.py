@@ -149,8 +149,11 @@ def is_escalated(config) -> ColumnElement:
 
 
 def escalation_event(config, events=ticket_events) -> ColumnElement:
-    """A ticket event that escalates: into an escalation status or queue, or the escalation field set."""
-    terms = [and_(events.c.field == "escalation", events.c.new_value.is_not(None), events.c.new_value != "")]
+    """A ticket event that escalates: into an escalation status or queue, or the escalation field set.
+
+    An `escalation` event's new value is the source's level or flag; empty or "0" is a de-escalation.
+    """
+    terms = [and_(events.c.field == "escalation", events.c.new_value.is_not(None), events.c.new_value.not_in(["", "0"]))]
     if config.escalation.statuses:
         terms.append(and_(events.c.field == "status", events.c.new_value.in_(list(config.escalation.statuses))))
     if config.escalation.queues:
