@@ -19,7 +19,8 @@ from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.models import ENTITY_TABLES
 
-DATA = Path(__file__).resolve().parent / "data" / "tui"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA = REPO_ROOT / "tests" / "data" / "tui"
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 SYNCED_AT = NOW - timedelta(minutes=12)
 OPEN_TICKETS = 18

@@ -299,7 +299,8 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
     row = _row(found[: len(_ROW_COLUMNS)])
     t = dict(zip(_DETAIL_NAMES, found[len(_ROW_COLUMNS) :]))
     fields = [
-        ("Number", row.number), ("Title", row.title), ("Company", row.company or ""), ("Status", row.status),
+        ("Number", row.number), ("Title", row.title), ("PSA URL", row.url or "(the source gave no URL)"),
+        ("Company", row.company or ""), ("Status", row.status),
         ("Priority", f"{row.priority} (rank {row.priority_rank})"), ("Queue", row.queue or ""),
         ("Assignee", row.assignee or "unassigned"), ("Issue type", t["issue_type"] or ""),
         ("Sub-issue type", t["sub_issue_type"] or ""), ("Created", _when(row.created_at)),
@@ -308,7 +309,6 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
         ("Completed", _when(t["completed_at"])), ("Next due", _when(row.next_due)), ("SLA", t["sla_name"] or ""),
         ("Escalation level", str(t["escalation_level"])), ("Escalated", _when(t["escalated_at"])),
         ("Last activity", _when(row.last_activity_at)), ("Source", f"{t['source']} #{t['source_id']}"),
-        ("PSA URL", row.url or "(the source gave no URL)"),
     ]
     return TicketDetail(
         row=row,

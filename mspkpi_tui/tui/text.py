@@ -158,7 +158,8 @@ def bars(items: Iterable[tuple[str, float]], width: int = 30, label_width: int =
         name = name if len(name) <= label_width else name[: label_width - 1] + "…"
         text.append(f"{name:<{label_width}} ")
         filled = value / top * width
-        text.append("█" * int(filled) + ("▌" if filled - int(filled) >= 0.5 else ""), style="bold")
+        bar = "█" * int(filled) + ("▌" if filled - int(filled) >= 0.5 else "")
+        text.append(bar or ("▏" if value > 0 else ""), style="bold")
         text.append(f" {value:,.0f}")
     return text
 

@@ -1,0 +1,44 @@
+"""The real `mspkpi` on a pseudo-terminal: it paints the data, and exits on SIGHUP (SSH dropped)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+from test_tui_support import NOW, REPO_ROOT, tui_engine, tui_template_db  # noqa: F401
+
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
+
+
+def test_app_paints_data_then_exits_cleanly_on_sighup(tui_engine, cli_env):
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mspkpi_tui", "--db", str(tui_engine.url), "--now", NOW.isoformat()],
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True, cwd=REPO_ROOT,
+        env={**cli_env, "TERM": "xterm-256color"},
+    )
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"Open 18" not in ANSI.sub(b"", seen) and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                seen += os.read(master, 65536)
+        assert b"Open 18" in ANSI.sub(b"", seen)
+        proc.send_signal(signal.SIGHUP)
+        assert proc.wait(timeout=15) == 0  # a clean exit through the app; killed by the signal would be -1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
