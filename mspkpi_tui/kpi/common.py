@@ -53,3 +53,18 @@ def maybe(value: float | None, digits: int = 2) -> float | None:
 
 def label(value: Any) -> str:
     return NO_LABEL if value is None or value == "" else str(value)
+
+
+class Refresh:
+    """Intermediate results that several areas of ONE report refresh share (e.g. the first
+    escalations, read by escalations and trends). Made by compute_report for one call and
+    dropped with it: nothing is kept across refreshes, so no figure can be stale."""
+
+    def __init__(self) -> None:
+        self._results: dict[Any, Any] = {}
+
+    def once(self, key: Any, compute):
+        """compute() the first time `key` is asked for in this refresh; the same value after."""
+        if key not in self._results:
+            self._results[key] = compute()
+        return self._results[key]

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, case, exists, false, func, or_, select, union, union_all
 
-from mspkpi_tui.kpi.common import Result, label, pct
+from mspkpi_tui.kpi.common import Refresh, Result, label, pct
 from mspkpi_tui.kpi.rules import (
+    WINDOW_DAYS,
     at,
+    day_bounds,
     escalation_event,
     in_escalation_state,
     is_escalated,
@@ -122,23 +124,48 @@ def priority_when_escalated(escalated_at):
     return func.coalesce(before, after, tickets.c.priority)
 
 
-def escalation_figures(engine: Engine, now: datetime, config) -> EscalationFigures:
+def first_escalation_rows(conn, config, start: datetime, end: datetime):
+    """(escalated_at, issue_type, priority when escalated, priority now, rank now) of the
+    tickets first escalated in [start, end]."""
+    first = first_escalations(config, start, end)
+    query = select(
+        first.c.escalated_at, tickets.c.issue_type, priority_when_escalated(first.c.escalated_at), tickets.c.priority, tickets.c.priority_rank
+    ).select_from(first.join(tickets, tickets.c.id == first.c.ticket_id))
+    return conn.execute(query).all()
+
+
+def shared_window_start(now: datetime, config) -> datetime:
+    """The earliest first escalation any area of a refresh asks for: this area's period or
+    the trends' first local day (whichever is earlier)."""
+    _days, bounds = day_bounds(now, config, WINDOW_DAYS)
+    return min(now - timedelta(days=int(config.escalation.period_days)), bounds[0][0])
+
+
+def first_escalations_since(conn, config, start: datetime, now: datetime, refresh: Refresh | None = None):
+    """first_escalation_rows for [start, now]. Within one report refresh the rows are read
+    once, for the widest window the areas need, and each area keeps its own part."""
+    if refresh is None:
+        return first_escalation_rows(conn, config, start, now)
+    wide = shared_window_start(now, config)
+    if start < wide:  # not a window the refresh shares
+        return first_escalation_rows(conn, config, start, now)
+    rows = refresh.once(("first_escalations", wide, now), lambda: first_escalation_rows(conn, config, wide, now))
+    return [row for row in rows if row[0] >= start]
+
+
+def escalation_figures(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> EscalationFigures:
     days = int(config.escalation.period_days)
     start = now - timedelta(days=days)
-    first = first_escalations(config, start, now)
-    rows_query = select(tickets.c.issue_type, priority_when_escalated(first.c.escalated_at), tickets.c.priority, tickets.c.priority_rank).select_from(
-        first.join(tickets, tickets.c.id == first.c.ticket_id)
-    )
     opened_query = select(func.count()).select_from(tickets).where(tickets.c.created_at >= at(start), tickets.c.created_at <= at(now))
     open_query = select(func.count()).select_from(tickets).where(escalated_now(config))
     with engine.connect() as conn:
-        rows = conn.execute(rows_query).all()
+        rows = first_escalations_since(conn, config, start, now, refresh)
         opened = conn.execute(opened_query).scalar_one()
         open_now = conn.execute(open_query).scalar_one()
     by_type: dict[str, int] = {}
     by_priority: dict[str, int] = {}
     ranks: dict[str, int] = {}
-    for issue_type, priority_then, priority_now, rank_now in rows:
+    for _escalated_at, issue_type, priority_then, priority_now, rank_now in rows:
         by_type[label(issue_type)] = by_type.get(label(issue_type), 0) + 1
         key = label(priority_then)
         by_priority[key] = by_priority.get(key, 0) + 1
@@ -152,4 +179,3 @@ def escalation_figures(engine: Engine, now: datetime, config) -> EscalationFigur
         by_issue_type=dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
         by_priority=dict(sorted(by_priority.items(), key=lambda kv: (ranks.get(kv[0], 99), kv[0]))),
     )
-

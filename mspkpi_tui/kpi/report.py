@@ -15,6 +15,7 @@ from typing import Any, Callable
 from sqlalchemy import Engine
 
 from mspkpi_tui.errors import MspkpiError
+from mspkpi_tui.kpi.common import Refresh
 from mspkpi_tui.kpi.contracts import HORIZONS, contract_figures
 from mspkpi_tui.kpi.escalations import escalation_figures
 from mspkpi_tui.kpi.pipeline import pipeline_figures
@@ -36,6 +37,8 @@ SECTIONS: dict[str, Callable] = {
     "projects": project_figures,
     "trends": trend_series,
 }
+# Areas that take a `refresh` (kpi.common.Refresh) and share intermediate results through it.
+SHARES_WORK = {"escalations", "trends"}
 FORMATS = ("table", "json", "csv", "markdown")
 WIDTH = 80
 
@@ -91,8 +94,11 @@ def compute_report(engine: Engine, now: datetime, config, sections: list[str] | 
         "as_of": now.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
         "timezone": zone_name(config),
     }
+    refresh = Refresh()  # what areas share within this one refresh (never kept across refreshes)
     for name in names:
-        report[name] = SECTIONS[name](engine, now, config).to_dict()
+        area = SECTIONS[name]
+        figures = area(engine, now, config, refresh=refresh) if name in SHARES_WORK else area(engine, now, config)
+        report[name] = figures.to_dict()
     rules = rules_in_force(config)
     report["rules"] = {name: rules[name] for name in names}
     return report

@@ -10,13 +10,15 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import Engine, bindparam, func, or_, select
 
-from mspkpi_tui.kpi.common import Result, hours, maybe
-from mspkpi_tui.kpi.escalations import first_escalations
+from mspkpi_tui.kpi.common import Refresh, Result, hours, maybe
+from mspkpi_tui.kpi.escalations import first_escalations_since
 from mspkpi_tui.kpi.rules import WINDOW_DAYS, day_bounds, tickets
 from mspkpi_tui.store import models
+from mspkpi_tui.store.rollups import DAY, day_ceil, day_floor, resource_days
 from mspkpi_tui.store.types import UTCDateTime
 
 entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
@@ -43,7 +45,6 @@ def _series_statements(days: int):
         "closed": (func.count(), tickets.c.completed_at, ()),
         # A breach is dated by its due time: due that day (before now) and not met by then.
         "first_response_breaches": (func.count(), due, (or_(done.is_(None), done > due),)),
-        "hours": (func.sum(entries.c.hours), entries.c.started_at, ()),
         "csat": (func.avg(surveys.c.rating), surveys.c.completed_at, ()),
     }
     statements = {}
@@ -62,14 +63,69 @@ def _series_statements(days: int):
 _STATEMENTS = _series_statements(WINDOW_DAYS)
 
 
-def trend_series(engine: Engine, now: datetime, config) -> Trends:
+@lru_cache(maxsize=None)
+def _entry_hours_statement(ranges: int):
+    """The hours of time entries started in each of `ranges` bound [lo_i, hi_i) ranges."""
+    return select(*[
+        select(func.sum(entries.c.hours))
+        .where(entries.c.started_at >= bindparam(f"lo{i}", type_=UTCDateTime), entries.c.started_at < bindparam(f"hi{i}", type_=UTCDateTime))
+        .scalar_subquery()
+        for i in range(ranges)
+    ])
+
+
+_ROLLED_UP_DAYS = (
+    select(resource_days.c.day, func.sum(resource_days.c.hours))
+    .where(resource_days.c.day >= bindparam("lo", type_=UTCDateTime), resource_days.c.day < bindparam("hi", type_=UTCDateTime))
+    .group_by(resource_days.c.day)
+)
+
+
+def _hours_per_day(conn, bounds: list[tuple[datetime, datetime]]) -> list[float | None]:
+    """Hours logged per [lo, hi) day: the whole UTC days inside a day from the
+    resource_day_hours rollup, the rest (the edges, or all of a day whose local midnights
+    are not UTC midnights) from the time entries. Exact either way."""
+    whole: list[tuple[datetime, datetime] | None] = []
+    edges: list[tuple[int, datetime, datetime]] = []  # (day index, lo, hi) read from the entries
+    for i, (lo, hi) in enumerate(bounds):
+        whole_from, whole_to = day_ceil(lo), day_floor(hi)
+        if whole_from < whole_to:
+            whole.append((whole_from, whole_to))
+            edges += [(i, a, b) for a, b in ((lo, whole_from), (whole_to, hi)) if a < b]
+        else:
+            whole.append(None)
+            edges.append((i, lo, hi))
+    totals: list[float | None] = [None] * len(bounds)
+
+    def add(i: int, value) -> None:
+        if value is not None:
+            totals[i] = (totals[i] or 0.0) + value
+
+    day_index = {}  # UTC day -> the day it belongs to
+    for i, span in enumerate(whole):
+        day = span[0] if span else None
+        while span and day < span[1]:
+            day_index[day] = i
+            day += DAY
+    if day_index:
+        params = {"lo": min(day_index), "hi": max(day_index) + DAY}
+        for day, total in conn.execute(_ROLLED_UP_DAYS, params):
+            add(day_index[day], total)
+    if edges:
+        params = {f"lo{k}": lo for k, (_i, lo, _hi) in enumerate(edges)} | {f"hi{k}": hi for k, (_i, _lo, hi) in enumerate(edges)}
+        for (i, _lo, _hi), total in zip(edges, conn.execute(_entry_hours_statement(len(edges)), params).one()):
+            add(i, total)
+    return totals
+
+
+def trend_series(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> Trends:
     days, bounds = day_bounds(now, config, WINDOW_DAYS)
     starts = [lo for lo, _hi in bounds]
     params = {f"lo{i}": lo for i, (lo, _hi) in enumerate(bounds)} | {f"hi{i}": hi for i, (_lo, hi) in enumerate(bounds)}
     with engine.connect() as conn:
         got = {name: list(conn.execute(statement, params).one()) for name, statement in _STATEMENTS.items()}
-        first = first_escalations(config, starts[0], now)
-        escalated_at = conn.execute(select(first.c.escalated_at)).scalars().all()
+        got["hours"] = _hours_per_day(conn, bounds)
+        escalated_at = [row[0] for row in first_escalations_since(conn, config, starts[0], now, refresh)]
     opened, closed, breaches, logged, csat = (got[k] for k in ("opened", "closed", "first_response_breaches", "hours", "csat"))
     escalations = [0] * len(bounds)
     for moment in escalated_at:
