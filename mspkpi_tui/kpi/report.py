@@ -38,7 +38,7 @@ SECTIONS: dict[str, Callable] = {
     "trends": trend_series,
 }
 # Areas that take a `refresh` (kpi.common.Refresh) and share intermediate results through it.
-SHARES_WORK = {"escalations", "trends"}
+SHARES_WORK = {"sla", "service", "escalations", "trends"}
 FORMATS = ("table", "json", "csv", "markdown")
 WIDTH = 80
 

@@ -14,10 +14,11 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import ColumnElement, and_, case, false, literal, null, or_, select, true, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.types import Float, Integer
+from sqlalchemy.types import Integer
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
 from mspkpi_tui.store import models
+from mspkpi_tui.store.rollups import epoch_seconds  # noqa: F401  (shared with the store's rollups)
 from mspkpi_tui.store.types import UTCDateTime
 
 tickets = models.Ticket.__table__  # type: ignore[attr-defined]
@@ -33,23 +34,6 @@ def at(moment: datetime) -> ColumnElement:
 
 
 # --- portable time arithmetic ------------------------------------------------------
-
-
-class epoch_seconds(FunctionElement):
-    """Seconds since 1970 of a stored timestamp, as a float (for differences and means)."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element, compiler, **kw):
-    return "((julianday(%s) - 2440587.5) * 86400.0)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(epoch_seconds, "postgresql")
-def _epoch_pg(element, compiler, **kw):
-    return "CAST(EXTRACT(EPOCH FROM %s) AS DOUBLE PRECISION)" % compiler.process(element.clauses, **kw)
 
 
 class day_number(FunctionElement):

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import Engine, and_, case, func, select
 
 from mspkpi_tui.errors import ConfigError
-from mspkpi_tui.kpi.common import Result, maybe, pct
-from mspkpi_tui.kpi.rules import at, epoch_seconds, period_bounds, ticket_events, tickets
+from mspkpi_tui.kpi.common import Refresh, Result, maybe, pct
+from mspkpi_tui.kpi.rules import at, period_bounds, ticket_events, tickets
+from mspkpi_tui.kpi.sla import responses_in_window
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import fcr_counts
 
@@ -54,25 +55,17 @@ def fcr_start(now: datetime, config) -> datetime:
     raise ConfigError(f"[service] fcr_period must be 'ytd' or '30d', not {config.service.fcr_period!r}")
 
 
-def service_figures(engine: Engine, now: datetime, config) -> ServiceFigures:
+def service_figures(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> ServiceFigures:
     start = period_bounds(now, config).window_start
-    in_window = lambda col: and_(col >= at(start), col <= at(now))  # noqa: E731
-    count_in = lambda col: select(func.count()).select_from(tickets).where(in_window(col)).scalar_subquery()  # noqa: E731
-    mean_span = lambda done: (  # noqa: E731
-        select(func.avg(epoch_seconds(done) - epoch_seconds(tickets.c.created_at))).where(in_window(done)).scalar_subquery()
-    )
-    # One round trip: each figure is an index range scan (see the ix_tickets_* indexes).
-    times = select(
-        count_in(tickets.c.created_at),
-        count_in(tickets.c.completed_at),
-        mean_span(tickets.c.first_response_at),
-        mean_span(tickets.c.resolved_at),
-    )
+    count_in = lambda col: select(func.count()).select_from(tickets).where(col >= at(start), col <= at(now)).scalar_subquery()  # noqa: E731
+    # One round trip: each count is an index range scan (see the ix_tickets_* indexes).
+    counts = select(count_in(tickets.c.created_at), count_in(tickets.c.completed_at))
     csat = select(
         func.avg(surveys.c.rating), func.count(), func.coalesce(func.sum(case((surveys.c.rating < CSAT_FOLLOW_UP_BELOW, 1), else_=0)), 0)
     ).where(surveys.c.completed_at >= at(start), surveys.c.completed_at <= at(now))
     with engine.connect() as conn:
-        opened, closed, response_s, resolution_s = conn.execute(times).one()
+        opened, closed = conn.execute(counts).one()
+        timing = responses_in_window(conn, start, now, refresh)
         # Whole hours from the ticket_completion_hours rollup, the partial ones exactly.
         fcr_total, fcr_first = fcr_counts(conn, fcr_start(now, config), now)
         csat_avg, csat_n, csat_low = conn.execute(csat).one()
@@ -81,12 +74,16 @@ def service_figures(engine: Engine, now: datetime, config) -> ServiceFigures:
         opened_30d=opened,
         closed_30d=closed,
         kill_rate_30d=pct(closed, opened),
-        avg_first_response_minutes_30d=maybe(None if response_s is None else response_s / 60.0),
-        avg_resolution_hours_30d=maybe(None if resolution_s is None else resolution_s / 3600.0),
+        avg_first_response_minutes_30d=maybe(_mean(timing["response_seconds"], timing["responded"], 60.0)),
+        avg_resolution_hours_30d=maybe(_mean(timing["resolution_seconds"], timing["resolved"], 3600.0)),
         fcr_ytd=Fcr(total=fcr_total, first_touch=int(fcr_first), multi_touch=fcr_total - int(fcr_first), pct=pct(fcr_first, fcr_total)),
         csat_30d=Csat(avg=maybe(csat_avg), responses=csat_n, below_3=int(csat_low)),
         reopened_30d=reopened,
     )
+
+
+def _mean(total_seconds: float, n: int, unit_seconds: float) -> float | None:
+    return total_seconds / n / unit_seconds if n else None
 
 
 def reopen_event(config, events=ticket_events):

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, case, func, select
 
-from mspkpi_tui.kpi.common import Result, pct
+from mspkpi_tui.kpi.common import Refresh, Result, pct
 from mspkpi_tui.kpi.rules import (
     at,
     first_response_due_within,
@@ -18,6 +18,7 @@ from mspkpi_tui.kpi.rules import (
     resolution_overdue,
     tickets,
 )
+from mspkpi_tui.store.rollups import response_sums
 
 DUE_SOON_HOURS = 1.0
 
@@ -37,7 +38,16 @@ class SlaFigures(Result):
     compliance_30d: Compliance
 
 
-def sla_figures(engine: Engine, now: datetime, config) -> SlaFigures:
+def responses_in_window(conn, start: datetime, now: datetime, refresh: Refresh | None = None) -> dict[str, float]:
+    """The tickets first responded to / resolved in [start, now] (counts, seconds taken, met):
+    whole hours from the ticket_response_hours rollup, the partial ones exactly. SLA and
+    service both read it; within one report refresh it is read once."""
+    if refresh is None:
+        return response_sums(conn, start, now)
+    return refresh.once(("responses_in_window", start, now), lambda: response_sums(conn, start, now))
+
+
+def sla_figures(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> SlaFigures:
     periods = period_bounds(now, config)
     flag = lambda clause: func.coalesce(func.sum(case((clause, 1), else_=0)), 0)  # noqa: E731
     buckets = select(
@@ -48,23 +58,18 @@ def sla_figures(engine: Engine, now: datetime, config) -> SlaFigures:
     ).where(is_open())
     with engine.connect() as conn:
         fr_overdue, fr_soon, res_overdue, res_today = conn.execute(buckets).one()
-        compliance = Compliance(
-            first_response_pct=_compliance(conn, tickets.c.first_response_at, tickets.c.first_response_due, periods.window_start, now),
-            resolution_pct=_compliance(conn, tickets.c.resolved_at, tickets.c.resolution_due, periods.window_start, now),
-        )
+        done = responses_in_window(conn, periods.window_start, now, refresh)
+        missed_response = conn.execute(_missed(tickets.c.first_response_at, tickets.c.first_response_due, periods.window_start, now)).scalar_one()
+        missed_resolution = conn.execute(_missed(tickets.c.resolved_at, tickets.c.resolution_due, periods.window_start, now)).scalar_one()
+    compliance = Compliance(
+        first_response_pct=pct(done["responded_in_time"], done["responded_with_due"] + missed_response),
+        resolution_pct=pct(done["resolved_in_time"], done["resolved_with_due"] + missed_resolution),
+    )
     return SlaFigures(int(fr_overdue), int(fr_soon), int(res_overdue), int(res_today), compliance)
 
 
-def _compliance(conn, done, due, start: datetime, now: datetime) -> float | None:
-    """Share met among tickets done in [start, now] (with a due time) or whose due time passed
-    in [start, now) without it being done. Met = done at or before due. None when no such ticket.
-
-    Two index range scans (done, due), disjoint because one needs done set and the other unset.
-    """
-    done_in_window = select(func.count(), func.coalesce(func.sum(case((done <= due, 1), else_=0)), 0)).where(
-        done >= at(start), done <= at(now), due.is_not(None)
-    )
-    missed_in_window = select(func.count()).where(done.is_(None), due >= at(start), due < at(now))
-    n_done, n_met = conn.execute(done_in_window.select_from(tickets)).one()
-    n_missed = conn.execute(missed_in_window.select_from(tickets)).scalar_one()
-    return pct(n_met, n_done + n_missed)
+def _missed(done, due, start: datetime, now: datetime):
+    """Compliance = met / (tickets done in [start, now] with a due time, met = done at or
+    before due; plus those whose due time passed in [start, now) without it being done).
+    This counts the latter: an index range of the due time. None when there is no ticket."""
+    return select(func.count()).select_from(tickets).where(done.is_(None), due >= at(start), due < at(now))

@@ -13,8 +13,10 @@ from mspkpi_tui.store.rollups import (
     day_floor,
     refresh_completion_hours,
     refresh_resource_days,
+    refresh_response_hours,
     refresh_time_entry_counts,
     resource_days_by_source_ids,
+    response_hours_by_source_ids,
 )
 from mspkpi_tui.store.records import SPECS, RecordError, validate
 
@@ -46,6 +48,7 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
         touched = _tickets_of_entries(conn, part) if entity == "time_entries" else None
         days_before = _resource_days_of_rows(conn, part) if entity == "time_entries" else None
         completed_before = _completion_hours_of_rows(conn, part) if entity == "tickets" else None
+        responses_before = _response_hours_of_rows(conn, part) if entity == "tickets" else None
         conn.execute(stmt, part)
         if touched is not None:
             refresh_time_entry_counts(conn, touched | {r["ticket_id"] for r in part})
@@ -53,6 +56,8 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
             refresh_resource_days(conn, days_before | {(r["resource_id"], day_floor(r["started_at"])) for r in part})
         if completed_before is not None:
             refresh_completion_hours(conn, completed_before | _completion_hours_of_rows(conn, part))
+        if responses_before is not None:
+            refresh_response_hours(conn, responses_before | _response_hours_of_rows(conn, part))
 
 
 # --- the KPI rollups (store/rollups.py) --------------------------------------------------
@@ -94,6 +99,17 @@ def _completion_hours_of_rows(conn, rows: list[dict[str, Any]]) -> set:
     hours: set = set()
     for source, ids in by_source.items():
         hours |= completion_hours_by_source_ids(conn, source, ids)
+    return hours
+
+
+def _response_hours_of_rows(conn, rows: list[dict[str, Any]]) -> set:
+    """The hours in which these tickets (by source id) were first responded to or resolved, as stored now."""
+    by_source: dict[str, list[str]] = {}
+    for row in rows:
+        by_source.setdefault(row["source"], []).append(row["source_id"])
+    hours: set = set()
+    for source, ids in by_source.items():
+        hours |= response_hours_by_source_ids(conn, source, ids)
     return hours
 
 
@@ -201,12 +217,15 @@ def delete_missing(conn, entity: str, source: str, keep: set[str]) -> list[str]:
         part = gone[start : start + CHUNK]
         touched = _tickets_of_entries(conn, [{"source": source, "source_id": s} for s in part]) if entity == "time_entries" else None
         completed = completion_hours_by_source_ids(conn, source, part) if entity == "tickets" else None
+        responses = response_hours_by_source_ids(conn, source, part) if entity == "tickets" else None
         days = resource_days_by_source_ids(conn, source, part) if entity == "time_entries" else None
         conn.execute(delete(table).where(table.c.source == source, table.c.source_id.in_(part)))
         if touched:
             refresh_time_entry_counts(conn, touched)
         if completed:
             refresh_completion_hours(conn, completed)
+        if responses:
+            refresh_response_hours(conn, responses)
         if days:
             refresh_resource_days(conn, days)
     return gone

@@ -123,6 +123,23 @@ class TicketCompletionHour(SQLModel, table=True):
     first_touch: int = 0
 
 
+class TicketResponseHour(SQLModel, table=True):
+    """Rollup kept by the store's write paths (store/rollups.py): per UTC hour, the tickets
+    first responded to in it and those resolved in it, with the sum of their times since
+    creation and how many had a due time and met it (service times, SLA compliance)."""
+
+    __tablename__ = "ticket_response_hours"
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    responded: int = 0
+    response_seconds: float = 0.0
+    responded_with_due: int = 0
+    responded_in_time: int = 0
+    resolved: int = 0
+    resolution_seconds: float = 0.0
+    resolved_with_due: int = 0
+    resolved_in_time: int = 0
+
+
 class ResourceDayHours(SQLModel, table=True):
     """Rollup kept by the store's write paths (store/rollups.py): one technician's time
     entries started in one UTC day, summed (team hours read it instead of the entries)."""
@@ -143,7 +160,9 @@ class TicketEvent(SQLModel, table=True):
 
     __tablename__ = "ticket_events"
     __table_args__ = source_key("ticket_events") + (
-        Index("ix_ticket_events_ticket", "ticket_id", "at"),
+        # One ticket's events in time order; covering (field, values) for the KPI engine's
+        # per-ticket lookups (first escalation event, priority when escalated).
+        Index("ix_ticket_events_ticket", "ticket_id", "at", "field", "new_value", "old_value"),
         # KPI engine (covering): escalations by the value entered, reopens by the value left.
         Index("ix_ticket_events_new_value", "field", "new_value", "at", "ticket_id"),
         Index("ix_ticket_events_old_value", "field", "old_value", "at", "ticket_id", "new_value"),
