@@ -59,3 +59,7 @@ def test_data_from_the_first_revision_survives_upgrade(db_url):
     with Session(engine) as session:
         ticket = session.exec(select(Ticket)).one()
         assert ticket.created_at == created  # read back aware UTC on both databases
+
+
+def test_the_quick_head_check_agrees_with_alembic():
+    assert migrate.quick_head_revision() == migrate.head_revision()
