@@ -24,10 +24,11 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts name config tables like [autotask]: print them as written
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-sync_app = typer.Typer(help="Bring the local database up to date from a PSA or an import folder.", no_args_is_help=True)
-db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True)
+sync_app = typer.Typer(help="Bring the local database up to date from a PSA or an import folder.", no_args_is_help=True, rich_markup_mode=None)
+db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(sync_app, name="sync")
 app.add_typer(db_app, name="db")
 
@@ -146,26 +147,22 @@ FULL_HELP = "A full pass: re-read everything and prune rows deleted in the PSA."
 WATCH_HELP = "Keep syncing every --interval seconds until Ctrl-C (which finishes the current page)."
 
 
-@sync_app.command("autotask")
-def sync_autotask(
-    ctx: typer.Context,
-    full: bool = typer.Option(False, "--full", help=FULL_HELP),
-    watch: bool = typer.Option(False, "--watch", help=WATCH_HELP),
-    interval: float = typer.Option(300.0, "--interval", min=1, help="Seconds between passes with --watch."),
-) -> None:
-    """Sync from Autotask PSA (settings: [autotask] in the config, or MSPKPI_AUTOTASK_* variables)."""
-    _sync_psa(ctx, "autotask", full, watch, interval)
+def _register_psa(name: str, help_text: str) -> None:
+    """One `mspkpi sync NAME` command per PSA connector; they differ only in name and help."""
+
+    def command(
+        ctx: typer.Context,
+        full: bool = typer.Option(False, "--full", help=FULL_HELP),
+        watch: bool = typer.Option(False, "--watch", help=WATCH_HELP),
+        interval: float = typer.Option(300.0, "--interval", min=1, help="Seconds between passes with --watch."),
+    ) -> None:
+        _sync_psa(ctx, name, full, watch, interval)
+
+    sync_app.command(name, help=help_text)(command)
 
 
-@sync_app.command("connectwise")
-def sync_connectwise(
-    ctx: typer.Context,
-    full: bool = typer.Option(False, "--full", help=FULL_HELP),
-    watch: bool = typer.Option(False, "--watch", help=WATCH_HELP),
-    interval: float = typer.Option(300.0, "--interval", min=1, help="Seconds between passes with --watch."),
-) -> None:
-    """Sync from ConnectWise PSA (settings: [connectwise] in the config, or MSPKPI_CW_* variables)."""
-    _sync_psa(ctx, "connectwise", full, watch, interval)
+_register_psa("autotask", "Sync from Autotask PSA (settings: [autotask] in the config, or MSPKPI_AUTOTASK_* variables).")
+_register_psa("connectwise", "Sync from ConnectWise PSA (settings: [connectwise] in the config, or MSPKPI_CW_* variables).")
 
 
 @db_app.command("upgrade")
