@@ -85,9 +85,9 @@ def _ctx(typer_ctx: typer.Context) -> Context:
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
-    db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy database URL (env MSPKPI_DB_URL). Default: a SQLite file in the user data dir."),
-    config: Optional[str] = typer.Option(None, "--config", help="TOML config file (env MSPKPI_CONFIG). Default: in the user config dir."),
-    now: Optional[str] = typer.Option(None, "--now", help="Pin the clock to this ISO-8601 time (for reports and tests)."),
+    db: Optional[str] = typer.Option(None, "--db", metavar="URL", help="SQLAlchemy database URL (env MSPKPI_DB_URL). Default: a SQLite file in the user data dir."),
+    config: Optional[str] = typer.Option(None, "--config", metavar="PATH", help="TOML config file (env MSPKPI_CONFIG). Default: in the user config dir."),
+    now: Optional[str] = typer.Option(None, "--now", metavar="TIME", help="Pin the clock to this ISO-8601 time (for reports and tests)."),
 ) -> None:
     """With no command: open the dashboard on the configured database."""
     ctx.obj = Context(db=db, config_path=config, now_text=now)
