@@ -4,6 +4,13 @@ Every source (the file importer and the PSA connectors) writes through a SyncRun
 the guarantees hold for all of them: a page is stored in one transaction, a cursor
 moves only when its entity's pass has finished, a bad record is kept with its reason,
 and a full pass never deletes more than MAX_PRUNE_SHARE of an entity's rows.
+
+The KPI rollups (store/rollups.py) are recounted here: a page only marks what it changed
+(in its own transaction), and the runner recounts the marks at the end of each entity's
+pass (in the cursor's transaction, before the cursor moves), after deletes and prunes,
+when the run ends, and when a run starts (what a killed run left). So once a sync has
+finished, killed or not and re-run, the rollups agree with their rows; during a pass they
+lag the pages already stored (recounting per page cost most of a first sync's time).
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.errors import SyncError
 from mspkpi_tui.store import models
-from mspkpi_tui.store.ingest import CHUNK, IdMap, delete_missing, table_of, upsert_rows, validate_batch
+from mspkpi_tui.store.ingest import CHUNK, IdMap, delete_missing, mark_deleting, table_of, upsert_rows, validate_batch
+from mspkpi_tui.store.rollups import flush_pending
 
 LOCK_NAME = "sync"  # one sync per database at a time, whatever its source
 MAX_PRUNE_SHARE = 0.9
@@ -57,12 +65,19 @@ class SyncRun:
         self.summary: RunSummary | None = None
         self.started_at: datetime | None = None
         self.on_reject: Callable[[Reject], None] | None = None
+        # Set by a connector that returned early because it was asked to stop (Ctrl-C in --watch).
+        self.interrupted = False
 
     # --- lifecycle -----------------------------------------------------------------
 
     def __enter__(self) -> "SyncRun":
         self._acquire_lock()
         self.started_at = self.clock()
+        try:
+            self.flush_rollups()  # what a killed run left pending
+        except BaseException:
+            self._release_lock()
+            raise
         with self.engine.begin() as conn:
             run_id = conn.execute(
                 SyncRun_table.insert().values(source=self.source, mode=self.mode, started_at=self.started_at, status="running", counts={})
@@ -73,7 +88,16 @@ class SyncRun:
     def __exit__(self, exc_type, exc, _tb) -> None:
         summary = self.summary
         assert summary is not None
-        if exc_type is None:
+        flush_failure = None
+        try:
+            self.flush_rollups()
+        except Exception as failure:  # still pending: the next run recounts them
+            flush_failure = failure
+            if exc_type is None:
+                exc_type, exc = type(failure), failure
+        if exc_type is None and self.interrupted:
+            status, error = "interrupted", "stopped by the user before the pass finished"
+        elif exc_type is None:
             status, error = "ok", None
         elif issubclass(exc_type, KeyboardInterrupt):
             status, error = "interrupted", "stopped by the user"
@@ -95,6 +119,13 @@ class SyncRun:
                 )
         finally:
             self._release_lock()
+        if flush_failure is not None and exc is flush_failure:
+            raise flush_failure
+
+    def flush_rollups(self) -> None:
+        """Recount the rollup keys the stored pages marked, in one transaction."""
+        with self.engine.begin() as conn:
+            flush_pending(conn)
 
     # --- locking -------------------------------------------------------------------
 
@@ -201,8 +232,9 @@ class SyncRun:
             ).scalar()
 
     def set_cursor(self, entity: str, value: str) -> None:
-        """Call only after the entity's whole pass is stored."""
+        """Call only after the entity's whole pass is stored; its rollups are recounted first."""
         with self.engine.begin() as conn:
+            flush_pending(conn)
             changed = conn.execute(
                 update(SyncCursor_table)
                 .where(SyncCursor_table.c.source == self.source, SyncCursor_table.c.entity == entity)
@@ -221,6 +253,7 @@ class SyncRun:
             return 0
         with self.engine.begin() as conn:
             gone = delete_rows(conn, entity, self.source, source_ids)
+            flush_pending(conn)
         self.ids.forget(entity, source_ids)
         summary.pruned[entity] = summary.pruned.get(entity, 0) + gone
         return gone
@@ -242,7 +275,9 @@ class SyncRun:
                 )
                 return 0
             detach_dependents(conn, entity, self.source, sorted(stored - seen_source_ids))
+            flush_pending(conn)  # e.g. a pruned resource's day rows go with its time entries
             gone = delete_missing(conn, entity, self.source, seen_source_ids)
+            flush_pending(conn)
         self.ids.forget(entity, gone)
         summary.pruned[entity] = len(gone)
         return len(gone)
@@ -266,6 +301,8 @@ def delete_rows(conn, entity: str, source: str, source_ids: list[str]) -> int:
         part = source_ids[start : start + CHUNK]
         local_ids = detach_dependents(conn, entity, source, part)
         if local_ids:
+            flush_pending(conn)  # rollup rows that reference them (a resource's days) go first
+            mark_deleting(conn, entity, local_ids)
             deleted += conn.execute(delete(table).where(table.c.id.in_(local_ids))).rowcount
     return deleted
 
@@ -295,6 +332,7 @@ def _detach_dependents(conn, table: Table, local_ids: list[int]) -> None:
                 for begin in range(0, len(doomed), CHUNK):
                     part = doomed[begin : begin + CHUNK]
                     _detach_dependents(conn, child, part)
+                    mark_deleting(conn, name, part)
                     conn.execute(delete(child).where(child.c.id.in_(part)))
             else:
                 conn.execute(update(child).where(column.in_(local_ids)).values({column.name: None}))

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from operator import itemgetter
 from typing import Any, Iterable
 
 from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mspkpi_tui.store.models import ENTITY_TABLES
-from mspkpi_tui.store.rollups import (
-    completion_hours_by_source_ids,
-    day_floor,
-    refresh_completion_hours,
-    refresh_resource_days,
-    refresh_response_hours,
-    refresh_time_entry_counts,
-    resource_days_by_source_ids,
-    response_hours_by_source_ids,
-)
+from mspkpi_tui.store.rollups import day_floor, hour_floor, mark_pending
 from mspkpi_tui.store.records import SPECS, RecordError, validate
 
 # Rows per statement; keeps SQLite under its bound-parameter limit with the widest table.
@@ -43,74 +36,73 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
         index_elements=["source", "source_id"],
         set_={c: stmt.excluded[c] for c in columns if c not in ("source", "source_id")},
     )
+    inputs = ROLLUP_INPUTS.get(entity)
+    inputs_of = itemgetter(*inputs) if inputs else None  # every validated row has every field
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
-        touched = _tickets_of_entries(conn, part) if entity == "time_entries" else None
-        days_before = _resource_days_of_rows(conn, part) if entity == "time_entries" else None
-        completed_before = _completion_hours_of_rows(conn, part) if entity == "tickets" else None
-        responses_before = _response_hours_of_rows(conn, part) if entity == "tickets" else None
+        before = _stored_inputs(conn, entity, part) if inputs else {}
         conn.execute(stmt, part)
-        if touched is not None:
-            refresh_time_entry_counts(conn, touched | {r["ticket_id"] for r in part})
-        if days_before is not None:
-            refresh_resource_days(conn, days_before | {(r["resource_id"], day_floor(r["started_at"])) for r in part})
-        if completed_before is not None:
-            refresh_completion_hours(conn, completed_before | _completion_hours_of_rows(conn, part))
-        if responses_before is not None:
-            refresh_response_hours(conn, responses_before | _response_hours_of_rows(conn, part))
+        if inputs:
+            _mark_changes(conn, entity, [(before.get((row["source"], row["source_id"])), inputs_of(row)) for row in part])
 
 
 # --- the KPI rollups (store/rollups.py) --------------------------------------------------
-# First contact resolution needs each completed ticket's number of time entries and, over a
-# year, the completions per hour; counting them at query time over millions of rows is too
-# slow, so every write recounts what it touched (before and after) in the same transaction.
+# A write marks the rollup keys it may have changed (before and after) as pending, in the
+# same transaction; the runner recounts them (rollups.flush_pending) at the end of the pass.
+# A row whose rollup inputs did not change marks nothing (an incremental pass over tickets
+# whose status changed recounts no hour).
+
+ROLLUP_INPUTS = {
+    # completion hour, response hour, resolution hour; then the other inputs of their sums
+    "tickets": ("completed_at", "first_response_at", "resolved_at", "created_at", "first_response_due", "resolution_due"),
+    # the ticket it counts for, the resource day it adds to; then the other inputs of its sums
+    "time_entries": ("ticket_id", "started_at", "resource_id", "hours", "billable", "project_id"),
+}
 
 
-def _tickets_of_entries(conn, rows: list[dict[str, Any]]) -> set:
-    """The tickets these time entries point at now (before they are overwritten)."""
-    table = table_of("time_entries")
+def _stored_inputs(conn, entity: str, rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple]:
+    """(source, source id) -> the rollup inputs of these rows as stored now."""
+    table = table_of(entity)
     by_source: dict[str, list[str]] = {}
     for row in rows:
         by_source.setdefault(row["source"], []).append(row["source_id"])
-    touched: set = set()
+    stored: dict[tuple[str, str], tuple] = {}
     for source, ids in by_source.items():
-        touched.update(
-            conn.execute(select(table.c.ticket_id).where(table.c.source == source, table.c.source_id.in_(ids))).scalars()
-        )
-    return touched
+        query = select(table.c.source_id, *[table.c[c] for c in ROLLUP_INPUTS[entity]]).where(table.c.source == source, table.c.source_id.in_(ids))
+        stored.update(((source, sid), tuple(values)) for sid, *values in conn.execute(query))
+    return stored
 
 
-def _resource_days_of_rows(conn, rows: list[dict[str, Any]]) -> set:
-    """The (technician, UTC day) keys of these time entries (by source id), as stored now."""
-    by_source: dict[str, list[str]] = {}
-    for row in rows:
-        by_source.setdefault(row["source"], []).append(row["source_id"])
-    keys: set = set()
-    for source, ids in by_source.items():
-        keys |= resource_days_by_source_ids(conn, source, ids)
-    return keys
+def _mark_changes(conn, entity: str, changes: list[tuple[tuple | None, tuple | None]]) -> None:
+    """Mark pending what changed between (stored, new) rollup inputs (None = no row)."""
+    tickets: set[int] = set()
+    moments: set[datetime] = set()  # completion / response / resolution times, or entry starts
+    for old, new in changes:
+        if old == new:
+            continue
+        versions = [v for v in (old, new) if v is not None]
+        if entity == "tickets":
+            moments.update(moment for v in versions for moment in v[:3])
+        else:
+            if old is None or new is None or old[0] != new[0]:
+                tickets.update(v[0] for v in versions)
+            moments.update(v[1] for v in versions)
+    moments.discard(None)  # type: ignore[arg-type]
+    if entity == "tickets":
+        mark_pending(conn, hours={hour_floor(m) for m in moments})
+    else:
+        mark_pending(conn, tickets=tickets, days={day_floor(m) for m in moments})
 
 
-def _completion_hours_of_rows(conn, rows: list[dict[str, Any]]) -> set:
-    """The hours in which these tickets (by source id) are completed, as stored now."""
-    by_source: dict[str, list[str]] = {}
-    for row in rows:
-        by_source.setdefault(row["source"], []).append(row["source_id"])
-    hours: set = set()
-    for source, ids in by_source.items():
-        hours |= completion_hours_by_source_ids(conn, source, ids)
-    return hours
-
-
-def _response_hours_of_rows(conn, rows: list[dict[str, Any]]) -> set:
-    """The hours in which these tickets (by source id) were first responded to or resolved, as stored now."""
-    by_source: dict[str, list[str]] = {}
-    for row in rows:
-        by_source.setdefault(row["source"], []).append(row["source_id"])
-    hours: set = set()
-    for source, ids in by_source.items():
-        hours |= response_hours_by_source_ids(conn, source, ids)
-    return hours
+def mark_deleting(conn, entity: str, local_ids: list[int]) -> None:
+    """Before rows are deleted: mark the rollup keys they count in as pending."""
+    if entity not in ROLLUP_INPUTS or not local_ids:
+        return
+    table = table_of(entity)
+    columns = [table.c[c] for c in ROLLUP_INPUTS[entity]]
+    for start in range(0, len(local_ids), CHUNK):
+        rows = conn.execute(select(*columns).where(table.c.id.in_(local_ids[start : start + CHUNK])))
+        _mark_changes(conn, entity, [(tuple(row), None) for row in rows])
 
 
 class IdMap:
@@ -211,21 +203,10 @@ def count_rows(conn, entity: str, source: str) -> int:
 def delete_missing(conn, entity: str, source: str, keep: set[str]) -> list[str]:
     """Delete this source's rows of an entity whose source id is not in `keep`; returns them."""
     table = table_of(entity)
-    existing = conn.execute(select(table.c.source_id).where(table.c.source == source)).scalars().all()
-    gone = [sid for sid in existing if sid not in keep]
+    existing = conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == source)).all()
+    gone = [(sid, local) for sid, local in existing if sid not in keep]
     for start in range(0, len(gone), CHUNK):
-        part = gone[start : start + CHUNK]
-        touched = _tickets_of_entries(conn, [{"source": source, "source_id": s} for s in part]) if entity == "time_entries" else None
-        completed = completion_hours_by_source_ids(conn, source, part) if entity == "tickets" else None
-        responses = response_hours_by_source_ids(conn, source, part) if entity == "tickets" else None
-        days = resource_days_by_source_ids(conn, source, part) if entity == "time_entries" else None
-        conn.execute(delete(table).where(table.c.source == source, table.c.source_id.in_(part)))
-        if touched:
-            refresh_time_entry_counts(conn, touched)
-        if completed:
-            refresh_completion_hours(conn, completed)
-        if responses:
-            refresh_response_hours(conn, responses)
-        if days:
-            refresh_resource_days(conn, days)
-    return gone
+        local_ids = [local for _sid, local in gone[start : start + CHUNK]]
+        mark_deleting(conn, entity, local_ids)
+        conn.execute(delete(table).where(table.c.id.in_(local_ids)))
+    return [sid for sid, _local in gone]

@@ -155,6 +155,29 @@ class ResourceDayHours(SQLModel, table=True):
     entries: int = 0
 
 
+class RollupPendingTicket(SQLModel, table=True):
+    """A ticket whose time entries changed and whose rollups (time_entry_count, its completion
+    hour) are not recounted yet. Written in the same transaction as the change, cleared by
+    store/rollups.py:flush_pending, so a sync killed in between is repaired by the next run."""
+
+    __tablename__ = "rollup_pending_tickets"
+    ticket_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
+class RollupPendingHour(SQLModel, table=True):
+    """A UTC hour of ticket_completion_hours / ticket_response_hours still to recount (as above)."""
+
+    __tablename__ = "rollup_pending_hours"
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+
+
+class RollupPendingDay(SQLModel, table=True):
+    """A UTC day of resource_day_hours still to recount (as above)."""
+
+    __tablename__ = "rollup_pending_days"
+    day: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+
+
 class TicketEvent(SQLModel, table=True):
     """A transition of a ticket's status, queue, priority, assignee or escalation."""
 

@@ -9,10 +9,14 @@
 - ``resource_day_hours``: per technician and UTC day, hours / billable / customer-facing
   hours of the time entries started that day (team hours).
 
-Every write path of the store (ingest.upsert_rows / delete_missing) calls these in the same
-transaction as the write, so a reader never sees a rollup that disagrees with its rows.
-They recount from the base tables (never add deltas), so a rollup row is always exactly what
-its hour holds. Writers that bypass ingest (a bulk loader) call ``rebuild`` afterwards.
+Every write path of the store (ingest.upsert_rows, the deletes) marks the keys it may have
+changed in the rollup_pending_* tables, in the same transaction as the write; ``flush_pending``
+recounts them from the base tables (never adding deltas, so a rollup row is always exactly
+what its hour holds) and clears them, in one transaction. The sync runner flushes at the end
+of each entity's pass before its cursor moves, after prunes and deletes, when a run ends, and
+when a run starts (repairing what a killed run left): after a sync a reader never sees a
+rollup disagree with its rows; while a pass is storing pages, the rollups lag it.
+Writers that bypass ingest (a bulk loader) call ``rebuild`` afterwards.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Float
@@ -35,7 +40,6 @@ resource_days = models.ResourceDayHours.__table__  # type: ignore[attr-defined]
 response_hours = models.TicketResponseHour.__table__  # type: ignore[attr-defined]
 
 FIRST_TOUCH_MAX_ENTRIES = 1  # first touch = fewer than 2 time entries
-HOURS_PER_STATEMENT = 200
 IDS_PER_STATEMENT = 500
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -75,61 +79,78 @@ def first_touch():
     return case((tickets.c.time_entry_count <= FIRST_TOUCH_MAX_ENTRIES, 1), else_=0)
 
 
-# --- tickets.time_entry_count -------------------------------------------------------------
+# --- the write side: pending keys and their recount ------------------------------------------
+# Recounting at the end of a pass instead of for every page makes a first sync count each
+# ticket, hour and day once, instead of once for every page of time entries that touches it.
+
+pending_tickets = models.RollupPendingTicket.__table__  # type: ignore[attr-defined]
+pending_hours = models.RollupPendingHour.__table__  # type: ignore[attr-defined]
+pending_days = models.RollupPendingDay.__table__  # type: ignore[attr-defined]
+MAX_DAY_GAP = timedelta(days=7)  # touched days closer than this are recounted as one range
 
 
-def refresh_time_entry_counts(conn, ticket_ids: Iterable[int | None]) -> None:
-    """Set time_entry_count to the real count for these tickets (and their completion hours)."""
-    ids = sorted({i for i in ticket_ids if i is not None})
+def mark_pending(conn, tickets: Iterable[int | None] = (), hours: Iterable[datetime] = (), days: Iterable[datetime] = ()) -> None:
+    """Remember, in the caller's transaction, what to recount: tickets whose time entries
+    changed, UTC hours of ticket completions / responses / resolutions, UTC days of time entries."""
+    insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    for table, column, keys in ((pending_tickets, "ticket_id", tickets), (pending_hours, "hour", hours), (pending_days, "day", days)):
+        values = [{column: key} for key in sorted({k for k in keys if k is not None})]
+        if values:  # one cached statement, many parameter sets
+            conn.execute(insert_(table).on_conflict_do_nothing(), values)
+
+
+def flush_pending(conn) -> None:
+    """Recount every pending key from the base tables and clear them (in the caller's transaction)."""
+    hours = set(conn.execute(select(pending_hours.c.hour)).scalars())
+    days = set(conn.execute(select(pending_days.c.day)).scalars())
+    has_tickets = conn.execute(select(pending_tickets.c.ticket_id).limit(1)).first() is not None
+    if not (hours or days or has_tickets):
+        return
+    flipped = refresh_time_entry_counts(conn) if has_tickets else set()
+    refresh_completion_hours(conn, hours | flipped)
+    refresh_response_hours(conn, hours)
+    refresh_resource_days(conn, days)
+    for table in (pending_tickets, pending_hours, pending_days):
+        conn.execute(delete(table))
+
+
+def refresh_time_entry_counts(conn) -> set[datetime]:
+    """Set time_entry_count to the real count for the pending tickets; returns the completion
+    hours of those whose first-touch state changed (their hour's rollup is off by one)."""
+    pending = tickets.c.id.in_(select(pending_tickets.c.ticket_id))
     count = select(func.count()).select_from(entries).where(entries.c.ticket_id == tickets.c.id).scalar_subquery()
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
-        conn.execute(update(tickets).where(tickets.c.id.in_(ids[start : start + IDS_PER_STATEMENT])).values(time_entry_count=count))
-    refresh_completion_hours(conn, completion_hours_of(conn, tickets.c.id, ids))
-
-
-# --- ticket_completion_hours ----------------------------------------------------------------
-
-
-def completion_hours_of(conn, column, keys: list) -> set[datetime]:
-    """The UTC hours in which the tickets whose `column` is in `keys` were completed."""
-    hours: set[datetime] = set()
-    for start in range(0, len(keys), IDS_PER_STATEMENT):
-        part = keys[start : start + IDS_PER_STATEMENT]
-        done = conn.execute(select(tickets.c.completed_at).where(column.in_(part), tickets.c.completed_at.is_not(None)))
-        hours.update(hour_floor(moment) for moment in done.scalars())
-    return hours
-
-
-def completion_hours_by_source_ids(conn, source: str, source_ids: list[str]) -> set[datetime]:
-    hours: set[datetime] = set()
-    for start in range(0, len(source_ids), IDS_PER_STATEMENT):
-        part = source_ids[start : start + IDS_PER_STATEMENT]
-        done = conn.execute(
-            select(tickets.c.completed_at).where(tickets.c.source == source, tickets.c.source_id.in_(part), tickets.c.completed_at.is_not(None))
-        )
-        hours.update(hour_floor(moment) for moment in done.scalars())
+    flipped = select(tickets.c.completed_at).where(
+        pending, tickets.c.completed_at.is_not(None), first_touch() != case((count <= FIRST_TOUCH_MAX_ENTRIES, 1), else_=0)
+    )
+    hours = {hour_floor(moment) for moment in conn.execute(flipped).scalars()}
+    conn.execute(update(tickets).where(pending, tickets.c.time_entry_count != count).values(time_entry_count=count))
     return hours
 
 
 def refresh_completion_hours(conn, hours: Iterable[datetime]) -> None:
-    """Recount these hours from the tickets (index range scans of ix_tickets_completed_touch)."""
-    ordered = sorted(set(hours))
-    for start in range(0, len(ordered), HOURS_PER_STATEMENT):
-        part = ordered[start : start + HOURS_PER_STATEMENT]
-        columns = []
-        for hour in part:
-            in_hour = (tickets.c.completed_at >= at(hour), tickets.c.completed_at < at(hour + HOUR))
-            columns.append(select(func.count()).select_from(tickets).where(*in_hour).scalar_subquery())
-            columns.append(select(func.coalesce(func.sum(first_touch()), 0)).where(*in_hour).scalar_subquery())
-        counts = conn.execute(select(*columns)).one()
-        conn.execute(delete(completion_hours).where(completion_hours.c.hour.in_(part)))
-        rows = [
-            {"hour": hour, "completed": int(counts[2 * i]), "first_touch": int(counts[2 * i + 1])}
-            for i, hour in enumerate(part)
-            if counts[2 * i]
-        ]
-        if rows:
-            conn.execute(insert(completion_hours), rows)
+    """Recount these hours (and any hour between two of them less than MAX_GAP apart): one
+    grouped range of ix_tickets_completed_touch per run of hours."""
+    for lo, hi in _runs(hours, HOUR, MAX_GAP):
+        done = tickets.c.completed_at
+        hour = utc_hour_start(done)
+        conn.execute(delete(completion_hours).where(completion_hours.c.hour >= at(lo), completion_hours.c.hour < at(hi)))
+        conn.execute(
+            insert(completion_hours).from_select(
+                ["hour", "completed", "first_touch"],
+                select(hour, func.count(), func.coalesce(func.sum(first_touch()), 0)).where(done >= at(lo), done < at(hi)).group_by(hour),
+            )
+        )
+
+
+def _runs(moments: Iterable[datetime], step: timedelta, gap: timedelta) -> list[tuple[datetime, datetime]]:
+    """Period starts as [start, end) ranges, merging periods less than `gap` apart."""
+    runs: list[list[datetime]] = []
+    for moment in sorted(set(moments)):
+        if runs and moment - runs[-1][1] < gap:
+            runs[-1][1] = moment + step
+        else:
+            runs.append([moment, moment + step])
+    return [(lo, hi) for lo, hi in runs]
 
 
 def rebuild(conn) -> None:
@@ -193,40 +214,20 @@ def billable_hours():
     return case((entries.c.billable, entries.c.hours), else_=0.0)
 
 
-def resource_days_by_source_ids(conn, source: str, source_ids: list[str]) -> set[tuple[int, datetime]]:
-    """(technician, UTC day) of these time entries as stored now."""
-    keys: set[tuple[int, datetime]] = set()
-    for start in range(0, len(source_ids), IDS_PER_STATEMENT):
-        part = source_ids[start : start + IDS_PER_STATEMENT]
-        rows = conn.execute(select(entries.c.resource_id, entries.c.started_at).where(entries.c.source == source, entries.c.source_id.in_(part)))
-        keys.update((rid, day_floor(started)) for rid, started in rows)
-    return keys
-
-
-def refresh_resource_days(conn, keys: Iterable[tuple[int, datetime]]) -> None:
-    """Recount these (technician, day) rows from the entries; one grouped statement per day
-    (ix_time_entries_resource covers it)."""
-    by_day: dict[datetime, set[int]] = {}
-    for rid, day in keys:
-        by_day.setdefault(day, set()).add(rid)
-    for day, rids in sorted(by_day.items()):
-        ordered = sorted(rids)
-        for start in range(0, len(ordered), IDS_PER_STATEMENT):
-            part = ordered[start : start + IDS_PER_STATEMENT]
-            sums = conn.execute(
-                select(entries.c.resource_id, func.sum(entries.c.hours), func.sum(billable_hours()), func.sum(customer_facing_hours()), func.count())
-                .where(entries.c.resource_id.in_(part), entries.c.started_at >= at(day), entries.c.started_at < at(day + DAY))
-                .group_by(entries.c.resource_id)
-            ).all()
-            conn.execute(delete(resource_days).where(resource_days.c.day == at(day), resource_days.c.resource_id.in_(part)))
-            if sums:
-                conn.execute(
-                    insert(resource_days),
-                    [
-                        {"resource_id": rid, "day": day, "hours": h or 0.0, "billable_hours": b or 0.0, "customer_facing_hours": f or 0.0, "entries": n}
-                        for rid, h, b, f, n in sums
-                    ],
-                )
+def refresh_resource_days(conn, days: Iterable[datetime]) -> None:
+    """Recount every technician's hours on these UTC days (and the days between two of them
+    less than MAX_DAY_GAP apart): one grouped range of ix_time_entries_week per run of days."""
+    for lo, hi in _runs(days, DAY, MAX_DAY_GAP):
+        day = utc_day_start(entries.c.started_at)
+        conn.execute(delete(resource_days).where(resource_days.c.day >= at(lo), resource_days.c.day < at(hi)))
+        conn.execute(
+            insert(resource_days).from_select(
+                ["resource_id", "day", "hours", "billable_hours", "customer_facing_hours", "entries"],
+                select(entries.c.resource_id, day, func.sum(entries.c.hours), func.sum(billable_hours()), func.sum(customer_facing_hours()), func.count())
+                .where(entries.c.started_at >= at(lo), entries.c.started_at < at(hi))
+                .group_by(entries.c.resource_id, day),
+            )
+        )
 
 
 class utc_day_start(FunctionElement):

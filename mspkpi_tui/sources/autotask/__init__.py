@@ -43,7 +43,8 @@ class AutotaskConnector:
         with SyncRun(engine, SOURCE, "full" if full else "incremental", clock=now_fn) as run:
             client = AutotaskClient(self.settings, on_request=run.add_requests)
             try:
-                AutotaskPass(run, client, self.rules, full=full, now_fn=now_fn, stop=stop).run_all()
+                if not AutotaskPass(run, client, self.rules, full=full, now_fn=now_fn, stop=stop).run_all():
+                    run.interrupted = True  # recorded as "interrupted", not "ok"
             finally:
                 client.close()
             assert run.summary is not None

@@ -85,23 +85,25 @@ class AutotaskPass:
 
     # --- the pass ---------------------------------------------------------------------
 
-    def run_all(self) -> None:
+    def run_all(self) -> bool:
+        """The whole pass; False when it stopped early because `stop` was set."""
         self.lists = mapping.Picklists({api: self.client.fields(api) for api in PICKLIST_ENTITIES})
         self._store_queues()
         self.availability = {str(a.get("resourceID")): a for a in self.client.fetch_all("ResourceDailyAvailabilities")}
         self.billing_codes = {str(c["id"]): str(c.get("name")) for c in self.client.fetch_all("BillingCodes") if "id" in c}
         for name in ("resources", "companies", "contracts", "projects", "tickets"):
             if not self._entity_pass(ENTITIES[name]):
-                return
+                return False
         if not self._deleted_tickets():
-            return
+            return False
         for name in ("time_entries", "opportunities", "survey_results"):
             if not self._entity_pass(ENTITIES[name]):
-                return
+                return False
         if self.full:
             for name in PRUNE_ORDER:
                 if name in self.seen:
                     self.run.prune(name, self.seen[name])
+        return True
 
     def _entity_pass(self, entity: Entity) -> bool:
         """Read one entity (incrementally when it can); False when stopped before the end."""

@@ -34,6 +34,7 @@ class ConnectWiseConnector:
                 Pass(run, client, full=full, now_fn=now_fn, stop=stop, rule=self.rule).run_all()
             except Stopped as exc:
                 assert run.summary is not None
+                run.interrupted = True  # recorded as "interrupted", not "ok"
                 run.summary.warnings.append(f"stopped before {exc} finished; the next pass picks up from there")
             finally:
                 client.close()
