@@ -50,12 +50,21 @@ def current_number(app) -> str:
     return table(app).current_row().number[-4:]
 
 
-async def wait_until(pilot, condition, seconds: float = 30.0) -> None:
+async def wait_until(pilot, condition, seconds: float = 60.0) -> None:
+    """Wait for the app's own state, not for a fixed time; the bound only stops a hang."""
     for _ in range(int(seconds / 0.05)):
         if condition():
             return
         await pilot.pause(0.05)
     raise AssertionError("condition not met in time")
+
+
+async def shows(pilot, phrase: str) -> None:
+    """Wait until the screen shows `phrase` (a pane built or repainted over a few frames)."""
+    try:
+        await wait_until(pilot, lambda: phrase in screen_text(pilot.app))
+    except AssertionError:
+        raise AssertionError(f"{phrase!r} not on screen:\n{screen_text(pilot.app)}") from None
 
 
 async def test_queue_pane_shows_open_tickets_in_default_order_with_summary(tui_engine):
@@ -193,11 +202,9 @@ async def test_number_keys_switch_panes_and_each_shows_figures(tui_engine):
         await loaded(pilot)
         for key, (pane_id, phrases) in expected.items():
             await pilot.press(key)
-            await pilot.pause()
             assert app.query_one(TabbedContent).active == pane_id
-            text = screen_text(app)
             for phrase in phrases:
-                assert phrase in text, (pane_id, phrase)
+                await shows(pilot, phrase)
 
 
 async def test_sla_pane_lists_the_tickets_behind_each_count(tui_engine):
@@ -205,11 +212,9 @@ async def test_sla_pane_lists_the_tickets_behind_each_count(tui_engine):
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("2")
-        await pilot.pause()
-        assert "First response overdue: 2 ticket(s)" in screen_text(app)
+        await shows(pilot, "First response overdue: 2 ticket(s)")
         await pilot.press("b", "b")
-        await pilot.pause()
-        assert "Resolution overdue: 3 ticket(s)" in screen_text(app)
+        await shows(pilot, "Resolution overdue: 3 ticket(s)")
         await pilot.press("j", "enter")
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen) and app.screen.detail.row.number.endswith("0003")
@@ -290,9 +295,8 @@ async def test_empty_database_says_how_to_fill_it_then_switches_when_data_arrive
     app = make_app(empty_engine, tui_config(refresh_seconds=0.1))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, EmptyScreen))
-        await pilot.pause(0.1)
-        text = screen_text(app)
-        assert "No tickets in the database yet" in text and "mspkpi demo" in text and "mspkpi sync file FOLDER" in text
+        for phrase in ["No tickets in the database yet", "mspkpi demo", "mspkpi sync file FOLDER"]:
+            await shows(pilot, phrase)
         other = open_database(str(empty_engine.url))
         fill(other)
         other.dispose()
@@ -344,9 +348,10 @@ async def test_command_palette_and_quit(tui_engine):
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         await pilot.press("ctrl+p")
-        await pilot.pause()
-        assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"Pane 3", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Pane 3")
+        await wait_until(pilot, lambda: app.screen.query("CommandList") and app.screen.query_one("CommandList").option_count > 0)
+        await pilot.press("enter")
         await settle(pilot)
         assert app.query_one(TabbedContent).active == "escalations"
         await pilot.press("q")

@@ -13,52 +13,52 @@ from test_tui_support import make_app, tui_engine, tui_template_db  # noqa: F401
 PANE_KEYS = {"queue": "1", "sla": "2", "escalations": "3", "team": "4", "pipeline": "5", "service": "6"}
 
 
-async def _loaded(pilot) -> None:
-    """The first full read is done and the screen has stopped changing."""
-    app = pilot.app
-    for _ in range(1200):  # a busy machine (tests in parallel) can take many seconds
-        if app.reads >= 1:
-            break
+async def _until(pilot, condition, what: str, seconds: float = 120.0) -> None:
+    """Wait for the app's own state (never a fixed delay); the bound only stops a hang."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
         await pilot.pause(0.05)
-    await _still(pilot)
+    raise AssertionError(f"not {what} within {seconds} s")
 
 
 def _frame(app) -> list:
     return [(segment.text, segment.style) for strip in app.screen._compositor.render_strips() for segment in strip]
 
 
-async def _still(pilot) -> None:
-    """Wait until two frames 0.1 s apart are the same: a pane shown for the first time is
-    laid out over several frames, and on a loaded machine that takes a while."""
-    await pilot.app.workers.wait_for_complete()
-    last = None
-    for _ in range(100):
-        await pilot.pause(0.1)
-        frame = _frame(pilot.app)
-        if frame == last:
+async def _shown(pilot, pane: str) -> None:
+    """The first full read is done, `pane` is built, active and showing its data, no worker
+    is running, and three frames in a row are the same (the Footer, rebuilt after a focus
+    change, and a pane laid out for the first time settle over a few frames)."""
+    app = pilot.app
+    await _until(pilot, lambda: app.reads >= 1, "read")
+    await _until(pilot, lambda: app.active_pane_id == pane and bool(app.query(f"#pane-{pane}")) and pane in app.latest, f"showing {pane}")
+    await app.workers.wait_for_complete()
+    frames: list = []
+    for _ in range(400):
+        await pilot.pause(0.05)
+        frames = [*frames[-2:], _frame(app)]
+        if len(frames) == 3 and frames[0] == frames[1] == frames[2] and not any(w.is_running for w in app.workers):
             return
-        last = frame
+    raise AssertionError("the screen kept changing")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("pane", list(PANE_KEYS))
 def test_pane_snapshot(snap_compare, tui_engine, pane, size):
     async def show_pane(pilot) -> None:
-        await _loaded(pilot)
+        await _until(pilot, lambda: pilot.app.reads >= 1, "read")
         await pilot.press(PANE_KEYS[pane])
-        for _ in range(100):
-            if pilot.app.active_pane_id == pane:
-                break
-            await pilot.pause(0.05)
-        await _still(pilot)
+        await _shown(pilot, pane)
 
     assert snap_compare(make_app(tui_engine), terminal_size=size, run_before=show_pane)
 
 
 def test_detail_snapshot(snap_compare, tui_engine):
     async def open_detail(pilot) -> None:
-        await _loaded(pilot)
+        await _shown(pilot, "queue")
         await pilot.press("j", "j", "j", "j", "enter")
-        await _still(pilot)
+        await _until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None, "showing the detail")
+        await _shown(pilot, "queue")
 
     assert snap_compare(make_app(tui_engine), terminal_size=(80, 24), run_before=open_detail)

@@ -5,12 +5,19 @@ database changed (kpi.status.ChangeWatch) and re-reads only then; when it ends, 
 check is scheduled, so reads never overlap and a keypress never waits for one. Widgets
 are built once and updated in place; nothing repaints unless what it shows changed
 (countdowns move at minute resolution).
+
+The first screen comes first: the first read starts before the widgets are built, reads
+the queue and shows it, and only after that paint reads the other panes; those panes are
+built lazily (textual.lazy.Lazy, after the first paint) and show the latest data the app
+holds for them when they mount. Workers never touch widgets: what they need from the
+screen is captured on the UI thread (loader.QueueRequest).
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import time
 from datetime import datetime
 from typing import Iterable
@@ -21,13 +28,14 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui.escalations_pane import EscalationsPane
+from mspkpi_tui.tui.footer import QuietFooter
 from mspkpi_tui.tui.pipeline_pane import PipelinePane
 from mspkpi_tui.tui.queue_pane import QueuePane
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
@@ -36,7 +44,7 @@ from mspkpi_tui.tui.sla_pane import SlaPane
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.team_pane import TeamPane
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.widgets import Table, TicketList
+from mspkpi_tui.tui.widgets import LazyPane, Table, TicketList
 
 PANES = [
     ("queue", "Queue", QueuePane),
@@ -49,6 +57,7 @@ PANES = [
 # With a live clock, figures that depend on the time (due within the hour, overdue ...) are
 # re-read at least this often even when no sync wrote anything.
 REREAD_SECONDS = 300
+FIRST_PAINT_WAIT = 2.0  # seconds the first read waits for the queue's paint before reading the other panes
 THEME_ALIASES = {"ansi": "ansi-dark", "textual-ansi": "ansi-dark", "light": "textual-light", "dark": "textual-dark"}
 KEY_NAMES = {
     "question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn",
@@ -84,6 +93,8 @@ class MspkpiApp(App):
         self._watch = ChangeWatch(engine)
         self._next_check: Timer | None = None
         self._last_read = 0.0
+        self.latest: dict[str, object] = {}  # pane id -> the data last read for it
+        self._built = False  # on_mount has run
         theme = config.tui.theme
         if theme:
             self.theme = THEME_ALIASES.get(theme, theme)
@@ -98,9 +109,14 @@ class MspkpiApp(App):
         with TabbedContent(initial="queue", id="panes"):
             for n, (pane_id, title, cls) in enumerate(PANES, start=1):
                 with TabPane(f"{n} {title}", id=pane_id):
-                    yield cls(id=f"pane-{pane_id}")
+                    pane = cls(id=f"pane-{pane_id}")
+                    yield pane if pane_id == "queue" else LazyPane(pane)
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield QuietFooter(compact=True)
+
+    def on_load(self) -> None:
+        # The first read runs while the widgets are built (SQLite works outside the GIL).
+        self.check_for_changes(force=True, request=loader.QueueRequest(height=self.size.height))
 
     def on_mount(self) -> None:
         if self.config.tui.keymap:
@@ -110,8 +126,10 @@ class MspkpiApp(App):
         except (NotImplementedError, RuntimeError, ValueError, AttributeError):
             pass  # not on the main thread (tests) or no SIGHUP on this platform
         self.pane("queue").focus_main()
+        self._built = True
+        if self.sync is not None:
+            self._apply_status(self.sync)
         self._show_status()
-        self.check_for_changes(force=True)
         if self.pinned_now is None:
             self._minute_tick(first=True)
 
@@ -125,21 +143,46 @@ class MspkpiApp(App):
     def pane(self, pane_id: str):
         return self.query_one(f"#pane-{pane_id}")
 
+    def mounted_panes(self) -> list:
+        """The panes built so far (all but the queue are built after the first paint)."""
+        return [self.query_one(f"#pane-{pane_id}") for pane_id, _, _ in PANES if self.query(f"#pane-{pane_id}")]
+
+    def pane_mounted(self, pane) -> None:
+        pane_id = pane.id.removeprefix("pane-")
+        if pane_id in self.latest:
+            pane.show_data(self.latest[pane_id])
+        if pane_id == self.active_pane_id and not isinstance(self.focused, Input):
+            pane.focus_main()
+
+    def _deliver(self, pane_id: str, data) -> None:
+        """New data for a pane: kept for when it is built, shown now if it is."""
+        self.latest[pane_id] = data
+        for pane in self.query(f"#pane-{pane_id}"):
+            pane.show_data(data)
+
     @property
     def active_pane_id(self) -> str:
         return self.query_one("#panes", TabbedContent).active
 
     # --- reading the database ---------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="reload", exit_on_error=False)
-    def check_for_changes(self, force: bool = False) -> None:
+    def check_for_changes(self, force: bool = False, request: loader.QueueRequest | None = None) -> None:
         """Re-read everything if the database changed (or when forced), then schedule the next check."""
+        if request is None:
+            queue = self.query("#pane-queue")
+            if not queue:  # the app is closing
+                return
+            request = queue.first().request()
+        self._check_worker(force, request)
+
+    @work(thread=True, exclusive=True, group="reload", exit_on_error=False)
+    def _check_worker(self, force: bool, request: loader.QueueRequest) -> None:
         worker = get_current_worker()
         try:
             changed = self._watch.changed()
             due = self.pinned_now is None and time.monotonic() - self._last_read > REREAD_SECONDS
             if force or changed or due:
-                self._read_all(worker)
+                self._read_all(worker, request)
         except Exception as exc:  # the database went away, a query failed: keep the last data, say why
             message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             self._call(self._read_failed, message[0] if message else type(exc).__name__)
@@ -147,21 +190,22 @@ class MspkpiApp(App):
             if not worker.is_cancelled:
                 self._call(self._schedule_next_check)
 
-    def _read_all(self, worker) -> None:
+    def _read_all(self, worker, request: loader.QueueRequest) -> None:
         now = self.now
         status = sync_status(self.engine, now, self.config)
         self._call(self._apply_status, status)
         if not status.has_tickets or worker.is_cancelled:
             return
-        queue_pane = self.pane("queue")
-        table = queue_pane.table
-        data = loader.load_queue(self.engine, now, self.config, queue_pane.ticket_query, table.current_id, table.cursor, max(table.size.height, 24))
-        self._call(queue_pane.show_data, data)
+        self._call(self._deliver, "queue", loader.load_queue(self.engine, now, self.config, request))
+        if not self.latest.keys() - {"queue"}:  # the first read: let the queue paint before the heavy reads
+            painted = threading.Event()
+            self._call(self.call_after_refresh, painted.set)
+            painted.wait(FIRST_PAINT_WAIT)
         trends = loader.load_trends(self.engine, now, self.config)
         for pane_id, load in loader.LOADERS.items():
             if worker.is_cancelled:
                 return
-            self._call(self.pane(pane_id).show_data, load(self.engine, now, self.config, trends))
+            self._call(self._deliver, pane_id, load(self.engine, now, self.config, trends))
         self._call(self._read_done)
 
     def _call(self, callback, *args) -> None:
@@ -197,6 +241,8 @@ class MspkpiApp(App):
 
     def _apply_status(self, status: SyncStatus) -> None:
         self.sync = status
+        if not self._built:  # the first read can finish before the screen is built: on_mount applies it
+            return
         empty = any(isinstance(s, EmptyScreen) for s in self.screen_stack)
         if not status.has_tickets and not empty:
             self.push_screen(EmptyScreen(self.where))
@@ -220,8 +266,7 @@ class MspkpiApp(App):
         self.set_timer(60 - now.second - now.microsecond / 1e6 + 0.05, self._minute_tick)
         if first:
             return
-        for pane_id, _, _ in PANES:
-            pane = self.pane(pane_id)
+        for pane in self.mounted_panes():
             if hasattr(pane, "tick"):
                 pane.tick()
         self._show_status()
@@ -236,11 +281,11 @@ class MspkpiApp(App):
         if isinstance(self.screen, EmptyScreen):
             return
         self.query_one("#panes", TabbedContent).active = pane_id
-        self.pane(pane_id).focus_main()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.pane(event.pane.id).focus_main()
+        for pane in self.query(f"#pane-{event.pane.id}"):  # not built yet: it focuses itself when mounted
+            pane.focus_main()
 
     def action_refresh(self) -> None:
         self.check_for_changes(force=True)
@@ -255,7 +300,7 @@ class MspkpiApp(App):
             return screen.current_ticket()
         if isinstance(screen, (EmptyScreen, HelpScreen)) or len(self.screen_stack) > 1:
             return None
-        pane = self.pane(self.active_pane_id)
+        pane = self.query(f"#pane-{self.active_pane_id}").first() if self.query(f"#pane-{self.active_pane_id}") else None
         return pane.current_ticket() if hasattr(pane, "current_ticket") else None
 
     def action_copy_number(self) -> None:
@@ -320,5 +365,9 @@ class MspkpiApp(App):
 
 
 def run_app(engine: Engine, config, now: datetime | None = None) -> None:
-    """Open the dashboard (the CLI's default command)."""
-    MspkpiApp(engine, config, now=now).run()
+    """Open the dashboard (the CLI's default command); exits with the app's return code
+    (129 after SIGHUP, so a supervisor sees the terminal went away)."""
+    app = MspkpiApp(engine, config, now=now)
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)

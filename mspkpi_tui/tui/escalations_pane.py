@@ -8,10 +8,10 @@ from textual.containers import Horizontal, VerticalScroll
 
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import EscalationData
-from mspkpi_tui.tui.widgets import Figure, TicketList
+from mspkpi_tui.tui.widgets import Figure, Pane, TicketList
 
 
-class EscalationsPane(VerticalScroll, can_focus=False):
+class EscalationsPane(Pane, VerticalScroll, can_focus=False):
     def compose(self):
         yield Figure(id="esc-figures")
         with Horizontal(id="esc-charts"):

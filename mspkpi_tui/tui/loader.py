@@ -1,7 +1,10 @@
 """What each pane shows, read through the KPI engine (never SQL of its own).
 
 Each loader is a plain function run in a worker thread; it returns an immutable bundle
-the pane renders on the UI thread.
+the pane renders on the UI thread. Loaders never touch widgets: what they need from the
+screen (the queue's query, cursor, height) is captured on the UI thread as a QueueRequest.
+The KPI modules of the panes after the queue are imported on first use, so the first
+screen does not wait for them.
 """
 
 from __future__ import annotations
@@ -9,21 +12,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine
 
 from mspkpi_tui.kpi import tickets as ticket_lists
-from mspkpi_tui.kpi.contracts import ContractFigures, contract_figures
-from mspkpi_tui.kpi.escalations import EscalationFigures, escalation_figures
-from mspkpi_tui.kpi.pipeline import PipelineFigures, pipeline_figures
-from mspkpi_tui.kpi.projects import ProjectFigures, project_figures
 from mspkpi_tui.kpi.queue import QueueFigures, queue_figures
-from mspkpi_tui.kpi.service import ServiceFigures, service_figures
-from mspkpi_tui.kpi.sla import SlaFigures, sla_figures
-from mspkpi_tui.kpi.team import TeamFigures, team_figures
 from mspkpi_tui.kpi.tickets import TicketList, TicketQuery, TicketRow
-from mspkpi_tui.kpi.trends import Trends, trend_series
+
+if TYPE_CHECKING:
+    from mspkpi_tui.kpi.contracts import ContractFigures
+    from mspkpi_tui.kpi.escalations import EscalationFigures
+    from mspkpi_tui.kpi.pipeline import PipelineFigures
+    from mspkpi_tui.kpi.projects import ProjectFigures
+    from mspkpi_tui.kpi.service import ServiceFigures
+    from mspkpi_tui.kpi.sla import SlaFigures
+    from mspkpi_tui.kpi.team import TeamFigures
+    from mspkpi_tui.kpi.trends import Trends
 
 LIST_LIMIT = 200  # tickets listed under an SLA figure or as open escalations
+
+
+@dataclass(frozen=True)
+class QueueRequest:
+    """What the queue shows, read on the UI thread before a worker starts."""
+
+    query: TicketQuery = TicketQuery()
+    keep_id: int | None = None  # keep the cursor on this ticket if it is still listed
+    cursor: int = 0  # else at this position
+    height: int = 24  # rows on screen
 
 
 @dataclass(frozen=True)
@@ -73,35 +90,49 @@ def load_queue_ids(engine: Engine, now: datetime, query: TicketQuery, keep_id: i
     return ids, ticket_lists.rows_by_id(engine, ids[start : start + 3 * height + 40])
 
 
-def load_queue(engine: Engine, now: datetime, config, query: TicketQuery, keep_id: int | None, fallback: int, height: int) -> QueueData:
-    ids, rows = load_queue_ids(engine, now, query, keep_id, fallback, height)
-    return QueueData(queue_figures(engine, now, config), query, ids, rows, keep_id)
+def load_queue(engine: Engine, now: datetime, config, request: QueueRequest) -> QueueData:
+    ids, rows = load_queue_ids(engine, now, request.query, request.keep_id, request.cursor, max(request.height, 24))
+    return QueueData(queue_figures(engine, now, config), request.query, ids, rows, request.keep_id)
 
 
 def load_sla(engine: Engine, now: datetime, config, trends: Trends) -> SlaData:
+    from mspkpi_tui.kpi.sla import sla_figures
+
     lists = {bucket: ticket_lists.sla_bucket(engine, now, config, bucket, LIST_LIMIT) for bucket in ticket_lists.SLA_BUCKETS}
     return SlaData(sla_figures(engine, now, config), lists, trends)
 
 
 def load_escalations(engine: Engine, now: datetime, config, trends: Trends) -> EscalationData:
+    from mspkpi_tui.kpi.escalations import escalation_figures
+
     return EscalationData(escalation_figures(engine, now, config), ticket_lists.open_escalated(engine, now, config, LIST_LIMIT), trends)
 
 
 def load_team(engine: Engine, now: datetime, config, trends: Trends) -> TeamData:
+    from mspkpi_tui.kpi.team import team_figures
+
     return TeamData(team_figures(engine, now, config), trends)
 
 
 def load_pipeline(engine: Engine, now: datetime, config, trends: Trends) -> PipelineFigures:
+    from mspkpi_tui.kpi.pipeline import pipeline_figures
+
     return pipeline_figures(engine, now, config)
 
 
 def load_service(engine: Engine, now: datetime, config, trends: Trends) -> ServiceData:
+    from mspkpi_tui.kpi.contracts import contract_figures
+    from mspkpi_tui.kpi.projects import project_figures
+    from mspkpi_tui.kpi.service import service_figures
+
     return ServiceData(
         service_figures(engine, now, config), contract_figures(engine, now, config), project_figures(engine, now, config), trends
     )
 
 
 def load_trends(engine: Engine, now: datetime, config) -> Trends:
+    from mspkpi_tui.kpi.trends import trend_series
+
     return trend_series(engine, now, config)
 
 

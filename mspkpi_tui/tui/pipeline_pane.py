@@ -3,19 +3,23 @@ open amount and coverage, won and lost this month with the reasons."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.containers import VerticalScroll
 
-from mspkpi_tui.kpi.pipeline import ClosedDeals, PipelineFigures
 from mspkpi_tui.tui import text as fmt
-from mspkpi_tui.tui.widgets import Figure, Table
+from mspkpi_tui.tui.widgets import Figure, Pane, Table
+
+if TYPE_CHECKING:
+    from mspkpi_tui.kpi.pipeline import ClosedDeals, PipelineFigures
 
 
 def _num(value: str) -> Text:
     return Text(value, justify="right")
 
 
-class PipelinePane(VerticalScroll, can_focus=False):
+class PipelinePane(Pane, VerticalScroll, can_focus=False):
     def compose(self):
         yield Figure(id="pipe-title")
         yield Table(("Stage", "Deals", "Amount", "Avg days", "Max days", "Past check-ins"), id="pipe-stages")

@@ -12,12 +12,12 @@ from textual.worker import get_current_worker
 from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.kpi.tickets import SORTS, TicketQuery, TicketRow
 from mspkpi_tui.tui import text as fmt
-from mspkpi_tui.tui.loader import QueueData, load_queue_ids
+from mspkpi_tui.tui.loader import QueueData, QueueRequest, load_queue_ids
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.widgets import Figure
+from mspkpi_tui.tui.widgets import Figure, Pane
 
 
-class QueuePane(Vertical):
+class QueuePane(Pane, Vertical):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", id="sort"),
@@ -95,26 +95,28 @@ class QueuePane(Vertical):
 
     # --- changing the query -------------------------------------------------------------
 
+    def request(self) -> QueueRequest:
+        """What a refresh should read for this pane (on the UI thread: workers never touch widgets)."""
+        table = self.table
+        return QueueRequest(self.ticket_query, table.current_id, table.cursor, table.size.height)
+
     def set_query(self, query: TicketQuery) -> None:
         if query != self.ticket_query:
             self.ticket_query = query
             self._show_query_line()
-            self.requery()
+            self.requery(query, self.table.size.height)
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
-    def requery(self, keep_id: int | None = None) -> None:
-        query = self.ticket_query
-        height = max(self.table.size.height, 24)
-        ids, rows = load_queue_ids(self.app.engine, self.app.now, query, keep_id, 0, height)
+    def requery(self, query: TicketQuery, height: int) -> None:
+        ids, rows = load_queue_ids(self.app.engine, self.app.now, query, None, 0, max(height, 24))
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._requeried, query, ids, rows, keep_id)
+            self.app.call_from_thread(self._requeried, query, ids, rows)
 
-    def _requeried(self, query: TicketQuery, ids: list[int], rows: list[TicketRow], keep_id: int | None) -> None:
+    def _requeried(self, query: TicketQuery, ids: list[int], rows: list[TicketRow]) -> None:
         if query == self.ticket_query:
-            self.table.show(ids, rows, keep_id=keep_id)
+            self.table.show(ids, rows)
             self.shown_query = query
-            if keep_id is None:
-                self.table.cursor = 0
+            self.table.cursor = 0
             self._show_query_line()
 
     def action_filter(self) -> None:

@@ -8,10 +8,10 @@ from textual.containers import VerticalScroll
 
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import ServiceData
-from mspkpi_tui.tui.widgets import Figure, Table
+from mspkpi_tui.tui.widgets import Figure, Pane, Table
 
 
-class ServicePane(VerticalScroll, can_focus=False):
+class ServicePane(Pane, VerticalScroll, can_focus=False):
     def compose(self):
         yield Figure(id="svc-figures")
         yield Figure(id="svc-trends")

@@ -10,10 +10,10 @@ from textual.containers import VerticalScroll
 from mspkpi_tui.kpi.tickets import SLA_BUCKETS
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import SlaData
-from mspkpi_tui.tui.widgets import Figure, TicketList
+from mspkpi_tui.tui.widgets import Figure, Pane, TicketList
 
 
-class SlaPane(VerticalScroll, can_focus=False):
+class SlaPane(Pane, VerticalScroll, can_focus=False):
     BINDINGS = [Binding("b", "next_bucket", "Next list", id="sla-next-list")]
 
     def __init__(self, **kwargs) -> None:

@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import TeamData
-from mspkpi_tui.tui.widgets import Figure, Table
+from mspkpi_tui.tui.widgets import Figure, Pane, Table
 
 RESOURCE_COLUMNS = ("Technician", "Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
 TIMESHEET_COLUMNS = ("Technician", "Period", "Billable h", "Non-bill h", "Worked h", "Status")
@@ -18,7 +18,7 @@ def _num(value: str) -> Text:
     return Text(value, justify="right")
 
 
-class TeamPane(VerticalScroll, can_focus=False):
+class TeamPane(Pane, VerticalScroll, can_focus=False):
     def compose(self):
         yield Figure(id="team-title")
         yield Table(RESOURCE_COLUMNS, id="team-hours")

@@ -6,7 +6,40 @@ from typing import Hashable, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.lazy import Lazy
+from textual.widget import MountError, Widget
 from textual.widgets import DataTable, Static
+
+
+class Pane:
+    """Mixed into the six panes: a pane mounted after its data arrived (the panes after the
+    queue are mounted lazily, after the first paint) shows the app's latest data for it."""
+
+    def on_mount(self) -> None:
+        self.app.pane_mounted(self)
+
+
+class LazyPane(Lazy):
+    """textual.lazy.Lazy (the widget is mounted after the first paint) that does nothing when
+    the app is already closing by then (Lazy would raise MountError: a quick quit, SIGHUP)."""
+
+    async def mount_composed_widgets(self, widgets: list[Widget]) -> None:
+        parent = self.parent
+        if parent is None:
+            return
+
+        async def mount() -> None:
+            if not parent.is_attached:
+                return
+            try:
+                await parent.mount(self._replace_widget, after=self)
+            except MountError:
+                if parent.is_attached:
+                    raise
+                return
+            await self.remove()
+
+        self.call_after_refresh(mount)
 
 
 class Figure(Static):
