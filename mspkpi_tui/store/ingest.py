@@ -15,6 +15,8 @@ from mspkpi_tui.store.records import SPECS, RecordError, validate
 
 # Rows per statement; keeps SQLite under its bound-parameter limit with the widest table.
 CHUNK = 500
+# Entities other records refer to: the only ones whose local ids a sync needs to learn.
+REFERENCED = {spec.ref for specs in SPECS.values() for spec in specs if spec.ref}
 
 
 def table_of(entity: str) -> Table:
@@ -29,21 +31,61 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
     dialect = conn.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = [c for c in rows[0] if c not in ("id",)]
-    # One statement executed with many parameter sets: SQLAlchemy compiles it once (cached)
-    # instead of compiling a 500-row VALUES list per chunk, which dominated sync time.
+    # One statement executed with many parameter sets: compiled once, not a 500-row VALUES
+    # list per chunk (which dominated sync time).
     stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["source", "source_id"],
         set_={c: stmt.excluded[c] for c in columns if c not in ("source", "source_id")},
     )
+    upsert = DriverStatement(conn, stmt, table, columns)
     inputs = ROLLUP_INPUTS.get(entity)
     inputs_of = itemgetter(*inputs) if inputs else None  # every validated row has every field
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
         before = _stored_inputs(conn, entity, part) if inputs else {}
-        conn.execute(stmt, part)
+        upsert.executemany(conn, part)
         if inputs:
             _mark_changes(conn, entity, [(before.get((row["source"], row["source_id"])), inputs_of(row)) for row in part])
+
+
+class DriverStatement:
+    """A statement compiled by SQLAlchemy for the connection's dialect, executed with many rows
+    straight on the driver. SQLAlchemy's own per-row parameter handling cost more CPU than
+    SQLite's work in a first sync; values still go through each column type's bind processor
+    (UTCDateTime's normalising to UTC included), and omitted columns get their scalar default,
+    as SQLAlchemy would do. Compiled forms are cached per statement shape."""
+
+    _cache: dict[tuple, tuple] = {}
+
+    def __init__(self, conn, stmt, table: Table, columns: list[str]):
+        key = (conn.dialect.name, table.name, tuple(columns))
+        if key not in self._cache:
+            self._cache[key] = self._compile(conn.dialect, stmt, table, columns)
+        self.sql, self.names, self.processors, self.defaults, self.positional = self._cache[key]
+
+    @staticmethod
+    def _compile(dialect, stmt, table: Table, columns: list[str]) -> tuple:
+        compiled = stmt.compile(dialect=dialect, column_keys=columns)
+        names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+        processors, defaults = [], {}
+        for name in names:
+            column = table.c[name]
+            processors.append(column.type.dialect_impl(dialect).bind_processor(dialect))
+            if name not in columns:  # e.g. tickets.time_entry_count: only its default
+                if column.default is None or not column.default.is_scalar:
+                    raise ValueError(f"{table.name}.{name} needs a value")
+                defaults[name] = column.default.arg
+        return compiled.string, names, processors, defaults, compiled.positional
+
+    def executemany(self, conn, rows: list[dict[str, Any]]) -> None:
+        plan = list(zip(self.names, self.processors))
+        defaults = self.defaults
+        params = []
+        for row in rows:
+            values = [(process(row[name]) if process else row[name]) if name not in defaults else defaults[name] for name, process in plan]
+            params.append(tuple(values) if self.positional else dict(zip(self.names, values)))
+        conn.exec_driver_sql(self.sql, params)
 
 
 # --- the KPI rollups (store/rollups.py) --------------------------------------------------
@@ -142,6 +184,9 @@ class IdMap:
 
     def refresh(self, conn, entity: str, source_ids: list[str]) -> None:
         """Learn the local ids of rows just upserted (inside the same transaction)."""
+        if entity not in REFERENCED:  # nothing names these rows (a million time entries): not worth a query
+            self._absent.get(entity, set()).difference_update(source_ids)
+            return
         known = self._maps.setdefault(entity, {})
         self._lookup(conn, entity, [s for s in source_ids if s not in known])
 
@@ -168,14 +213,14 @@ class IdMap:
 
 def prefetch_references(entity: str, records: list[Any], ids: IdMap) -> None:
     """Look up every source id a page of records refers to, one query per referenced entity."""
+    dicts = [record for record in records if isinstance(record, dict)]
     for spec in SPECS[entity]:
         if spec.kind != "ref":
             continue
-        wanted = set()
-        for record in records:
-            value = record.get(spec.name) if isinstance(record, dict) else None
-            if isinstance(value, (str, int, float)) and not isinstance(value, bool) and value != "":
-                wanted.add(str(value))
+        # distinct values first (a page's entries name few resources); a value left out here
+        # (True and 1 are one set member) is still looked up, one at a time, by IdMap.get
+        values = {v for record in dicts if isinstance(v := record.get(spec.name), (str, int, float))}
+        wanted = {str(v) for v in values if not isinstance(v, bool) and v != ""}
         if wanted:
             ids.prefetch(spec.ref, wanted)
 
