@@ -91,7 +91,7 @@ class SyncRun:
         flush_failure = None
         try:
             self.flush_rollups()
-        except Exception as failure:  # still pending: the next run recounts them
+        except BaseException as failure:  # still pending: the next run recounts them
             flush_failure = failure
             if exc_type is None:
                 exc_type, exc = type(failure), failure

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from mspkpi_tui.store.driver import DriverStatement
 from mspkpi_tui.store.models import ENTITY_TABLES
 from mspkpi_tui.store.rollups import day_floor, hour_floor, mark_pending
 from mspkpi_tui.store.records import SPECS, RecordError, validate
@@ -32,7 +33,7 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = [c for c in rows[0] if c not in ("id",)]
     # One statement executed with many parameter sets: compiled once, not a 500-row VALUES
-    # list per chunk (which dominated sync time).
+    # list per chunk (which dominated sync time), and run on the driver (store/driver.py).
     stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["source", "source_id"],
@@ -47,45 +48,6 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
         upsert.executemany(conn, part)
         if inputs:
             _mark_changes(conn, entity, [(before.get((row["source"], row["source_id"])), inputs_of(row)) for row in part])
-
-
-class DriverStatement:
-    """A statement compiled by SQLAlchemy for the connection's dialect, executed with many rows
-    straight on the driver. SQLAlchemy's own per-row parameter handling cost more CPU than
-    SQLite's work in a first sync; values still go through each column type's bind processor
-    (UTCDateTime's normalising to UTC included), and omitted columns get their scalar default,
-    as SQLAlchemy would do. Compiled forms are cached per statement shape."""
-
-    _cache: dict[tuple, tuple] = {}
-
-    def __init__(self, conn, stmt, table: Table, columns: list[str]):
-        key = (conn.dialect.name, table.name, tuple(columns))
-        if key not in self._cache:
-            self._cache[key] = self._compile(conn.dialect, stmt, table, columns)
-        self.sql, self.names, self.processors, self.defaults, self.positional = self._cache[key]
-
-    @staticmethod
-    def _compile(dialect, stmt, table: Table, columns: list[str]) -> tuple:
-        compiled = stmt.compile(dialect=dialect, column_keys=columns)
-        names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
-        processors, defaults = [], {}
-        for name in names:
-            column = table.c[name]
-            processors.append(column.type.dialect_impl(dialect).bind_processor(dialect))
-            if name not in columns:  # e.g. tickets.time_entry_count: only its default
-                if column.default is None or not column.default.is_scalar:
-                    raise ValueError(f"{table.name}.{name} needs a value")
-                defaults[name] = column.default.arg
-        return compiled.string, names, processors, defaults, compiled.positional
-
-    def executemany(self, conn, rows: list[dict[str, Any]]) -> None:
-        plan = list(zip(self.names, self.processors))
-        defaults = self.defaults
-        params = []
-        for row in rows:
-            values = [(process(row[name]) if process else row[name]) if name not in defaults else defaults[name] for name, process in plan]
-            params.append(tuple(values) if self.positional else dict(zip(self.names, values)))
-        conn.exec_driver_sql(self.sql, params)
 
 
 # --- the KPI rollups (store/rollups.py) --------------------------------------------------

@@ -31,6 +31,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Float
 
 from mspkpi_tui.store import models
+from mspkpi_tui.store.driver import DriverStatement
 from mspkpi_tui.store.types import UTCDateTime
 
 tickets = models.Ticket.__table__  # type: ignore[attr-defined]
@@ -95,8 +96,8 @@ def mark_pending(conn, tickets: Iterable[int | None] = (), hours: Iterable[datet
     insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     for table, column, keys in ((pending_tickets, "ticket_id", tickets), (pending_hours, "hour", hours), (pending_days, "day", days)):
         values = [{column: key} for key in sorted({k for k in keys if k is not None})]
-        if values:  # one cached statement, many parameter sets
-            conn.execute(insert_(table).on_conflict_do_nothing(), values)
+        if values:  # one compiled statement, many parameter sets, on the driver
+            DriverStatement(conn, insert_(table).on_conflict_do_nothing(), table, [column], "ignore").executemany(conn, values)
 
 
 def flush_pending(conn) -> None:
