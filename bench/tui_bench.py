@@ -119,12 +119,17 @@ class Terminal:
     def close(self) -> None:
         if self.proc.poll() is None:
             os.write(self.master, b"q")
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
+            if not self._drain_until_exit(10):
                 self.proc.send_signal(signal.SIGHUP)
-                self.proc.wait(10)
+                self._drain_until_exit(10)
         os.close(self.master)
+
+    def _drain_until_exit(self, seconds: float) -> bool:
+        """Keep reading while the app shuts down: its last writes must not block on a full pty."""
+        deadline = time.perf_counter() + seconds
+        while self.proc.poll() is None and time.perf_counter() < deadline:
+            self.read(0.1)
+        return self.proc.poll() is not None
 
 
 def mspkpi(url: str, now: str | None, config: Path) -> list[str]:

@@ -179,3 +179,24 @@ def test_change_watch_sqlite_sees_a_write_outside_any_sync_run(sqlite_url):
 def test_hostile_company_is_stored_as_given(filled):
     rows = t.rows_by_id(filled, t.queue_ids(filled, NOW, TicketQuery(text="evil")))
     assert rows and all(r.company.startswith(HOSTILE_COMPANY_PREFIX) for r in rows)
+
+
+def test_filter_typed_further_is_read_within_the_previous_result(filled):
+    previous = t.queue_ids(filled, NOW, TicketQuery())
+    for text in ["c", "ca", "cas", "castle", "castle v", "castle vpn"]:
+        query = TicketQuery(text)
+        full = t.queue_ids(filled, NOW, query)
+        assert t.queue_ids(filled, NOW, query, within=previous) == full  # the same tickets, same order
+        previous = full
+    assert numbers(filled, previous) == ["0003"]
+    # Ids outside the query's own matches are never added, and only what `within` holds is read.
+    assert t.queue_ids(filled, NOW, TicketQuery("castle"), within=t.queue_ids(filled, NOW, TicketQuery("dental"))) == []
+
+
+def test_which_queries_only_narrow_another():
+    assert TicketQuery("cas").narrows(TicketQuery("ca"))
+    assert TicketQuery("ca s").narrows(TicketQuery("ca"))
+    assert not TicketQuery("ca").narrows(TicketQuery("cas"))  # deleting a character widens
+    assert not TicketQuery("ca").narrows(TicketQuery("ca"))
+    assert not TicketQuery("cas", sort="age").narrows(TicketQuery("ca"))
+    assert not TicketQuery("cas").narrows(TicketQuery("ca", facets=(("queue", "Level 2"),)))

@@ -48,7 +48,7 @@ class EscalationsPane(Pane, VerticalScroll, can_focus=False):
         return self.query_one(TicketList).current_ticket()
 
     def focus_main(self) -> None:
-        self.query_one(TicketList).focus()
+        self.query_one(TicketList).focus(scroll_visible=False)  # the figures above the table stay in view
 
     def tick(self) -> None:
         self.query_one(TicketList).tick(self.app.now)

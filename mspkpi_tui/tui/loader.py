@@ -80,9 +80,11 @@ class ServiceData:
     trends: Trends
 
 
-def load_queue_ids(engine: Engine, now: datetime, query: TicketQuery, keep_id: int | None, fallback: int, height: int) -> tuple[list[int], list[TicketRow]]:
+def load_queue_ids(
+    engine: Engine, now: datetime, query: TicketQuery, keep_id: int | None, fallback: int, height: int, within: list[int] | None = None
+) -> tuple[list[int], list[TicketRow]]:
     """The query's ordered ids and the rows around where the cursor will be."""
-    ids = ticket_lists.queue_ids(engine, now, query)
+    ids = ticket_lists.queue_ids(engine, now, query, within)
     position = fallback
     if keep_id is not None and keep_id in ids:
         position = ids.index(keep_id)

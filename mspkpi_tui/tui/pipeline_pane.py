@@ -65,4 +65,4 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
             text.append(", ".join(f"{fmt.clean(reason)} {n}" for reason, n in deals.by_reason.items()))
 
     def focus_main(self) -> None:
-        self.query_one("#pipe-stages", Table).focus()
+        self.query_one("#pipe-stages", Table).focus(scroll_visible=False)  # the figures above the table stay in view

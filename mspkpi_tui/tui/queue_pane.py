@@ -104,11 +104,14 @@ class QueuePane(Pane, Vertical):
         if query != self.ticket_query:
             self.ticket_query = query
             self._show_query_line()
-            self.requery(query, self.table.size.height)
+            # Typing further only narrows what is listed: re-read just those tickets.
+            within = self.table.ids if self.shown_query is not None and query.narrows(self.shown_query) else None
+            self.requery(query, self.table.size.height, within)
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
-    def requery(self, query: TicketQuery, height: int) -> None:
-        ids, rows = load_queue_ids(self.app.engine, self.app.now, query, None, 0, max(height, 24))
+    def requery(self, query: TicketQuery, height: int, within: list[int] | None = None) -> None:
+        """A newer query cancels this one (exclusive): its result is dropped, the newest always shows."""
+        ids, rows = load_queue_ids(self.app.engine, self.app.now, query, None, 0, max(height, 24), within)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._requeried, query, ids, rows)
 

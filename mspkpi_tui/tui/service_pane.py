@@ -64,4 +64,4 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         self.query_one("#svc-projects", Figure).show(projects)
 
     def focus_main(self) -> None:
-        self.query_one("#svc-contracts", Table).focus()
+        self.query_one("#svc-contracts", Table).focus(scroll_visible=False)  # the figures above the table stay in view

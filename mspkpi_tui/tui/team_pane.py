@@ -61,4 +61,4 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         self.query_one("#team-trend", Figure).show(fmt.trend("Hours logged/day", t.days, t.hours))
 
     def focus_main(self) -> None:
-        self.query_one("#team-hours", Table).focus()
+        self.query_one("#team-hours", Table).focus(scroll_visible=False)  # the figures above the table stay in view

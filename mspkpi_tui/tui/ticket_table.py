@@ -40,7 +40,7 @@ class Column:
 
 COLUMNS = [
     Column("number", "Number", 6, 16, 0),
-    Column("priority", "Pri", 6, 8, 0),
+    Column("priority", "Pri", 8, 8, 0),  # "Critical" whole, even at 80 columns
     Column("sla", "SLA due", 8, 8, 0, "right"),
     Column("age", "Age", 4, 4, 4, "right"),
     Column("company", "Company", 8, 22, 3),
