@@ -117,11 +117,15 @@ class Terminal:
         return float("nan")
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            os.write(self.master, b"q")
-            if not self._drain_until_exit(10):
-                self.proc.send_signal(signal.SIGHUP)
-                self._drain_until_exit(10)
+        """q (mspkpi), ctrl+q (the bare app), SIGHUP, then SIGKILL: never leave a child
+        spinning on a closed pty (SIGHUP is ignored when the benchmark runs under nohup)."""
+        stops = [lambda: os.write(self.master, b"q"), lambda: os.write(self.master, b"\x11"),
+                 lambda: self.proc.send_signal(signal.SIGHUP), self.proc.kill]
+        for stop in stops:
+            if self.proc.poll() is not None:
+                break
+            stop()
+            self._drain_until_exit(5)
         os.close(self.master)
 
     def _drain_until_exit(self, seconds: float) -> bool:
