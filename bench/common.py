@@ -59,3 +59,16 @@ def machine_info() -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "os": platform.platform(),
     }
+
+
+def replace_section(section: str, start: str, end: str, heading: str, path: Path | None = None) -> None:
+    """Put `section` (which begins with `start` and ends with `end`) into RESULTS.md in place
+    of the previous one, or append it under `heading` the first time."""
+    path = path or RESULTS_PATH
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")

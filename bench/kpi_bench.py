@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Engine, text
 
-from bench.common import DEFAULT_URL, RESULTS_PATH, generated_now, machine_info
+from bench.common import DEFAULT_URL, RESULTS_PATH, generated_now, machine_info, replace_section
 from mspkpi_tui.clock import parse_now, utcnow
 from mspkpi_tui.config import Config
 from mspkpi_tui.errors import MspkpiError
@@ -181,15 +181,7 @@ def load_average() -> str:
 
 def write_results(section: str, path=None) -> None:
     """Replace the previous benchmark section of RESULTS.md (or append one)."""
-    path = path or RESULTS_PATH
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    if MARK_START in current and MARK_END in current:
-        head, rest = current.split(MARK_START, 1)
-        tail = rest.split(MARK_END, 1)[1]
-        updated = head + section + tail
-    else:
-        updated = current.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(updated, encoding="utf-8")
+    replace_section(section, MARK_START, MARK_END, "The KPI benchmark", path or RESULTS_PATH)
 
 
 def main(argv: list[str] | None = None) -> int:

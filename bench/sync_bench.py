@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "tests"))  # the fake server lives with the tests
 
 from fakes.autotask_server import AutotaskFake, at_time, make_ticket, make_time_entry, populate  # noqa: E402
 
-from bench.common import RESULTS_PATH, machine_info  # noqa: E402
+from bench.common import RESULTS_PATH, machine_info, replace_section  # noqa: E402
 
 MARK_START = "<!-- sync-bench:start -->"
 MARK_END = "<!-- sync-bench:end -->"
@@ -181,14 +181,7 @@ def report(first: dict, inc: dict, command: str) -> str:
 
 
 def write_results(section: str) -> None:
-    text = RESULTS_PATH.read_text(encoding="utf-8") if RESULTS_PATH.exists() else "# Benchmark results\n"
-    if MARK_START in text and MARK_END in text:
-        before, rest = text.split(MARK_START, 1)
-        after = rest.split(MARK_END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n## Sync\n\n" + section + "\n"
-    RESULTS_PATH.write_text(text, encoding="utf-8")
+    replace_section(section, MARK_START, MARK_END, "Sync")
 
 
 def main(argv: list[str] | None = None) -> int:
