@@ -8,10 +8,10 @@ from textual.containers import Horizontal, VerticalScroll
 
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import EscalationData
-from mspkpi_tui.tui.widgets import Figure, Pane, TicketList
+from mspkpi_tui.tui.widgets import Figure, TicketList, TicketListPane
 
 
-class EscalationsPane(Pane, VerticalScroll, can_focus=False):
+class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
     def compose(self):
         yield Figure(id="esc-figures")
         with Horizontal(id="esc-charts"):
@@ -43,12 +43,3 @@ class EscalationsPane(Pane, VerticalScroll, can_focus=False):
         text = Text(title + "\n", style="bold")
         text.append_text(fmt.bars(counts.items(), width=14, label_width=14))
         return text
-
-    def current_ticket(self):
-        return self.query_one(TicketList).current_ticket()
-
-    def focus_main(self) -> None:
-        self.query_one(TicketList).focus(scroll_visible=False)  # the figures above the table stay in view
-
-    def tick(self) -> None:
-        self.query_one(TicketList).tick(self.app.now)

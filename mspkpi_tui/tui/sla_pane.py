@@ -10,10 +10,10 @@ from textual.containers import VerticalScroll
 from mspkpi_tui.kpi.tickets import SLA_BUCKETS
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import SlaData
-from mspkpi_tui.tui.widgets import Figure, Pane, TicketList
+from mspkpi_tui.tui.widgets import Figure, TicketList, TicketListPane
 
 
-class SlaPane(Pane, VerticalScroll, can_focus=False):
+class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
     BINDINGS = [Binding("b", "next_bucket", "Next list", id="sla-next-list")]
 
     def __init__(self, **kwargs) -> None:
@@ -73,12 +73,3 @@ class SlaPane(Pane, VerticalScroll, can_focus=False):
         order = list(SLA_BUCKETS)
         self.bucket = order[(order.index(self.bucket) + 1) % len(order)]
         self._show_bucket()
-
-    def current_ticket(self):
-        return self.query_one(TicketList).current_ticket()
-
-    def focus_main(self) -> None:
-        self.query_one(TicketList).focus(scroll_visible=False)  # the figures above the table stay in view
-
-    def tick(self) -> None:
-        self.query_one(TicketList).tick(self.app.now)

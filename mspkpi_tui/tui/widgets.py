@@ -19,6 +19,20 @@ class Pane:
         self.app.pane_mounted(self)
 
 
+class TicketListPane(Pane):
+    """A pane of figures above a list of tickets (SLAs, Escalations): the list is what
+    the keys act on."""
+
+    def current_ticket(self):
+        return self.query_one(TicketList).current_ticket()
+
+    def focus_main(self) -> None:
+        self.query_one(TicketList).focus(scroll_visible=False)  # the figures above the table stay in view
+
+    def tick(self) -> None:
+        self.query_one(TicketList).tick(self.app.now)
+
+
 class LazyPane(Lazy):
     """textual.lazy.Lazy (the widget is mounted after the first paint) that does nothing when
     the app is already closing by then (Lazy would raise MountError: a quick quit, SIGHUP)."""
