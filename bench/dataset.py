@@ -325,7 +325,7 @@ class Builder:
     def ticket_events(self) -> Table:
         """Status transitions (responded, escalated, completed, reopened), priority and assignee changes."""
         rng, n = self.rng, self.n.tickets
-        created, end, span = self.t_created, self.t_end, self.t_end - self.t_created
+        created, span = self.t_created, self.t_end - self.t_created
         values = STATUSES + PRIORITIES + self.resource_names
         prio, person = len(STATUSES), len(STATUSES) + len(PRIORITIES)
         FIELDS = ["status", "priority", "assignee"]

@@ -6,7 +6,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, Iterable
 
-from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mspkpi_tui.store.driver import DriverStatement
@@ -201,10 +201,6 @@ def validate_batch(entity: str, records: list[Any], ids: IdMap):
         rows.append(row)
     return rows, rejects
 
-
-def count_rows(conn, entity: str, source: str) -> int:
-    table = table_of(entity)
-    return conn.execute(select(func.count()).select_from(table).where(table.c.source == source)).scalar_one()
 
 
 def delete_missing(conn, entity: str, source: str, keep: set[str]) -> list[str]:
