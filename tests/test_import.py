@@ -45,22 +45,22 @@ def table_counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def scalar(url: str, query):
+def read(url: str, query, take):
+    """Run one query on a short-lived engine; `take` picks the result (e.g. .all)."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(query).scalar_one()
+            return take(conn.execute(query))
     finally:
         engine.dispose()
+
+
+def scalar(url: str, query):
+    return read(url, query, lambda result: result.scalar_one())
 
 
 def rows(url: str, query) -> list:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(query).all()
-    finally:
-        engine.dispose()
+    return read(url, query, lambda result: result.all())
 
 
 # --- the demo ---------------------------------------------------------------------------

@@ -27,12 +27,18 @@ def fake():
         yield server
 
 
-@pytest.fixture
-def sync(run_cli, db_url, fake):
+def sync_command(run_cli, url, fake):
+    """`mspkpi sync autotask ...` against the fake server, with fast retries."""
+
     def run(*args: str, **env: str):
-        return run_cli("--db", db_url, "sync", "autotask", *args, env={**fake.env(), **FAST, **env})
+        return run_cli("--db", url, "sync", "autotask", *args, env={**fake.env(), **FAST, **env})
 
     return run
+
+
+@pytest.fixture
+def sync(run_cli, db_url, fake):
+    return sync_command(run_cli, db_url, fake)
 
 
 @pytest.fixture
@@ -45,10 +51,7 @@ def db(db_url):
 # Behaviours of the HTTP side (paging, zones, limits) do not depend on the database: SQLite only.
 @pytest.fixture
 def sqlite_sync(run_cli, sqlite_url, fake):
-    def run(*args: str, **env: str):
-        return run_cli("--db", sqlite_url, "sync", "autotask", *args, env={**fake.env(), **FAST, **env})
-
-    return run
+    return sync_command(run_cli, sqlite_url, fake)
 
 
 @pytest.fixture
