@@ -18,6 +18,8 @@ demo: $(STAMP)
 	$(BIN)/mspkpi demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadgroup
 

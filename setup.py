@@ -3,6 +3,7 @@
 from setuptools import find_packages, setup
 
 setup(
-    packages=find_packages(include=["mspkpi_tui", "mspkpi_tui.*"]) + ["mspkpi_tui.migrations", "mspkpi_tui.migrations.versions"],
+    packages=find_packages(include=["mspkpi_tui", "mspkpi_tui.*"])
+    + ["mspkpi_tui.migrations", "mspkpi_tui.migrations.versions"],
     package_dir={"mspkpi_tui.migrations": "db"},
 )

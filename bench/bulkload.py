@@ -10,8 +10,8 @@ instead of millions of random B-tree inserts); constraint indexes stay.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url

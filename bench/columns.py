@@ -8,8 +8,8 @@ date is 'YYYY-MM-DD', a boolean is 0/1; on PostgreSQL times carry '+00'.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 

@@ -6,7 +6,7 @@ import os
 import platform
 import sqlite3
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -19,7 +19,7 @@ RESULTS_PATH = BENCH_DIR / "RESULTS.md"
 
 # The generated data's "now" unless told otherwise: a Wednesday afternoon, fixed so that
 # the same seed gives the same database byte for byte.
-ANCHOR_NOW = datetime(2026, 11, 18, 14, 30, tzinfo=timezone.utc)
+ANCHOR_NOW = datetime(2026, 11, 18, 14, 30, tzinfo=UTC)
 SOURCE = "bench"
 
 

@@ -30,8 +30,18 @@ FIRST_RESPONSE_HOURS = np.array([0.25, 1.0, 4.0, 8.0])
 RESOLUTION_HOURS = np.array([4.0, 8.0, 24.0, 72.0])
 ESCALATION_CHANCE = np.array([0.15, 0.08, 0.03, 0.015])
 QUEUES = [
-    "Service Desk", "Monitoring Alerts", "Level 2", "Network", "Security", "Onboarding",
-    "Procurement", "Projects", "Billing", "After Hours", "Triage", "Escalations",
+    "Service Desk",
+    "Monitoring Alerts",
+    "Level 2",
+    "Network",
+    "Security",
+    "Onboarding",
+    "Procurement",
+    "Projects",
+    "Billing",
+    "After Hours",
+    "Triage",
+    "Escalations",
 ]
 QUEUE_SHARE = [0.40, 0.15, 0.12, 0.06, 0.05, 0.04, 0.04, 0.04, 0.03, 0.03, 0.03, 0.01]
 ISSUE_TYPES = {
@@ -48,13 +58,37 @@ ISSUE_TYPES = {
 }
 ISSUE_SHARE = [0.12, 0.16, 0.10, 0.12, 0.06, 0.14, 0.06, 0.05, 0.14, 0.05]
 TITLES = [
-    "Cannot log in", "Outlook keeps asking for password", "Printer offline", "VPN drops every hour",
-    "New starter on Monday", "Laptop will not boot", "Slow network in office", "Backup job failed",
-    "Disk space low on server", "Suspicious email received", "Shared drive missing", "Teams calls drop",
-    "Install software request", "Reset MFA device", "Wi-Fi not connecting", "License renewal",
-    "Service stopped on host", "Scanner not sending email", "Password expired", "Phone not syncing mail",
+    "Cannot log in",
+    "Outlook keeps asking for password",
+    "Printer offline",
+    "VPN drops every hour",
+    "New starter on Monday",
+    "Laptop will not boot",
+    "Slow network in office",
+    "Backup job failed",
+    "Disk space low on server",
+    "Suspicious email received",
+    "Shared drive missing",
+    "Teams calls drop",
+    "Install software request",
+    "Reset MFA device",
+    "Wi-Fi not connecting",
+    "License renewal",
+    "Service stopped on host",
+    "Scanner not sending email",
+    "Password expired",
+    "Phone not syncing mail",
 ]
-ENTRY_CATEGORIES = ["Remote support", "Onsite support", "Phone support", "Project work", "Admin", "Training", "Internal meeting", "Travel"]
+ENTRY_CATEGORIES = [
+    "Remote support",
+    "Onsite support",
+    "Phone support",
+    "Project work",
+    "Admin",
+    "Training",
+    "Internal meeting",
+    "Travel",
+]
 PROJECT_CATEGORIES = ["Onboarding", "Migration", "Infrastructure", "Security", "Cloud", "Hardware refresh"]
 PROJECT_STATUSES = ["New", "In Progress", "On Hold", "Complete"]
 CONTRACT_TYPES = ["Recurring Service", "Block Hours", "Time & Materials", "Retainer"]
@@ -68,20 +102,100 @@ WIN_REASONS = ["Price", "Relationship", "Service quality", "Bundled offer"]
 LOSS_REASONS = ["Price", "Went with competitor", "No decision", "Timing", "Budget"]
 OPP_CATEGORIES = ["New business", "Upsell", "Renewal", "Project"]
 FIRST_NAMES = [
-    "Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn", "Robin", "Drew",
-    "Charlie", "Emerson", "Finley", "Harper", "Kendall", "Logan", "Parker", "Reese", "Rowan", "Sage", "Skyler", "Tatum",
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Taylor",
+    "Morgan",
+    "Casey",
+    "Riley",
+    "Jamie",
+    "Avery",
+    "Quinn",
+    "Robin",
+    "Drew",
+    "Charlie",
+    "Emerson",
+    "Finley",
+    "Harper",
+    "Kendall",
+    "Logan",
+    "Parker",
+    "Reese",
+    "Rowan",
+    "Sage",
+    "Skyler",
+    "Tatum",
 ]
 LAST_NAMES = [
-    "Smith", "Jones", "Garcia", "Miller", "Davis", "Lopez", "Wilson", "Anderson", "Thomas", "Moore", "Martin", "Lee",
-    "Clark", "Lewis", "Walker", "Hall", "Young", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson",
+    "Smith",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Moore",
+    "Martin",
+    "Lee",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Hall",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
 ]
 COMPANY_WORDS = [
-    "Acme", "Northwind", "Bluebird", "Summit", "Harbor", "Cedar", "Granite", "Maple", "Riverside", "Oakridge",
-    "Silverline", "Pioneer", "Redwood", "Lakeside", "Evergreen", "Brightside", "Ironwood", "Westfield", "Highland", "Crescent",
+    "Acme",
+    "Northwind",
+    "Bluebird",
+    "Summit",
+    "Harbor",
+    "Cedar",
+    "Granite",
+    "Maple",
+    "Riverside",
+    "Oakridge",
+    "Silverline",
+    "Pioneer",
+    "Redwood",
+    "Lakeside",
+    "Evergreen",
+    "Brightside",
+    "Ironwood",
+    "Westfield",
+    "Highland",
+    "Crescent",
 ]
 COMPANY_KINDS = [
-    "Dental", "Legal", "Logistics", "Accounting", "Clinic", "Builders", "Realty", "Foods", "Motors", "Design",
-    "Insurance", "Pharmacy", "Schools", "Hotels", "Engineering", "Media", "Labs", "Farms", "Trust", "Partners",
+    "Dental",
+    "Legal",
+    "Logistics",
+    "Accounting",
+    "Clinic",
+    "Builders",
+    "Realty",
+    "Foods",
+    "Motors",
+    "Design",
+    "Insurance",
+    "Pharmacy",
+    "Schools",
+    "Hotels",
+    "Engineering",
+    "Media",
+    "Labs",
+    "Farms",
+    "Trust",
+    "Partners",
 ]
 WEEKDAY_WEIGHT = np.array([1.25, 1.1, 1.05, 1.0, 0.9, 0.18, 0.12])  # Monday first
 
@@ -96,9 +210,16 @@ class Sizes:
     opportunities: int = 20_000
 
     @classmethod
-    def scaled(cls, scale: float) -> "Sizes":
+    def scaled(cls, scale: float) -> Sizes:
         base = cls()
-        minimum = {"technicians": 8, "companies": 20, "opportunities": 50, "open_tickets": 20, "tickets": 200, "time_entries": 1000}
+        minimum = {
+            "technicians": 8,
+            "companies": 20,
+            "opportunities": 50,
+            "open_tickets": 20,
+            "tickets": 200,
+            "time_entries": 1000,
+        }
         return cls(**{f.name: max(minimum[f.name], round(getattr(base, f.name) * scale)) for f in fields(cls)})
 
 
@@ -283,8 +404,12 @@ class Builder:
         unassigned = is_open & (rng.random(n) < np.where(status == NEW, 0.6, 0.05))
         issue = rng.choice(len(ISSUE_TYPES), n, p=ISSUE_SHARE)
         sub_issue = issue * 3 + rng.integers(0, 3, n)
-        last_touch = np.maximum.reduce([created, np.where(responded, first_response, 0), np.where(escalated, escalated_at, 0)])
-        last_activity = np.where(closed, completed, last_touch + (rng.random(n) * 0.5 * (now - last_touch)).astype(np.int64))
+        last_touch = np.maximum.reduce(
+            [created, np.where(responded, first_response, 0), np.where(escalated, escalated_at, 0)]
+        )
+        last_activity = np.where(
+            closed, completed, last_touch + (rng.random(n) * 0.5 * (now - last_touch)).astype(np.int64)
+        )
 
         day_of = created // DAY
         seq = np.arange(n) - np.searchsorted(day_of, day_of, side="left") + 1
@@ -293,7 +418,13 @@ class Builder:
         first_day = self.first_day
 
         t = self.table("tickets", n)
-        t.add("number", "text", make=lambda a, b: [f"T{day_text[d - first_day]}.{s:04d}" for d, s in zip(day_of[a:b].tolist(), seq[a:b].tolist())])
+        t.add(
+            "number",
+            "text",
+            make=lambda a, b: [
+                f"T{day_text[d - first_day]}.{s:04d}" for d, s in zip(day_of[a:b].tolist(), seq[a:b].tolist())
+            ],
+        )
         t.add("title", "label", rng.integers(0, len(TITLES), n), labels=TITLES)
         t.add("company_id", "int", company + 1)
         t.add("queue_id", "int", queue + 1)
@@ -310,7 +441,13 @@ class Builder:
         t.add("resolution_due", "time", created + res_window, null=~has_sla)
         t.add("resolved_at", "time", created + res_delay, null=is_open)
         t.add("completed_at", "time", completed, null=is_open)
-        t.add("sla_name", "label", self.premium[company].astype(np.int64), null=~has_sla, labels=["Standard SLA", "Premium SLA"])
+        t.add(
+            "sla_name",
+            "label",
+            self.premium[company].astype(np.int64),
+            null=~has_sla,
+            labels=["Standard SLA", "Premium SLA"],
+        )
         t.add("escalation_level", "int", level)
         t.add("escalated_at", "time", escalated_at, null=~escalated)
         t.add("last_activity_at", "time", last_activity)
@@ -370,7 +507,9 @@ class Builder:
         period_end = start + 6
         age = self.today - period_end  # days since the period ended
         r = self.rng.random(n)
-        status = np.where(age > 14, np.where(r < 0.97, 2, 1), np.where(r < 0.55, 1, np.where(r < 0.8, 2, np.where(r < 0.95, 0, 3))))
+        status = np.where(
+            age > 14, np.where(r < 0.97, 2, 1), np.where(r < 0.55, 1, np.where(r < 0.8, 2, np.where(r < 0.95, 0, 3)))
+        )
         status = np.where(age < 0, 0, status)
         deadline = (period_end + 1) * DAY + 17 * HOUR
         submitted = (period_end + 1) * DAY + (self.rng.random(n) * 2 * DAY).astype(np.int64)
@@ -405,7 +544,11 @@ class Builder:
         on_project = rng.random(m) < 0.45
         project = rng.choice(len(self.project_weight), m, p=self.project_weight)
         p_start, p_until = self.project_start[project], self.project_until[project]
-        day = np.where(on_project, p_start + (rng.random(m) * (p_until - p_start + 1)).astype(np.int64), self.business_days(m, True))
+        day = np.where(
+            on_project,
+            p_start + (rng.random(m) * (p_until - p_start + 1)).astype(np.int64),
+            self.business_days(m, True),
+        )
         day = np.minimum(day, self.today)
         started_o = self.not_after_now(day * DAY + self.time_of_day(m))
         resource_o = rng.choice(self.n.technicians, m, p=self.resource_weight)
@@ -504,7 +647,13 @@ class Builder:
         start_year = start.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
         t = self.table("contracts", n)
         t.add("company_id", "int", company + 1)
-        t.add("name", "text", make=lambda a, b: [f"{CONTRACT_TYPES[c]} {y}" for c, y in zip(kind[a:b].tolist(), start_year[a:b].tolist())])
+        t.add(
+            "name",
+            "text",
+            make=lambda a, b: [
+                f"{CONTRACT_TYPES[c]} {y}" for c, y in zip(kind[a:b].tolist(), start_year[a:b].tolist())
+            ],
+        )
         t.add("number", "text", make=lambda a, b: [f"CT-{i:06d}" for i in range(a + 1, b + 1)])
         t.add("type", "label", kind, labels=CONTRACT_TYPES)
         t.add("period_type", "label", rng.choice(3, n, p=[0.7, 0.1, 0.2]), labels=PERIOD_TYPES)

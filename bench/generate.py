@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
@@ -40,7 +40,7 @@ def generate(
     """Fill the store at `url` with a generated MSP; returns the row count per table."""
     if scale <= 0:
         raise MspkpiError(f"--scale must be above 0, not {scale}")
-    now = (now or ANCHOR_NOW).astimezone(timezone.utc).replace(microsecond=0)
+    now = (now or ANCHOR_NOW).astimezone(UTC).replace(microsecond=0)
     sizes = Sizes.scaled(scale)
     engine = prepare(url, replace)
     try:
@@ -58,8 +58,14 @@ def generate(
         with engine.begin() as conn:
             conn.execute(
                 insert(SyncRun.__table__).values(
-                    source=SOURCE, mode="full", started_at=now - timedelta(minutes=5), finished_at=now,
-                    status="ok", counts=counts, rejected=0, requests=0,
+                    source=SOURCE,
+                    mode="full",
+                    started_at=now - timedelta(minutes=5),
+                    finished_at=now,
+                    status="ok",
+                    counts=counts,
+                    rejected=0,
+                    requests=0,
                 )
             )
         return counts
@@ -71,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=DEFAULT_URL, help=f"database URL (default {DEFAULT_URL})")
     parser.add_argument("--scale", type=float, default=1.0, help="size relative to the large MSP (0.01 for a tiny run)")
-    parser.add_argument("--now", help=f"the data's present, ISO-8601 (default {ANCHOR_NOW.isoformat()}; 'now' for the real time)")
+    parser.add_argument(
+        "--now", help=f"the data's present, ISO-8601 (default {ANCHOR_NOW.isoformat()}; 'now' for the real time)"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--replace", action="store_true", help="start the database afresh if it holds data")
     args = parser.parse_args(argv)

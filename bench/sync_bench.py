@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,8 +55,19 @@ def build_fake(tickets: int, time_entries: int) -> AutotaskFake:
     # Everything happened before now (tickets 7 min apart, time entries 11 min apart), so an
     # incremental pass finds only what the benchmark changes.
     span = timedelta(minutes=max(7 * tickets, 11 * time_entries), days=2)
-    base = (datetime.now(timezone.utc) - span).replace(microsecond=0)
-    populate(fake, tickets=0, time_entries=0, companies=50, resources=25, opportunities=20, projects=10, contracts=20, surveys=0, base=base)
+    base = (datetime.now(UTC) - span).replace(microsecond=0)
+    populate(
+        fake,
+        tickets=0,
+        time_entries=0,
+        companies=50,
+        resources=25,
+        opportunities=20,
+        projects=10,
+        contracts=20,
+        surveys=0,
+        base=base,
+    )
     table = fake.data["Tickets"]
     for i in range(1, tickets + 1):
         table[i] = make_ticket(i, base, 50, 25, STATUSES[i % len(STATUSES)])
@@ -74,12 +85,19 @@ def run_sync(url: str, fake: AutotaskFake, *args: str) -> SyncTiming:
     fake.server.clear_log()
     cpu_before = _children_cpu()
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "mspkpi_tui", "--db", url, "sync", "autotask", *args],
-                          cwd=REPO, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "mspkpi_tui", "--db", url, "sync", "autotask", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"sync failed ({done.returncode}): {done.stderr.strip()}")
-    return SyncTiming(seconds, _children_cpu() - cpu_before, fake.server.server_seconds(), len(fake.server.log), done.stderr.strip())
+    return SyncTiming(
+        seconds, _children_cpu() - cpu_before, fake.server.server_seconds(), len(fake.server.log), done.stderr.strip()
+    )
 
 
 def _children_cpu() -> float:
@@ -92,7 +110,12 @@ def executemany_seconds(synced_db: Path, tables: list[str]) -> float:
     fresh = synced_db.with_name("executemany.db")
     fresh.unlink(missing_ok=True)
     source = sqlite3.connect(synced_db)
-    schema = [sql for (sql,) in source.execute("SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL")]
+    schema = [
+        sql
+        for (sql,) in source.execute(
+            "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL"
+        )
+    ]
     data = {t: source.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
     widths = {t: len(source.execute(f"SELECT * FROM {t} LIMIT 0").description) for t in tables}
     source.close()
@@ -154,30 +177,32 @@ def report(first: dict, inc: dict, command: str) -> str:
     ratio = t.seconds / first["baseline"]
     i = inc["timing"]
     client = i.seconds - i.server_seconds
-    return "\n".join([
-        MARK_START,
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `{command}`.",
-        f"Machine: {', '.join(f'{k} {v}' for k, v in info.items())}.",
-        "",
-        "| what | figure | target | met |",
-        "|---|---:|---:|:-:|",
-        f"| first sync: {first['records']:,} records (tickets + time entries), wall clock of `mspkpi sync autotask` | {t.seconds:.1f} s | | |",
-        f"| first sync: records per second end to end | {rate:,.0f} | >= {TARGET_RATE:,} | {'yes' if rate >= TARGET_RATE else '**no**'} |",
-        f"| first sync: CPU time of the sync process (records per CPU second) | {t.cpu_seconds:.1f} s ({first['records'] / t.cpu_seconds:,.0f}/s) | | |",
-        f"| first sync: time the fake server spent answering ({t.requests:,} requests) | {t.server_seconds:.1f} s | | |",
-        f"| plain sqlite3 executemany of the same rows into an empty schema | {first['baseline']:.1f} s | | |",
-        f"| sync time / executemany time | {ratio:.1f}x | | |",
-        f"| incremental: {inc['changed']:,} changed tickets in a {inc['tickets']:,}-ticket database, wall clock | {i.seconds:.2f} s | | |",
-        f"| incremental: CPU time of the sync process | {i.cpu_seconds:.2f} s | | |",
-        f"| incremental: of which the fake server (scanning {inc['tickets']:,} tickets per query, {i.requests} requests) | {i.server_seconds:.2f} s | | |",
-        f"| incremental: wall clock minus server time | {client:.2f} s | <= {TARGET_INCREMENTAL_S:g} s | {'yes' if client <= TARGET_INCREMENTAL_S else '**no**'} |",
-        f"| load average during the run (2 cores shared with other work) | {os.getloadavg()[0]:.1f} | | |",
-        f"| (filling that database: first sync of {inc['tickets']:,} tickets) | {inc['fill'].seconds:.1f} s | | |",
-        "",
-        f"Tickets fetched by the incremental pass: {inc['fetched']:,} (the changed ones plus the overlap window).",
-        "The wall clock includes starting Python and opening (migrating) the database, about 1 s here.",
-        MARK_END,
-    ])
+    return "\n".join(
+        [
+            MARK_START,
+            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `{command}`.",
+            f"Machine: {', '.join(f'{k} {v}' for k, v in info.items())}.",
+            "",
+            "| what | figure | target | met |",
+            "|---|---:|---:|:-:|",
+            f"| first sync: {first['records']:,} records (tickets + time entries), wall clock of `mspkpi sync autotask` | {t.seconds:.1f} s | | |",
+            f"| first sync: records per second end to end | {rate:,.0f} | >= {TARGET_RATE:,} | {'yes' if rate >= TARGET_RATE else '**no**'} |",
+            f"| first sync: CPU time of the sync process (records per CPU second) | {t.cpu_seconds:.1f} s ({first['records'] / t.cpu_seconds:,.0f}/s) | | |",
+            f"| first sync: time the fake server spent answering ({t.requests:,} requests) | {t.server_seconds:.1f} s | | |",
+            f"| plain sqlite3 executemany of the same rows into an empty schema | {first['baseline']:.1f} s | | |",
+            f"| sync time / executemany time | {ratio:.1f}x | | |",
+            f"| incremental: {inc['changed']:,} changed tickets in a {inc['tickets']:,}-ticket database, wall clock | {i.seconds:.2f} s | | |",
+            f"| incremental: CPU time of the sync process | {i.cpu_seconds:.2f} s | | |",
+            f"| incremental: of which the fake server (scanning {inc['tickets']:,} tickets per query, {i.requests} requests) | {i.server_seconds:.2f} s | | |",
+            f"| incremental: wall clock minus server time | {client:.2f} s | <= {TARGET_INCREMENTAL_S:g} s | {'yes' if client <= TARGET_INCREMENTAL_S else '**no**'} |",
+            f"| load average during the run (2 cores shared with other work) | {os.getloadavg()[0]:.1f} | | |",
+            f"| (filling that database: first sync of {inc['tickets']:,} tickets) | {inc['fill'].seconds:.1f} s | | |",
+            "",
+            f"Tickets fetched by the incremental pass: {inc['fetched']:,} (the changed ones plus the overlap window).",
+            "The wall clock includes starting Python and opening (migrating) the database, about 1 s here.",
+            MARK_END,
+        ]
+    )
 
 
 def write_results(section: str) -> None:

@@ -38,7 +38,7 @@ from bench.common import DEFAULT_URL, RESULTS_PATH, generated_now, machine_info
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
 SIZE = (120, 40)
 QUIET = 0.040
-BARE_APP = '''
+BARE_APP = """
 from textual.app import App
 from textual.widgets import Static
 
@@ -47,7 +47,7 @@ class Bare(App):
         yield Static("BARE-APP-READY")
 
 Bare().run()
-'''
+"""
 
 
 class Terminal:
@@ -58,7 +58,11 @@ class Terminal:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
             env={**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", **(env or {})},
         )
         os.close(slave)
@@ -119,8 +123,12 @@ class Terminal:
     def close(self) -> None:
         """q (mspkpi), ctrl+q (the bare app), SIGHUP, then SIGKILL: never leave a child
         spinning on a closed pty (SIGHUP is ignored when the benchmark runs under nohup)."""
-        stops = [lambda: os.write(self.master, b"q"), lambda: os.write(self.master, b"\x11"),
-                 lambda: self.proc.send_signal(signal.SIGHUP), self.proc.kill]
+        stops = [
+            lambda: os.write(self.master, b"q"),
+            lambda: os.write(self.master, b"\x11"),
+            lambda: self.proc.send_signal(signal.SIGHUP),
+            self.proc.kill,
+        ]
         for stop in stops:
             if self.proc.poll() is not None:
                 break
@@ -164,8 +172,14 @@ def keypresses(url: str, now: str, config: Path, repeats: int = 5) -> dict:
     t.wait_for("Open ")
     time.sleep(2.0)  # let the other panes finish their first read
     t.quiet_after()
-    panes = [("2", "First response overdue"), ("3", "Escalated in the last"), ("4", "Hours this week"),
-             ("5", "Open opportunities by stage"), ("6", "First contact resolution"), ("1", "sort (s)")]
+    panes = [
+        ("2", "First response overdue"),
+        ("3", "Escalated in the last"),
+        ("4", "Hours this week"),
+        ("5", "Open opportunities by stage"),
+        ("6", "First contact resolution"),
+        ("1", "sort (s)"),
+    ]
     switch = [t.press(key, marker) for _ in range(repeats) for key, marker in panes]
     sorts = list(SORTS)
     sort = [t.press("s", f"sort (s): {SORTS[sorts[(i + 1) % len(sorts)]]}") for i in range(len(sorts) * 2)]
@@ -178,9 +192,12 @@ def keypresses(url: str, now: str, config: Path, repeats: int = 5) -> dict:
             t.press("\x7f", "sort (s)")  # backspace
     t.close()
     return {
-        "pane_switch_ms": 1000 * statistics.median(switch), "pane_switch_n": len(switch),
-        "sort_ms": 1000 * statistics.median(sort), "sort_n": len(sort),
-        "filter_ms": 1000 * statistics.median(filter_times), "filter_n": len(filter_times),
+        "pane_switch_ms": 1000 * statistics.median(switch),
+        "pane_switch_n": len(switch),
+        "sort_ms": 1000 * statistics.median(sort),
+        "sort_n": len(sort),
+        "filter_ms": 1000 * statistics.median(filter_times),
+        "filter_n": len(filter_times),
         "filter_max_ms": 1000 * max(filter_times),
     }
 
@@ -196,8 +213,11 @@ def idle(url: str, config: Path, seconds: float) -> dict:
         t.read(1.0)
     elapsed = time.perf_counter() - start
     result = {
-        "idle_s": elapsed, "cpu_pct": 100 * (t.cpu_seconds() - cpu0) / elapsed, "bytes": t.received - bytes0,
-        "rss_mb": t.rss_mb(), "rss_start_mb": rss0,
+        "idle_s": elapsed,
+        "cpu_pct": 100 * (t.cpu_seconds() - cpu0) / elapsed,
+        "bytes": t.received - bytes0,
+        "rss_mb": t.rss_mb(),
+        "rss_start_mb": rss0,
     }
     t.close()
     return result
@@ -253,22 +273,22 @@ def markdown(url: str, tickets: str, start: dict, keys: dict, cycles: dict, idle
     return f"""## TUI
 
 `bench/tui_bench.py` runs the real `mspkpi` in a pseudo-terminal ({SIZE[0]}x{SIZE[1]}, xterm-256color) on {tickets}
-(`{url}`), the clock pinned to the data's `now` except for the idle run. Machine: {m['nproc']} cores, {m['cpu']}, {m['ram']};
-Python {m['python']}, SQLite {m['sqlite']}. Other engineers' jobs shared the machine while it ran, so treat single
+(`{url}`), the clock pinned to the data's `now` except for the idle run. Machine: {m["nproc"]} cores, {m["cpu"]}, {m["ram"]};
+Python {m["python"]}, SQLite {m["sqlite"]}. Other engineers' jobs shared the machine while it ran, so treat single
 figures as upper bounds.
 
 | measure | result | target |
 |---|---:|---:|
-| start to first screen with data painted (median of {start['runs']}) | {start['first_screen_s']:.2f} s | ≤ 1.0 s |
-| same for a bare Textual app painting one Static | {start['bare_s']:.2f} s | |
-| ratio | {start['ratio']:.1f}x | |
-| pane switch, key to repaint done (median of {keys['pane_switch_n']}) | {keys['pane_switch_ms']:.0f} ms | ≤ 50 ms |
-| filter keystroke, key to table repainted (median of {keys['filter_n']}; max {keys['filter_max_ms']:.0f} ms) | {keys['filter_ms']:.0f} ms | ≤ 50 ms |
-| sort, key to table repainted (median of {keys['sort_n']}) | {keys['sort_ms']:.0f} ms | ≤ 50 ms |
-| resident memory after the first screen (idle run) | {idle_run['rss_start_mb']:.0f} MB | ≤ 200 MB |
-| resident memory in-process before / after {cycles['cycles']} forced full refresh cycles ({cycles['cycle_s']:.2f} s each) | {cycles['rss_start_mb']:.0f} → {cycles['rss_end_mb']:.0f} MB ({cycles['growth_pct']:+.1f} %) | ≤ 5 % |
-| idle CPU, {idle_run['idle_s']:.0f} s quiet, auto refresh every 5 s, live clock | {idle_run['cpu_pct']:.2f} % of a core | < 1 % |
-| bytes written to the terminal over those {idle_run['idle_s']:.0f} s | {idle_run['bytes']:,} | report |
+| start to first screen with data painted (median of {start["runs"]}) | {start["first_screen_s"]:.2f} s | ≤ 1.0 s |
+| same for a bare Textual app painting one Static | {start["bare_s"]:.2f} s | |
+| ratio | {start["ratio"]:.1f}x | |
+| pane switch, key to repaint done (median of {keys["pane_switch_n"]}) | {keys["pane_switch_ms"]:.0f} ms | ≤ 50 ms |
+| filter keystroke, key to table repainted (median of {keys["filter_n"]}; max {keys["filter_max_ms"]:.0f} ms) | {keys["filter_ms"]:.0f} ms | ≤ 50 ms |
+| sort, key to table repainted (median of {keys["sort_n"]}) | {keys["sort_ms"]:.0f} ms | ≤ 50 ms |
+| resident memory after the first screen (idle run) | {idle_run["rss_start_mb"]:.0f} MB | ≤ 200 MB |
+| resident memory in-process before / after {cycles["cycles"]} forced full refresh cycles ({cycles["cycle_s"]:.2f} s each) | {cycles["rss_start_mb"]:.0f} → {cycles["rss_end_mb"]:.0f} MB ({cycles["growth_pct"]:+.1f} %) | ≤ 5 % |
+| idle CPU, {idle_run["idle_s"]:.0f} s quiet, auto refresh every 5 s, live clock | {idle_run["cpu_pct"]:.2f} % of a core | < 1 % |
+| bytes written to the terminal over those {idle_run["idle_s"]:.0f} s | {idle_run["bytes"]:,} | report |
 
 "Repaint done" = from writing the key to the pty until the answering output has been followed by
 {int(QUIET * 1000)} ms of silence (that silence is not counted). A refresh cycle re-reads every pane through the
@@ -282,7 +302,9 @@ def main() -> None:
     parser.add_argument("--db", default=DEFAULT_URL)
     parser.add_argument("--idle-seconds", type=float, default=300)
     parser.add_argument("--cycles", type=int, default=1000)
-    parser.add_argument("--cycle-budget", type=float, default=900, help="stop the refresh cycles after this many seconds")
+    parser.add_argument(
+        "--cycle-budget", type=float, default=900, help="stop the refresh cycles after this many seconds"
+    )
     parser.add_argument("--write", action="store_true", help="put the results under '## TUI' in bench/RESULTS.md")
     args = parser.parse_args()
     from sqlalchemy import func, select

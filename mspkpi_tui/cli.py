@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -27,7 +26,11 @@ app = typer.Typer(
     rich_markup_mode=None,  # help texts name config tables like [autotask]: print them as written
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-sync_app = typer.Typer(help="Bring the local database up to date from a PSA or an import folder.", no_args_is_help=True, rich_markup_mode=None)
+sync_app = typer.Typer(
+    help="Bring the local database up to date from a PSA or an import folder.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(sync_app, name="sync")
 app.add_typer(db_app, name="db")
@@ -39,9 +42,9 @@ DEMO_FOLDER = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 class Context:
     """What the global options resolve to; the engine is opened (and migrated) on first use."""
 
-    db: Optional[str]
-    config_path: Optional[str]
-    now_text: Optional[str]
+    db: str | None
+    config_path: str | None
+    now_text: str | None
     _engine: object = field(default=None, repr=False)
     _config: object = field(default=None, repr=False)
 
@@ -60,17 +63,17 @@ class Context:
         return parse_now(self.now_text)
 
     @property
-    def pinned_now(self) -> Optional[datetime]:
+    def pinned_now(self) -> datetime | None:
         return self.now if self.now_text else None
 
-    def db_url(self, default_name: Optional[str] = None) -> str:
+    def db_url(self, default_name: str | None = None) -> str:
         from mspkpi_tui.store.engine import default_db_path, resolve_db_url
 
         if default_name and not self.db:
             return f"sqlite:///{default_db_path(default_name)}"
         return resolve_db_url(self.db, self.config.db_url)
 
-    def engine(self, default_name: Optional[str] = None):
+    def engine(self, default_name: str | None = None):
         if self._engine is None:
             from mspkpi_tui.store.engine import open_database
 
@@ -85,18 +88,27 @@ def _ctx(typer_ctx: typer.Context) -> Context:
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
-    db: Optional[str] = typer.Option(None, "--db", metavar="URL", help="SQLAlchemy database URL (env MSPKPI_DB_URL). Default: a SQLite file in the user data dir."),
-    config: Optional[str] = typer.Option(None, "--config", metavar="PATH", help="TOML config file (env MSPKPI_CONFIG). Default: in the user config dir."),
-    now: Optional[str] = typer.Option(None, "--now", metavar="TIME", help="Pin the clock to this ISO-8601 time (for reports and tests)."),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (env MSPKPI_DB_URL). Default: a SQLite file in the user data dir.",
+    ),
+    config: str | None = typer.Option(
+        None, "--config", metavar="PATH", help="TOML config file (env MSPKPI_CONFIG). Default: in the user config dir."
+    ),
+    now: str | None = typer.Option(
+        None, "--now", metavar="TIME", help="Pin the clock to this ISO-8601 time (for reports and tests)."
+    ),
 ) -> None:
     """With no command: open the dashboard on the configured database."""
     ctx.obj = Context(db=db, config_path=config, now_text=now)
-    ctx.obj.now  # reject a bad --now before doing anything
+    _ = ctx.obj.now  # reject a bad --now before doing anything
     if ctx.invoked_subcommand is None:
         _open_tui(ctx.obj)
 
 
-def _open_tui(context: Context, default_name: Optional[str] = None) -> None:
+def _open_tui(context: Context, default_name: str | None = None) -> None:
     from mspkpi_tui.tui.app import run_app
 
     run_app(context.engine(default_name), context.config, now=context.pinned_now)
@@ -122,7 +134,9 @@ def demo(
 
 
 @sync_app.command("file")
-def sync_file(ctx: typer.Context, path: Path = typer.Argument(..., help="A folder of .jsonl files (see docs/import-format.md).")) -> None:
+def sync_file(
+    ctx: typer.Context, path: Path = typer.Argument(..., help="A folder of .jsonl files (see docs/import-format.md).")
+) -> None:
     """Upsert a folder in the JSON Lines import format. Exits 1 when any record was rejected."""
     from mspkpi_tui.sources.file_import import import_folder
 
@@ -161,8 +175,12 @@ def _register_psa(name: str, help_text: str) -> None:
     sync_app.command(name, help=help_text)(command)
 
 
-_register_psa("autotask", "Sync from Autotask PSA (settings: [autotask] in the config, or MSPKPI_AUTOTASK_* variables).")
-_register_psa("connectwise", "Sync from ConnectWise PSA (settings: [connectwise] in the config, or MSPKPI_CW_* variables).")
+_register_psa(
+    "autotask", "Sync from Autotask PSA (settings: [autotask] in the config, or MSPKPI_AUTOTASK_* variables)."
+)
+_register_psa(
+    "connectwise", "Sync from ConnectWise PSA (settings: [connectwise] in the config, or MSPKPI_CW_* variables)."
+)
 
 
 @db_app.command("upgrade")
@@ -186,8 +204,15 @@ class ReportFormat(str, Enum):
 @app.command()
 def kpi(
     ctx: typer.Context,
-    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table (for people), json (for scripts), csv, markdown."),
-    section: Optional[str] = typer.Option(None, "--section", "-s", help="Only this area: queue, sla, service, escalations, team, pipeline, contracts, projects, trends."),
+    format: ReportFormat = typer.Option(
+        ReportFormat.table, "--format", "-f", help="table (for people), json (for scripts), csv, markdown."
+    ),
+    section: str | None = typer.Option(
+        None,
+        "--section",
+        "-s",
+        help="Only this area: queue, sla, service, escalations, team, pipeline, contracts, projects, trends.",
+    ),
 ) -> None:
     """Print every KPI figure."""
     context = _ctx(ctx)
@@ -207,7 +232,9 @@ def _print_summary(summary, seconds: float) -> None:
     for warning in summary.warnings:
         _echo_err(f"warning: {warning}")
     if summary.rejects:
-        _echo_err(f"{len(summary.rejects)} record(s) rejected; they are kept in the rejected_records table with the reason")
+        _echo_err(
+            f"{len(summary.rejects)} record(s) rejected; they are kept in the rejected_records table with the reason"
+        )
 
 
 def _echo_err(message: str) -> None:

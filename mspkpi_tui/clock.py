@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mspkpi_tui.errors import ConfigError, MspkpiError
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_now(value: str | None) -> datetime:
@@ -21,8 +21,8 @@ def parse_now(value: str | None) -> datetime:
     except ValueError:
         raise MspkpiError(f"--now {value!r} is not an ISO-8601 time (e.g. 2026-11-23T09:30:00Z)") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def get_zone(name: str | None) -> ZoneInfo | timezone:
@@ -33,12 +33,14 @@ def get_zone(name: str | None) -> ZoneInfo | timezone:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown time zone {name!r} in the config (use an IANA name such as Europe/London)") from None
+        raise ConfigError(
+            f"unknown time zone {name!r} in the config (use an IANA name such as Europe/London)"
+        ) from None
 
 
 def local_midnight_utc(day: date, zone) -> datetime:
     """00:00 on `day` in the business zone, as a UTC instant (DST-safe)."""
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def start_of_week(now: datetime, zone, week_start: int = 0) -> datetime:

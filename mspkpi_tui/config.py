@@ -48,7 +48,9 @@ class PipelineRules:
 class ServiceRules:
     fcr_period: str = "ytd"  # ytd | 30d
     # Status labels that are closed, to spot a reopen (closed -> open) in the status history.
-    closed_statuses: list[str] = field(default_factory=lambda: ["Complete", "Completed", "Closed", "Resolved", "Cancelled"])
+    closed_statuses: list[str] = field(
+        default_factory=lambda: ["Complete", "Completed", "Closed", "Resolved", "Cancelled"]
+    )
 
 
 @dataclass
@@ -118,8 +120,10 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     config.pipeline = _section(data, "pipeline", PipelineRules, where)
     config.service = _section(data, "service", ServiceRules, where)
     config.tui = _section(data, "tui", TuiSettings, where)
-    config.sources = {name: dict(data[name]) for name in ("autotask", "connectwise") if isinstance(data.get(name), dict)}
-    config.zone  # fail now, with a clear message, on an unknown time zone
+    config.sources = {
+        name: dict(data[name]) for name in ("autotask", "connectwise") if isinstance(data.get(name), dict)
+    }
+    _ = config.zone  # fail now, with a clear message, on an unknown time zone
     return config
 
 
@@ -141,7 +145,9 @@ def _section(data: dict, name: str, cls, where: str):
     section = cls()
     for key, value in raw.items():
         default = getattr(section, key)
-        if isinstance(default, bool) or (default is not None and isinstance(default, (int, float)) and not isinstance(value, (int, float))):
+        if isinstance(default, bool) or (
+            default is not None and isinstance(default, (int, float)) and not isinstance(value, (int, float))
+        ):
             raise ConfigError(f"{where}: [{name}] {key} must be a number, not {value!r}")
         setattr(section, key, value)
     return section

@@ -31,7 +31,11 @@ PG_PROBLEM = _postgres_answers()
 
 
 def pytest_report_header(config):
-    where = "PostgreSQL at " + PG_ADMIN_URL.split("@")[-1] if PG_PROBLEM is None else f"PostgreSQL NOT available ({PG_PROBLEM})"
+    where = (
+        "PostgreSQL at " + PG_ADMIN_URL.split("@")[-1]
+        if PG_PROBLEM is None
+        else f"PostgreSQL NOT available ({PG_PROBLEM})"
+    )
     return [f"mspkpi data-layer tests run on: SQLite and {where}"]
 
 
@@ -81,7 +85,9 @@ def cli_env(tmp_path) -> dict[str, str]:
 def run_cli(cli_env):
     """Run the real `mspkpi` in a subprocess; returns the CompletedProcess."""
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 300, **kwargs
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "mspkpi_tui", *args],
             cwd=REPO,

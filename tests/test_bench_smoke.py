@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from mspkpi_tui.store.models import ENTITY_TABLES, Ticket, TimeEntry
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = 0.002  # 2,000 tickets, 10,000 time entries
-NOW = datetime(2026, 3, 10, 9, 15, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 9, 15, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -53,9 +53,12 @@ def test_generator_fills_every_table_with_consistent_rows(tiny_db):
             # Nothing happens after the data's now; closed tickets are completed, open ones not.
             assert conn.execute(select(func.max(tickets.c.created_at))).scalar_one() <= NOW
             assert conn.execute(select(func.max(entries.c.started_at))).scalar_one() <= NOW
-            assert conn.execute(
-                select(func.count()).where(tickets.c.is_closed.is_(True), tickets.c.completed_at.is_(None))
-            ).scalar_one() == 0
+            assert (
+                conn.execute(
+                    select(func.count()).where(tickets.c.is_closed.is_(True), tickets.c.completed_at.is_(None))
+                ).scalar_one()
+                == 0
+            )
             # Ids keep counting after the generated rows (PostgreSQL sequences were moved on).
             conn.execute(insert(tickets).values(**_ticket_like(conn, "orm-written")))
             conn.commit()
@@ -82,7 +85,8 @@ def test_generated_values_are_stored_exactly_as_the_store_writes_them(sqlite_url
                 new_id = conn.execute(insert(table).values(**copy)).inserted_primary_key[0]
                 columns = ", ".join(c.name for c in table.columns if c.name not in ("id", "source_id"))
                 generated, written = (
-                    conn.exec_driver_sql(f"SELECT {columns} FROM {table.name} WHERE id = ?", (i,)).one() for i in (1, new_id)
+                    conn.exec_driver_sql(f"SELECT {columns} FROM {table.name} WHERE id = ?", (i,)).one()
+                    for i in (1, new_id)
                 )
                 assert tuple(generated) == tuple(written), table.name
     finally:
@@ -96,7 +100,10 @@ def test_generator_is_deterministic(tmp_path):
         generate(url, scale=0.001, now=NOW)
         engine = open_database(url)
         with engine.connect() as conn:
-            dumps.append(conn.exec_driver_sql("SELECT * FROM tickets ORDER BY id").all() + conn.exec_driver_sql("SELECT * FROM time_entries ORDER BY id").all())
+            dumps.append(
+                conn.exec_driver_sql("SELECT * FROM tickets ORDER BY id").all()
+                + conn.exec_driver_sql("SELECT * FROM time_entries ORDER BY id").all()
+            )
         engine.dispose()
     assert dumps[0] == dumps[1]
 
@@ -132,7 +139,9 @@ def test_benchmark_command_writes_results(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'tiny.db'}"
     generate(url, scale=0.001, now=NOW)
     results = tmp_path / "RESULTS.md"
-    results.write_text(f"# Results\n\nnotes\n\n{kpi_bench.MARK_START}\nprevious figures\n{kpi_bench.MARK_END}\n\nmore notes\n")
+    results.write_text(
+        f"# Results\n\nnotes\n\n{kpi_bench.MARK_START}\nprevious figures\n{kpi_bench.MARK_END}\n\nmore notes\n"
+    )
     monkeypatch.setattr(kpi_bench, "RESULTS_PATH", results)
     assert kpi_bench.main(["--db", url, "--runs", "1", "--write"]) == 0
     written = results.read_text()
@@ -143,13 +152,29 @@ def test_benchmark_command_writes_results(tmp_path, monkeypatch):
 
 def test_generate_command_line(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "bench.generate", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--scale", "0.001", "--now", "2026-03-10T09:15:00Z"],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "bench.generate",
+            "--db",
+            f"sqlite:///{tmp_path / 'x.db'}",
+            "--scale",
+            "0.001",
+            "--now",
+            "2026-03-10T09:15:00Z",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
     assert out.returncode == 0, out.stderr
     assert "generated" in out.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "bench.generate", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--scale", "0.001"],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "--replace" in bad.stderr

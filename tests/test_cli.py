@@ -15,7 +15,20 @@ def assert_one_line_error(result, *fragments):
         assert fragment in lines[0]
 
 
-@pytest.mark.parametrize("args", [[], ["demo"], ["sync"], ["sync", "file"], ["sync", "autotask"], ["sync", "connectwise"], ["db"], ["db", "upgrade"], ["kpi"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["demo"],
+        ["sync"],
+        ["sync", "file"],
+        ["sync", "autotask"],
+        ["sync", "connectwise"],
+        ["db"],
+        ["db", "upgrade"],
+        ["kpi"],
+    ],
+)
 def test_help_everywhere(run_cli, args):
     result = run_cli(*args, "--help")
     assert result.returncode == 0, result.stderr

@@ -44,7 +44,9 @@ def test_generator_reproduces_the_committed_files(tmp_path):
     committed = sorted(p.name for p in DEMO.iterdir())
     assert sorted(p.name for p in out.iterdir()) == committed
     for name in committed:
-        assert (out / name).read_bytes() == (DEMO / name).read_bytes(), f"{name} differs: re-run {GENERATOR.name} and commit"
+        assert (out / name).read_bytes() == (DEMO / name).read_bytes(), (
+            f"{name} differs: re-run {GENERATOR.name} and commit"
+        )
 
 
 def test_every_entity_has_a_small_file():
@@ -62,7 +64,14 @@ def test_manifest_anchor_is_a_tuesday_morning(anchor):
 def test_nothing_has_happened_after_the_anchor(anchor):
     """Due dates lie ahead; everything that happened lies before the anchor."""
     happened = {
-        "tickets": ["created_at", "first_response_at", "resolved_at", "completed_at", "escalated_at", "last_activity_at"],
+        "tickets": [
+            "created_at",
+            "first_response_at",
+            "resolved_at",
+            "completed_at",
+            "escalated_at",
+            "last_activity_at",
+        ],
         "ticket_events": ["at"],
         "timesheets": ["submitted_at"],
         "opportunities": ["stage_entered_at", "created_at"],
@@ -81,7 +90,14 @@ def test_nothing_has_happened_after_the_anchor(anchor):
 def test_ticket_timestamps_are_in_order():
     for t in load("tickets"):
         created = when(t["created_at"])
-        for name in ("first_response_at", "resolved_at", "completed_at", "escalated_at", "first_response_due", "resolution_due"):
+        for name in (
+            "first_response_at",
+            "resolved_at",
+            "completed_at",
+            "escalated_at",
+            "first_response_due",
+            "resolution_due",
+        ):
             if t.get(name):
                 assert when(t[name]) >= created, (t["id"], name)
         assert t["is_closed"] == (t["status"] == "Complete")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from mspkpi_tui.store.models import ENTITY_TABLES
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "fixtures" / "demo"
 MALFORMED = REPO / "fixtures" / "malformed"
-NOW = datetime(2026, 3, 10, 10, 30, tzinfo=timezone.utc)  # a Tuesday mid-morning, like the demo's anchor
+NOW = datetime(2026, 3, 10, 10, 30, tzinfo=UTC)  # a Tuesday mid-morning, like the demo's anchor
 NOW_ARG = NOW.isoformat().replace("+00:00", "Z")
 
 tickets = models.Ticket.__table__
@@ -102,9 +102,17 @@ def assert_demo_is_live(url: str) -> None:
 
     assert 150 <= count(tickets, open_) <= 250
     assert count(tickets, unanswered, tickets.c.first_response_due < NOW) >= 3  # first response overdue
-    assert count(tickets, unanswered, tickets.c.first_response_due >= NOW, tickets.c.first_response_due < NOW + timedelta(hours=1)) >= 3
+    assert (
+        count(
+            tickets,
+            unanswered,
+            tickets.c.first_response_due >= NOW,
+            tickets.c.first_response_due < NOW + timedelta(hours=1),
+        )
+        >= 3
+    )
     assert count(tickets, open_, tickets.c.resolution_due < NOW) >= 3  # resolution overdue
-    end_of_today = datetime.combine(NOW.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    end_of_today = datetime.combine(NOW.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     assert count(tickets, open_, tickets.c.resolution_due >= NOW, tickets.c.resolution_due < end_of_today) >= 3
     month_start = NOW.replace(day=1, hour=0, minute=0)
     assert count(tickets, open_, tickets.c.status == "Escalate", tickets.c.escalated_at >= month_start) >= 3
@@ -112,15 +120,39 @@ def assert_demo_is_live(url: str) -> None:
 
     # Last week's timesheets: a few still not submitted (or rejected) after their deadline.
     last_monday = NOW.date() - timedelta(days=NOW.weekday() + 7)
-    assert count(timesheets, timesheets.c.period_start == last_monday, timesheets.c.status.in_(["Open", "Rejected"]),
-                 timesheets.c.deadline < NOW) >= 2
+    assert (
+        count(
+            timesheets,
+            timesheets.c.period_start == last_monday,
+            timesheets.c.status.in_(["Open", "Rejected"]),
+            timesheets.c.deadline < NOW,
+        )
+        >= 2
+    )
 
     today = NOW.date()
-    assert count(contracts, contracts.c.status == "Active", contracts.c.end_date >= today,
-                 contracts.c.end_date <= today + timedelta(days=30)) >= 2
+    assert (
+        count(
+            contracts,
+            contracts.c.status == "Active",
+            contracts.c.end_date >= today,
+            contracts.c.end_date <= today + timedelta(days=30),
+        )
+        >= 2
+    )
 
-    assert count(opportunities, opportunities.c.status == "open", opportunities.c.stage_entered_at < NOW - timedelta(days=45)) >= 1
-    assert count(opportunities, opportunities.c.status.in_(["won", "lost"]), opportunities.c.closed_on >= month_start.date()) >= 2
+    assert (
+        count(
+            opportunities, opportunities.c.status == "open", opportunities.c.stage_entered_at < NOW - timedelta(days=45)
+        )
+        >= 1
+    )
+    assert (
+        count(
+            opportunities, opportunities.c.status.in_(["won", "lost"]), opportunities.c.closed_on >= month_start.date()
+        )
+        >= 2
+    )
 
 
 @pytest.mark.parametrize(
@@ -140,8 +172,13 @@ def test_shifted_dates_keep_last_week_last_week(run_cli, sqlite_url, tmp_path, n
     anchor = datetime.fromisoformat(json.loads((DEMO / "manifest.json").read_text())["anchor"].replace("Z", "+00:00"))
     anchor_monday = anchor.date() - timedelta(days=anchor.weekday())
     (folder / "resources.jsonl").write_text('{"id": 1, "name": "Jo"}\n')
-    sheet = {"id": 1, "resource_id": 1, "period_start": (anchor_monday - timedelta(days=7)).isoformat(),
-             "period_end": (anchor_monday - timedelta(days=1)).isoformat(), "status": "Open"}
+    sheet = {
+        "id": 1,
+        "resource_id": 1,
+        "period_start": (anchor_monday - timedelta(days=7)).isoformat(),
+        "period_end": (anchor_monday - timedelta(days=1)).isoformat(),
+        "status": "Open",
+    }
     (folder / "timesheets.jsonl").write_text(json.dumps(sheet) + "\n")
 
     result = run_cli("--db", sqlite_url, "--now", now, "sync", "file", str(folder))
@@ -188,11 +225,16 @@ def test_malformed_rows_are_kept_with_their_reason(db_url, run_cli):
     assert "Traceback" not in result.stderr
 
     # Every good row is stored ...
-    good = {entity: n - sum(1 for (e, _line) in BAD_LINES if e == entity) for entity, n in line_counts(MALFORMED).items()}
+    good = {
+        entity: n - sum(1 for (e, _line) in BAD_LINES if e == entity) for entity, n in line_counts(MALFORMED).items()
+    }
     assert table_counts(db_url) == {**good, "rejected_records": len(BAD_LINES)}
 
     # ... every bad one is kept, with where it came from, why, and its text ...
-    kept = rows(db_url, select(rejected.c.entity, rejected.c.location, rejected.c.reason, rejected.c.raw, rejected.c.sync_run_id))
+    kept = rows(
+        db_url,
+        select(rejected.c.entity, rejected.c.location, rejected.c.reason, rejected.c.raw, rejected.c.sync_run_id),
+    )
     found = {}
     for entity, location, reason, raw, _run in kept:
         path, _, line = location.rpartition(":")
@@ -225,9 +267,9 @@ def test_good_rows_are_stored_as_written(db_url, run_cli):
 
     t1 = rows(db_url, select(tickets).where(tickets.c.source_id == "t1"))[0]
     assert t1.title == "Printer shows [Error 0x50] \x1b[31mred\x1b[0m"
-    assert t1.first_response_due == datetime(2025, 11, 18, 10, 0, tzinfo=timezone.utc)
+    assert t1.first_response_due == datetime(2025, 11, 18, 10, 0, tzinfo=UTC)
     t2 = rows(db_url, select(tickets).where(tickets.c.source_id == "t2"))[0]
-    assert t2.created_at == datetime(2025, 11, 17, 15, 0, tzinfo=timezone.utc)  # +01:00 stored as UTC
+    assert t2.created_at == datetime(2025, 11, 17, 15, 0, tzinfo=UTC)  # +01:00 stored as UTC
     assert t2.company_id == scalar(db_url, select(companies.c.id).where(companies.c.source_id == "c2"))
     assert (t2.priority_rank, t2.escalation_level, t2.queue_id) == (4, 0, None)  # defaults, and an optional reference
 

@@ -8,7 +8,7 @@ the tests see exactly what an import would store.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -16,12 +16,12 @@ from mspkpi_tui.config import Config
 from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.models import ENTITY_TABLES, Ticket
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)  # a Monday
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
 
 
 def utc(text: str) -> datetime:
     """'2026-11-23 11:00' -> an aware UTC datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def iso(text: str) -> str:
@@ -55,8 +55,13 @@ class Data:
 
     def ticket(self, id: str, created: str = "2026-11-01 09:00", **fields) -> str:
         fields = {
-            "number": f"T{id}", "title": f"ticket {id}", "status": "New", "is_closed": False,
-            "priority": "Medium", "priority_rank": 3, "created_at": iso(created),
+            "number": f"T{id}",
+            "title": f"ticket {id}",
+            "status": "New",
+            "is_closed": False,
+            "priority": "Medium",
+            "priority_rank": 3,
+            "created_at": iso(created),
         } | {k: (iso(v) if k.endswith(("_at", "_due")) and isinstance(v, str) else v) for k, v in fields.items()}
         return self.add("tickets", id=id, **fields)
 
@@ -104,7 +109,13 @@ def test_time_entry_count_follows_inserts_moves_and_prunes(engine):
         run.store_page(
             "time_entries",
             [
-                {"id": "E2", "resource_id": "R1", "ticket_id": "B", "started_at": iso("2026-11-02 11:00"), "hours": 1.0},
+                {
+                    "id": "E2",
+                    "resource_id": "R1",
+                    "ticket_id": "B",
+                    "started_at": iso("2026-11-02 11:00"),
+                    "hours": 1.0,
+                },
                 {"id": "E1", "resource_id": "R1", "started_at": iso("2026-11-02 10:00"), "hours": 1.0},
             ],
             ["p:1", "p:2"],
@@ -133,7 +144,9 @@ def completion_rollup(engine) -> dict:
     from mspkpi_tui.store.models import TicketCompletionHour
 
     with engine.connect() as conn:
-        rows = conn.execute(select(TicketCompletionHour.hour, TicketCompletionHour.completed, TicketCompletionHour.first_touch)).all()
+        rows = conn.execute(
+            select(TicketCompletionHour.hour, TicketCompletionHour.completed, TicketCompletionHour.first_touch)
+        ).all()
     return {hour: (n, first) for hour, n, first in rows}
 
 
@@ -143,7 +156,9 @@ def recount(engine) -> dict:
 
     expected: dict = {}
     with engine.connect() as conn:
-        for done, entries in conn.execute(select(Ticket.completed_at, Ticket.time_entry_count).where(Ticket.completed_at.is_not(None))):
+        for done, entries in conn.execute(
+            select(Ticket.completed_at, Ticket.time_entry_count).where(Ticket.completed_at.is_not(None))
+        ):
             n, first = expected.get(hour_floor(done), (0, 0))
             expected[hour_floor(done)] = (n + 1, first + (entries < 2))
     return expected
@@ -201,12 +216,18 @@ def test_rebuild_recomputes_every_rollup(engine):
 
 
 def resource_day_rollup(engine) -> dict:
-    from mspkpi_tui.store.models import ResourceDayHours, Resource
+    from mspkpi_tui.store.models import Resource, ResourceDayHours
 
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Resource.source_id, ResourceDayHours.day, ResourceDayHours.hours, ResourceDayHours.billable_hours, ResourceDayHours.customer_facing_hours, ResourceDayHours.entries)
-            .join(Resource, Resource.id == ResourceDayHours.resource_id)
+            select(
+                Resource.source_id,
+                ResourceDayHours.day,
+                ResourceDayHours.hours,
+                ResourceDayHours.billable_hours,
+                ResourceDayHours.customer_facing_hours,
+                ResourceDayHours.entries,
+            ).join(Resource, Resource.id == ResourceDayHours.resource_id)
         ).all()
     return {(r, day.date().isoformat()): (h, b, f, n) for r, day, h, b, f, n in rows}
 
@@ -220,17 +241,34 @@ def test_resource_day_hours_follow_entry_writes_moves_and_prunes(engine):
     data.entry("R1", "2026-11-02 08:00", 1.0, id="E2")
     data.entry("R2", "2026-11-03 00:00", 4.0, billable=True, id="E3")
     data.store(engine)
-    assert resource_day_rollup(engine) == {("R1", "2026-11-02"): (3.0, 2.0, 2.0, 2), ("R2", "2026-11-03"): (4.0, 4.0, 0.0, 1)}
+    assert resource_day_rollup(engine) == {
+        ("R1", "2026-11-02"): (3.0, 2.0, 2.0, 2),
+        ("R2", "2026-11-03"): (4.0, 4.0, 0.0, 1),
+    }
 
     later = Data()  # E1 moves to the next day and to Bob; E2 becomes billable
-    later.add("time_entries", id="E1", resource_id="R2", ticket_id="T", started_at=iso("2026-11-03 00:30"), hours=2.0, billable=True)
+    later.add(
+        "time_entries",
+        id="E1",
+        resource_id="R2",
+        ticket_id="T",
+        started_at=iso("2026-11-03 00:30"),
+        hours=2.0,
+        billable=True,
+    )
     later.add("time_entries", id="E2", resource_id="R1", started_at=iso("2026-11-02 08:00"), hours=1.5, billable=True)
     later.store(engine)
-    assert resource_day_rollup(engine) == {("R1", "2026-11-02"): (1.5, 1.5, 0.0, 1), ("R2", "2026-11-03"): (6.0, 6.0, 2.0, 2)}
+    assert resource_day_rollup(engine) == {
+        ("R1", "2026-11-02"): (1.5, 1.5, 0.0, 1),
+        ("R2", "2026-11-03"): (6.0, 6.0, 2.0, 2),
+    }
 
     with SyncRun(engine, "t", "full") as run:
         run.prune("time_entries", {"E1", "E2"})
-    assert resource_day_rollup(engine) == {("R1", "2026-11-02"): (1.5, 1.5, 0.0, 1), ("R2", "2026-11-03"): (2.0, 2.0, 2.0, 1)}
+    assert resource_day_rollup(engine) == {
+        ("R1", "2026-11-02"): (1.5, 1.5, 0.0, 1),
+        ("R2", "2026-11-03"): (2.0, 2.0, 2.0, 1),
+    }
 
     from mspkpi_tui.store import rollups
 

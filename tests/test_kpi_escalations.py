@@ -1,11 +1,11 @@
 """Escalation figures on hand-made tickets and events (answers worked by hand)."""
 
 from sqlalchemy import select
+from test_kpi_builder import NOW, Data, config
 
 from mspkpi_tui.kpi.escalations import escalated_now, escalation_figures
 from mspkpi_tui.kpi.rules import tickets
 from mspkpi_tui.kpi.trends import trend_series
-from test_kpi_builder import NOW, Data, config
 
 RULES = config("UTC", escalation={"statuses": ["Escalate"], "queues": ["Tier 2"]})
 
@@ -23,14 +23,29 @@ def dataset() -> Data:
     d.closed("E2", "2026-11-09 00:00", issue_type="Email", priority="Low", priority_rank=4, queue_id="Q2")
     d.event("E2", "2026-11-10 10:00", "queue", "Service Desk", "Tier 2")
     # E3: the source marked it escalated (UDF) on 15 Nov; priority changed after: Medium then.
-    d.ticket("E3", "2026-11-14 00:00", issue_type="Network", priority="High", priority_rank=1, status="In Progress", escalated_at="2026-11-15 10:00")
+    d.ticket(
+        "E3",
+        "2026-11-14 00:00",
+        issue_type="Network",
+        priority="High",
+        priority_rank=1,
+        status="In Progress",
+        escalated_at="2026-11-15 10:00",
+    )
     d.event("E3", "2026-11-20 10:00", "priority", "Medium", "High")
     # E4: first escalated before the period, again inside it: not a new escalation.
     d.ticket("E4", "2026-09-30 00:00", status="Escalate")
     d.event("E4", "2026-10-01 10:00", "status", "New", "Escalate")
     d.event("E4", "2026-11-02 10:00", "status", "Waiting", "Escalate")
     # E5: already escalated when first imported: counts from its last activity.
-    d.ticket("E5", "2026-11-21 00:00", priority="Medium", priority_rank=2, status="Escalate", last_activity_at="2026-11-22 10:00")
+    d.ticket(
+        "E5",
+        "2026-11-21 00:00",
+        priority="Medium",
+        priority_rank=2,
+        status="Escalate",
+        last_activity_at="2026-11-22 10:00",
+    )
     # E6: the same, but its last activity is older than the period.
     d.ticket("E6", "2026-08-30 00:00", status="Escalate", last_activity_at="2026-09-01 10:00")
     d.ticket("E7", "2026-11-01 00:00")  # never escalated
@@ -66,7 +81,12 @@ def test_a_shorter_period_and_no_queue_rule(engine):
 
 def test_escalations_on_an_empty_database(engine):
     assert escalation_figures(engine, NOW, RULES).to_dict() == {
-        "period_days": 30, "total": 0, "rate_pct": None, "open": 0, "by_issue_type": {}, "by_priority": {},
+        "period_days": 30,
+        "total": 0,
+        "rate_pct": None,
+        "open": 0,
+        "by_issue_type": {},
+        "by_priority": {},
     }
 
 

@@ -1,13 +1,14 @@
 """Queue and SLA figures, and the shared rules, on hand-made tickets (answers worked by hand)."""
 
-from datetime import datetime, timedelta, timezone
+import datetime as dt
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from test_kpi_builder import NOW, Data, config, utc
 
 from mspkpi_tui.kpi import rules
 from mspkpi_tui.kpi.queue import queue_figures
 from mspkpi_tui.kpi.sla import sla_figures
-from test_kpi_builder import NOW, Data, config, utc
 
 UTC = config("UTC")
 
@@ -31,7 +32,13 @@ def test_queue_counts_open_tickets_by_priority_status_and_queue(engine):
 
 
 def test_queue_on_an_empty_database(engine):
-    assert queue_figures(engine, NOW, UTC).to_dict() == {"open": 0, "unassigned": 0, "by_priority": {}, "by_status": {}, "by_queue": {}}
+    assert queue_figures(engine, NOW, UTC).to_dict() == {
+        "open": 0,
+        "unassigned": 0,
+        "by_priority": {},
+        "by_status": {},
+        "by_queue": {},
+    }
 
 
 def test_sla_buckets_with_tickets_on_the_boundaries(engine):
@@ -42,14 +49,24 @@ def test_sla_buckets_with_tickets_on_the_boundaries(engine):
     d.ticket("C", first_response_due="2026-11-23 12:59:59")  # due within 1 h
     d.ticket("D", first_response_due="2026-11-23 13:00")  # exactly now + 1 h: not within
     d.ticket("E")  # no SLA at all: in no bucket
-    d.ticket("F", first_response_due="2026-11-23 09:00", first_response_at="2026-11-23 10:00", resolution_due="2026-11-23 11:00")
+    d.ticket(
+        "F",
+        first_response_due="2026-11-23 09:00",
+        first_response_at="2026-11-23 10:00",
+        resolution_due="2026-11-23 11:00",
+    )
     d.ticket("G", resolution_due="2026-11-23 12:00")  # exactly now: due today, not overdue
     d.ticket("H", resolution_due="2026-11-23 23:59")  # due today
     d.ticket("I", resolution_due="2026-11-24 00:00")  # exactly the end of today: not today
     d.closed("J", first_response_due="2026-11-20 00:00", resolution_due="2026-11-20 00:00")  # closed: never counted
     d.store(engine)
     s = sla_figures(engine, NOW, UTC)
-    assert (s.first_response_overdue, s.first_response_due_1h, s.resolution_overdue, s.resolution_due_today) == (1, 2, 1, 2)
+    assert (s.first_response_overdue, s.first_response_due_1h, s.resolution_overdue, s.resolution_due_today) == (
+        1,
+        2,
+        1,
+        2,
+    )
     # The same rules pick the same tickets for the TUI's lists.
     with engine.connect() as conn:
         pick = lambda clause: sorted(conn.execute(select(rules.tickets.c.source_id).where(clause)).scalars())  # noqa: E731
@@ -99,8 +116,19 @@ def test_compliance_is_null_without_tickets(engine):
 def test_next_due_is_the_earliest_pending_due(engine):
     d = Data()
     d.ticket("both", first_response_due="2026-11-23 10:00", resolution_due="2026-11-23 09:00")
-    d.ticket("responded", first_response_due="2026-11-23 10:00", first_response_at="2026-11-23 09:00", resolution_due="2026-11-23 15:00")
-    d.ticket("done", first_response_due="2026-11-23 10:00", first_response_at="2026-11-23 09:00", resolution_due="2026-11-23 15:00", resolved_at="2026-11-23 11:00")
+    d.ticket(
+        "responded",
+        first_response_due="2026-11-23 10:00",
+        first_response_at="2026-11-23 09:00",
+        resolution_due="2026-11-23 15:00",
+    )
+    d.ticket(
+        "done",
+        first_response_due="2026-11-23 10:00",
+        first_response_at="2026-11-23 09:00",
+        resolution_due="2026-11-23 15:00",
+        resolved_at="2026-11-23 11:00",
+    )
     d.ticket("response-only", first_response_due="2026-11-23 10:00")
     d.ticket("equal", first_response_due="2026-11-23 10:00", resolution_due="2026-11-23 10:00")
     d.ticket("none")
@@ -138,4 +166,4 @@ def test_day_bounds_make_the_dst_day_23_hours_long():
     assert lengths["2026-03-29"] == timedelta(hours=23)
     assert lengths["2026-03-28"] == lengths["2026-03-30"] == timedelta(hours=24)
     assert bounds[-1] == (utc("2026-04-09 23:00"), now)  # today (BST) runs up to now
-    assert all(b[0].tzinfo is not None for b in bounds) and bounds[0][0] == datetime(2026, 3, 12, tzinfo=timezone.utc)
+    assert all(b[0].tzinfo is not None for b in bounds) and bounds[0][0] == datetime(2026, 3, 12, tzinfo=dt.UTC)

@@ -5,17 +5,32 @@ import io
 import json
 
 import pytest
+from test_kpi_builder import NOW, Data, config
 
 from mspkpi_tui.errors import MspkpiError
 from mspkpi_tui.kpi.report import compute_report, render_report
 from mspkpi_tui.store.engine import open_database
-from test_kpi_builder import NOW, Data, config
 
 # The public keys (issue 3 and docs/kpi.md); nested dicts list their keys, lists their items' keys.
 KEYS = {
     "queue": ["open", "unassigned", "by_priority", "by_status", "by_queue"],
-    "sla": ["first_response_overdue", "first_response_due_1h", "resolution_overdue", "resolution_due_today", "compliance_30d"],
-    "service": ["opened_30d", "closed_30d", "kill_rate_30d", "avg_first_response_minutes_30d", "avg_resolution_hours_30d", "fcr_ytd", "csat_30d", "reopened_30d"],
+    "sla": [
+        "first_response_overdue",
+        "first_response_due_1h",
+        "resolution_overdue",
+        "resolution_due_today",
+        "compliance_30d",
+    ],
+    "service": [
+        "opened_30d",
+        "closed_30d",
+        "kill_rate_30d",
+        "avg_first_response_minutes_30d",
+        "avg_resolution_hours_30d",
+        "fcr_ytd",
+        "csat_30d",
+        "reopened_30d",
+    ],
     "escalations": ["period_days", "total", "rate_pct", "open", "by_issue_type", "by_priority"],
     "team": ["week_start", "resources", "overdue_timesheets"],
     "pipeline": ["stages", "open_amount", "coverage", "won_month", "lost_month"],
@@ -27,8 +42,25 @@ NESTED = {
     ("sla", "compliance_30d"): ["first_response_pct", "resolution_pct"],
     ("service", "fcr_ytd"): ["total", "first_touch", "multi_touch", "pct"],
     ("service", "csat_30d"): ["avg", "responses", "below_3"],
-    ("team", "resources"): ["name", "hours_this_week", "billable_this_week", "non_billable_this_week", "hours_last_week", "utilization_pct", "billable_pct", "customer_facing_pct"],
-    ("team", "overdue_timesheets"): ["resource", "period_start", "period_end", "billable_hours", "non_billable_hours", "hours_worked", "status"],
+    ("team", "resources"): [
+        "name",
+        "hours_this_week",
+        "billable_this_week",
+        "non_billable_this_week",
+        "hours_last_week",
+        "utilization_pct",
+        "billable_pct",
+        "customer_facing_pct",
+    ],
+    ("team", "overdue_timesheets"): [
+        "resource",
+        "period_start",
+        "period_end",
+        "billable_hours",
+        "non_billable_hours",
+        "hours_worked",
+        "status",
+    ],
     ("pipeline", "stages"): ["stage", "count", "amount", "avg_days_in_stage", "max_days_in_stage", "past_checkins"],
     ("pipeline", "won_month"): ["count", "amount", "by_reason"],
     ("contracts", "expiring"): ["company", "contract", "number", "type", "period_type", "start", "end"],
@@ -43,14 +75,54 @@ def small_dataset() -> Data:
     d.add("companies", id="C", name="Acme | Co")
     d.resource("R", "Alice Averylongsurname-Withadoublebarrelledname", weekly_hours=40.0)
     d.resource("R2", "Bob")
-    d.ticket("1", "2026-11-20 09:00", status=HOSTILE, first_response_due="2026-11-20 10:00", resolution_due="2026-11-24 09:00")
-    d.closed("2", "2026-11-10 09:00", first_response_at="2026-11-10 09:30", first_response_due="2026-11-10 10:00", resolved_at="2026-11-11 09:00", completed_at="2026-11-11 09:00")
+    d.ticket(
+        "1",
+        "2026-11-20 09:00",
+        status=HOSTILE,
+        first_response_due="2026-11-20 10:00",
+        resolution_due="2026-11-24 09:00",
+    )
+    d.closed(
+        "2",
+        "2026-11-10 09:00",
+        first_response_at="2026-11-10 09:30",
+        first_response_due="2026-11-10 10:00",
+        resolved_at="2026-11-11 09:00",
+        completed_at="2026-11-11 09:00",
+    )
     d.entry("R", "2026-11-23 09:00", 2.5, billable=True, ticket_id="2")
     d.entry("R", "2026-11-18 09:00", 7.0)
     d.add("survey_results", rating=4, completed_at="2026-11-12T10:00:00Z", ticket_id="2")
-    d.add("opportunities", id="O", title="Firewall", stage="Proposal", stage_rank=2, amount=1200, stage_entered_at="2026-10-01T00:00:00Z")
-    d.add("contracts", id="K", company_id="C", name="Managed services", number="MS-1", type="Recurring", period_type="Monthly", start_date="2026-01-01", end_date="2026-12-15")
-    d.add("projects", id="P", name="Move", status="Active", category="Migration", estimated_hours=20, actual_hours=5, end_date="2026-11-01")
+    d.add(
+        "opportunities",
+        id="O",
+        title="Firewall",
+        stage="Proposal",
+        stage_rank=2,
+        amount=1200,
+        stage_entered_at="2026-10-01T00:00:00Z",
+    )
+    d.add(
+        "contracts",
+        id="K",
+        company_id="C",
+        name="Managed services",
+        number="MS-1",
+        type="Recurring",
+        period_type="Monthly",
+        start_date="2026-01-01",
+        end_date="2026-12-15",
+    )
+    d.add(
+        "projects",
+        id="P",
+        name="Move",
+        status="Active",
+        category="Migration",
+        estimated_hours=20,
+        actual_hours=5,
+        end_date="2026-11-01",
+    )
     return d
 
 
@@ -97,7 +169,18 @@ def test_table_fits_80_columns_and_shows_psa_text_literally(engine):
     assert "\x1b" not in text
     assert "[bold red]Boom" in text.replace("\n", "")  # markup shown, not applied
     assert "\\x1b" in text
-    for heading in ("QUEUE", "SLA", "SERVICE", "ESCALATIONS", "TEAM", "PIPELINE", "CONTRACTS", "PROJECTS", "TRENDS", "rule:"):
+    for heading in (
+        "QUEUE",
+        "SLA",
+        "SERVICE",
+        "ESCALATIONS",
+        "TEAM",
+        "PIPELINE",
+        "CONTRACTS",
+        "PROJECTS",
+        "TRENDS",
+        "rule:",
+    ):
         assert heading in text
 
 
@@ -132,7 +215,11 @@ def test_cli_json_prints_every_key(run_cli, demo_db):
     assert report["as_of"] == "2026-11-23T12:00:00Z"
     for section, keys in KEYS.items():
         assert list(report[section]) == keys
-    assert report["queue"]["open"] == 1 and report["projects"]["at_risk"]["Red"] == 0 and report["projects"]["at_risk"]["Amber"] == 1
+    assert (
+        report["queue"]["open"] == 1
+        and report["projects"]["at_risk"]["Red"] == 0
+        and report["projects"]["at_risk"]["Amber"] == 1
+    )
 
 
 def test_cli_formats_and_sections(run_cli, demo_db):
@@ -151,4 +238,6 @@ def test_cli_bad_section_is_one_line(run_cli, demo_db):
     result = run_cli("--db", demo_db, "kpi", "--section", "bogus")
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines == ["mspkpi: error: unknown section 'bogus'; choose one of: queue, sla, service, escalations, team, pipeline, contracts, projects, trends"]
+    assert lines == [
+        "mspkpi: error: unknown section 'bogus'; choose one of: queue, sla, service, escalations, team, pipeline, contracts, projects, trends"
+    ]

@@ -2,6 +2,7 @@
 sharing of intermediate results: worked by hand, on SQLite and PostgreSQL."""
 
 from sqlalchemy import select
+from test_kpi_builder import Data, config, utc
 
 from mspkpi_tui.kpi.escalations import escalation_figures
 from mspkpi_tui.kpi.report import compute_report
@@ -11,7 +12,6 @@ from mspkpi_tui.kpi.trends import trend_series
 from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store import rollups
 from mspkpi_tui.store.models import Ticket
-from test_kpi_builder import Data, config, utc
 
 UTC = config("UTC")
 NOW = utc("2026-11-23 12:30")  # the 30-day window starts 2026-10-24 12:30
@@ -28,7 +28,15 @@ def recount(engine) -> dict:
     """The rollup worked out in Python from the tickets themselves."""
     expected: dict = {}
     with engine.connect() as conn:
-        tickets = conn.execute(select(Ticket.created_at, Ticket.first_response_at, Ticket.first_response_due, Ticket.resolved_at, Ticket.resolution_due)).all()
+        tickets = conn.execute(
+            select(
+                Ticket.created_at,
+                Ticket.first_response_at,
+                Ticket.first_response_due,
+                Ticket.resolved_at,
+                Ticket.resolution_due,
+            )
+        ).all()
     for created, responded, response_due, resolved, resolution_due in tickets:
         for half, done, due in ((0, responded, response_due), (4, resolved, resolution_due)):
             if done is None:
@@ -44,21 +52,37 @@ def recount(engine) -> dict:
 def test_response_hours_follow_responses_resolutions_and_prunes(engine):
     data = Data()
     data.ticket("A", "2026-11-02 09:00", first_response_at="2026-11-02 09:30", first_response_due="2026-11-02 10:00")
-    data.closed("B", "2026-11-02 08:00", first_response_at="2026-11-02 09:45", first_response_due="2026-11-02 09:00",
-                resolved_at="2026-11-02 12:00", resolution_due="2026-11-02 16:00")
+    data.closed(
+        "B",
+        "2026-11-02 08:00",
+        first_response_at="2026-11-02 09:45",
+        first_response_due="2026-11-02 09:00",
+        resolved_at="2026-11-02 12:00",
+        resolution_due="2026-11-02 16:00",
+    )
     data.closed("C", "2026-11-01 12:00", resolved_at="2026-11-02 12:30")  # no SLA
     data.ticket("D", "2026-11-02 09:10")  # not responded yet
     data.store(engine)
     h9, h12 = utc("2026-11-02 09:00"), utc("2026-11-02 12:00")
     # (responded, seconds, with due, in time, resolved, seconds, with due, in time)
-    assert response_rollup(engine) == {
-        h9: (2, 1800.0 + 6300.0, 2, 1, 0, 0.0, 0, 0),
-        h12: (0, 0.0, 0, 0, 2, 14400.0 + 88200.0, 1, 1),
-    } == recount(engine)
+    assert (
+        response_rollup(engine)
+        == {
+            h9: (2, 1800.0 + 6300.0, 2, 1, 0, 0.0, 0, 0),
+            h12: (0, 0.0, 0, 0, 2, 14400.0 + 88200.0, 1, 1),
+        }
+        == recount(engine)
+    )
 
     later = Data()
     later.ticket("D", "2026-11-02 09:10", first_response_at="2026-11-03 15:00")  # answered the next day
-    later.ticket("B", "2026-11-02 08:00", status="In Progress", first_response_at="2026-11-02 09:45", first_response_due="2026-11-02 09:00")  # reopened
+    later.ticket(
+        "B",
+        "2026-11-02 08:00",
+        status="In Progress",
+        first_response_at="2026-11-02 09:45",
+        first_response_due="2026-11-02 09:00",
+    )  # reopened
     later.store(engine)
     assert response_rollup(engine) == recount(engine)
     assert response_rollup(engine)[utc("2026-11-03 15:00")] == (1, 107400.0, 0, 0, 0, 0.0, 0, 0)
@@ -74,7 +98,10 @@ def test_response_hours_follow_responses_resolutions_and_prunes(engine):
         assert rollups.response_sums(conn, utc("2026-11-02 09:00"), utc("2026-11-03 15:00"))["responded"] == 2
         assert rollups.response_sums(conn, utc("2026-11-02 09:50"), utc("2026-11-03 14:59"))["responded"] == 0
         part = rollups.response_sums(conn, utc("2026-11-02 09:40"), utc("2026-11-02 12:30"))
-        seconds = round(part["response_seconds"], 2), round(part["resolution_seconds"], 2)  # SQLite's julianday: ~0.1 ms
+        seconds = (
+            round(part["response_seconds"], 2),
+            round(part["resolution_seconds"], 2),
+        )  # SQLite's julianday: ~0.1 ms
         assert (part["responded"], part["resolved"], *seconds) == (1, 1, 6300.0, 88200.0)
 
     with engine.begin() as conn:  # as a bulk loader would leave it
@@ -89,7 +116,9 @@ def test_partial_hours_at_the_window_edges_count_exactly(engine):
     # responded 12:29 on the window's first day (outside) and 12:30 (the first instant inside)
     data.ticket("1", "2026-10-24 12:00", first_response_at="2026-10-24 12:29", first_response_due="2026-10-24 13:00")
     data.ticket("2", "2026-10-24 12:00", first_response_at="2026-10-24 12:30", first_response_due="2026-10-24 12:15")
-    data.ticket("3", "2026-11-23 12:00", first_response_at="2026-11-23 12:30", first_response_due="2026-11-23 13:00")  # at now
+    data.ticket(
+        "3", "2026-11-23 12:00", first_response_at="2026-11-23 12:30", first_response_due="2026-11-23 13:00"
+    )  # at now
     data.ticket("4", "2026-11-23 12:00", first_response_at="2026-11-23 12:31")  # after now
     data.ticket("5", "2026-11-10 10:00", first_response_at="2026-11-10 10:10", first_response_due="2026-11-10 10:30")
     data.store(engine)
@@ -103,7 +132,9 @@ def test_one_refresh_shares_work_and_gives_the_areas_own_figures(engine):
     data.resource("R", "Alice")
     data.ticket("1", "2026-11-20 09:00", status="Escalate", first_response_at="2026-11-20 09:20")
     data.event("1", "2026-11-20 10:00", "status", "New", "Escalate")
-    data.ticket("2", "2026-10-24 13:00", escalated_at="2026-10-24 13:30")  # in the 30 x 24 h, before the trends' first day (25 Oct)
+    data.ticket(
+        "2", "2026-10-24 13:00", escalated_at="2026-10-24 13:30"
+    )  # in the 30 x 24 h, before the trends' first day (25 Oct)
     data.ticket("3", "2026-10-25 07:00", escalated_at="2026-10-25 08:00")  # the trends' first day
     data.entry("R", "2026-11-21 08:00", 2.5)  # a whole UTC day: from resource_day_hours
     data.entry("R", "2026-11-23 08:00", 1.0)  # today, up to now: from the entries

@@ -2,8 +2,9 @@
 
 from datetime import date
 
-from mspkpi_tui.kpi.team import team_figures
 from test_kpi_builder import Data, config, utc
+
+from mspkpi_tui.kpi.team import team_figures
 
 NEW_YORK = config("America/New_York", timesheet={"lookback_weeks": 1})
 NOW = utc("2026-03-11 15:00")  # Wednesday; this week began Monday 9 March 00:00 EDT = 04:00 UTC
@@ -33,12 +34,24 @@ def test_hours_per_technician_this_and_last_week(engine):
     assert team.week_start == date(2026, 3, 9)
     alice, bob = team.resources
     assert alice.to_dict() == {
-        "name": "Alice", "hours_this_week": 6.0, "billable_this_week": 5.0, "non_billable_this_week": 1.0,
-        "hours_last_week": 5.0, "utilization_pct": 12.5, "billable_pct": 83.33, "customer_facing_pct": 83.33,
+        "name": "Alice",
+        "hours_this_week": 6.0,
+        "billable_this_week": 5.0,
+        "non_billable_this_week": 1.0,
+        "hours_last_week": 5.0,
+        "utilization_pct": 12.5,
+        "billable_pct": 83.33,
+        "customer_facing_pct": 83.33,
     }
     assert bob.to_dict() == {
-        "name": "Bob", "hours_this_week": 5.0, "billable_this_week": 0.0, "non_billable_this_week": 5.0,
-        "hours_last_week": 0.0, "utilization_pct": 0.0, "billable_pct": 0.0, "customer_facing_pct": 100.0,
+        "name": "Bob",
+        "hours_this_week": 5.0,
+        "billable_this_week": 0.0,
+        "non_billable_this_week": 5.0,
+        "hours_last_week": 0.0,
+        "utilization_pct": 0.0,
+        "billable_pct": 0.0,
+        "customer_facing_pct": 100.0,
     }
 
 
@@ -79,10 +92,22 @@ def test_overdue_timesheets_from_a_source_that_has_them(engine):
     d = Data("cw")
     d.resource("D", "Dan")
     d.add("timesheets", id="TS1", resource_id="D", period_start="2026-03-02", period_end="2026-03-08", status="Open")
-    d.add("timesheets", id="TS2", resource_id="D", period_start="2026-02-23", period_end="2026-03-01", status="approved")
+    d.add(
+        "timesheets", id="TS2", resource_id="D", period_start="2026-02-23", period_end="2026-03-01", status="approved"
+    )
     d.add("timesheets", id="TS3", resource_id="D", period_start="2026-03-09", period_end="2026-03-15", status="Open")
-    d.add("timesheets", id="TS4", resource_id="D", period_start="2026-02-16", period_end="2026-02-22", status="Rejected", deadline="2026-03-20T00:00:00Z")
-    d.add("timesheets", id="TS5", resource_id="D", period_start="2026-02-09", period_end="2026-02-15", status="Submitted")
+    d.add(
+        "timesheets",
+        id="TS4",
+        resource_id="D",
+        period_start="2026-02-16",
+        period_end="2026-02-22",
+        status="Rejected",
+        deadline="2026-03-20T00:00:00Z",
+    )
+    d.add(
+        "timesheets", id="TS5", resource_id="D", period_start="2026-02-09", period_end="2026-02-15", status="Submitted"
+    )
     d.entry("D", "2026-03-03 15:00", 6.0, billable=True, timesheet_id="TS1")
     d.entry("D", "2026-03-04 15:00", 2.0, timesheet_id="TS1")
     d.entry("D", "2026-03-09 03:30", 1.0)  # Sunday 23:30 EDT: still in TS1's period
@@ -90,8 +115,15 @@ def test_overdue_timesheets_from_a_source_that_has_them(engine):
     d.store(engine)
     overdue = [o.to_dict() for o in team_figures(engine, NOW, NEW_YORK).overdue_timesheets]
     assert overdue == [
-        {"resource": "Dan", "period_start": "2026-03-02", "period_end": "2026-03-08", "billable_hours": 6.0,
-         "non_billable_hours": 3.0, "hours_worked": 9.0, "status": "Open"},
+        {
+            "resource": "Dan",
+            "period_start": "2026-03-02",
+            "period_end": "2026-03-08",
+            "billable_hours": 6.0,
+            "non_billable_hours": 3.0,
+            "hours_worked": 9.0,
+            "status": "Open",
+        },
     ]
     # Before the grace day after the period's end has passed, it is not overdue yet.
     assert team_figures(engine, utc("2026-03-10 03:00"), NEW_YORK).overdue_timesheets == []

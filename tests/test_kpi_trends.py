@@ -1,7 +1,8 @@
 """The 30-day series, bucketed by London days across the spring DST change (worked by hand)."""
 
-from mspkpi_tui.kpi.trends import trend_series
 from test_kpi_builder import Data, config, utc
+
+from mspkpi_tui.kpi.trends import trend_series
 
 LONDON = config("Europe/London")
 NOW = utc("2026-04-10 12:00")  # days run 2026-03-12 .. 2026-04-10; 29 March is 23 hours long
@@ -21,8 +22,12 @@ def test_daily_series_in_the_business_zone(engine):
     d.ticket("5", "2026-04-10 12:30")  # after now: not counted
     d.ticket("6", "2026-03-11 23:30")  # before the first day
     d.closed("7", "2026-04-01 00:00", completed_at="2026-04-09 23:30")  # 00:30 BST today
-    d.closed("8", "2026-04-01 00:00", first_response_due="2026-04-01 10:00", first_response_at="2026-04-01 11:00")  # late
-    d.closed("9", "2026-04-01 00:00", first_response_due="2026-04-02 10:00", first_response_at="2026-04-02 09:00")  # on time
+    d.closed(
+        "8", "2026-04-01 00:00", first_response_due="2026-04-01 10:00", first_response_at="2026-04-01 11:00"
+    )  # late
+    d.closed(
+        "9", "2026-04-01 00:00", first_response_due="2026-04-02 10:00", first_response_at="2026-04-02 09:00"
+    )  # on time
     d.ticket("10", "2026-04-01 00:00", first_response_due="2026-04-10 11:30")  # passed unanswered today
     d.ticket("11", "2026-04-01 00:00", first_response_due="2026-04-10 13:00")  # not due yet
     d.ticket("12", "2026-04-01 00:00", status="Escalate")
@@ -33,7 +38,11 @@ def test_daily_series_in_the_business_zone(engine):
     d.add("survey_results", rating=5, completed_at="2026-04-05T18:00:00Z")
     d.store(engine)
     t = trend_series(engine, NOW, LONDON)
-    assert [day.isoformat() for day in (t.days[0], t.days[17], t.days[-1])] == ["2026-03-12", "2026-03-29", "2026-04-10"]
+    assert [day.isoformat() for day in (t.days[0], t.days[17], t.days[-1])] == [
+        "2026-03-12",
+        "2026-03-29",
+        "2026-04-10",
+    ]
     # tickets 7-12 were created on 1 April (index 20)
     assert t.opened == series({16: 1, 17: 1, 18: 1, 20: 6, 29: 1})
     assert t.closed == series({29: 1})

@@ -1,6 +1,6 @@
 """Migrations bring any database to the newest schema without losing rows."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -32,9 +32,11 @@ def test_models_and_migrations_agree(db_url):
 def test_data_from_the_first_revision_survives_upgrade(db_url):
     engine = make_engine(db_url)
     migrate.upgrade(engine, FIRST_REVISION)
-    created = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
+    created = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO companies (source, source_id, name, active) VALUES ('t', 'C1', 'Acme', :a)"), {"a": True})
+        conn.execute(
+            text("INSERT INTO companies (source, source_id, name, active) VALUES ('t', 'C1', 'Acme', :a)"), {"a": True}
+        )
         conn.execute(text("INSERT INTO queues (source, source_id, name) VALUES ('t', 'Q1', 'Service Desk')"))
         company_id = conn.execute(text("SELECT id FROM companies")).scalar_one()
         conn.execute(
@@ -43,13 +45,19 @@ def test_data_from_the_first_revision_survives_upgrade(db_url):
                 " priority_rank, escalation_level, created_at) VALUES ('t', 'T1', 'T20260301.0001', 'Printer',"
                 " :company, 'New', :closed, 'High', 2, 0, :created)"
             ),
-            {"company": company_id, "closed": False, "created": created if engine.dialect.name != "sqlite" else "2026-03-01 09:30:00.000000"},
+            {
+                "company": company_id,
+                "closed": False,
+                "created": created if engine.dialect.name != "sqlite" else "2026-03-01 09:30:00.000000",
+            },
         )
     migrate.upgrade(engine)
     engine = open_database(db_url)
     assert migrate.current_revision(engine) == migrate.head_revision()
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT t.number, t.title, c.name FROM tickets t JOIN companies c ON c.id = t.company_id")).one()
+        row = conn.execute(
+            text("SELECT t.number, t.title, c.name FROM tickets t JOIN companies c ON c.id = t.company_id")
+        ).one()
         assert tuple(row) == ("T20260301.0001", "Printer", "Acme")
         assert conn.execute(text("SELECT count(*) FROM queues")).scalar_one() == 1
     from sqlmodel import Session, select

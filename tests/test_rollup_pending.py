@@ -9,14 +9,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-
 from fakes.autotask_server import AutotaskFake, populate
 from fakes.connectwise_server import ConnectWiseFake
+from sqlalchemy import func, select
+
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.config import Config
 from mspkpi_tui.sources.runner import SyncRun
@@ -27,17 +27,33 @@ PENDING = (rollups.pending_tickets, rollups.pending_hours, rollups.pending_days)
 
 
 def iso(text: str) -> str:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).isoformat()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).isoformat()
 
 
 def ticket(sid: str, completed: str | None = None, responded: str | None = None) -> dict:
-    return {"id": sid, "number": sid, "title": sid, "status": "Complete" if completed else "New", "is_closed": bool(completed),
-            "priority": "P2", "created_at": iso("2026-11-02 08:00"), "completed_at": iso(completed) if completed else None,
-            "resolved_at": iso(completed) if completed else None, "first_response_at": iso(responded) if responded else None}
+    return {
+        "id": sid,
+        "number": sid,
+        "title": sid,
+        "status": "Complete" if completed else "New",
+        "is_closed": bool(completed),
+        "priority": "P2",
+        "created_at": iso("2026-11-02 08:00"),
+        "completed_at": iso(completed) if completed else None,
+        "resolved_at": iso(completed) if completed else None,
+        "first_response_at": iso(responded) if responded else None,
+    }
 
 
 def entry(sid: str, resource: str, started: str, hours: float, ticket_id: str | None = None) -> dict:
-    return {"id": sid, "resource_id": resource, "ticket_id": ticket_id, "started_at": iso(started), "hours": hours, "billable": True}
+    return {
+        "id": sid,
+        "resource_id": resource,
+        "ticket_id": ticket_id,
+        "started_at": iso(started),
+        "hours": hours,
+        "billable": True,
+    }
 
 
 def store(engine, **pages: list[dict]) -> None:
@@ -101,7 +117,9 @@ def test_a_killed_sync_leaves_its_marks_and_the_next_run_recounts_them(engine, d
     stored, rebuilt = stored_and_rebuilt(engine)
     assert stored == rebuilt and pending(engine) == 0
 
-    done = subprocess.run([sys.executable, "-c", KILLED_RUN, db_url], cwd=REPO / "tests", capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, db_url], cwd=REPO / "tests", capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     stored, rebuilt = stored_and_rebuilt(engine)
     assert stored != rebuilt  # the pages are stored, their recount is still pending
@@ -121,7 +139,9 @@ def test_a_finished_run_leaves_nothing_pending_and_unchanged_inputs_mark_nothing
     seed(engine)
     with SyncRun(engine, "t") as run:
         # a status change and a re-sent entry change no rollup input
-        run.store_page("tickets", [{**ticket("A", "2026-11-02 10:15", "2026-11-02 09:00"), "status": "Closed"}], ["p:1"])
+        run.store_page(
+            "tickets", [{**ticket("A", "2026-11-02 10:15", "2026-11-02 09:00"), "status": "Closed"}], ["p:1"]
+        )
         run.store_page("time_entries", [entry("E1", "R1", "2026-11-02 09:00", 1.0, "A")], ["p:1"])
         assert pending(engine) == 0
         run.store_page("time_entries", [entry("E1", "R1", "2026-11-02 09:00", 1.5, "A")], ["p:1"])
@@ -172,9 +192,10 @@ def test_an_autotask_pass_stopped_by_the_user_is_recorded_as_interrupted(sqlite_
 
 
 def test_a_connectwise_pass_stopped_by_the_user_is_recorded_as_interrupted(sqlite_engine, monkeypatch):
-    from mspkpi_tui.sources.connectwise import connector_from_config
+    from test_sync_connectwise import PAGE  # its small MSP
+    from test_sync_connectwise import populate as populate_cw
 
-    from test_sync_connectwise import PAGE, populate as populate_cw  # its small MSP
+    from mspkpi_tui.sources.connectwise import connector_from_config
 
     with ConnectWiseFake(max_page_size=PAGE) as fake:
         populate_cw(fake)

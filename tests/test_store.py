@@ -1,6 +1,6 @@
 """The store and the sync runner on SQLite and PostgreSQL."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
@@ -10,13 +10,19 @@ from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.models import Company, RejectedRecord, SyncLock, Ticket
 from mspkpi_tui.store.models import SyncRun as SyncRunRow
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def ticket(sid, **extra):
     record = {
-        "id": sid, "number": f"T{sid}", "title": "Printer offline", "status": "New", "is_closed": False,
-        "priority": "High", "priority_rank": 2, "created_at": "2026-11-23T08:00:00+01:00",
+        "id": sid,
+        "number": f"T{sid}",
+        "title": "Printer offline",
+        "status": "New",
+        "is_closed": False,
+        "priority": "High",
+        "priority_rank": 2,
+        "created_at": "2026-11-23T08:00:00+01:00",
     }
     return record | extra
 
@@ -36,7 +42,7 @@ def test_upsert_updates_instead_of_duplicating(engine):
     with engine.connect() as conn:
         title, created = conn.execute(select(Ticket.title, Ticket.created_at).where(Ticket.source_id == "1")).one()
     assert title == "Printer fixed"
-    assert created == datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)  # stored in UTC, read back aware
+    assert created == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # stored in UTC, read back aware
 
 
 def test_the_same_source_id_in_two_sources_is_two_rows(engine):
@@ -49,11 +55,15 @@ def test_the_same_source_id_in_two_sources_is_two_rows(engine):
 def test_bad_records_are_kept_with_their_reason_and_the_rest_stored(engine):
     with SyncRun(engine, "t") as run:
         stored = run.store_page(
-            "tickets", [ticket("1"), ticket("2", company_id="nope"), ticket("3", created_at="1900-01-01T00:00:00")], ["f:1", "f:2", "f:3"]
+            "tickets",
+            [ticket("1"), ticket("2", company_id="nope"), ticket("3", created_at="1900-01-01T00:00:00")],
+            ["f:1", "f:2", "f:3"],
         )
     assert stored == 1
     with engine.connect() as conn:
-        rows = conn.execute(select(RejectedRecord.location, RejectedRecord.reason, RejectedRecord.raw).order_by(RejectedRecord.location)).all()
+        rows = conn.execute(
+            select(RejectedRecord.location, RejectedRecord.reason, RejectedRecord.raw).order_by(RejectedRecord.location)
+        ).all()
         run_row = conn.execute(select(SyncRunRow)).one()
     assert [r.location for r in rows] == ["f:2", "f:3"]
     assert "names no record in companies" in rows[0].reason
@@ -75,8 +85,12 @@ def test_the_lock_of_a_killed_sync_is_taken_over(engine):
     import socket
 
     with engine.begin() as conn:
-        conn.execute(SyncLock.__table__.insert().values(name="sync", holder=f"{socket.gethostname()}:999999999", acquired_at=T0))
-        conn.execute(SyncRunRow.__table__.insert().values(source="t", mode="full", started_at=T0, status="running", counts={}))
+        conn.execute(
+            SyncLock.__table__.insert().values(name="sync", holder=f"{socket.gethostname()}:999999999", acquired_at=T0)
+        )
+        conn.execute(
+            SyncRunRow.__table__.insert().values(source="t", mode="full", started_at=T0, status="running", counts={})
+        )
     with SyncRun(engine, "t"):
         pass
     with engine.connect() as conn:
@@ -124,11 +138,15 @@ def test_sqlite_is_opened_for_concurrent_readers(sqlite_url):
 def test_timestamps_round_trip_as_aware_utc(engine):
     local = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=-5)))
     with SyncRun(engine, "t") as run:
-        run.store_page("tickets", [ticket("1", created_at=local.isoformat(), first_response_due="2026-03-29T07:00:00.000Z")], ["x"])
+        run.store_page(
+            "tickets", [ticket("1", created_at=local.isoformat(), first_response_due="2026-03-29T07:00:00.000Z")], ["x"]
+        )
     with engine.connect() as conn:
         created, due = conn.execute(select(Ticket.created_at, Ticket.first_response_due)).one()
         # comparisons in SQL use the same normalisation on both databases
-        later = conn.execute(select(func.count()).select_from(Ticket).where(Ticket.first_response_due > local)).scalar_one()
+        later = conn.execute(
+            select(func.count()).select_from(Ticket).where(Ticket.first_response_due > local)
+        ).scalar_one()
     assert created == local and created.tzinfo is not None
-    assert due == datetime(2026, 3, 29, 7, 0, tzinfo=timezone.utc)
+    assert due == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
     assert later == 1

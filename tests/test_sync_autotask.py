@@ -10,9 +10,9 @@ import json
 
 import httpx
 import pytest
+from fakes.autotask_server import AutotaskFake, make_ticket, populate
 from sqlalchemy import func, select
 
-from fakes.autotask_server import AutotaskFake, make_ticket, populate
 from mspkpi_tui.store import models
 from mspkpi_tui.store.engine import make_engine
 from mspkpi_tui.store.records import parse_datetime
@@ -80,9 +80,16 @@ def test_full_sync_maps_every_entity(sync, fake, db):
     done = sync()
     assert done.returncode == 0, done.stderr
     assert "autotask: stored" in done.stderr
-    for model, entity in [(models.Ticket, "Tickets"), (models.TimeEntry, "TimeEntries"), (models.Company, "Companies"),
-                          (models.Resource, "Resources"), (models.Project, "Projects"), (models.Contract, "Contracts"),
-                          (models.Opportunity, "Opportunities"), (models.SurveyResult, "SurveyResults")]:
+    for model, entity in [
+        (models.Ticket, "Tickets"),
+        (models.TimeEntry, "TimeEntries"),
+        (models.Company, "Companies"),
+        (models.Resource, "Resources"),
+        (models.Project, "Projects"),
+        (models.Contract, "Contracts"),
+        (models.Opportunity, "Opportunities"),
+        (models.SurveyResult, "SurveyResults"),
+    ]:
         assert count(db, model) == len(fake.data[entity]), entity
     assert count(db, models.Queue) == 4
 
@@ -137,9 +144,7 @@ def test_every_query_walks_ids_within_the_page_limit_and_reads_the_usage(sqlite_
     queries = fake.server.requests_to("/tickets/query", "POST")
     bodies = [q.request.json() for q in queries]
     assert all(b["MaxRecords"] <= 500 for b in bodies)
-    assert [b["filter"][0] for b in bodies] == [
-        {"op": "gt", "field": "id", "value": v} for v in (0, 500, 1000)
-    ]
+    assert [b["filter"][0] for b in bodies] == [{"op": "gt", "field": "id", "value": v} for v in (0, 500, 1000)]
     assert [q.items for q in queries] == [500, 500, 202]
 
 
@@ -149,9 +154,15 @@ def test_incremental_fetches_only_what_changed(sync, fake, db):
     fake.edit("Tickets", 1, status=11)  # In Progress -> Escalate
     fake.edit("Tickets", 2, priority=4, assignedResourceID=105)
     fake.edit("Tickets", 4, queueID=29683354)
-    fake.put("Tickets", {**make_ticket(999, fake.now().replace(microsecond=0)), "lastActivityDate": fake.data["Tickets"][1]["lastActivityDate"]})
+    fake.put(
+        "Tickets",
+        {
+            **make_ticket(999, fake.now().replace(microsecond=0)),
+            "lastActivityDate": fake.data["Tickets"][1]["lastActivityDate"],
+        },
+    )
     fake.edit("TimeEntries", 10_001, hoursWorked=2.5)
-    assert [e for e in fake.data['TimeEntries'].values() if e['ticketID'] == 8]
+    assert [e for e in fake.data["TimeEntries"].values() if e["ticketID"] == 8]
     fake.delete_ticket(8)  # with its time entries, as Autotask does
     fake.edit("Opportunities", 501, stage=3)
     fake.edit("Opportunities", 502, amount=99.0)  # same stage: keeps when it entered it
@@ -169,8 +180,10 @@ def test_incremental_fetches_only_what_changed(sync, fake, db):
 
     events = {(e["field"], e["old_value"], e["new_value"]) for e in rows(db, models.TicketEvent)}
     assert events == {
-        ("status", "In Progress", "Escalate"), ("escalation", "0", "1"),
-        ("priority", "Low", "Critical"), ("assignee", "Tech3 Smith", "Tech5 Smith"),
+        ("status", "In Progress", "Escalate"),
+        ("escalation", "0", "1"),
+        ("priority", "Low", "Critical"),
+        ("assignee", "Tech3 Smith", "Tech5 Smith"),
         ("queue", "Level I Support", "Level II Support"),
     }
     escalated = ticket(db, 1)
@@ -180,7 +193,10 @@ def test_incremental_fetches_only_what_changed(sync, fake, db):
     assert moved["stage"] == "Negotiate" and moved["stage_entered_at"] > before["stage_entered_at"]
     kept = rows(db, models.Opportunity, models.Opportunity.source_id == "502")[0]
     assert kept["amount"] == 99.0 and kept["stage_entered_at"] == before["stage_entered_at"]
-    stages = [c["stage"] for c in rows(db, models.OpportunityStageChange, models.OpportunityStageChange.opportunity_id == moved["id"])]
+    stages = [
+        c["stage"]
+        for c in rows(db, models.OpportunityStageChange, models.OpportunityStageChange.opportunity_id == moved["id"])
+    ]
     assert sorted(stages) == ["Negotiate", "Propose"]
 
     fake.server.clear_log()  # a third pass with nothing new stores nothing new
@@ -223,11 +239,26 @@ def test_the_fake_behaves_like_autotask():
         populate(fake, tickets=30)
         headers = {"ApiIntegrationCode": fake.integration_code, "UserName": fake.username, "Secret": fake.secret}
         api = fake.base_url() + "V1.0/Tickets/query"
-        too_many = httpx.post(api, json={"MaxRecords": 501, "filter": [{"op": "exist", "field": "id"}]}, headers=headers)
+        too_many = httpx.post(
+            api, json={"MaxRecords": 501, "filter": [{"op": "exist", "field": "id"}]}, headers=headers
+        )
         assert too_many.status_code == 500 and "between 1 and 500" in too_many.json()["errors"][0]
-        assert httpx.post(api, json={"MaxRecords": 5, "filter": [{"op": "gt", "field": "id", "value": 0}]}).status_code == 401
-        body = {"MaxRecords": 10, "filter": [{"op": "or", "items": [{"op": "eq", "field": "status", "value": 5},
-                                                                      {"op": "in", "field": "priority", "value": [4]}]}]}
+        assert (
+            httpx.post(api, json={"MaxRecords": 5, "filter": [{"op": "gt", "field": "id", "value": 0}]}).status_code
+            == 401
+        )
+        body = {
+            "MaxRecords": 10,
+            "filter": [
+                {
+                    "op": "or",
+                    "items": [
+                        {"op": "eq", "field": "status", "value": 5},
+                        {"op": "in", "field": "priority", "value": [4]},
+                    ],
+                }
+            ],
+        }
         first = httpx.post(api, json=body, headers=headers).json()
         ids = [r["id"] for r in first["items"]]
         assert ids == sorted(ids) and len(ids) == 10

@@ -12,12 +12,12 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from fakes.connectwise_server import CODEBASE, PRIVATE_KEY, ConnectWiseFake, cw_time, parse_conditions
 from sqlalchemy import select
 
-from fakes.connectwise_server import CODEBASE, PRIVATE_KEY, ConnectWiseFake, cw_time, parse_conditions
 from mspkpi_tui.config import Config
 from mspkpi_tui.errors import SyncError
 from mspkpi_tui.sources.connectwise.client import read_cw_settings
@@ -28,7 +28,7 @@ from mspkpi_tui.store.models import ENTITY_TABLES
 from mspkpi_tui.store.models import SyncCursor as SyncCursorRow
 from mspkpi_tui.store.models import SyncRun as SyncRunRow
 
-BASE = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)  # a Monday
+BASE = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
 PAGE = 7
 TICKETS = list(range(1001, 1031))
 TIME_ENTRIES = list(range(1, 41))
@@ -45,46 +45,113 @@ def populate(fake: ConnectWiseFake) -> None:
     put = lambda endpoint, record, when=at: fake.put(endpoint, record, at=when)  # noqa: E731
     for i, name in enumerate(["Alpine Dental", "Birch Legal", "Cedar Foods"], start=1):
         put("company/companies", {"id": i, "identifier": f"C{i}", "name": name, "deletedFlag": False})
-    members = [("ann", "Ann", "Archer", 8, False), ("bob", "Bob", "Baker", 6, False), ("cy", "Cy", "Cole", 8, False), ("dee", "Dee", "Dunn", 8, True)]
+    members = [
+        ("ann", "Ann", "Archer", 8, False),
+        ("bob", "Bob", "Baker", 6, False),
+        ("cy", "Cy", "Cole", 8, False),
+        ("dee", "Dee", "Dunn", 8, True),
+    ]
     for i, (ident, first, last, daily, inactive) in enumerate(members, start=1):
-        put("system/members", {"id": i, "identifier": ident, "firstName": first, "lastName": last, "dailyCapacity": daily,
-                               "inactiveFlag": inactive, "primaryEmail": f"{ident}@msp.example", "hourlyCost": 40 + i})
+        put(
+            "system/members",
+            {
+                "id": i,
+                "identifier": ident,
+                "firstName": first,
+                "lastName": last,
+                "dailyCapacity": daily,
+                "inactiveFlag": inactive,
+                "primaryEmail": f"{ident}@msp.example",
+                "hourlyCost": 40 + i,
+            },
+        )
     put("service/boards", {"id": 1, "name": "Service Desk"})
     put("service/boards", {"id": 2, "name": "Projects Desk"})
-    statuses = {1: [(11, "New", False, "NotResponded"), (12, "In Progress", False, "Responded"),
-                    (13, "Waiting Customer", False, "NoEscalation"), (14, "Escalate", False, "Responded"),
-                    (15, ">Closed", True, "Resolved")],
-                2: [(21, "New", False, "NotResponded"), (22, "Completed", True, "Resolved")]}
+    statuses = {
+        1: [
+            (11, "New", False, "NotResponded"),
+            (12, "In Progress", False, "Responded"),
+            (13, "Waiting Customer", False, "NoEscalation"),
+            (14, "Escalate", False, "Responded"),
+            (15, ">Closed", True, "Resolved"),
+        ],
+        2: [(21, "New", False, "NotResponded"), (22, "Completed", True, "Resolved")],
+    }
     for board, rows in statuses.items():
         for sid, name, closed, esc in rows:
-            put(f"service/boards/{board}/statuses", {"id": sid, "name": name, "closedStatus": closed, "escalationStatus": esc, "board": ref(board)})
+            put(
+                f"service/boards/{board}/statuses",
+                {"id": sid, "name": name, "closedStatus": closed, "escalationStatus": esc, "board": ref(board)},
+            )
     # Ids are not urgency order: sortOrder is.
-    for pid, name, sort in [(7, "Priority 1 - Critical", 1), (9, "Priority 2 - High", 2), (6, "Priority 3 - Medium", 5), (8, "Priority 4 - Low", 10)]:
+    for pid, name, sort in [
+        (7, "Priority 1 - Critical", 1),
+        (9, "Priority 2 - High", 2),
+        (6, "Priority 3 - Medium", 5),
+        (8, "Priority 4 - Low", 10),
+    ]:
         put("service/priorities", {"id": pid, "name": name, "sortOrder": sort})
     put("service/SLAs", {"id": 1, "name": "24x7", "basedOn": "AllHours"})
     put("service/SLAs", {"id": 2, "name": "Business hours", "basedOn": "MSPCalendar"})
     for n, (pid, respond, resolve) in enumerate([(7, 1, 4), (9, 2, 8), (6, 4, 24), (8, 8, 72)], start=1):
-        put("service/SLAs/1/priorities", {"id": n, "priority": ref(pid), "respondHours": respond, "planWithin": 0, "resolutionHours": resolve})
-        put("service/SLAs/2/priorities", {"id": 10 + n, "priority": ref(pid), "respondHours": respond, "planWithin": 0, "resolutionHours": resolve})
+        put(
+            "service/SLAs/1/priorities",
+            {"id": n, "priority": ref(pid), "respondHours": respond, "planWithin": 0, "resolutionHours": resolve},
+        )
+        put(
+            "service/SLAs/2/priorities",
+            {"id": 10 + n, "priority": ref(pid), "respondHours": respond, "planWithin": 0, "resolutionHours": resolve},
+        )
     for i in range(1, 4):
-        put("project/projects", {"id": i, "name": f"Project {i}", "company": ref(i, identifier=f"C{i}"), "status": ref(1, "Open" if i < 3 else "Closed"),
-                                 "closedFlag": i == 3, "type": ref(1, "Onboarding"), "estimatedStart": "2026-01-01T00:00:00Z",
-                                 "estimatedEnd": "2026-03-31T00:00:00Z", "budgetHours": 40.0 * i, "actualHours": 30.0 * i, "percentComplete": 25.0 * i})
-    priorities = [(7, "Priority 1 - Critical"), (9, "Priority 2 - High"), (6, "Priority 3 - Medium"), (8, "Priority 4 - Low")]
+        put(
+            "project/projects",
+            {
+                "id": i,
+                "name": f"Project {i}",
+                "company": ref(i, identifier=f"C{i}"),
+                "status": ref(1, "Open" if i < 3 else "Closed"),
+                "closedFlag": i == 3,
+                "type": ref(1, "Onboarding"),
+                "estimatedStart": "2026-01-01T00:00:00Z",
+                "estimatedEnd": "2026-03-31T00:00:00Z",
+                "budgetHours": 40.0 * i,
+                "actualHours": 30.0 * i,
+                "percentComplete": 25.0 * i,
+            },
+        )
+    priorities = [
+        (7, "Priority 1 - Critical"),
+        (9, "Priority 2 - High"),
+        (6, "Priority 3 - Medium"),
+        (8, "Priority 4 - Low"),
+    ]
     for n, tid in enumerate(TICKETS):
         entered = BASE + timedelta(hours=n)
         board = 2 if n % 5 == 4 else 1
-        status = (22, "Completed") if board == 2 else [(11, "New"), (12, "In Progress"), (13, "Waiting Customer")][n % 3]
+        status = (
+            (22, "Completed") if board == 2 else [(11, "New"), (12, "In Progress"), (13, "Waiting Customer")][n % 3]
+        )
         pid, pname = priorities[n % 4]
         member = 1 + n % 3
         ticket = {
-            "id": tid, "summary": f"Ticket {tid}: printer [b]jam[/b]", "recordType": "ServiceTicket",
-            "board": ref(board, "Service Desk" if board == 1 else "Projects Desk"), "status": ref(status[0], status[1]),
-            "priority": ref(pid, pname, sort=n % 4 + 1), "type": ref(1, "Incident"), "subType": ref(2, "Hardware"),
-            "owner": ref(member, f"{members[member - 1][1]} {members[member - 1][2]}", identifier=members[member - 1][0]), "company": ref(1 + n % 3, identifier=f"C{1 + n % 3}"),
-            "sla": ref(1 if n % 2 else 2, "24x7" if n % 2 else "Business hours"), "slaStatus": "Waiting",
-            "dateResponded": cw_time(entered + timedelta(minutes=30)) if n % 3 else None, "dateResolved": None,
-            "closedDate": cw_time(entered + timedelta(hours=5)) if board == 2 else None, "closedFlag": board == 2,
+            "id": tid,
+            "summary": f"Ticket {tid}: printer [b]jam[/b]",
+            "recordType": "ServiceTicket",
+            "board": ref(board, "Service Desk" if board == 1 else "Projects Desk"),
+            "status": ref(status[0], status[1]),
+            "priority": ref(pid, pname, sort=n % 4 + 1),
+            "type": ref(1, "Incident"),
+            "subType": ref(2, "Hardware"),
+            "owner": ref(
+                member, f"{members[member - 1][1]} {members[member - 1][2]}", identifier=members[member - 1][0]
+            ),
+            "company": ref(1 + n % 3, identifier=f"C{1 + n % 3}"),
+            "sla": ref(1 if n % 2 else 2, "24x7" if n % 2 else "Business hours"),
+            "slaStatus": "Waiting",
+            "dateResponded": cw_time(entered + timedelta(minutes=30)) if n % 3 else None,
+            "dateResolved": None,
+            "closedDate": cw_time(entered + timedelta(hours=5)) if board == 2 else None,
+            "closedFlag": board == 2,
             "_info": {"dateEntered": cw_time(entered)},
         }
         put("service/tickets", ticket, entered + timedelta(hours=1))
@@ -94,48 +161,123 @@ def populate(fake: ConnectWiseFake) -> None:
     fake.data["service/tickets"][1000 + 3]["slaStatus"] = "Respond by \x1b[31msoon\x1b[0m"
     fake.data["service/tickets"][1000 + 5]["slaStatus"] = "Respond by Tue 01/05 4:00 PM UTC-08"  # 01/05 is a Monday
     # A closed board status wins over the ticket's own closedFlag.
-    fake.data["service/tickets"][1007].update(status=ref(15, ">Closed"), closedFlag=False, closedDate=cw_time(BASE + timedelta(hours=9)))
+    fake.data["service/tickets"][1007].update(
+        status=ref(15, ">Closed"), closedFlag=False, closedDate=cw_time(BASE + timedelta(hours=9))
+    )
     fake.data["service/tickets"][1008].update(status=ref(14, "Escalate"))
-    sheets = [("Open", 1), ("PendingApproval", 2), ("ApprovedByTierTwo", 3), ("Rejected", 4), ("ErrorsCorrected", 1),
-              ("ApprovedByTierOne", 2), ("Open", 3), ("Open", 2)]
+    sheets = [
+        ("Open", 1),
+        ("PendingApproval", 2),
+        ("ApprovedByTierTwo", 3),
+        ("Rejected", 4),
+        ("ErrorsCorrected", 1),
+        ("ApprovedByTierOne", 2),
+        ("Open", 3),
+        ("Open", 2),
+    ]
     for i, (state, member) in enumerate(sheets, start=1):
         start = BASE - timedelta(days=7 * (1 + i % 2))
-        put("time/sheets", {"id": i, "member": ref(member, identifier=members[member - 1][0]), "year": 2026, "period": i,
-                            "dateStart": cw_time(start), "dateEnd": cw_time(start + timedelta(days=6)), "status": state,
-                            "hours": 38.5, "deadline": cw_time(start + timedelta(days=8))})
+        put(
+            "time/sheets",
+            {
+                "id": i,
+                "member": ref(member, identifier=members[member - 1][0]),
+                "year": 2026,
+                "period": i,
+                "dateStart": cw_time(start),
+                "dateEnd": cw_time(start + timedelta(days=6)),
+                "status": state,
+                "hours": 38.5,
+                "deadline": cw_time(start + timedelta(days=8)),
+            },
+        )
     options = ["Billable", "DoNotBill", "NoCharge", "NoDefault"]
     for i in TIME_ENTRIES:
         kind = ["ServiceTicket", "ServiceTicket", "ProjectTicket", "ChargeCode", "Activity"][i % 5]
-        entry = {"id": i, "member": ref(1 + i % 4, identifier=members[i % 4][0]), "chargeToType": kind,
-                 "chargeToId": TICKETS[i % 28] if kind == "ServiceTicket" else 500 + i, "project": ref(1 + i % 3) if kind == "ProjectTicket" else None,
-                 "timeStart": cw_time(BASE + timedelta(hours=i)), "timeEnd": cw_time(BASE + timedelta(hours=i, minutes=45)),
-                 "actualHours": 0.75, "billableOption": options[i % 4], "timeSheet": ref(1 + i % 8),
-                 "workType": ref(1, "Remote Support") if kind != "ChargeCode" else ref(2, "Admin"), "status": "Open"}
+        entry = {
+            "id": i,
+            "member": ref(1 + i % 4, identifier=members[i % 4][0]),
+            "chargeToType": kind,
+            "chargeToId": TICKETS[i % 28] if kind == "ServiceTicket" else 500 + i,
+            "project": ref(1 + i % 3) if kind == "ProjectTicket" else None,
+            "timeStart": cw_time(BASE + timedelta(hours=i)),
+            "timeEnd": cw_time(BASE + timedelta(hours=i, minutes=45)),
+            "actualHours": 0.75,
+            "billableOption": options[i % 4],
+            "timeSheet": ref(1 + i % 8),
+            "workType": ref(1, "Remote Support") if kind != "ChargeCode" else ref(2, "Admin"),
+            "status": "Open",
+        }
         put("time/entries", entry)
     for sid, name, won, lost in [(1, "Open", False, False), (2, "Won", True, False), (3, "Lost - Price", False, True)]:
-        put("sales/opportunities/statuses", {"id": sid, "name": name, "wonFlag": won, "lostFlag": lost, "closedFlag": won or lost})
+        put(
+            "sales/opportunities/statuses",
+            {"id": sid, "name": name, "wonFlag": won, "lostFlag": lost, "closedFlag": won or lost},
+        )
     for sid, name, seq in [(1, "Prospect", 1), (2, "Quote", 3), (3, "Negotiation", 2)]:
         put("sales/stages", {"id": sid, "name": name, "sequenceNumber": seq})
     for i in range(1, 7):
         stage = [(1, "Prospect"), (2, "Quote"), (3, "Negotiation")][i % 3]
         status = [(1, "Open"), (1, "Open"), (1, "Open"), (1, "Open"), (2, "Won"), (3, "Lost - Price")][i - 1]
-        put("sales/opportunities", {"id": i, "name": f"Deal {i}", "company": ref(1 + i % 3), "primarySalesRep": ref(1 + i % 2),
-                                    "stage": ref(*stage), "status": ref(*status), "probability": ref(3, "50%"),
-                                    "expectedCloseDate": "2026-02-27T00:00:00Z", "closedDate": "2026-01-04T00:00:00Z" if i >= 5 else None,
-                                    "pipelineChangeDate": cw_time(BASE - timedelta(days=10 * i)), "type": ref(1, "Managed Services"),
-                                    "_info": {"dateEntered": cw_time(BASE - timedelta(days=60))}})
-        fake.objects[f"sales/opportunities/{i}/forecast"] = {"id": i, "forecastItems": [
-            {"id": 1, "revenue": 1000.0 * i, "includedFlag": True}, {"id": 2, "revenue": 99.0, "includedFlag": False}]}
-    agreements = [(1, "Active", False, "2026-03-31T00:00:00Z"), (2, "Active", True, "2030-01-01T00:00:00Z"),
-                  (3, "Cancelled", False, "2026-06-30T00:00:00Z"), (4, "Expired", False, "2025-12-31T00:00:00Z")]
+        put(
+            "sales/opportunities",
+            {
+                "id": i,
+                "name": f"Deal {i}",
+                "company": ref(1 + i % 3),
+                "primarySalesRep": ref(1 + i % 2),
+                "stage": ref(*stage),
+                "status": ref(*status),
+                "probability": ref(3, "50%"),
+                "expectedCloseDate": "2026-02-27T00:00:00Z",
+                "closedDate": "2026-01-04T00:00:00Z" if i >= 5 else None,
+                "pipelineChangeDate": cw_time(BASE - timedelta(days=10 * i)),
+                "type": ref(1, "Managed Services"),
+                "_info": {"dateEntered": cw_time(BASE - timedelta(days=60))},
+            },
+        )
+        fake.objects[f"sales/opportunities/{i}/forecast"] = {
+            "id": i,
+            "forecastItems": [
+                {"id": 1, "revenue": 1000.0 * i, "includedFlag": True},
+                {"id": 2, "revenue": 99.0, "includedFlag": False},
+            ],
+        }
+    agreements = [
+        (1, "Active", False, "2026-03-31T00:00:00Z"),
+        (2, "Active", True, "2030-01-01T00:00:00Z"),
+        (3, "Cancelled", False, "2026-06-30T00:00:00Z"),
+        (4, "Expired", False, "2025-12-31T00:00:00Z"),
+    ]
     for aid, state, no_end, end in agreements:
-        put("finance/agreements", {"id": aid, "name": f"Agreement {aid}", "type": ref(1, "Managed IT"), "company": ref(1 + aid % 3),
-                                   "billingCycle": ref(1, "Monthly"), "startDate": "2025-01-01T00:00:00Z", "endDate": end,
-                                   "noEndingDateFlag": no_end, "agreementStatus": state, "billAmount": 1500.0 + aid})
+        put(
+            "finance/agreements",
+            {
+                "id": aid,
+                "name": f"Agreement {aid}",
+                "type": ref(1, "Managed IT"),
+                "company": ref(1 + aid % 3),
+                "billingCycle": ref(1, "Monthly"),
+                "startDate": "2025-01-01T00:00:00Z",
+                "endDate": end,
+                "noEndingDateFlag": no_end,
+                "agreementStatus": state,
+                "billAmount": 1500.0 + aid,
+            },
+        )
     put("service/surveys", {"id": 4, "name": "CSAT"})
     for i in range(1, 6):
-        put("service/surveys/4/results", {"id": i, "surveyId": 4, "ticketId": TICKETS[i], "totalPoints": i, "company": ref(1 + i % 3),
-                                          "_info": {"dateEntered": cw_time(BASE + timedelta(days=1, hours=i))}})
+        put(
+            "service/surveys/4/results",
+            {
+                "id": i,
+                "surveyId": 4,
+                "ticketId": TICKETS[i],
+                "totalPoints": i,
+                "company": ref(1 + i % 3),
+                "_info": {"dateEntered": cw_time(BASE + timedelta(days=1, hours=i))},
+            },
+        )
 
 
 @pytest.fixture
@@ -150,7 +292,10 @@ def snapshot(url: str) -> dict[str, list[dict]]:
     engine = open_database(url)
     try:
         with engine.connect() as conn:
-            source_ids = {name: dict(conn.execute(select(table_of(name).c.id, table_of(name).c.source_id)).all()) for name in ENTITY_TABLES}
+            source_ids = {
+                name: dict(conn.execute(select(table_of(name).c.id, table_of(name).c.source_id)).all())
+                for name in ENTITY_TABLES
+            }
             by_table = {table_of(name).name: name for name in ENTITY_TABLES}
             result = {}
             for name in ENTITY_TABLES:
@@ -185,8 +330,13 @@ def reference(tmp_path_factory) -> dict:
         home = tmp_path_factory.mktemp("cw-home")
         env = {k: v for k, v in os.environ.items() if not k.startswith("MSPKPI_")}
         env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local"))
-        done = subprocess.run([sys.executable, "-m", "mspkpi_tui", "--db", url, "sync", "connectwise"],
-                              env={**env, **server.env()}, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "mspkpi_tui", "--db", url, "sync", "connectwise"],
+            env={**env, **server.env()},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
     return snapshot(url)
 
@@ -196,7 +346,11 @@ def reference(tmp_path_factory) -> dict:
 
 def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fake):
     # Two bad records among the good ones: they are rejected, the sync goes on.
-    fake.put("service/tickets", {**fake.data["service/tickets"][1030], "id": 1031, "_info": {"dateEntered": "last tuesday"}}, at=BASE)
+    fake.put(
+        "service/tickets",
+        {**fake.data["service/tickets"][1030], "id": 1031, "_info": {"dateEntered": "last tuesday"}},
+        at=BASE,
+    )
     fake.put("time/entries", {**fake.data["time/entries"][1], "id": 99, "chargeToType": "Bogus"}, at=BASE)
 
     done = sync(run_cli, db_url, fake)
@@ -221,12 +375,12 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     assert t1001["queue_id"] == "1" and t1001["company_id"] == "1" and t1001["assigned_resource_id"] == "1"
     assert t1001["created_at"] == BASE and t1001["sla_name"] == "Business hours"
     # slaStatus "Respond by Mon 01/05 4:00 PM UTC-08" -> 2026-01-06 00:00 UTC; a business-hours SLA gets no estimate.
-    assert t1001["first_response_due"] == datetime(2026, 1, 6, 0, 0, tzinfo=timezone.utc)
+    assert t1001["first_response_due"] == datetime(2026, 1, 6, 0, 0, tzinfo=UTC)
     assert t1001["resolution_due"] is None
     # 24x7 SLA: respond-by from the priority hours (High: 2 h), resolve-by from day/month text.
     assert t1002["priority"] == "Priority 2 - High" and t1002["priority_rank"] == 2
     assert t1002["first_response_due"] == BASE + timedelta(hours=1 + 2)
-    assert t1002["resolution_due"] == datetime(2026, 1, 6, 8, 30, tzinfo=timezone.utc)
+    assert t1002["resolution_due"] == datetime(2026, 1, 6, 8, 30, tzinfo=UTC)
     assert t1002["first_response_at"] == BASE + timedelta(hours=1, minutes=30)
     # Unreadable text or a weekday that does not match: no due time from it, and no reject.
     assert tickets["1003"]["first_response_due"] is None and tickets["1003"]["resolution_due"] is None
@@ -246,8 +400,18 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
 
     sheets = rows(db_url, "timesheets")
     assert {k: v["status"] for k, v in sheets.items()} == {
-        "1": "Open", "2": "Submitted", "3": "Approved", "4": "Rejected", "5": "Errors corrected", "6": "Approved", "7": "Open", "8": "Open"}
-    assert sheets["1"]["resource_id"] == "1" and sheets["1"]["deadline"] == BASE - timedelta(days=14) + timedelta(days=8)
+        "1": "Open",
+        "2": "Submitted",
+        "3": "Approved",
+        "4": "Rejected",
+        "5": "Errors corrected",
+        "6": "Approved",
+        "7": "Open",
+        "8": "Open",
+    }
+    assert sheets["1"]["resource_id"] == "1" and sheets["1"]["deadline"] == BASE - timedelta(days=14) + timedelta(
+        days=8
+    )
 
     entries = rows(db_url, "time_entries")
     assert len(entries) == 40 and "99" not in entries
@@ -255,8 +419,14 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     assert billable == [i for i in TIME_ENTRIES if i % 4 == 0]
     customer = {k for k, e in entries.items() if e["ticket_id"] or e["project_id"]}
     assert customer == {str(i) for i in TIME_ENTRIES if i % 5 in (0, 1, 2)}
-    assert entries["1"]["ticket_id"] == str(TICKETS[1]) and entries["2"]["project_id"] == "3" and entries["2"]["ticket_id"] is None
-    assert entries["3"]["category"] == "Admin" and entries["3"]["ticket_id"] is None and entries["3"]["project_id"] is None
+    assert (
+        entries["1"]["ticket_id"] == str(TICKETS[1])
+        and entries["2"]["project_id"] == "3"
+        and entries["2"]["ticket_id"] is None
+    )
+    assert (
+        entries["3"]["category"] == "Admin" and entries["3"]["ticket_id"] is None and entries["3"]["project_id"] is None
+    )
     assert entries["5"]["timesheet_id"] == "6" and entries["5"]["hours"] == 0.75
 
     opps = rows(db_url, "opportunities")
@@ -276,7 +446,11 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     assert contracts["2"]["end_date"] is None and contracts["3"]["status"] == "Cancelled"
     assert contracts["1"]["period_type"] == "Monthly" and contracts["1"]["monthly_value"] == 1501.0
     projects = rows(db_url, "projects")
-    assert projects["3"]["is_closed"] is True and projects["2"]["estimated_hours"] == 80.0 and projects["2"]["actual_hours"] == 60.0
+    assert (
+        projects["3"]["is_closed"] is True
+        and projects["2"]["estimated_hours"] == 80.0
+        and projects["2"]["actual_hours"] == 60.0
+    )
     assert projects["1"]["percent_complete"] == 25.0 and projects["1"]["end_date"].isoformat() == "2026-03-31"
     surveys = rows(db_url, "survey_results")
     assert {k: v["rating"] for k, v in surveys.items()} == {str(i): float(i) for i in range(1, 6)}
@@ -298,7 +472,13 @@ def test_incremental_fetches_only_changes_and_conditions_survive_paging(run_cli,
     edited = TICKETS[:9]  # more than a page of 7
     for tid in edited:
         fake.edit("service/tickets", tid, summary=f"edited {tid}")
-    fake.edit("service/tickets", 1001, status=ref(14, "Escalate"), priority=ref(8, "Priority 4 - Low"), owner=ref(3, "Cy Cole"))
+    fake.edit(
+        "service/tickets",
+        1001,
+        status=ref(14, "Escalate"),
+        priority=ref(8, "Priority 4 - Low"),
+        owner=ref(3, "Cy Cole"),
+    )
     fake.edit("service/tickets", 1002, board=ref(2, "Projects Desk"), status=ref(21, "New"))
     fake.edit("time/entries", 4, billableOption="Billable")
     # ConnectWise moved to a new release; the configured codebase now answers 404.
@@ -364,8 +544,12 @@ def test_429_and_5xx_bursts_end_identical_to_a_fault_free_run(run_cli, db_url, f
 
 def test_killed_mid_run_and_resumed_ends_identical(run_cli, cli_env, db_url, fake, reference):
     fake.server.slow("/", 0.15, times=10_000)  # slow enough to kill it in the middle of the tickets
-    process = subprocess.Popen([sys.executable, "-m", "mspkpi_tui", "--db", db_url, "sync", "connectwise"],
-                               env={**cli_env, **fake.env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mspkpi_tui", "--db", db_url, "sync", "connectwise"],
+        env={**cli_env, **fake.env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while len(fake.list_requests("service/tickets")) < 3 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
@@ -389,8 +573,13 @@ def test_killed_mid_run_and_resumed_ends_identical(run_cli, cli_env, db_url, fak
 
 def test_ctrl_c_in_watch_mode_finishes_the_page_and_keeps_the_cursor(cli_env, sqlite_url, fake, reference):
     fake.server.slow("/", 0.1, times=10_000)
-    process = subprocess.Popen([sys.executable, "-m", "mspkpi_tui", "--db", sqlite_url, "sync", "connectwise", "--watch", "--interval", "60"],
-                               env={**cli_env, **fake.env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mspkpi_tui", "--db", sqlite_url, "sync", "connectwise", "--watch", "--interval", "60"],
+        env={**cli_env, **fake.env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while len(fake.list_requests("service/tickets")) < 2 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
@@ -406,8 +595,13 @@ def test_ctrl_c_in_watch_mode_finishes_the_page_and_keeps_the_cursor(cli_env, sq
     engine.dispose()
     assert "companies" in cursors and "tickets" not in cursors
     fake.server.clear_faults()
-    done = subprocess.run([sys.executable, "-m", "mspkpi_tui", "--db", sqlite_url, "sync", "connectwise"],
-                          env={**cli_env, **fake.env()}, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "mspkpi_tui", "--db", sqlite_url, "sync", "connectwise"],
+        env={**cli_env, **fake.env()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert snapshot(sqlite_url) == reference
 
@@ -490,7 +684,11 @@ def test_credentials_never_travel_in_clear(monkeypatch, fake):
     [
         ("Respond by Mon 01/27 4:00 PM UTC-08", "2025-01-27T15:00:00+00:00", ("respond", "2025-01-28T00:00:00+00:00")),
         ("Resolve by Tue 28/01 16:00 UTC+01:00", "2025-01-27T15:00:00+00:00", ("resolve", "2025-01-28T15:00:00+00:00")),
-        ("Plan by Fri 01/02 9:00 AM UTC", "2025-12-30T09:00:00+00:00", ("plan", "2026-01-02T09:00:00+00:00")),  # next year
+        (
+            "Plan by Fri 01/02 9:00 AM UTC",
+            "2025-12-30T09:00:00+00:00",
+            ("plan", "2026-01-02T09:00:00+00:00"),
+        ),  # next year
         ("Respond by Tue 01/27 4:00 PM UTC-08", "2025-01-27T15:00:00+00:00", None),  # weekday does not match
         ("Respond by Mon 01/27 4:00 PM", "2025-01-27T15:00:00+00:00", None),  # no zone
         ("Waiting", "2025-01-27T15:00:00+00:00", None),
@@ -504,10 +702,10 @@ def test_sla_status_text(text, entered, expected):
 
 
 def test_due_times_prefer_the_text_then_24x7_hours_then_what_was_stored():
-    entered = datetime(2025, 1, 27, 15, tzinfo=timezone.utc)
-    stored = (datetime(2025, 1, 27, 18, tzinfo=timezone.utc), datetime(2025, 1, 29, tzinfo=timezone.utc))
+    entered = datetime(2025, 1, 27, 15, tzinfo=UTC)
+    stored = (datetime(2025, 1, 27, 18, tzinfo=UTC), datetime(2025, 1, 29, tzinfo=UTC))
     text = "Resolve by Tue 01/28 9:00 AM UTC"
-    assert due_times(text, entered, None, stored) == (stored[0], datetime(2025, 1, 28, 9, tzinfo=timezone.utc))
+    assert due_times(text, entered, None, stored) == (stored[0], datetime(2025, 1, 28, 9, tzinfo=UTC))
     hours = PriorityHours(respond=2, resolve=8)
     assert due_times("Waiting", entered, hours, stored) == (entered + timedelta(hours=2), entered + timedelta(hours=8))
     assert due_times("Waiting", entered, None, (None, None)) == (None, None)

@@ -11,10 +11,10 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import func, select
-
 from fakes.autotask_server import AutotaskFake, populate
 from fakes.dbdump import dump
+from sqlalchemy import func, select
+
 from mspkpi_tui.store import models
 from mspkpi_tui.store.engine import make_engine
 
@@ -83,7 +83,9 @@ def test_killed_mid_run_and_resumed_ends_identical(run_cli, cli_env, db_url, tmp
     fake.server.slow("/tickets/query", 60, after=1)  # the second page of tickets hangs
     process = subprocess.Popen(
         [sys.executable, "-m", "mspkpi_tui", "--db", db_url, "sync", "autotask"],
-        env={**cli_env, **fake.env(), **FAST}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**cli_env, **fake.env(), **FAST},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(lambda: count(db_url, models.Ticket) >= 500)  # the first page is committed
@@ -128,7 +130,10 @@ def test_a_second_sync_on_the_same_database_is_refused(run_cli, cli_env, db_url,
     fake.server.slow("/tickets/query", 4)
     first = subprocess.Popen(
         [sys.executable, "-m", "mspkpi_tui", "--db", db_url, "sync", "autotask"],
-        env={**cli_env, **fake.env(), **FAST}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**cli_env, **fake.env(), **FAST},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         wait_for(lambda: count(db_url, models.SyncLock) == 1)
@@ -175,10 +180,13 @@ def test_wrong_credentials_say_the_psa_refused_them(run_cli, sqlite_url, small_f
     assert all(small_fake.secret not in (r["error"] or "") and "not-the-secret-42" not in r["error"] for r in runs)
 
 
-@pytest.mark.parametrize("setting, url", [
-    ("MSPKPI_AUTOTASK_BASE_URL", "http://psa.example.com/ATServicesRest/"),
-    ("MSPKPI_AUTOTASK_ZONE_URL", "http://10.1.2.3/"),
-])
+@pytest.mark.parametrize(
+    "setting, url",
+    [
+        ("MSPKPI_AUTOTASK_BASE_URL", "http://psa.example.com/ATServicesRest/"),
+        ("MSPKPI_AUTOTASK_ZONE_URL", "http://10.1.2.3/"),
+    ],
+)
 def test_plain_http_to_another_host_is_refused(run_cli, sqlite_url, small_fake, setting, url):
     done = sync_cmd(run_cli, sqlite_url, small_fake, **{setting: url})
     assert done.returncode == 1

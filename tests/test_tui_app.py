@@ -7,6 +7,17 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert
+from test_tui_support import (  # noqa: F401
+    NOW,
+    OPEN_TICKETS,
+    empty_engine,
+    fill,
+    make_app,
+    records,
+    tui_config,
+    tui_engine,
+    tui_template_db,
+)
 from textual.command import CommandPalette
 from textual.widgets import OptionList, TabbedContent
 
@@ -15,7 +26,6 @@ from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.models import SyncRun as SyncRunRow
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, FacetScreen, HelpScreen
 from mspkpi_tui.tui.ticket_table import TicketTable
-from test_tui_support import NOW, OPEN_TICKETS, empty_engine, fill, make_app, records, tui_config, tui_engine, tui_template_db  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
@@ -110,7 +120,12 @@ async def test_filter_as_you_type_then_keep_or_clear(tui_engine):
         await loaded(pilot)
         await pilot.press("slash", *"castle")
         await settle(pilot)
-        assert {r.number[-4:] for r in app.query_one(TicketTable)._fetch(table(app).ids)} == {"0003", "0008", "0012", "0017"}
+        assert {r.number[-4:] for r in app.query_one(TicketTable)._fetch(table(app).ids)} == {
+            "0003",
+            "0008",
+            "0012",
+            "0017",
+        }
         assert "4 of 18" in screen_text(app) and "filter: castle" in screen_text(app)
         await pilot.press("enter")  # keep the filter, back to the table
         assert app.focused is table(app)
@@ -192,10 +207,21 @@ async def test_number_keys_switch_panes_and_each_shows_figures(tui_engine):
     app = make_app(tui_engine)
     expected = {
         "2": ("sla", ["First response overdue", "30-day compliance", "FR breaches/day"]),
-        "3": ("escalations", ["Escalated in the last 30 days: 3", "By issue type", "Open escalated tickets: 3", "Escalations/day"]),
+        "3": (
+            "escalations",
+            ["Escalated in the last 30 days: 3", "By issue type", "Open escalated tickets: 3", "Escalations/day"],
+        ),
         "4": ("team", ["Alice Nguyen", "Overdue timesheets: 2", "Hours logged/day"]),
         "5": ("pipeline", ["Qualify", "Open pipeline: 66,000", "Won this month: 2"]),
-        "6": ("service", ["First contact resolution", "CSAT (30 days): 3.50", "Contracts expiring: 1 in 30 days", "Projects at risk: Red 1"]),
+        "6": (
+            "service",
+            [
+                "First contact resolution",
+                "CSAT (30 days): 3.50",
+                "Contracts expiring: 1 in 30 days",
+                "Projects at risk: Red 1",
+            ],
+        ),
         "1": ("queue", ["Open 18"]),
     }
     async with app.run_test(size=(120, 40)) as pilot:
@@ -234,7 +260,11 @@ async def test_manual_refresh_while_filtered_keeps_filter_cursor_and_sort(tui_en
         # Another process adds a Critical Castle ticket: it sorts above the cursor's ticket.
         other = open_database(str(tui_engine.url))
         with SyncRun(other, "demo", "file", clock=lambda: NOW) as run:
-            run.store_page("tickets", [dict(records("tickets")[2], id="t998", number="T20260310.0998", priority="Critical", priority_rank=1)], ["x:1"])
+            run.store_page(
+                "tickets",
+                [dict(records("tickets")[2], id="t998", number="T20260310.0998", priority="Critical", priority_rank=1)],
+                ["x:1"],
+            )
         other.dispose()
         await pilot.press("r")
         await settle(pilot)
@@ -254,8 +284,13 @@ async def test_write_from_another_process_is_picked_up_by_polling(tui_engine):
         reads = app.reads
         await pilot.pause(0.5)
         assert app.reads == reads  # nothing changed: nothing re-read
-        new_ticket = dict(records("tickets")[0], id="t999", number="T20260310.0999", title="Brand new outage",
-                          first_response_due=(NOW - timedelta(days=5)).isoformat())
+        new_ticket = dict(
+            records("tickets")[0],
+            id="t999",
+            number="T20260310.0999",
+            title="Brand new outage",
+            first_response_due=(NOW - timedelta(days=5)).isoformat(),
+        )
         other = open_database(str(tui_engine.url))
         with SyncRun(other, "demo", "file", clock=lambda: NOW - timedelta(minutes=1)) as run:
             run.store_page("tickets", [new_ticket], ["x:1"])
@@ -270,10 +305,17 @@ async def test_write_from_another_process_is_picked_up_by_polling(tui_engine):
 
 async def test_failed_sync_shows_a_badge_with_reason_and_keeps_the_data(tui_engine):
     with tui_engine.begin() as conn:
-        conn.execute(insert(SyncRunRow.__table__).values(
-            source="autotask", mode="incremental", started_at=NOW - timedelta(minutes=3), finished_at=NOW - timedelta(minutes=2),
-            status="failed", counts={}, error="HTTP 401 [bold]from[/bold] the API",
-        ))
+        conn.execute(
+            insert(SyncRunRow.__table__).values(
+                source="autotask",
+                mode="incremental",
+                started_at=NOW - timedelta(minutes=3),
+                finished_at=NOW - timedelta(minutes=2),
+                status="failed",
+                counts={},
+                error="HTTP 401 [bold]from[/bold] the API",
+            )
+        )
     app = make_app(tui_engine)
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
@@ -335,7 +377,17 @@ async def test_help_screen_is_generated_from_bindings_and_keymap_applies(tui_eng
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = app.screen.query_one("#help-text").plain
-        for phrase in ["/", "Filter  [filter]", "o                     Sort  [sort]", "Copy #", "Copy URL", "Refresh", "ctrl+p", "Esc", "Next list"]:
+        for phrase in [
+            "/",
+            "Filter  [filter]",
+            "o                     Sort  [sort]",
+            "Copy #",
+            "Copy URL",
+            "Refresh",
+            "ctrl+p",
+            "Esc",
+            "Next list",
+        ]:
             assert phrase in text, phrase
         await pilot.press("escape")
         await pilot.press("o")
@@ -350,7 +402,9 @@ async def test_command_palette_and_quit(tui_engine):
         await pilot.press("ctrl+p")
         await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"Pane 3")
-        await wait_until(pilot, lambda: app.screen.query("CommandList") and app.screen.query_one("CommandList").option_count > 0)
+        await wait_until(
+            pilot, lambda: app.screen.query("CommandList") and app.screen.query_one("CommandList").option_count > 0
+        )
         await pilot.press("enter")
         await settle(pilot)
         assert app.query_one(TabbedContent).active == "escalations"

@@ -24,7 +24,11 @@ def test_app_paints_data_then_exits_cleanly_on_sighup(tui_engine, cli_env):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     proc = subprocess.Popen(
         [sys.executable, "-m", "mspkpi_tui", "--db", str(tui_engine.url), "--now", NOW.isoformat()],
-        stdin=slave, stdout=slave, stderr=slave, start_new_session=True, cwd=REPO_ROOT,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        cwd=REPO_ROOT,
         env={**cli_env, "TERM": "xterm-256color"},
     )
     os.close(slave)

@@ -7,7 +7,6 @@ and look at the SVGs under tests/__snapshots__/test_tui_snapshots/ before commit
 from __future__ import annotations
 
 import pytest
-
 from test_tui_support import make_app, tui_engine, tui_template_db  # noqa: F401
 
 PANE_KEYS = {"queue": "1", "sla": "2", "escalations": "3", "team": "4", "pipeline": "5", "service": "6"}
@@ -32,7 +31,11 @@ async def _shown(pilot, pane: str) -> None:
     change, and a pane laid out for the first time settle over a few frames)."""
     app = pilot.app
     await _until(pilot, lambda: app.reads >= 1, "read")
-    await _until(pilot, lambda: app.active_pane_id == pane and bool(app.query(f"#pane-{pane}")) and pane in app.latest, f"showing {pane}")
+    await _until(
+        pilot,
+        lambda: app.active_pane_id == pane and bool(app.query(f"#pane-{pane}")) and pane in app.latest,
+        f"showing {pane}",
+    )
     await app.workers.wait_for_complete()
     frames: list = []
     for _ in range(400):

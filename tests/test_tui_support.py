@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from mspkpi_tui.store.models import ENTITY_TABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA = REPO_ROOT / "tests" / "data" / "tui"
-NOW = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 SYNCED_AT = NOW - timedelta(minutes=12)
 OPEN_TICKETS = 18
 HOSTILE_COMPANY_PREFIX = "[bold red]Evil[/bold red] Corp \x1b]52"

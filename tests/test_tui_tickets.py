@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert
+from test_tui_support import HOSTILE_COMPANY_PREFIX, NOW, OPEN_TICKETS, SYNCED_AT, fill, records, tui_config
 
 from mspkpi_tui.kpi import status as sync_state
 from mspkpi_tui.kpi import tickets as t
@@ -15,7 +16,6 @@ from mspkpi_tui.kpi.tickets import TicketQuery
 from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.models import SyncRun as SyncRunRow
-from test_tui_support import HOSTILE_COMPANY_PREFIX, NOW, OPEN_TICKETS, SYNCED_AT, fill, records, tui_config
 
 
 @pytest.fixture
@@ -101,7 +101,9 @@ def test_sla_lists_use_the_same_rules_as_the_figures(filled):
     figures = sla_figures(filled, NOW, config)
     for bucket in t.SLA_BUCKETS:
         listed = t.sla_bucket(filled, NOW, config, bucket, limit=2)
-        assert listed.total == getattr(figures, bucket if bucket != "first_response_due_1h" else "first_response_due_1h")
+        assert listed.total == getattr(
+            figures, bucket if bucket != "first_response_due_1h" else "first_response_due_1h"
+        )
         assert len(listed.rows) == min(2, listed.total)
     overdue = t.sla_bucket(filled, NOW, config, "first_response_overdue")
     assert [r.number[-4:] for r in overdue.rows] == ["0001", "0017"]
@@ -115,7 +117,9 @@ def test_open_escalated_matches_the_escalation_figure(filled):
 
 
 def test_ticket_detail_has_every_field_time_entries_and_events(filled):
-    ticket_id = next(r.id for r in t.rows_by_id(filled, t.queue_ids(filled, NOW, TicketQuery())) if r.number.endswith("0002"))
+    ticket_id = next(
+        r.id for r in t.rows_by_id(filled, t.queue_ids(filled, NOW, TicketQuery())) if r.number.endswith("0002")
+    )
     detail = t.ticket_detail(filled, ticket_id)
     fields = dict(detail.fields)
     assert fields["Company"] == "Brightwater Logistics"
@@ -137,10 +141,17 @@ def test_sync_status_ok_stale_failed_and_never(engine):
     stale = sync_state.sync_status(engine, NOW + timedelta(hours=3), config)
     assert stale.state == "stale" and "3 h" in stale.reason and stale.last_ok_at == SYNCED_AT
     with engine.begin() as conn:
-        conn.execute(insert(SyncRunRow.__table__).values(
-            source="autotask", mode="incremental", started_at=NOW - timedelta(minutes=5), finished_at=NOW - timedelta(minutes=4),
-            status="failed", counts={}, error="HTTP 401 from the API: check the credentials",
-        ))
+        conn.execute(
+            insert(SyncRunRow.__table__).values(
+                source="autotask",
+                mode="incremental",
+                started_at=NOW - timedelta(minutes=5),
+                finished_at=NOW - timedelta(minutes=4),
+                status="failed",
+                counts={},
+                error="HTTP 401 from the API: check the credentials",
+            )
+        )
     failed = sync_state.sync_status(engine, NOW, config)
     assert failed.state == "failed" and "HTTP 401" in failed.reason
     assert failed.last_ok_at == SYNCED_AT  # the last good sync stays known

@@ -4,23 +4,25 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23 15:30:00
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
+
 import mspkpi_tui.store.types
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
-        'ticket_completion_hours',
-        sa.Column('hour', mspkpi_tui.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('completed', sa.Integer(), nullable=False),
-        sa.Column('first_touch', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('hour'),
+        "ticket_completion_hours",
+        sa.Column("hour", mspkpi_tui.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed", sa.Integer(), nullable=False),
+        sa.Column("first_touch", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("hour"),
     )
     # Fill it (and re-count time_entry_count) from the rows already stored.
     from mspkpi_tui.store import rollups
@@ -29,4 +31,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table('ticket_completion_hours')
+    op.drop_table("ticket_completion_hours")

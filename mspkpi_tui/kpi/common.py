@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 NO_LABEL = "(none)"  # the label for a missing priority, queue, reason, category ...
@@ -20,7 +20,7 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, Result):
         return value.to_dict()
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):

@@ -41,7 +41,15 @@ def contract_figures(engine: Engine, now: datetime, config) -> ContractFigures:
     """Ends today .. today + N days inclusive, "today" in the business zone."""
     today = period_bounds(now, config).today
     query = (
-        select(companies.c.name, contracts.c.name, contracts.c.number, contracts.c.type, contracts.c.period_type, contracts.c.start_date, contracts.c.end_date)
+        select(
+            companies.c.name,
+            contracts.c.name,
+            contracts.c.number,
+            contracts.c.type,
+            contracts.c.period_type,
+            contracts.c.start_date,
+            contracts.c.end_date,
+        )
         .select_from(contracts.outerjoin(companies, companies.c.id == contracts.c.company_id))
         .where(
             func.lower(contracts.c.status) == ACTIVE,

@@ -47,7 +47,11 @@ def escalation_events(config, start: datetime | None = None, end: datetime | Non
         rules.append((e.field == "status", e.new_value.in_(list(config.escalation.statuses))))
     if config.escalation.queues:
         rules.append((e.field == "queue", e.new_value.in_(list(config.escalation.queues))))
-    window = ([e.at >= at(start)] if start else []) + ([e.at <= at(end)] if end else []) + ([e.at >= since] if since is not None else [])
+    window = (
+        ([e.at >= at(start)] if start else [])
+        + ([e.at <= at(end)] if end else [])
+        + ([e.at >= since] if since is not None else [])
+    )
     return union_all(*[select(e.ticket_id.label("ticket_id"), e.at.label("t")).where(*rule, *window) for rule in rules])
 
 
@@ -61,7 +65,9 @@ def escalated_now(config):
     escalation event. Only events since the oldest open ticket was created can belong to an
     open ticket, so only those are read (a short range of ix_ticket_events_new_value)."""
     open_tickets = tickets.alias("open_tickets")
-    oldest_open = select(func.min(open_tickets.c.created_at)).where(open_tickets.c.is_closed == false()).scalar_subquery()
+    oldest_open = (
+        select(func.min(open_tickets.c.created_at)).where(open_tickets.c.is_closed == false()).scalar_subquery()
+    )
     recent_events = escalation_events(config, since=oldest_open).subquery()
     return and_(is_open(), or_(is_escalated(config), tickets.c.id.in_(select(recent_events.c.ticket_id))))
 
@@ -92,10 +98,17 @@ def first_escalations(config, start: datetime, end: datetime):
         select(tickets.c.id, tickets.c.escalated_at),
         select(tickets.c.id, case((fallback, fallback_time), else_=None)),
     )
-    markers = union_all(*[
-        part.select_from(candidates.join(tickets, tickets.c.id == candidates.c.ticket_id)) for part in markers.selects
-    ]).subquery()
-    first = select(markers.c.ticket_id, func.min(markers.c.t).label("escalated_at")).group_by(markers.c.ticket_id).subquery()
+    markers = union_all(
+        *[
+            part.select_from(candidates.join(tickets, tickets.c.id == candidates.c.ticket_id))
+            for part in markers.selects
+        ]
+    ).subquery()
+    first = (
+        select(markers.c.ticket_id, func.min(markers.c.t).label("escalated_at"))
+        .group_by(markers.c.ticket_id)
+        .subquery()
+    )
     return (
         select(first.c.ticket_id, first.c.escalated_at)
         .where(first.c.escalated_at >= at(start), first.c.escalated_at <= at(end))
@@ -129,7 +142,11 @@ def first_escalation_rows(conn, config, start: datetime, end: datetime):
     tickets first escalated in [start, end]."""
     first = first_escalations(config, start, end)
     query = select(
-        first.c.escalated_at, tickets.c.issue_type, priority_when_escalated(first.c.escalated_at), tickets.c.priority, tickets.c.priority_rank
+        first.c.escalated_at,
+        tickets.c.issue_type,
+        priority_when_escalated(first.c.escalated_at),
+        tickets.c.priority,
+        tickets.c.priority_rank,
     ).select_from(first.join(tickets, tickets.c.id == first.c.ticket_id))
     return conn.execute(query).all()
 
@@ -156,7 +173,11 @@ def first_escalations_since(conn, config, start: datetime, now: datetime, refres
 def escalation_figures(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> EscalationFigures:
     days = int(config.escalation.period_days)
     start = now - timedelta(days=days)
-    opened_query = select(func.count()).select_from(tickets).where(tickets.c.created_at >= at(start), tickets.c.created_at <= at(now))
+    opened_query = (
+        select(func.count())
+        .select_from(tickets)
+        .where(tickets.c.created_at >= at(start), tickets.c.created_at <= at(now))
+    )
     open_query = select(func.count()).select_from(tickets).where(escalated_now(config))
     with engine.connect() as conn:
         rows = first_escalations_since(conn, config, start, now, refresh)

@@ -65,19 +65,30 @@ def pipeline_figures(engine: Engine, now: datetime, config) -> PipelineFigures:
     periods = period_bounds(now, config)
     checkins = sorted(int(d) for d in config.pipeline.checkin_days)
     days = (literal(now.timestamp()) - epoch_seconds(stage_entered_at())) / DAY
-    aged = select(opportunities.c.stage, opportunities.c.stage_rank, opportunities.c.amount, days.label("days")).where(
-        opportunities.c.status == "open"
-    ).subquery()
-    past = [func.coalesce(func.sum(case((aged.c.days >= d, 1), else_=0)), 0) for d in checkins]
-    by_stage = (
-        select(aged.c.stage, func.min(aged.c.stage_rank), func.count(), func.coalesce(func.sum(aged.c.amount), 0.0), func.avg(aged.c.days), func.max(aged.c.days), *past)
-        .group_by(aged.c.stage)
+    aged = (
+        select(opportunities.c.stage, opportunities.c.stage_rank, opportunities.c.amount, days.label("days"))
+        .where(opportunities.c.status == "open")
+        .subquery()
     )
+    past = [func.coalesce(func.sum(case((aged.c.days >= d, 1), else_=0)), 0) for d in checkins]
+    by_stage = select(
+        aged.c.stage,
+        func.min(aged.c.stage_rank),
+        func.count(),
+        func.coalesce(func.sum(aged.c.amount), 0.0),
+        func.avg(aged.c.days),
+        func.max(aged.c.days),
+        *past,
+    ).group_by(aged.c.stage)
     month_first, today = periods.month_start.astimezone(config.zone).date(), periods.today
     reason = case((opportunities.c.status == "won", opportunities.c.win_reason), else_=opportunities.c.loss_reason)
     closed = (
         select(opportunities.c.status, reason, func.count(), func.coalesce(func.sum(opportunities.c.amount), 0.0))
-        .where(opportunities.c.status.in_(["won", "lost"]), opportunities.c.closed_on >= month_first, opportunities.c.closed_on <= today)
+        .where(
+            opportunities.c.status.in_(["won", "lost"]),
+            opportunities.c.closed_on >= month_first,
+            opportunities.c.closed_on <= today,
+        )
         .group_by(opportunities.c.status, reason)
     )
     with engine.connect() as conn:

@@ -45,7 +45,8 @@ def late_on_calendar(today: date):
         p.end_date > p.start_date,
         p.percent_complete.is_not(None),
         # percent complete < 100 x elapsed share, without dividing
-        p.percent_complete * (day_number(p.end_date) - day_number(p.start_date)) < 100.0 * (today_n - day_number(p.start_date)),
+        p.percent_complete * (day_number(p.end_date) - day_number(p.start_date))
+        < 100.0 * (today_n - day_number(p.start_date)),
     )
     return or_(p.end_date < today, elapsed_ahead)
 
@@ -59,7 +60,13 @@ def project_figures(engine: Engine, now: datetime, config) -> ProjectFigures:
     today = period_bounds(now, config).today
     p = projects.c
     lateness = case((late_on_calendar(today), 1), else_=0) + case((late_on_hours(), 1), else_=0)
-    remaining = case((p.estimated_hours > func.coalesce(p.actual_hours, 0.0), p.estimated_hours - func.coalesce(p.actual_hours, 0.0)), else_=0.0)
+    remaining = case(
+        (
+            p.estimated_hours > func.coalesce(p.actual_hours, 0.0),
+            p.estimated_hours - func.coalesce(p.actual_hours, 0.0),
+        ),
+        else_=0.0,
+    )
     query = (
         select(p.category, lateness.label("late"), func.count(), func.coalesce(func.sum(remaining), 0.0))
         .where(p.is_closed == false())

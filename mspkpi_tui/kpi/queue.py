@@ -25,14 +25,24 @@ def queue_figures(engine: Engine, now: datetime, config) -> QueueFigures:
     ix_tickets_open_cover's columns, in their order, so SQLite reads the index in group
     order (no sort, no join per row); the few queue names are looked up separately."""
     query = (
-        select(tickets.c.priority_rank, tickets.c.priority, tickets.c.status, tickets.c.queue_id, func.count(), func.count(tickets.c.assigned_resource_id))
+        select(
+            tickets.c.priority_rank,
+            tickets.c.priority,
+            tickets.c.status,
+            tickets.c.queue_id,
+            func.count(),
+            func.count(tickets.c.assigned_resource_id),
+        )
         .where(is_open())
         .group_by(tickets.c.priority_rank, tickets.c.priority, tickets.c.status, tickets.c.queue_id)
     )
     with engine.connect() as conn:
         groups = conn.execute(query).all()
         names = dict(conn.execute(select(queues.c.id, queues.c.name)).all())  # a few dozen queues at most
-    rows = [(priority, rank, status, names.get(queue_id), n, n - assigned) for rank, priority, status, queue_id, n, assigned in groups]
+    rows = [
+        (priority, rank, status, names.get(queue_id), n, n - assigned)
+        for rank, priority, status, queue_id, n, assigned in groups
+    ]
     total = n_unassigned = 0
     priorities: dict[str, list[int]] = {}  # label -> [best rank, n]
     statuses: dict[str, int] = {}

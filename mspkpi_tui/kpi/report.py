@@ -9,8 +9,9 @@ import csv
 import io
 import json
 import unicodedata
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -91,7 +92,7 @@ def _check_section(section: str | None) -> list[str]:
 def compute_report(engine: Engine, now: datetime, config, sections: list[str] | None = None) -> dict[str, Any]:
     names = list(SECTIONS) if sections is None else [n for s in sections for n in _check_section(s)]
     report: dict[str, Any] = {
-        "as_of": now.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "as_of": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "timezone": zone_name(config),
     }
     refresh = Refresh()  # what areas share within this one refresh (never kept across refreshes)
@@ -168,10 +169,21 @@ def _title(key: str) -> str:
 
 # Short column headings so the wide lists fit 80 columns (table format only).
 SHORT = {
-    "hours_this_week": "this wk", "billable_this_week": "billable", "non_billable_this_week": "non-bill",
-    "hours_last_week": "last wk", "utilization_pct": "util %", "billable_pct": "bill %", "customer_facing_pct": "cust %",
-    "period_start": "from", "period_end": "to", "billable_hours": "billable", "non_billable_hours": "non-bill",
-    "hours_worked": "worked", "avg_days_in_stage": "avg days", "max_days_in_stage": "max days", "past_checkins": "check-ins",
+    "hours_this_week": "this wk",
+    "billable_this_week": "billable",
+    "non_billable_this_week": "non-bill",
+    "hours_last_week": "last wk",
+    "utilization_pct": "util %",
+    "billable_pct": "bill %",
+    "customer_facing_pct": "cust %",
+    "period_start": "from",
+    "period_end": "to",
+    "billable_hours": "billable",
+    "non_billable_hours": "non-bill",
+    "hours_worked": "worked",
+    "avg_days_in_stage": "avg days",
+    "max_days_in_stage": "max days",
+    "past_checkins": "check-ins",
     "period_type": "period",
 }
 TEXT_COLUMNS = {"name", "resource", "stage", "company", "contract", "number", "type", "status", "period_type"}
@@ -189,7 +201,11 @@ def _blocks(data: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tuple[str
                 tables.append((name, item))
             elif isinstance(item, list):
                 tables.append((name, item))
-            elif isinstance(item, dict) and all(not isinstance(v, (dict, list)) for v in item.values()) and _is_label_map(key):
+            elif (
+                isinstance(item, dict)
+                and all(not isinstance(v, (dict, list)) for v in item.values())
+                and _is_label_map(key)
+            ):
                 tables.append((name, item))
             elif isinstance(item, dict):
                 walk(item, f"{name}.")
@@ -248,11 +264,18 @@ def render_table(report: dict[str, Any], names: list[str]) -> str:
                 if not rows:
                     console.print(Text(f"{_title(key)}: none"))
                     continue
-                table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=None if isinstance(value, dict) else Text(_title(key)), title_justify="left")
+                table = Table(
+                    box=box.SIMPLE_HEAD,
+                    pad_edge=False,
+                    title=None if isinstance(value, dict) else Text(_title(key)),
+                    title_justify="left",
+                )
                 for i, column in enumerate(header):
                     wraps = i == 0 or column in TEXT_COLUMNS
                     label = _title(key) if i == 0 and isinstance(value, dict) else SHORT.get(column, _title(column))
-                    table.add_column(Text(label), justify="left" if wraps else "right", overflow="fold", no_wrap=not wraps)
+                    table.add_column(
+                        Text(label), justify="left" if wraps else "right", overflow="fold", no_wrap=not wraps
+                    )
                 for row in rows:
                     table.add_row(*[Text(cell) for cell in row])
                 console.print(table)
@@ -283,14 +306,19 @@ def render_markdown(report: dict[str, Any], names: list[str]) -> str:
         data = report[name]
         if name == "trends":
             series = [k for k in data if k != "days"]
-            lines += _md_table(["day"] + [_title(k) for k in series], [[d] + [safe(data[k][i]) for k in series] for i, d in enumerate(data["days"])])
+            lines += _md_table(
+                ["day"] + [_title(k) for k in series],
+                [[d] + [safe(data[k][i]) for k in series] for i, d in enumerate(data["days"])],
+            )
         else:
             scalars, tables = _blocks(data)
             if scalars:
                 lines += _md_table(["figure", "value"], [[_title(k), safe(v)] for k, v in scalars])
             for key, value in tables:
                 header, rows = _rows_of(key, value)
-                lines += [f"**{_title(key)}**", ""] + (_md_table([_title(h) for h in header], rows) if rows else ["none", ""])
+                lines += [f"**{_title(key)}**", ""] + (
+                    _md_table([_title(h) for h in header], rows) if rows else ["none", ""]
+                )
         lines += [f"_Rule: {_md_cell(report['rules'][name])}_", ""]
     return "\n".join(lines)
 

@@ -9,7 +9,7 @@ SQLite stores them as naive UTC text and only a same-typed parameter compares ri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, case, false, literal, null, or_, select, true, type_coerce
 from sqlalchemy.ext.compiler import compiles
@@ -137,7 +137,9 @@ def escalation_event(config, events=ticket_events) -> ColumnElement:
 
     An `escalation` event's new value is the source's level or flag; empty or "0" is a de-escalation.
     """
-    terms = [and_(events.c.field == "escalation", events.c.new_value.is_not(None), events.c.new_value.not_in(["", "0"]))]
+    terms = [
+        and_(events.c.field == "escalation", events.c.new_value.is_not(None), events.c.new_value.not_in(["", "0"]))
+    ]
     if config.escalation.statuses:
         terms.append(and_(events.c.field == "status", events.c.new_value.in_(list(config.escalation.statuses))))
     if config.escalation.queues:
@@ -168,7 +170,7 @@ class Periods:
 
 def period_bounds(now: datetime, config) -> Periods:
     zone = config.zone
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     today = now.astimezone(zone).date()
     week_start = start_of_week(now, zone, config.week_start)
     week_start_day = week_start.astimezone(zone).date()
@@ -195,12 +197,29 @@ def day_bounds(now: datetime, config, days: int = WINDOW_DAYS) -> tuple[list[dat
     dates = [today - timedelta(days=days - 1 - i) for i in range(days)]
     starts = [local_midnight_utc(d, zone) for d in dates] + [local_midnight_utc(today + timedelta(days=1), zone)]
     bounds = [(starts[i], starts[i + 1]) for i in range(days)]
-    bounds[-1] = (bounds[-1][0], min(bounds[-1][1], now.astimezone(timezone.utc)))
+    bounds[-1] = (bounds[-1][0], min(bounds[-1][1], now.astimezone(UTC)))
     return dates, bounds
 
 
 __all__ = [
-    "Periods", "at", "day_bounds", "day_number", "epoch_of", "epoch_seconds", "escalation_event", "first_response_due_within",
-    "first_response_overdue", "in_escalation_state", "is_escalated", "is_open", "is_overdue", "next_due", "period_bounds",
-    "resolution_due_today", "resolution_overdue", "tickets", "ticket_events", "true",
+    "Periods",
+    "at",
+    "day_bounds",
+    "day_number",
+    "epoch_of",
+    "epoch_seconds",
+    "escalation_event",
+    "first_response_due_within",
+    "first_response_overdue",
+    "in_escalation_state",
+    "is_escalated",
+    "is_open",
+    "is_overdue",
+    "next_due",
+    "period_bounds",
+    "resolution_due_today",
+    "resolution_overdue",
+    "tickets",
+    "ticket_events",
+    "true",
 ]

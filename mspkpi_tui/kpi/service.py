@@ -57,11 +57,16 @@ def fcr_start(now: datetime, config) -> datetime:
 
 def service_figures(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> ServiceFigures:
     start = period_bounds(now, config).window_start
-    count_in = lambda col: select(func.count()).select_from(tickets).where(col >= at(start), col <= at(now)).scalar_subquery()  # noqa: E731
+
+    def count_in(col):
+        return select(func.count()).select_from(tickets).where(col >= at(start), col <= at(now)).scalar_subquery()
+
     # One round trip: each count is an index range scan (see the ix_tickets_* indexes).
     counts = select(count_in(tickets.c.created_at), count_in(tickets.c.completed_at))
     csat = select(
-        func.avg(surveys.c.rating), func.count(), func.coalesce(func.sum(case((surveys.c.rating < CSAT_FOLLOW_UP_BELOW, 1), else_=0)), 0)
+        func.avg(surveys.c.rating),
+        func.count(),
+        func.coalesce(func.sum(case((surveys.c.rating < CSAT_FOLLOW_UP_BELOW, 1), else_=0)), 0),
     ).where(surveys.c.completed_at >= at(start), surveys.c.completed_at <= at(now))
     with engine.connect() as conn:
         opened, closed = conn.execute(counts).one()
@@ -76,7 +81,12 @@ def service_figures(engine: Engine, now: datetime, config, refresh: Refresh | No
         kill_rate_30d=pct(closed, opened),
         avg_first_response_minutes_30d=maybe(_mean(timing["response_seconds"], timing["responded"], 60.0)),
         avg_resolution_hours_30d=maybe(_mean(timing["resolution_seconds"], timing["resolved"], 3600.0)),
-        fcr_ytd=Fcr(total=fcr_total, first_touch=int(fcr_first), multi_touch=fcr_total - int(fcr_first), pct=pct(fcr_first, fcr_total)),
+        fcr_ytd=Fcr(
+            total=fcr_total,
+            first_touch=int(fcr_first),
+            multi_touch=fcr_total - int(fcr_first),
+            pct=pct(fcr_first, fcr_total),
+        ),
         csat_30d=Csat(avg=maybe(csat_avg), responses=csat_n, below_3=int(csat_low)),
         reopened_30d=reopened,
     )

@@ -59,8 +59,12 @@ def sla_figures(engine: Engine, now: datetime, config, refresh: Refresh | None =
     with engine.connect() as conn:
         fr_overdue, fr_soon, res_overdue, res_today = conn.execute(buckets).one()
         done = responses_in_window(conn, periods.window_start, now, refresh)
-        missed_response = conn.execute(_missed(tickets.c.first_response_at, tickets.c.first_response_due, periods.window_start, now)).scalar_one()
-        missed_resolution = conn.execute(_missed(tickets.c.resolved_at, tickets.c.resolution_due, periods.window_start, now)).scalar_one()
+        missed_response = conn.execute(
+            _missed(tickets.c.first_response_at, tickets.c.first_response_due, periods.window_start, now)
+        ).scalar_one()
+        missed_resolution = conn.execute(
+            _missed(tickets.c.resolved_at, tickets.c.resolution_due, periods.window_start, now)
+        ).scalar_one()
     compliance = Compliance(
         first_response_pct=pct(done["responded_in_time"], done["responded_with_due"] + missed_response),
         resolution_pct=pct(done["resolved_in_time"], done["resolved_with_due"] + missed_resolution),

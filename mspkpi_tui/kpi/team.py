@@ -78,7 +78,9 @@ def team_figures(engine: Engine, now: datetime, config) -> TeamFigures:
     week_day = periods.week_start.astimezone(zone).date()
     with engine.connect() as conn:
         people = conn.execute(
-            select(resources.c.id, resources.c.name, resources.c.weekly_hours, resources.c.source).where(resources.c.active).order_by(resources.c.name, resources.c.id)
+            select(resources.c.id, resources.c.name, resources.c.weekly_hours, resources.c.source)
+            .where(resources.c.active)
+            .order_by(resources.c.name, resources.c.id)
         ).all()
         timesheet_sources = set(conn.execute(select(timesheets.c.source).distinct()).scalars())
         # Week bucket 0 = this week, 1 = last week, ... (local weeks, DST-safe instants); the
@@ -112,9 +114,13 @@ def team_figures(engine: Engine, now: datetime, config) -> TeamFigures:
     return TeamFigures(week_start=week_day, resources=team, overdue_timesheets=overdue)
 
 
-def _weekly_tallies(conn, week_starts: list[datetime], now: datetime, time_off_categories) -> dict[tuple[int, int], _Tally]:
+def _weekly_tallies(
+    conn, week_starts: list[datetime], now: datetime, time_off_categories
+) -> dict[tuple[int, int], _Tally]:
     """(resource id, week bucket) -> hours: one grouped scan of ix_time_entries_week."""
-    bucket = case(*[(entries.c.started_at >= at(start), k) for k, start in enumerate(week_starts)], else_=len(week_starts))
+    bucket = case(
+        *[(entries.c.started_at >= at(start), k) for k, start in enumerate(week_starts)], else_=len(week_starts)
+    )
     facing = case((or_(entries.c.ticket_id.is_not(None), entries.c.project_id.is_not(None)), 1), else_=0)
     off = case((entries.c.category.in_(list(time_off_categories)), 1), else_=0) if time_off_categories else None
     columns = [entries.c.resource_id, bucket, entries.c.billable, facing] + ([off] if off is not None else [])
@@ -150,8 +156,13 @@ def _rolled_up_tallies(conn, week_starts: list[datetime], now: datetime) -> dict
         whole_from, whole_to = day_ceil(start), day_floor(end)
         if whole_from < whole_to:
             parts.append(
-                select(literal(k).label("k"), resource_days.c.resource_id, resource_days.c.hours, resource_days.c.billable_hours, resource_days.c.customer_facing_hours)
-                .where(resource_days.c.day >= at(whole_from), resource_days.c.day < at(whole_to))
+                select(
+                    literal(k).label("k"),
+                    resource_days.c.resource_id,
+                    resource_days.c.hours,
+                    resource_days.c.billable_hours,
+                    resource_days.c.customer_facing_hours,
+                ).where(resource_days.c.day >= at(whole_from), resource_days.c.day < at(whole_to))
             )
             edges = [(start, whole_from, False), (whole_to, end, last)]
         else:
@@ -161,15 +172,21 @@ def _rolled_up_tallies(conn, week_starts: list[datetime], now: datetime) -> dict
                 upper = entries.c.started_at <= at(hi) if inclusive else entries.c.started_at < at(hi)
                 parts.append(
                     select(
-                        literal(k).label("k"), entries.c.resource_id.label("resource_id"), entries.c.hours.label("hours"),
-                        billable_hours().label("billable_hours"), customer_facing_hours().label("customer_facing_hours"),
-                    )
-                    .where(entries.c.started_at >= at(lo), upper)
+                        literal(k).label("k"),
+                        entries.c.resource_id.label("resource_id"),
+                        entries.c.hours.label("hours"),
+                        billable_hours().label("billable_hours"),
+                        customer_facing_hours().label("customer_facing_hours"),
+                    ).where(entries.c.started_at >= at(lo), upper)
                 )
     rows = union_all(*parts).subquery()
-    query = select(rows.c.resource_id, rows.c.k, func.sum(rows.c.hours), func.sum(rows.c.billable_hours), func.sum(rows.c.customer_facing_hours)).group_by(
-        rows.c.resource_id, rows.c.k
-    )
+    query = select(
+        rows.c.resource_id,
+        rows.c.k,
+        func.sum(rows.c.hours),
+        func.sum(rows.c.billable_hours),
+        func.sum(rows.c.customer_facing_hours),
+    ).group_by(rows.c.resource_id, rows.c.k)
     tallies: dict[tuple[int, int], _Tally] = {}
     for rid, k, total, billable, facing in conn.execute(query):
         total, billable = total or 0.0, billable or 0.0
@@ -226,7 +243,9 @@ def _period_sums(conn, periods: list[tuple[int, datetime, datetime]]) -> list[tu
     for (lo, hi), rids in wanted.items():
         query = (
             select(entries.c.resource_id, billable, total)
-            .where(entries.c.resource_id.in_(sorted(rids)), entries.c.started_at >= at(lo), entries.c.started_at < at(hi))
+            .where(
+                entries.c.resource_id.in_(sorted(rids)), entries.c.started_at >= at(lo), entries.c.started_at < at(hi)
+            )
             .group_by(entries.c.resource_id)
         )
         for rid, b, t in conn.execute(query):

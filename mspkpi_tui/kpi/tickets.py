@@ -9,9 +9,9 @@ ids on screen.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Sequence
 
 from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 
@@ -59,15 +59,20 @@ class TicketQuery:
     def facet(self, name: str) -> str | None:
         return dict(self.facets).get(name)
 
-    def with_facet(self, name: str, value: str | None) -> "TicketQuery":
+    def with_facet(self, name: str, value: str | None) -> TicketQuery:
         kept = tuple((k, v) for k, v in self.facets if k != name)
         return replace(self, facets=kept + (((name, value),) if value is not None else ()))
 
-    def narrows(self, other: "TicketQuery") -> bool:
+    def narrows(self, other: TicketQuery) -> bool:
         """Every ticket this query matches is matched by `other` (the filter typed further)."""
-        return self.facets == other.facets and self.sort == other.sort and self.text.startswith(other.text) and self.text != other.text
+        return (
+            self.facets == other.facets
+            and self.sort == other.sort
+            and self.text.startswith(other.text)
+            and self.text != other.text
+        )
 
-    def next_sort(self) -> "TicketQuery":
+    def next_sort(self) -> TicketQuery:
         order = list(SORTS)
         return replace(self, sort=order[(order.index(self.sort) + 1) % len(order)])
 
@@ -148,9 +153,19 @@ _joined = (
     .outerjoin(_queue, _queue.c.id == tickets.c.queue_id)
 )
 _ROW_COLUMNS = (
-    tickets.c.id, tickets.c.number, tickets.c.title, tickets.c.priority, tickets.c.priority_rank, tickets.c.status,
-    _company.c.name.label("company"), _assignee.c.name.label("assignee"), _queue.c.name.label("queue"),
-    tickets.c.created_at, rules.next_due().label("next_due"), tickets.c.last_activity_at, tickets.c.url,
+    tickets.c.id,
+    tickets.c.number,
+    tickets.c.title,
+    tickets.c.priority,
+    tickets.c.priority_rank,
+    tickets.c.status,
+    _company.c.name.label("company"),
+    _assignee.c.name.label("assignee"),
+    _queue.c.name.label("queue"),
+    tickets.c.created_at,
+    rules.next_due().label("next_due"),
+    tickets.c.last_activity_at,
+    tickets.c.url,
 )
 
 
@@ -170,7 +185,12 @@ def _text_filter(text: str) -> list[ColumnElement]:
 
 
 def _facet_column(name: str) -> ColumnElement:
-    return {"queue": _queue.c.name, "assignee": _assignee.c.name, "priority": tickets.c.priority, "status": tickets.c.status}[name]
+    return {
+        "queue": _queue.c.name,
+        "assignee": _assignee.c.name,
+        "priority": tickets.c.priority,
+        "status": tickets.c.status,
+    }[name]
 
 
 def _facet_filter(name: str, value: str) -> ColumnElement:
@@ -184,7 +204,13 @@ def _nulls_last(column: ColumnElement) -> ColumnElement:
 
 def _order(sort: str, now: datetime) -> list[ColumnElement]:
     due = rules.next_due()
-    by_due = [case((due < rules.at(now), 0), else_=1), _nulls_last(due), due, tickets.c.priority_rank, tickets.c.created_at]
+    by_due = [
+        case((due < rules.at(now), 0), else_=1),
+        _nulls_last(due),
+        due,
+        tickets.c.priority_rank,
+        tickets.c.created_at,
+    ]
     orders = {
         "due": by_due,
         "priority": [tickets.c.priority_rank, *by_due],
@@ -245,7 +271,10 @@ def rows_by_id(engine: Engine, ids: Sequence[int]) -> list[TicketRow]:
     if not ids:
         return []
     with engine.connect() as conn:
-        found = {r.id: _row(r) for r in conn.execute(select(*_ROW_COLUMNS).select_from(_joined).where(tickets.c.id.in_(list(ids))))}
+        found = {
+            r.id: _row(r)
+            for r in conn.execute(select(*_ROW_COLUMNS).select_from(_joined).where(tickets.c.id.in_(list(ids))))
+        }
     return [found[i] for i in ids if i in found]
 
 
@@ -256,7 +285,13 @@ def facet_values(engine: Engine) -> dict[str, list[tuple[str, int]]]:
         for name in FACETS:
             column = _facet_column(name)
             n = func.count()
-            stmt = select(column, n).select_from(_joined).where(rules.is_open()).group_by(column).order_by(n.desc(), column)
+            stmt = (
+                select(column, n)
+                .select_from(_joined)
+                .where(rules.is_open())
+                .group_by(column)
+                .order_by(n.desc(), column)
+            )
             result[name] = [(value if value is not None else NONE_LABEL, count) for value, count in conn.execute(stmt)]
     return result
 
@@ -281,7 +316,9 @@ def _bucket_clause(bucket: str, now: datetime, config) -> tuple[ColumnElement, C
 def _limited(engine: Engine, where: ColumnElement, order: list[ColumnElement], limit: int) -> TicketList:
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(tickets).where(where)).scalar_one()
-        rows = conn.execute(select(*_ROW_COLUMNS).select_from(_joined).where(where).order_by(*order, tickets.c.id).limit(limit))
+        rows = conn.execute(
+            select(*_ROW_COLUMNS).select_from(_joined).where(where).order_by(*order, tickets.c.id).limit(limit)
+        )
         return TicketList([_row(r) for r in rows], total)
 
 
@@ -301,8 +338,18 @@ def open_escalated(engine: Engine, now: datetime, config, limit: int = 200) -> T
 
 
 _DETAIL_NAMES = (
-    "issue_type", "sub_issue_type", "first_response_due", "first_response_at", "resolution_due", "resolved_at",
-    "completed_at", "sla_name", "escalation_level", "escalated_at", "source", "source_id",
+    "issue_type",
+    "sub_issue_type",
+    "first_response_due",
+    "first_response_at",
+    "resolution_due",
+    "resolved_at",
+    "completed_at",
+    "sla_name",
+    "escalation_level",
+    "escalated_at",
+    "source",
+    "source_id",
 )
 _DETAIL_COLUMNS = tuple(tickets.c[name] for name in _DETAIL_NAMES)
 
@@ -314,11 +361,19 @@ def _when(value: datetime | None) -> str:
 def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
     """Everything stored about one ticket, its time entries and its events (oldest first)."""
     with engine.connect() as conn:
-        found = conn.execute(select(*_ROW_COLUMNS, *_DETAIL_COLUMNS).select_from(_joined).where(tickets.c.id == ticket_id)).first()
+        found = conn.execute(
+            select(*_ROW_COLUMNS, *_DETAIL_COLUMNS).select_from(_joined).where(tickets.c.id == ticket_id)
+        ).first()
         if found is None:
             return None
         entries = conn.execute(
-            select(time_entries.c.started_at, resources.c.name, time_entries.c.hours, time_entries.c.billable, time_entries.c.category)
+            select(
+                time_entries.c.started_at,
+                resources.c.name,
+                time_entries.c.hours,
+                time_entries.c.billable,
+                time_entries.c.category,
+            )
             .select_from(time_entries.outerjoin(resources, resources.c.id == time_entries.c.resource_id))
             .where(time_entries.c.ticket_id == ticket_id)
             .order_by(time_entries.c.started_at, time_entries.c.id)
@@ -331,16 +386,28 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
     row = _row(found[: len(_ROW_COLUMNS)])
     t = dict(zip(_DETAIL_NAMES, found[len(_ROW_COLUMNS) :]))
     fields = [
-        ("Number", row.number), ("Title", row.title), ("PSA URL", row.url or "(the source gave no URL)"),
-        ("Company", row.company or ""), ("Status", row.status),
-        ("Priority", f"{row.priority} (rank {row.priority_rank})"), ("Queue", row.queue or ""),
-        ("Assignee", row.assignee or "unassigned"), ("Issue type", t["issue_type"] or ""),
-        ("Sub-issue type", t["sub_issue_type"] or ""), ("Created", _when(row.created_at)),
-        ("First response due", _when(t["first_response_due"])), ("First response", _when(t["first_response_at"])),
-        ("Resolution due", _when(t["resolution_due"])), ("Resolved", _when(t["resolved_at"])),
-        ("Completed", _when(t["completed_at"])), ("Next due", _when(row.next_due)), ("SLA", t["sla_name"] or ""),
-        ("Escalation level", str(t["escalation_level"])), ("Escalated", _when(t["escalated_at"])),
-        ("Last activity", _when(row.last_activity_at)), ("Source", f"{t['source']} #{t['source_id']}"),
+        ("Number", row.number),
+        ("Title", row.title),
+        ("PSA URL", row.url or "(the source gave no URL)"),
+        ("Company", row.company or ""),
+        ("Status", row.status),
+        ("Priority", f"{row.priority} (rank {row.priority_rank})"),
+        ("Queue", row.queue or ""),
+        ("Assignee", row.assignee or "unassigned"),
+        ("Issue type", t["issue_type"] or ""),
+        ("Sub-issue type", t["sub_issue_type"] or ""),
+        ("Created", _when(row.created_at)),
+        ("First response due", _when(t["first_response_due"])),
+        ("First response", _when(t["first_response_at"])),
+        ("Resolution due", _when(t["resolution_due"])),
+        ("Resolved", _when(t["resolved_at"])),
+        ("Completed", _when(t["completed_at"])),
+        ("Next due", _when(row.next_due)),
+        ("SLA", t["sla_name"] or ""),
+        ("Escalation level", str(t["escalation_level"])),
+        ("Escalated", _when(t["escalated_at"])),
+        ("Last activity", _when(row.last_activity_at)),
+        ("Source", f"{t['source']} #{t['source_id']}"),
     ]
     return TicketDetail(
         row=row,

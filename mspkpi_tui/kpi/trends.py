@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import Engine, bindparam, func, or_, select
 
@@ -52,7 +52,11 @@ def _series_statements(days: int):
         columns = [
             select(aggregate)
             .select_from(column.table)
-            .where(column >= bindparam(f"lo{i}", type_=UTCDateTime), column < bindparam(f"hi{i}", type_=UTCDateTime), *where)
+            .where(
+                column >= bindparam(f"lo{i}", type_=UTCDateTime),
+                column < bindparam(f"hi{i}", type_=UTCDateTime),
+                *where,
+            )
             .scalar_subquery()
             for i in range(days)
         ]
@@ -63,20 +67,28 @@ def _series_statements(days: int):
 _STATEMENTS = _series_statements(WINDOW_DAYS)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _entry_hours_statement(ranges: int):
     """The hours of time entries started in each of `ranges` bound [lo_i, hi_i) ranges."""
-    return select(*[
-        select(func.sum(entries.c.hours))
-        .where(entries.c.started_at >= bindparam(f"lo{i}", type_=UTCDateTime), entries.c.started_at < bindparam(f"hi{i}", type_=UTCDateTime))
-        .scalar_subquery()
-        for i in range(ranges)
-    ])
+    return select(
+        *[
+            select(func.sum(entries.c.hours))
+            .where(
+                entries.c.started_at >= bindparam(f"lo{i}", type_=UTCDateTime),
+                entries.c.started_at < bindparam(f"hi{i}", type_=UTCDateTime),
+            )
+            .scalar_subquery()
+            for i in range(ranges)
+        ]
+    )
 
 
 _ROLLED_UP_DAYS = (
     select(resource_days.c.day, func.sum(resource_days.c.hours))
-    .where(resource_days.c.day >= bindparam("lo", type_=UTCDateTime), resource_days.c.day < bindparam("hi", type_=UTCDateTime))
+    .where(
+        resource_days.c.day >= bindparam("lo", type_=UTCDateTime),
+        resource_days.c.day < bindparam("hi", type_=UTCDateTime),
+    )
     .group_by(resource_days.c.day)
 )
 
@@ -112,7 +124,9 @@ def _hours_per_day(conn, bounds: list[tuple[datetime, datetime]]) -> list[float 
         for day, total in conn.execute(_ROLLED_UP_DAYS, params):
             add(day_index[day], total)
     if edges:
-        params = {f"lo{k}": lo for k, (_i, lo, _hi) in enumerate(edges)} | {f"hi{k}": hi for k, (_i, _lo, hi) in enumerate(edges)}
+        params = {f"lo{k}": lo for k, (_i, lo, _hi) in enumerate(edges)} | {
+            f"hi{k}": hi for k, (_i, _lo, hi) in enumerate(edges)
+        }
         for (i, _lo, _hi), total in zip(edges, conn.execute(_entry_hours_statement(len(edges)), params).one()):
             add(i, total)
     return totals
@@ -126,7 +140,9 @@ def trend_series(engine: Engine, now: datetime, config, refresh: Refresh | None 
         got = {name: list(conn.execute(statement, params).one()) for name, statement in _STATEMENTS.items()}
         got["hours"] = _hours_per_day(conn, bounds)
         escalated_at = [row[0] for row in first_escalations_since(conn, config, starts[0], now, refresh)]
-    opened, closed, breaches, logged, csat = (got[k] for k in ("opened", "closed", "first_response_breaches", "hours", "csat"))
+    opened, closed, breaches, logged, csat = (
+        got[k] for k in ("opened", "closed", "first_response_breaches", "hours", "csat")
+    )
     escalations = [0] * len(bounds)
     for moment in escalated_at:
         index = bisect.bisect_right(starts, moment) - 1

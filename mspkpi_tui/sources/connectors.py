@@ -12,8 +12,9 @@ import importlib
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -53,7 +54,9 @@ def read_settings(config, section: str, settings: list[Setting]) -> dict[str, An
     return values
 
 
-def run_sync(name: str, engine: Engine, config, *, full: bool, watch: bool, interval: float, echo: Callable[[str], None]) -> bool:
+def run_sync(
+    name: str, engine: Engine, config, *, full: bool, watch: bool, interval: float, echo: Callable[[str], None]
+) -> bool:
     """One pass, or passes every `interval` seconds until Ctrl-C. True when the last pass succeeded."""
     module = importlib.import_module(CONNECTORS[name])
     connector = module.connector_from_config(config)
@@ -88,7 +91,11 @@ def _stop(stop: threading.Event, echo: Callable[[str], None]) -> None:
 def _report(summary: RunSummary, echo: Callable[[str], None]) -> None:
     stored = ", ".join(f"{n} {entity}" for entity, n in summary.counts.items()) or "no changes"
     pruned = ", ".join(f"{n} {entity}" for entity, n in summary.pruned.items() if n)
-    echo(f"{summary.source}: stored {stored}" + (f"; deleted {pruned}" if pruned else "") + f" ({summary.requests} requests)")
+    echo(
+        f"{summary.source}: stored {stored}"
+        + (f"; deleted {pruned}" if pruned else "")
+        + f" ({summary.requests} requests)"
+    )
     for warning in summary.warnings:
         echo(f"warning: {warning}")
     for reject in summary.rejects:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -47,7 +48,7 @@ class RetryPolicy:
     scale: float = 1.0  # every wait is multiplied by this (MSPKPI_HTTP_BACKOFF_SCALE)
 
     @classmethod
-    def from_env(cls) -> "RetryPolicy":
+    def from_env(cls) -> RetryPolicy:
         return cls(scale=env_float(BACKOFF_SCALE_ENV, 1.0))
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
@@ -78,7 +79,9 @@ def require_secure_url(url: str, setting: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SyncError(f"{setting} must be an http(s) URL, not {url!r}")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise SyncError(f"{setting} uses plain http to {parts.hostname}; use https (plain http is allowed only to loopback)")
+        raise SyncError(
+            f"{setting} uses plain http to {parts.hostname}; use https (plain http is allowed only to loopback)"
+        )
     return url
 
 
@@ -112,7 +115,7 @@ class ApiClient:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> "ApiClient":
+    def __enter__(self) -> ApiClient:
         return self
 
     def __exit__(self, *_exc) -> None:
@@ -156,7 +159,9 @@ def _error_for(response: httpx.Response, url: str) -> PsaHttpError:
     detail = _error_detail(response)
     where = f"{response.request.method} {urlsplit(url).path}"
     if response.status_code in (401, 403):
-        return AuthRefused(f"the PSA refused the credentials (HTTP {response.status_code} on {where}){detail}", response.status_code)
+        return AuthRefused(
+            f"the PSA refused the credentials (HTTP {response.status_code} on {where}){detail}", response.status_code
+        )
     return PsaHttpError(f"HTTP {response.status_code} on {where}{detail}", response.status_code)
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Engine, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -56,7 +57,9 @@ class RunSummary:
 class SyncRun:
     """Use as a context manager: ``with SyncRun(engine, "autotask", "incremental") as run: ...``."""
 
-    def __init__(self, engine: Engine, source: str, mode: str = "incremental", *, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self, engine: Engine, source: str, mode: str = "incremental", *, clock: Callable[[], datetime] = utcnow
+    ):
         self.engine = engine
         self.source = source
         self.mode = mode
@@ -70,7 +73,7 @@ class SyncRun:
 
     # --- lifecycle -----------------------------------------------------------------
 
-    def __enter__(self) -> "SyncRun":
+    def __enter__(self) -> SyncRun:
         self._acquire_lock()
         self.started_at = self.clock()
         try:
@@ -80,7 +83,9 @@ class SyncRun:
             raise
         with self.engine.begin() as conn:
             run_id = conn.execute(
-                SyncRun_table.insert().values(source=self.source, mode=self.mode, started_at=self.started_at, status="running", counts={})
+                SyncRun_table.insert().values(
+                    source=self.source, mode=self.mode, started_at=self.started_at, status="running", counts={}
+                )
             ).inserted_primary_key[0]
         self.summary = RunSummary(run_id=run_id, source=self.source)
         return self
@@ -136,7 +141,9 @@ class SyncRun:
         for _attempt in range(2):
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(SyncLock_table.insert().values(name=LOCK_NAME, holder=self._holder(), acquired_at=self.clock()))
+                    conn.execute(
+                        SyncLock_table.insert().values(name=LOCK_NAME, holder=self._holder(), acquired_at=self.clock())
+                    )
                 return
             except IntegrityError:
                 if not self._break_dead_lock():
@@ -156,7 +163,9 @@ class SyncRun:
             host, _, pid = row.holder.rpartition(":")
             if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
                 return False
-            conn.execute(SyncLock_table.delete().where(SyncLock_table.c.name == LOCK_NAME, SyncLock_table.c.holder == row.holder))
+            conn.execute(
+                SyncLock_table.delete().where(SyncLock_table.c.name == LOCK_NAME, SyncLock_table.c.holder == row.holder)
+            )
             conn.execute(
                 update(SyncRun_table)
                 .where(SyncRun_table.c.status == "running")
@@ -166,7 +175,11 @@ class SyncRun:
 
     def _release_lock(self) -> None:
         with self.engine.begin() as conn:
-            conn.execute(SyncLock_table.delete().where(SyncLock_table.c.name == LOCK_NAME, SyncLock_table.c.holder == self._holder()))
+            conn.execute(
+                SyncLock_table.delete().where(
+                    SyncLock_table.c.name == LOCK_NAME, SyncLock_table.c.holder == self._holder()
+                )
+            )
 
     # --- writing -------------------------------------------------------------------
 
@@ -228,7 +241,9 @@ class SyncRun:
     def get_cursor(self, entity: str) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(
-                select(SyncCursor_table.c.cursor).where(SyncCursor_table.c.source == self.source, SyncCursor_table.c.entity == entity)
+                select(SyncCursor_table.c.cursor).where(
+                    SyncCursor_table.c.source == self.source, SyncCursor_table.c.entity == entity
+                )
             ).scalar()
 
     def set_cursor(self, entity: str, value: str) -> None:
@@ -241,7 +256,11 @@ class SyncRun:
                 .values(cursor=value, updated_at=self.clock())
             ).rowcount
             if not changed:
-                conn.execute(SyncCursor_table.insert().values(source=self.source, entity=entity, cursor=value, updated_at=self.clock()))
+                conn.execute(
+                    SyncCursor_table.insert().values(
+                        source=self.source, entity=entity, cursor=value, updated_at=self.clock()
+                    )
+                )
 
     def delete(self, entity: str, source_ids: list[str]) -> int:
         """Delete rows the source reports deleted (e.g. Autotask's DeletedTicketLogs), in one transaction.
@@ -313,7 +332,9 @@ def detach_dependents(conn, entity: str, source: str, source_ids: list[str]) -> 
     found: list[int] = []
     for start in range(0, len(source_ids), CHUNK):
         part = source_ids[start : start + CHUNK]
-        local_ids = list(conn.execute(select(table.c.id).where(table.c.source == source, table.c.source_id.in_(part))).scalars())
+        local_ids = list(
+            conn.execute(select(table.c.id).where(table.c.source == source, table.c.source_id.in_(part))).scalars()
+        )
         if local_ids:
             _detach_dependents(conn, table, local_ids)
         found += local_ids

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from mspkpi_tui.errors import DatabaseError
 
@@ -32,7 +32,9 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///path/to/file.db or postgresql://user@host/db)") from None
+        raise DatabaseError(
+            f"not a database URL: {url!r} (try sqlite:///path/to/file.db or postgresql://user@host/db)"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mspkpi_tui.store.driver import DriverStatement
 from mspkpi_tui.store.models import ENTITY_TABLES
-from mspkpi_tui.store.rollups import day_floor, hour_floor, mark_pending
 from mspkpi_tui.store.records import SPECS, RecordError, validate
+from mspkpi_tui.store.rollups import day_floor, hour_floor, mark_pending
 
 # Rows per statement; keeps SQLite under its bound-parameter limit with the widest table.
 CHUNK = 500
@@ -47,7 +48,9 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
         before = _stored_inputs(conn, entity, part) if inputs else {}
         upsert.executemany(conn, part)
         if inputs:
-            _mark_changes(conn, entity, [(before.get((row["source"], row["source_id"])), inputs_of(row)) for row in part])
+            _mark_changes(
+                conn, entity, [(before.get((row["source"], row["source_id"])), inputs_of(row)) for row in part]
+            )
 
 
 # --- the KPI rollups (store/rollups.py) --------------------------------------------------
@@ -58,7 +61,14 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
 
 ROLLUP_INPUTS = {
     # completion hour, response hour, resolution hour; then the other inputs of their sums
-    "tickets": ("completed_at", "first_response_at", "resolved_at", "created_at", "first_response_due", "resolution_due"),
+    "tickets": (
+        "completed_at",
+        "first_response_at",
+        "resolved_at",
+        "created_at",
+        "first_response_due",
+        "resolution_due",
+    ),
     # the ticket it counts for, the resource day it adds to; then the other inputs of its sums
     "time_entries": ("ticket_id", "started_at", "resource_id", "hours", "billable", "project_id"),
 }
@@ -72,7 +82,9 @@ def _stored_inputs(conn, entity: str, rows: list[dict[str, Any]]) -> dict[tuple[
         by_source.setdefault(row["source"], []).append(row["source_id"])
     stored: dict[tuple[str, str], tuple] = {}
     for source, ids in by_source.items():
-        query = select(table.c.source_id, *[table.c[c] for c in ROLLUP_INPUTS[entity]]).where(table.c.source == source, table.c.source_id.in_(ids))
+        query = select(table.c.source_id, *[table.c[c] for c in ROLLUP_INPUTS[entity]]).where(
+            table.c.source == source, table.c.source_id.in_(ids)
+        )
         stored.update(((source, sid), tuple(values)) for sid, *values in conn.execute(query))
     return stored
 
@@ -200,7 +212,6 @@ def validate_batch(entity: str, records: list[Any], ids: IdMap):
         row["source"] = ids.source
         rows.append(row)
     return rows, rejects
-
 
 
 def delete_missing(conn, entity: str, source: str, keep: set[str]) -> list[str]:

@@ -7,7 +7,7 @@ resolved from source ids when a record is ingested. All timestamps are aware UTC
 """
 
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -26,11 +26,11 @@ def source_key(table: str) -> tuple:
 class Company(SQLModel, table=True):
     __tablename__ = "companies"
     __table_args__ = source_key("companies")
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     name: str
-    number: Optional[str] = None
+    number: str | None = None
     active: bool = True
 
 
@@ -39,20 +39,20 @@ class Resource(SQLModel, table=True):
 
     __tablename__ = "resources"
     __table_args__ = source_key("resources")
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     name: str
-    email: Optional[str] = None
+    email: str | None = None
     active: bool = True
     weekly_hours: float = 40.0
-    hourly_cost: Optional[float] = None
+    hourly_cost: float | None = None
 
 
 class Queue(SQLModel, table=True):
     __tablename__ = "queues"
     __table_args__ = source_key("queues")
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     name: str
@@ -76,38 +76,49 @@ class Ticket(SQLModel, table=True):
         Index(
             "ix_tickets_open_cover",
             "is_closed",  # leading, so the planner prefers it over ix_tickets_open without statistics
-            "priority_rank", "priority", "status", "queue_id", "assigned_resource_id", "first_response_due",
-            "first_response_at", "resolution_due", "resolved_at", "escalated_at", "escalation_level", "last_activity_at", "created_at",
+            "priority_rank",
+            "priority",
+            "status",
+            "queue_id",
+            "assigned_resource_id",
+            "first_response_due",
+            "first_response_at",
+            "resolution_due",
+            "resolved_at",
+            "escalated_at",
+            "escalation_level",
+            "last_activity_at",
+            "created_at",
             sqlite_where=text("is_closed = 0"),
             postgresql_where=text("is_closed = false"),
         ),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     number: str
     title: str
-    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
-    queue_id: Optional[int] = Field(default=None, foreign_key="queues.id")
+    company_id: int | None = Field(default=None, foreign_key="companies.id")
+    queue_id: int | None = Field(default=None, foreign_key="queues.id")
     status: str
     is_closed: bool = False
     priority: str
     # 1 is the most urgent. Autotask's priority ids are not in urgency order.
     priority_rank: int = 99
-    issue_type: Optional[str] = None
-    sub_issue_type: Optional[str] = None
-    assigned_resource_id: Optional[int] = Field(default=None, foreign_key="resources.id")
+    issue_type: str | None = None
+    sub_issue_type: str | None = None
+    assigned_resource_id: int | None = Field(default=None, foreign_key="resources.id")
     created_at: datetime = utc_field(nullable=False)
-    first_response_due: Optional[datetime] = utc_field()
-    first_response_at: Optional[datetime] = utc_field()
-    resolution_due: Optional[datetime] = utc_field()
-    resolved_at: Optional[datetime] = utc_field()
-    completed_at: Optional[datetime] = utc_field()
-    sla_name: Optional[str] = None
+    first_response_due: datetime | None = utc_field()
+    first_response_at: datetime | None = utc_field()
+    resolution_due: datetime | None = utc_field()
+    resolved_at: datetime | None = utc_field()
+    completed_at: datetime | None = utc_field()
+    sla_name: str | None = None
     escalation_level: int = 0
-    escalated_at: Optional[datetime] = utc_field()
-    last_activity_at: Optional[datetime] = utc_field()
-    url: Optional[str] = None
+    escalated_at: datetime | None = utc_field()
+    last_activity_at: datetime | None = utc_field()
+    url: str | None = None
     # Rollup kept by the store's write paths in the same transaction as the time entries
     # (store/rollups.py); first contact resolution reads it.
     time_entry_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -146,7 +157,9 @@ class ResourceDayHours(SQLModel, table=True):
 
     __tablename__ = "resource_day_hours"
     # Team hours read a range of days for everyone: by day first, covering.
-    __table_args__ = (Index("ix_resource_day_hours_day", "day", "resource_id", "hours", "billable_hours", "customer_facing_hours"),)
+    __table_args__ = (
+        Index("ix_resource_day_hours_day", "day", "resource_id", "hours", "billable_hours", "customer_facing_hours"),
+    )
     resource_id: int = Field(foreign_key="resources.id", primary_key=True)
     day: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # 00:00 UTC
     hours: float = 0.0
@@ -190,46 +203,48 @@ class TicketEvent(SQLModel, table=True):
         Index("ix_ticket_events_new_value", "field", "new_value", "at", "ticket_id"),
         Index("ix_ticket_events_old_value", "field", "old_value", "at", "ticket_id", "new_value"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     ticket_id: int = Field(foreign_key="tickets.id")
     at: datetime = utc_field(nullable=False)
     field: str  # status | queue | priority | assignee | escalation
-    old_value: Optional[str] = None
-    new_value: Optional[str] = None
+    old_value: str | None = None
+    new_value: str | None = None
 
 
 class Project(SQLModel, table=True):
     __tablename__ = "projects"
     __table_args__ = source_key("projects")
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     name: str
-    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
+    company_id: int | None = Field(default=None, foreign_key="companies.id")
     status: str
     is_closed: bool = False
-    category: Optional[str] = None
-    start_date: Optional[date] = None
-    end_date: Optional[date] = None
-    estimated_hours: Optional[float] = None
-    actual_hours: Optional[float] = None
-    percent_complete: Optional[float] = None
+    category: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    estimated_hours: float | None = None
+    actual_hours: float | None = None
+    percent_complete: float | None = None
 
 
 class Timesheet(SQLModel, table=True):
     __tablename__ = "timesheets"
-    __table_args__ = source_key("timesheets") + (Index("ix_timesheets_status", "status", "period_end"),)  # overdue timesheets
-    id: Optional[int] = Field(default=None, primary_key=True)
+    __table_args__ = source_key("timesheets") + (
+        Index("ix_timesheets_status", "status", "period_end"),
+    )  # overdue timesheets
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     resource_id: int = Field(foreign_key="resources.id")
     period_start: date
     period_end: date
     status: str  # Open, Submitted, Approved, Rejected, ...
-    deadline: Optional[datetime] = utc_field()
-    submitted_at: Optional[datetime] = utc_field()
+    deadline: datetime | None = utc_field()
+    submitted_at: datetime | None = utc_field()
 
 
 class TimeEntry(SQLModel, table=True):
@@ -241,41 +256,41 @@ class TimeEntry(SQLModel, table=True):
         Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
         Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     resource_id: int = Field(foreign_key="resources.id")
     # A ticket or project entry is customer-facing; one with neither is internal/admin.
-    ticket_id: Optional[int] = Field(default=None, foreign_key="tickets.id")
-    project_id: Optional[int] = Field(default=None, foreign_key="projects.id")
-    timesheet_id: Optional[int] = Field(default=None, foreign_key="timesheets.id")
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    project_id: int | None = Field(default=None, foreign_key="projects.id")
+    timesheet_id: int | None = Field(default=None, foreign_key="timesheets.id")
     started_at: datetime = utc_field(nullable=False)
     hours: float
     billable: bool = False
-    category: Optional[str] = None  # time code / work type, e.g. "Remote support", "Admin"
+    category: str | None = None  # time code / work type, e.g. "Remote support", "Admin"
 
 
 class Opportunity(SQLModel, table=True):
     __tablename__ = "opportunities"
     __table_args__ = source_key("opportunities")
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     title: str
-    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
-    owner_resource_id: Optional[int] = Field(default=None, foreign_key="resources.id")
+    company_id: int | None = Field(default=None, foreign_key="companies.id")
+    owner_resource_id: int | None = Field(default=None, foreign_key="resources.id")
     stage: str
     stage_rank: int = 0  # the source's stage order
-    stage_entered_at: Optional[datetime] = utc_field()
+    stage_entered_at: datetime | None = utc_field()
     status: str = "open"  # open | won | lost
     amount: float = 0.0
-    probability: Optional[float] = None
-    expected_close: Optional[date] = None
-    closed_on: Optional[date] = None
-    win_reason: Optional[str] = None
-    loss_reason: Optional[str] = None
-    category: Optional[str] = None
-    created_at: Optional[datetime] = utc_field()
+    probability: float | None = None
+    expected_close: date | None = None
+    closed_on: date | None = None
+    win_reason: str | None = None
+    loss_reason: str | None = None
+    category: str | None = None
+    created_at: datetime | None = utc_field()
 
 
 class OpportunityStageChange(SQLModel, table=True):
@@ -283,7 +298,7 @@ class OpportunityStageChange(SQLModel, table=True):
 
     __tablename__ = "opportunity_stage_changes"
     __table_args__ = source_key("opportunity_stage_changes")
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
     opportunity_id: int = Field(foreign_key="opportunities.id", index=True)
@@ -294,28 +309,28 @@ class OpportunityStageChange(SQLModel, table=True):
 class Contract(SQLModel, table=True):
     __tablename__ = "contracts"
     __table_args__ = source_key("contracts")
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
-    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
+    company_id: int | None = Field(default=None, foreign_key="companies.id")
     name: str
-    number: Optional[str] = None
-    type: Optional[str] = None
-    period_type: Optional[str] = None
-    start_date: Optional[date] = None
-    end_date: Optional[date] = None
+    number: str | None = None
+    type: str | None = None
+    period_type: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
     status: str = "Active"
-    monthly_value: Optional[float] = None
+    monthly_value: float | None = None
 
 
 class SurveyResult(SQLModel, table=True):
     __tablename__ = "survey_results"
     __table_args__ = source_key("survey_results")
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str
-    ticket_id: Optional[int] = Field(default=None, foreign_key="tickets.id")
-    company_id: Optional[int] = Field(default=None, foreign_key="companies.id")
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    company_id: int | None = Field(default=None, foreign_key="companies.id")
     completed_at: datetime = utc_field(nullable=False, index=True)
     rating: float
 
@@ -325,22 +340,22 @@ class SurveyResult(SQLModel, table=True):
 
 class SyncRun(SQLModel, table=True):
     __tablename__ = "sync_runs"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     mode: str = "incremental"  # incremental | full | file
     started_at: datetime = utc_field(nullable=False)
-    finished_at: Optional[datetime] = utc_field()
+    finished_at: datetime | None = utc_field()
     status: str = "running"  # running | ok | failed | interrupted
     counts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     rejected: int = 0
     requests: int = 0
-    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class SyncCursor(SQLModel, table=True):
     __tablename__ = "sync_cursors"
     __table_args__ = (UniqueConstraint("source", "entity", name="uq_sync_cursors_entity"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str
     entity: str
     cursor: str
@@ -351,8 +366,8 @@ class RejectedRecord(SQLModel, table=True):
     """A record that could not be stored, kept raw with where it came from and why."""
 
     __tablename__ = "rejected_records"
-    id: Optional[int] = Field(default=None, primary_key=True)
-    sync_run_id: Optional[int] = Field(default=None, foreign_key="sync_runs.id", index=True)
+    id: int | None = Field(default=None, primary_key=True)
+    sync_run_id: int | None = Field(default=None, foreign_key="sync_runs.id", index=True)
     source: str
     entity: str
     location: str  # file:line, or the request that returned it

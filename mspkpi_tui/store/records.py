@@ -8,9 +8,10 @@ connectors map vendor JSON into, so every source is validated by the same code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, date, datetime
+from typing import Any
 
 
 class RecordError(ValueError):
@@ -56,44 +57,109 @@ def R(name, entity, required=False):
 
 SPECS: dict[str, list[Spec]] = {
     "companies": [S("name", True), S("number"), B("active", default=True)],
-    "resources": [S("name", True), S("email"), B("active", default=True), F("weekly_hours", default=40.0), F("hourly_cost")],
+    "resources": [
+        S("name", True),
+        S("email"),
+        B("active", default=True),
+        F("weekly_hours", default=40.0),
+        F("hourly_cost"),
+    ],
     "queues": [S("name", True)],
     "projects": [
-        S("name", True), R("company_id", "companies"), S("status", True), B("is_closed", default=False),
-        S("category"), D("start_date"), D("end_date"), F("estimated_hours"), F("actual_hours"), F("percent_complete"),
+        S("name", True),
+        R("company_id", "companies"),
+        S("status", True),
+        B("is_closed", default=False),
+        S("category"),
+        D("start_date"),
+        D("end_date"),
+        F("estimated_hours"),
+        F("actual_hours"),
+        F("percent_complete"),
     ],
     "tickets": [
-        S("number", True), S("title", True), R("company_id", "companies"), R("queue_id", "queues"),
-        S("status", True), B("is_closed", True), S("priority", True), I("priority_rank", default=99),
-        S("issue_type"), S("sub_issue_type"), R("assigned_resource_id", "resources"), T("created_at", True),
-        T("first_response_due"), T("first_response_at"), T("resolution_due"), T("resolved_at"), T("completed_at"),
-        S("sla_name"), I("escalation_level", default=0), T("escalated_at"), T("last_activity_at"), S("url"),
+        S("number", True),
+        S("title", True),
+        R("company_id", "companies"),
+        R("queue_id", "queues"),
+        S("status", True),
+        B("is_closed", True),
+        S("priority", True),
+        I("priority_rank", default=99),
+        S("issue_type"),
+        S("sub_issue_type"),
+        R("assigned_resource_id", "resources"),
+        T("created_at", True),
+        T("first_response_due"),
+        T("first_response_at"),
+        T("resolution_due"),
+        T("resolved_at"),
+        T("completed_at"),
+        S("sla_name"),
+        I("escalation_level", default=0),
+        T("escalated_at"),
+        T("last_activity_at"),
+        S("url"),
     ],
     "ticket_events": [
-        R("ticket_id", "tickets", True), T("at", True), S("field", True), S("old_value"), S("new_value"),
+        R("ticket_id", "tickets", True),
+        T("at", True),
+        S("field", True),
+        S("old_value"),
+        S("new_value"),
     ],
     "timesheets": [
-        R("resource_id", "resources", True), D("period_start", True), D("period_end", True), S("status", True),
-        T("deadline"), T("submitted_at"),
+        R("resource_id", "resources", True),
+        D("period_start", True),
+        D("period_end", True),
+        S("status", True),
+        T("deadline"),
+        T("submitted_at"),
     ],
     "time_entries": [
-        R("resource_id", "resources", True), R("ticket_id", "tickets"), R("project_id", "projects"),
-        R("timesheet_id", "timesheets"), T("started_at", True), F("hours", True), B("billable", default=False),
+        R("resource_id", "resources", True),
+        R("ticket_id", "tickets"),
+        R("project_id", "projects"),
+        R("timesheet_id", "timesheets"),
+        T("started_at", True),
+        F("hours", True),
+        B("billable", default=False),
         S("category"),
     ],
     "opportunities": [
-        S("title", True), R("company_id", "companies"), R("owner_resource_id", "resources"), S("stage", True),
-        I("stage_rank", default=0), T("stage_entered_at"), S("status", default="open"), F("amount", default=0.0),
-        F("probability"), D("expected_close"), D("closed_on"), S("win_reason"), S("loss_reason"), S("category"),
+        S("title", True),
+        R("company_id", "companies"),
+        R("owner_resource_id", "resources"),
+        S("stage", True),
+        I("stage_rank", default=0),
+        T("stage_entered_at"),
+        S("status", default="open"),
+        F("amount", default=0.0),
+        F("probability"),
+        D("expected_close"),
+        D("closed_on"),
+        S("win_reason"),
+        S("loss_reason"),
+        S("category"),
         T("created_at"),
     ],
     "opportunity_stage_changes": [R("opportunity_id", "opportunities", True), S("stage", True), T("entered_at", True)],
     "contracts": [
-        R("company_id", "companies"), S("name", True), S("number"), S("type"), S("period_type"), D("start_date"),
-        D("end_date"), S("status", default="Active"), F("monthly_value"),
+        R("company_id", "companies"),
+        S("name", True),
+        S("number"),
+        S("type"),
+        S("period_type"),
+        D("start_date"),
+        D("end_date"),
+        S("status", default="Active"),
+        F("monthly_value"),
     ],
     "survey_results": [
-        R("ticket_id", "tickets"), R("company_id", "companies"), T("completed_at", True), F("rating", True),
+        R("ticket_id", "tickets"),
+        R("company_id", "companies"),
+        T("completed_at", True),
+        F("rating", True),
     ],
 }
 
@@ -120,7 +186,7 @@ def parse_datetime(value: Any, name: str = "time") -> datetime:
         raise RecordError(f"{name} has no time zone: {value!r} (add Z or an offset)")
     if parsed.year < EARLIEST_REAL_YEAR:
         raise RecordError(f"{name} is a placeholder date, not a real time: {value!r}")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def parse_date(value: Any, name: str = "date") -> date:
@@ -185,7 +251,14 @@ def source_id_of(record: Any) -> str:
 def _plan(entity: str) -> list[tuple]:
     """Per field, what validate needs, looked up once per entity instead of once per record."""
     return [
-        (s.name, s.required, s.default, s.ref if s.kind == "ref" else None, CONVERTERS.get(s.kind), CHOICES.get((entity, s.name)))
+        (
+            s.name,
+            s.required,
+            s.default,
+            s.ref if s.kind == "ref" else None,
+            CONVERTERS.get(s.kind),
+            CHOICES.get((entity, s.name)),
+        )
         for s in SPECS[entity]
     ]
 

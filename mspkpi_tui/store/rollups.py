@@ -21,8 +21,8 @@ Writers that bypass ingest (a bulk loader) call ``rebuild`` afterwards.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,7 +47,7 @@ DAY = timedelta(days=1)
 
 
 def hour_floor(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def hour_ceil(moment: datetime) -> datetime:
@@ -90,14 +90,22 @@ pending_days = models.RollupPendingDay.__table__  # type: ignore[attr-defined]
 MAX_DAY_GAP = timedelta(days=7)  # touched days closer than this are recounted as one range
 
 
-def mark_pending(conn, tickets: Iterable[int | None] = (), hours: Iterable[datetime] = (), days: Iterable[datetime] = ()) -> None:
+def mark_pending(
+    conn, tickets: Iterable[int | None] = (), hours: Iterable[datetime] = (), days: Iterable[datetime] = ()
+) -> None:
     """Remember, in the caller's transaction, what to recount: tickets whose time entries
     changed, UTC hours of ticket completions / responses / resolutions, UTC days of time entries."""
     insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    for table, column, keys in ((pending_tickets, "ticket_id", tickets), (pending_hours, "hour", hours), (pending_days, "day", days)):
+    for table, column, keys in (
+        (pending_tickets, "ticket_id", tickets),
+        (pending_hours, "hour", hours),
+        (pending_days, "day", days),
+    ):
         values = [{column: key} for key in sorted({k for k in keys if k is not None})]
         if values:  # one compiled statement, many parameter sets, on the driver
-            DriverStatement(conn, insert_(table).on_conflict_do_nothing(), table, [column], "ignore").executemany(conn, values)
+            DriverStatement(conn, insert_(table).on_conflict_do_nothing(), table, [column], "ignore").executemany(
+                conn, values
+            )
 
 
 def flush_pending(conn) -> None:
@@ -121,7 +129,9 @@ def refresh_time_entry_counts(conn) -> set[datetime]:
     pending = tickets.c.id.in_(select(pending_tickets.c.ticket_id))
     count = select(func.count()).select_from(entries).where(entries.c.ticket_id == tickets.c.id).scalar_subquery()
     flipped = select(tickets.c.completed_at).where(
-        pending, tickets.c.completed_at.is_not(None), first_touch() != case((count <= FIRST_TOUCH_MAX_ENTRIES, 1), else_=0)
+        pending,
+        tickets.c.completed_at.is_not(None),
+        first_touch() != case((count <= FIRST_TOUCH_MAX_ENTRIES, 1), else_=0),
     )
     hours = {hour_floor(moment) for moment in conn.execute(flipped).scalars()}
     conn.execute(update(tickets).where(pending, tickets.c.time_entry_count != count).values(time_entry_count=count))
@@ -134,11 +144,15 @@ def refresh_completion_hours(conn, hours: Iterable[datetime]) -> None:
     for lo, hi in _runs(hours, HOUR, MAX_GAP):
         done = tickets.c.completed_at
         hour = utc_hour_start(done)
-        conn.execute(delete(completion_hours).where(completion_hours.c.hour >= at(lo), completion_hours.c.hour < at(hi)))
+        conn.execute(
+            delete(completion_hours).where(completion_hours.c.hour >= at(lo), completion_hours.c.hour < at(hi))
+        )
         conn.execute(
             insert(completion_hours).from_select(
                 ["hour", "completed", "first_touch"],
-                select(hour, func.count(), func.coalesce(func.sum(first_touch()), 0)).where(done >= at(lo), done < at(hi)).group_by(hour),
+                select(hour, func.count(), func.coalesce(func.sum(first_touch()), 0))
+                .where(done >= at(lo), done < at(hi))
+                .group_by(hour),
             )
         )
 
@@ -167,7 +181,9 @@ def rebuild_ticket_rollups(conn) -> None:
     conn.execute(update(tickets).values(time_entry_count=count))
     conn.execute(delete(completion_hours))
     tally: dict[datetime, list[int]] = {}
-    for moment, touch in conn.execute(select(tickets.c.completed_at, first_touch()).where(tickets.c.completed_at.is_not(None))):
+    for moment, touch in conn.execute(
+        select(tickets.c.completed_at, first_touch()).where(tickets.c.completed_at.is_not(None))
+    ):
         row = tally.setdefault(hour_floor(moment), [0, 0])
         row[0] += 1
         row[1] += touch
@@ -180,15 +196,17 @@ def fcr_counts(conn, start: datetime, end: datetime) -> tuple[int, int]:
     """(completed, first touch) over tickets completed in [start, end]: whole hours from the
     rollup, the partial hours at either end counted from the tickets themselves."""
     exact = lambda lo, hi, hi_inclusive: select(func.count(), func.coalesce(func.sum(first_touch()), 0)).where(  # noqa: E731
-        tickets.c.completed_at >= at(lo), tickets.c.completed_at <= at(hi) if hi_inclusive else tickets.c.completed_at < at(hi)
+        tickets.c.completed_at >= at(lo),
+        tickets.c.completed_at <= at(hi) if hi_inclusive else tickets.c.completed_at < at(hi),
     )
     whole_from, whole_to = hour_ceil(start), hour_floor(end)
     if whole_from >= whole_to:
         total, touch = conn.execute(exact(start, end, True)).one()
         return int(total), int(touch)
-    rolled = select(func.coalesce(func.sum(completion_hours.c.completed), 0), func.coalesce(func.sum(completion_hours.c.first_touch), 0)).where(
-        and_(completion_hours.c.hour >= at(whole_from), completion_hours.c.hour < at(whole_to))
-    )
+    rolled = select(
+        func.coalesce(func.sum(completion_hours.c.completed), 0),
+        func.coalesce(func.sum(completion_hours.c.first_touch), 0),
+    ).where(and_(completion_hours.c.hour >= at(whole_from), completion_hours.c.hour < at(whole_to)))
     parts = [conn.execute(rolled).one(), conn.execute(exact(whole_to, end, True)).one()]
     if start < whole_from:
         parts.append(conn.execute(exact(start, whole_from, False)).one())
@@ -199,7 +217,7 @@ def fcr_counts(conn, start: datetime, end: datetime) -> tuple[int, int]:
 
 
 def day_floor(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def day_ceil(moment: datetime) -> datetime:
@@ -224,7 +242,14 @@ def refresh_resource_days(conn, days: Iterable[datetime]) -> None:
         conn.execute(
             insert(resource_days).from_select(
                 ["resource_id", "day", "hours", "billable_hours", "customer_facing_hours", "entries"],
-                select(entries.c.resource_id, day, func.sum(entries.c.hours), func.sum(billable_hours()), func.sum(customer_facing_hours()), func.count())
+                select(
+                    entries.c.resource_id,
+                    day,
+                    func.sum(entries.c.hours),
+                    func.sum(billable_hours()),
+                    func.sum(customer_facing_hours()),
+                    func.count(),
+                )
                 .where(entries.c.started_at >= at(lo), entries.c.started_at < at(hi))
                 .group_by(entries.c.resource_id, day),
             )
@@ -255,16 +280,30 @@ def rebuild_resource_days(conn) -> None:
     conn.execute(
         insert(resource_days).from_select(
             ["resource_id", "day", "hours", "billable_hours", "customer_facing_hours", "entries"],
-            select(entries.c.resource_id, day, func.sum(entries.c.hours), func.sum(billable_hours()), func.sum(customer_facing_hours()), func.count())
-            .group_by(entries.c.resource_id, day),
+            select(
+                entries.c.resource_id,
+                day,
+                func.sum(entries.c.hours),
+                func.sum(billable_hours()),
+                func.sum(customer_facing_hours()),
+                func.count(),
+            ).group_by(entries.c.resource_id, day),
         )
     )
 
 
 # --- ticket_response_hours -------------------------------------------------------------------
 # Two halves per hour: tickets first responded to in the hour, and tickets resolved in it.
-RESPONSE = ("first_response_at", "first_response_due", ("responded", "response_seconds", "responded_with_due", "responded_in_time"))
-RESOLUTION = ("resolved_at", "resolution_due", ("resolved", "resolution_seconds", "resolved_with_due", "resolved_in_time"))
+RESPONSE = (
+    "first_response_at",
+    "first_response_due",
+    ("responded", "response_seconds", "responded_with_due", "responded_in_time"),
+)
+RESOLUTION = (
+    "resolved_at",
+    "resolution_due",
+    ("resolved", "resolution_seconds", "resolved_with_due", "resolved_in_time"),
+)
 RESPONSE_COLUMNS = RESPONSE[2] + RESOLUTION[2]
 MAX_GAP = timedelta(hours=24)  # touched hours closer than this are recounted as one range
 
@@ -305,7 +344,9 @@ def response_hours_by_source_ids(conn, source: str, source_ids: list[str]) -> se
     for start in range(0, len(source_ids), IDS_PER_STATEMENT):
         part = source_ids[start : start + IDS_PER_STATEMENT]
         rows = conn.execute(
-            select(tickets.c.first_response_at, tickets.c.resolved_at).where(tickets.c.source == source, tickets.c.source_id.in_(part))
+            select(tickets.c.first_response_at, tickets.c.resolved_at).where(
+                tickets.c.source == source, tickets.c.source_id.in_(part)
+            )
         )
         hours.update(hour_floor(moment) for row in rows for moment in row if moment is not None)
     return hours
@@ -361,7 +402,9 @@ def response_sums(conn, start: datetime, end: datetime) -> dict[str, float]:
         for done_name, due_name, names in (RESPONSE, RESOLUTION):
             done = tickets.c[done_name]
             upper = done <= at(hi) if hi_inclusive else done < at(hi)
-            for name, value in zip(names, conn.execute(select(*timing_sums(done_name, due_name)).where(done >= at(lo), upper)).one()):
+            for name, value in zip(
+                names, conn.execute(select(*timing_sums(done_name, due_name)).where(done >= at(lo), upper)).one()
+            ):
                 totals[name] += value or 0
 
     whole_from, whole_to = hour_ceil(start), hour_floor(end)

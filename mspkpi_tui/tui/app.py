@@ -19,8 +19,8 @@ import asyncio
 import signal
 import threading
 import time
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy import Engine
 from textual import on, work
@@ -60,8 +60,18 @@ REREAD_SECONDS = 300
 FIRST_PAINT_WAIT = 2.0  # seconds the first read waits for the queue's paint before reading the other panes
 THEME_ALIASES = {"ansi": "ansi-dark", "textual-ansi": "ansi-dark", "light": "textual-light", "dark": "textual-dark"}
 KEY_NAMES = {
-    "question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn",
-    "home": "Home", "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→",
+    "question_mark": "?",
+    "slash": "/",
+    "escape": "Esc",
+    "enter": "Enter",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+    "home": "Home",
+    "end": "End",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
 }
 
 
@@ -300,7 +310,9 @@ class MspkpiApp(App):
             return screen.current_ticket()
         if isinstance(screen, (EmptyScreen, HelpScreen)) or len(self.screen_stack) > 1:
             return None
-        pane = self.query(f"#pane-{self.active_pane_id}").first() if self.query(f"#pane-{self.active_pane_id}") else None
+        pane = (
+            self.query(f"#pane-{self.active_pane_id}").first() if self.query(f"#pane-{self.active_pane_id}") else None
+        )
         return pane.current_ticket() if hasattr(pane, "current_ticket") else None
 
     def action_copy_number(self) -> None:
@@ -314,7 +326,9 @@ class MspkpiApp(App):
     def action_copy_url(self) -> None:
         ticket = self.current_ticket()
         if ticket is None or not ticket.url:
-            self.notify("No ticket selected" if ticket is None else "The source gave this ticket no URL", severity="warning")
+            self.notify(
+                "No ticket selected" if ticket is None else "The source gave this ticket no URL", severity="warning"
+            )
             return
         self.copy_to_clipboard(ticket.url)
         self.notify(f"Copied {ticket.url}", markup=False)
@@ -352,15 +366,27 @@ class MspkpiApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for n, (pane_id, title, _) in enumerate(PANES, start=1):
-            yield SystemCommand(f"Pane {n}: {title}", f"Show the {title} pane", lambda p=pane_id: self.action_show_pane(p))
+            yield SystemCommand(
+                f"Pane {n}: {title}", f"Show the {title} pane", lambda p=pane_id: self.action_show_pane(p)
+            )
         yield SystemCommand("Refresh now", "Re-read the database", self.action_refresh)
         yield SystemCommand("Keys", "Every key binding", self.action_help)
-        yield SystemCommand("Copy ticket number", "The selected ticket's number, to the clipboard (OSC 52)", self.action_copy_number)
-        yield SystemCommand("Copy ticket URL", "The selected ticket's PSA link, to the clipboard (OSC 52)", self.action_copy_url)
+        yield SystemCommand(
+            "Copy ticket number", "The selected ticket's number, to the clipboard (OSC 52)", self.action_copy_number
+        )
+        yield SystemCommand(
+            "Copy ticket URL", "The selected ticket's PSA link, to the clipboard (OSC 52)", self.action_copy_url
+        )
         queue = self.pane("queue")
-        yield SystemCommand("Queue: filter", "Filter the queue as you type", lambda: (self.action_show_pane("queue"), queue.action_filter()))
+        yield SystemCommand(
+            "Queue: filter",
+            "Filter the queue as you type",
+            lambda: (self.action_show_pane("queue"), queue.action_filter()),
+        )
         yield SystemCommand("Queue: next sort order", "Cycle the queue's sort order", queue.action_sort)
-        yield SystemCommand("Queue: facets", "Filter the queue by queue, assignee, priority or status", queue.action_facets)
+        yield SystemCommand(
+            "Queue: facets", "Filter the queue by queue, assignee, priority or status", queue.action_facets
+        )
         yield SystemCommand("Queue: clear filter", "Show every open ticket", queue.action_clear)
 
 

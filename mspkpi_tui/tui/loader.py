@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -81,7 +80,13 @@ class ServiceData:
 
 
 def load_queue_ids(
-    engine: Engine, now: datetime, query: TicketQuery, keep_id: int | None, fallback: int, height: int, within: list[int] | None = None
+    engine: Engine,
+    now: datetime,
+    query: TicketQuery,
+    keep_id: int | None,
+    fallback: int,
+    height: int,
+    within: list[int] | None = None,
 ) -> tuple[list[int], list[TicketRow]]:
     """The query's ordered ids and the rows around where the cursor will be."""
     ids = ticket_lists.queue_ids(engine, now, query, within)
@@ -100,14 +105,18 @@ def load_queue(engine: Engine, now: datetime, config, request: QueueRequest) -> 
 def load_sla(engine: Engine, now: datetime, config, trends: Trends) -> SlaData:
     from mspkpi_tui.kpi.sla import sla_figures
 
-    lists = {bucket: ticket_lists.sla_bucket(engine, now, config, bucket, LIST_LIMIT) for bucket in ticket_lists.SLA_BUCKETS}
+    lists = {
+        bucket: ticket_lists.sla_bucket(engine, now, config, bucket, LIST_LIMIT) for bucket in ticket_lists.SLA_BUCKETS
+    }
     return SlaData(sla_figures(engine, now, config), lists, trends)
 
 
 def load_escalations(engine: Engine, now: datetime, config, trends: Trends) -> EscalationData:
     from mspkpi_tui.kpi.escalations import escalation_figures
 
-    return EscalationData(escalation_figures(engine, now, config), ticket_lists.open_escalated(engine, now, config, LIST_LIMIT), trends)
+    return EscalationData(
+        escalation_figures(engine, now, config), ticket_lists.open_escalated(engine, now, config, LIST_LIMIT), trends
+    )
 
 
 def load_team(engine: Engine, now: datetime, config, trends: Trends) -> TeamData:
@@ -128,7 +137,10 @@ def load_service(engine: Engine, now: datetime, config, trends: Trends) -> Servi
     from mspkpi_tui.kpi.service import service_figures
 
     return ServiceData(
-        service_figures(engine, now, config), contract_figures(engine, now, config), project_figures(engine, now, config), trends
+        service_figures(engine, now, config),
+        contract_figures(engine, now, config),
+        project_figures(engine, now, config),
+        trends,
     )
 
 

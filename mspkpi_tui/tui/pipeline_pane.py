@@ -27,19 +27,30 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
         yield Figure(id="pipe-closed")
 
     def show_data(self, f: PipelineFigures) -> None:
-        checkin_days = sorted({d for s in f.stages for d in s.past_checkins}) or list(self.app.config.pipeline.checkin_days)
+        checkin_days = sorted({d for s in f.stages for d in s.past_checkins}) or list(
+            self.app.config.pipeline.checkin_days
+        )
         title = Text("Open opportunities by stage", style="bold")
-        title.append(f"  past check-ins: deals in the stage over {'/'.join(str(d) for d in checkin_days)} days", style="dim")
+        title.append(
+            f"  past check-ins: deals in the stage over {'/'.join(str(d) for d in checkin_days)} days", style="dim"
+        )
         self.query_one("#pipe-title", Figure).show(title)
-        self.query_one("#pipe-stages", Table).show_rows([
-            (s.stage, (
-                fmt.plain(s.stage), _num(f"{s.count:,}"), _num(fmt.money(s.amount)),
-                _num("–" if s.avg_days_in_stage is None else f"{s.avg_days_in_stage:.0f}"),
-                _num("–" if s.max_days_in_stage is None else f"{s.max_days_in_stage:.0f}"),
-                Text(" ".join(f"{d}d:{s.past_checkins.get(d, 0)}" for d in checkin_days)),
-            ))
-            for s in f.stages
-        ])
+        self.query_one("#pipe-stages", Table).show_rows(
+            [
+                (
+                    s.stage,
+                    (
+                        fmt.plain(s.stage),
+                        _num(f"{s.count:,}"),
+                        _num(fmt.money(s.amount)),
+                        _num("–" if s.avg_days_in_stage is None else f"{s.avg_days_in_stage:.0f}"),
+                        _num("–" if s.max_days_in_stage is None else f"{s.max_days_in_stage:.0f}"),
+                        Text(" ".join(f"{d}d:{s.past_checkins.get(d, 0)}" for d in checkin_days)),
+                    ),
+                )
+                for s in f.stages
+            ]
+        )
         totals = Text()
         totals.append("Open pipeline: ", style="bold")
         totals.append(fmt.money(f.open_amount))
@@ -48,7 +59,9 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
         if f.coverage is None:
             totals.append("no target set ([pipeline] target in the config)")
         else:
-            totals.append(f"{f.coverage:.1f}x of {fmt.money(target)} (aim: {self.app.config.pipeline.coverage_multiple:g}x)")
+            totals.append(
+                f"{f.coverage:.1f}x of {fmt.money(target)} (aim: {self.app.config.pipeline.coverage_multiple:g}x)"
+            )
         self.query_one("#pipe-totals", Figure).show(totals)
         closed = Text()
         self._deals(closed, "Won this month", f.won_month)

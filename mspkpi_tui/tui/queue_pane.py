@@ -34,7 +34,11 @@ class QueuePane(Pane, Vertical):
 
     def compose(self):
         yield Figure(id="queue-summary")
-        yield Input(placeholder="filter: number, title, company, assignee (Enter keeps, Esc clears)", id="queue-filter", compact=True)
+        yield Input(
+            placeholder="filter: number, title, company, assignee (Enter keeps, Esc clears)",
+            id="queue-filter",
+            compact=True,
+        )
         yield Figure(id="queue-query")
         yield Figure(id="queue-header")
         yield TicketTable(fetch=self._fetch_rows, clock=lambda: self.app.now, id="queue-table")

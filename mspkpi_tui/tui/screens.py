@@ -58,7 +58,9 @@ class DetailScreen(Screen):
         self.detail = detail
         zone = self.app.config.zone
         if detail is None:
-            self.query_one("#detail-title", Figure).show(Text("This ticket is no longer in the database (deleted at the source).", style="bold"))
+            self.query_one("#detail-title", Figure).show(
+                Text("This ticket is no longer in the database (deleted at the source).", style="bold")
+            )
             return
         row = detail.row
         title = Text(no_wrap=True, overflow="ellipsis", style="bold")
@@ -79,16 +81,36 @@ class DetailScreen(Screen):
         self.query_one("#detail-entries-title", Figure).show(
             Text(f"Time entries: {len(detail.time_entries)} ({fmt.hours(detail.hours)} h)", style="bold")
         )
-        self.query_one("#detail-entries", Table).show_rows([
-            (i, (Text(fmt.stamp(e.started_at, zone)), fmt.plain(e.resource or ""), Text(fmt.hours(e.hours), justify="right"),
-                 Text("yes" if e.billable else "no"), fmt.plain(e.category or "")))
-            for i, e in enumerate(detail.time_entries)
-        ])
+        self.query_one("#detail-entries", Table).show_rows(
+            [
+                (
+                    i,
+                    (
+                        Text(fmt.stamp(e.started_at, zone)),
+                        fmt.plain(e.resource or ""),
+                        Text(fmt.hours(e.hours), justify="right"),
+                        Text("yes" if e.billable else "no"),
+                        fmt.plain(e.category or ""),
+                    ),
+                )
+                for i, e in enumerate(detail.time_entries)
+            ]
+        )
         self.query_one("#detail-events-title", Figure).show(Text(f"Events: {len(detail.events)}", style="bold"))
-        self.query_one("#detail-events", Table).show_rows([
-            (i, (Text(fmt.stamp(e.at, zone)), fmt.plain(e.field), fmt.plain(e.old_value or ""), fmt.plain(e.new_value or "")))
-            for i, e in enumerate(detail.events)
-        ])
+        self.query_one("#detail-events", Table).show_rows(
+            [
+                (
+                    i,
+                    (
+                        Text(fmt.stamp(e.at, zone)),
+                        fmt.plain(e.field),
+                        fmt.plain(e.old_value or ""),
+                        fmt.plain(e.new_value or ""),
+                    ),
+                )
+                for i, e in enumerate(detail.events)
+            ]
+        )
 
     def action_scroll(self, direction: str) -> None:
         body = self.query_one("#detail-body", VerticalScroll)
@@ -182,7 +204,10 @@ class FacetScreen(ModalScreen):
 class EmptyScreen(Screen):
     """Shown instead of empty tables while the database holds no tickets."""
 
-    BINDINGS = [Binding("q", "app.quit", "Quit", id="empty-quit"), Binding("r", "app.refresh", "Check again", id="empty-refresh")]
+    BINDINGS = [
+        Binding("q", "app.quit", "Quit", id="empty-quit"),
+        Binding("r", "app.refresh", "Check again", id="empty-refresh"),
+    ]
 
     def __init__(self, where: str) -> None:
         super().__init__()
@@ -202,7 +227,9 @@ class EmptyScreen(Screen):
         ]:
             text.append(f"  {command:<26}", style="bold")
             text.append(f"{what}\n")
-        text.append("\nRun the sync in another terminal; this screen switches to the dashboard by itself when data arrives.")
+        text.append(
+            "\nRun the sync in another terminal; this screen switches to the dashboard by itself when data arrives."
+        )
         with VerticalScroll(id="empty-body"):
             yield Figure(text, id="empty-text")
         yield StatusLine(id="status")

@@ -24,14 +24,22 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         fcr_label = "year to date" if self.app.config.service.fcr_period == "ytd" else "last 30 days"
         text = Text()
         text.append("First contact resolution ", style="bold")
-        text.append(f"({fcr_label}): {fmt.pct(s.fcr_ytd.pct)} · {s.fcr_ytd.first_touch:,} of {s.fcr_ytd.total:,} closed with <2 time entries\n")
+        text.append(
+            f"({fcr_label}): {fmt.pct(s.fcr_ytd.pct)} · {s.fcr_ytd.first_touch:,} of {s.fcr_ytd.total:,} closed with <2 time entries\n"
+        )
         text.append("CSAT (30 days): ", style="bold")
         avg = "no responses" if s.csat_30d.avg is None else f"{s.csat_30d.avg:.2f}"
         text.append(f"{avg} from {s.csat_30d.responses:,} response(s) · below 3: {s.csat_30d.below_3:,} (follow up)\n")
         text.append("Tickets (30 days): ", style="bold")
-        text.append(f"opened {s.opened_30d:,} · closed {s.closed_30d:,} · kill rate {fmt.pct(s.kill_rate_30d)} · reopened {s.reopened_30d:,}\n")
+        text.append(
+            f"opened {s.opened_30d:,} · closed {s.closed_30d:,} · kill rate {fmt.pct(s.kill_rate_30d)} · reopened {s.reopened_30d:,}\n"
+        )
         text.append("Average times (30 days, wall clock): ", style="bold")
-        response = "no data" if s.avg_first_response_minutes_30d is None else fmt.duration_minutes(s.avg_first_response_minutes_30d)
+        response = (
+            "no data"
+            if s.avg_first_response_minutes_30d is None
+            else fmt.duration_minutes(s.avg_first_response_minutes_30d)
+        )
         resolution = "no data" if s.avg_resolution_hours_30d is None else f"{s.avg_resolution_hours_30d:,.1f} h"
         text.append(f"first response {response} · resolution {resolution}")
         self.query_one("#svc-figures", Figure).show(text)
@@ -44,15 +52,28 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         self.query_one("#svc-trends", Figure).show(trends)
         c = data.contracts
         self.query_one("#svc-contracts-title", Figure).show(
-            Text(f"Contracts expiring: {c.expiring_30d} in 30 days · {c.expiring_60d} in 60 · {c.expiring_90d} in 90", style="bold")
+            Text(
+                f"Contracts expiring: {c.expiring_30d} in 30 days · {c.expiring_60d} in 60 · {c.expiring_90d} in 90",
+                style="bold",
+            )
         )
-        self.query_one("#svc-contracts", Table).show_rows([
-            ((e.number, e.contract, e.end.isoformat()), (
-                fmt.plain(e.company or ""), fmt.plain(e.contract), fmt.plain(e.number or ""), fmt.plain(e.type or ""),
-                fmt.plain(e.period_type or ""), Text(e.start.isoformat() if e.start else "–"), Text(e.end.isoformat()),
-            ))
-            for e in c.expiring
-        ])
+        self.query_one("#svc-contracts", Table).show_rows(
+            [
+                (
+                    (e.number, e.contract, e.end.isoformat()),
+                    (
+                        fmt.plain(e.company or ""),
+                        fmt.plain(e.contract),
+                        fmt.plain(e.number or ""),
+                        fmt.plain(e.type or ""),
+                        fmt.plain(e.period_type or ""),
+                        Text(e.start.isoformat() if e.start else "–"),
+                        Text(e.end.isoformat()),
+                    ),
+                )
+                for e in c.expiring
+            ]
+        )
         p = data.projects
         projects = Text()
         projects.append("Projects at risk: ", style="bold")
@@ -60,7 +81,11 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         projects.append("\nHours to be delivered: ", style="bold")
         projects.append(f"{fmt.hours(p.hours_to_be_delivered.total)} h")
         if p.hours_to_be_delivered.by_category:
-            projects.append(" (" + ", ".join(f"{fmt.clean(k)} {fmt.hours(v)}" for k, v in p.hours_to_be_delivered.by_category.items()) + ")")
+            projects.append(
+                " ("
+                + ", ".join(f"{fmt.clean(k)} {fmt.hours(v)}" for k, v in p.hours_to_be_delivered.by_category.items())
+                + ")"
+            )
         self.query_one("#svc-projects", Figure).show(projects)
 
     def focus_main(self) -> None:

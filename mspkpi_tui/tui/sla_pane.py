@@ -33,7 +33,9 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
         f = data.figures
         compliance = Text()
         compliance.append("30-day compliance: ", style="bold")
-        compliance.append(f"first response {fmt.pct(f.compliance_30d.first_response_pct)} · resolution {fmt.pct(f.compliance_30d.resolution_pct)}")
+        compliance.append(
+            f"first response {fmt.pct(f.compliance_30d.first_response_pct)} · resolution {fmt.pct(f.compliance_30d.resolution_pct)}"
+        )
         self.query_one("#sla-compliance", Figure).show(compliance)
         t = data.trends
         self.query_one("#sla-trend", Figure).show(fmt.trend("FR breaches/day", t.days, t.first_response_breaches))
@@ -62,7 +64,9 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
             text.append(f"{counts[bucket]:>7,}", style="bold")
         self.query_one("#sla-buckets", Figure).show(text)
         listed = self.data.lists[self.bucket]
-        title = Text(f"{SLA_BUCKETS[self.bucket]}: {listed.total:,} ticket(s)", style="bold", no_wrap=True, overflow="ellipsis")
+        title = Text(
+            f"{SLA_BUCKETS[self.bucket]}: {listed.total:,} ticket(s)", style="bold", no_wrap=True, overflow="ellipsis"
+        )
         if listed.total > len(listed.rows):
             title.append(f", the first {len(listed.rows)} shown", style="")
         title.append("  (b: next list, Enter: detail)", style="dim")

@@ -30,33 +30,58 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
     def show_data(self, data: TeamData) -> None:
         f = data.figures
         title = Text(f"Hours this week (from {f.week_start:%a %d %b}) and last week", style="bold")
-        title.append("  Util = billable / available; Bill = billable / worked; Cust = customer-facing / worked", style="dim")
+        title.append(
+            "  Util = billable / available; Bill = billable / worked; Cust = customer-facing / worked", style="dim"
+        )
         self.query_one("#team-title", Figure).show(title)
-        self.query_one("#team-hours", Table).show_rows([
-            (r.name, (
-                fmt.plain(r.name), _num(fmt.hours(r.hours_this_week)), _num(fmt.hours(r.billable_this_week)),
-                _num(fmt.hours(r.non_billable_this_week)), _num(fmt.hours(r.hours_last_week)), _num(fmt.pct(r.utilization_pct)),
-                _num(fmt.pct(r.billable_pct)), _num(fmt.pct(r.customer_facing_pct)),
-            ))
-            for r in f.resources
-        ])
+        self.query_one("#team-hours", Table).show_rows(
+            [
+                (
+                    r.name,
+                    (
+                        fmt.plain(r.name),
+                        _num(fmt.hours(r.hours_this_week)),
+                        _num(fmt.hours(r.billable_this_week)),
+                        _num(fmt.hours(r.non_billable_this_week)),
+                        _num(fmt.hours(r.hours_last_week)),
+                        _num(fmt.pct(r.utilization_pct)),
+                        _num(fmt.pct(r.billable_pct)),
+                        _num(fmt.pct(r.customer_facing_pct)),
+                    ),
+                )
+                for r in f.resources
+            ]
+        )
         worked = sum(r.hours_this_week for r in f.resources)
         facing = sum(r.hours_this_week * (r.customer_facing_pct or 0) / 100 for r in f.resources)
         share = Text()
         share.append("This week, whole team: ", style="bold")
         if worked:
-            share.append(f"customer-facing {facing / worked:.0%} · internal/admin {1 - facing / worked:.0%} of {worked:,.1f} h worked")
+            share.append(
+                f"customer-facing {facing / worked:.0%} · internal/admin {1 - facing / worked:.0%} of {worked:,.1f} h worked"
+            )
         else:
             share.append("no hours logged yet")
         self.query_one("#team-share", Figure).show(share)
-        self.query_one("#team-timesheets-title", Figure).show(Text(f"Overdue timesheets: {len(f.overdue_timesheets)}", style="bold"))
-        self.query_one("#team-timesheets", Table).show_rows([
-            ((t.resource, t.period_start.isoformat()), (
-                fmt.plain(t.resource), Text(f"{t.period_start:%d %b}–{t.period_end:%d %b}"), _num(fmt.hours(t.billable_hours)),
-                _num(fmt.hours(t.non_billable_hours)), _num(fmt.hours(t.hours_worked)), fmt.plain(t.status),
-            ))
-            for t in f.overdue_timesheets
-        ])
+        self.query_one("#team-timesheets-title", Figure).show(
+            Text(f"Overdue timesheets: {len(f.overdue_timesheets)}", style="bold")
+        )
+        self.query_one("#team-timesheets", Table).show_rows(
+            [
+                (
+                    (t.resource, t.period_start.isoformat()),
+                    (
+                        fmt.plain(t.resource),
+                        Text(f"{t.period_start:%d %b}–{t.period_end:%d %b}"),
+                        _num(fmt.hours(t.billable_hours)),
+                        _num(fmt.hours(t.non_billable_hours)),
+                        _num(fmt.hours(t.hours_worked)),
+                        fmt.plain(t.status),
+                    ),
+                )
+                for t in f.overdue_timesheets
+            ]
+        )
         t = data.trends
         self.query_one("#team-trend", Figure).show(fmt.trend("Hours logged/day", t.days, t.hours))
 

@@ -7,8 +7,8 @@ overrides) are replaced by visible stand-ins, so a ticket cannot change the scre
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Iterable, Sequence
 
 from rich.text import Text
 

@@ -7,9 +7,9 @@ It holds the ordered ticket ids of the current query (a list of ints, cheap even
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -119,7 +119,9 @@ class TicketTable(ScrollView, can_focus=True):
             self.header = header
             super().__init__()
 
-    def __init__(self, fetch: Callable[[Sequence[int]], list[TicketRow]], clock: Callable[[], datetime], **kwargs) -> None:
+    def __init__(
+        self, fetch: Callable[[Sequence[int]], list[TicketRow]], clock: Callable[[], datetime], **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self._fetch = fetch
         self._clock = clock
@@ -215,7 +217,9 @@ class TicketTable(ScrollView, can_focus=True):
         line = self._row_text(row)
         if index == self.cursor:
             line.stylize(self.get_component_rich_style("ticket-table--cursor"))
-        segments = Segment.apply_style(line.render(self.app.console), base)  # every segment styled (NO_COLOR's filter needs it)
+        segments = Segment.apply_style(
+            line.render(self.app.console), base
+        )  # every segment styled (NO_COLOR's filter needs it)
         return Strip(list(segments)).crop_extend(0, width, base).simplify()
 
     def _row_text(self, row: TicketRow) -> Text:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
@@ -145,11 +145,20 @@ class TicketList(Table):
         cells = []
         for r in rows:
             due, overdue = fmt.countdown(r.countdown(now))
-            cells.append((r.id, (
-                fmt.plain(r.number), fmt.plain(r.priority), Text(due, style="bold red" if overdue else "", justify="right"),
-                Text(fmt.age(r.age(now)), justify="right"), fmt.plain(r.company or ""), fmt.plain(r.title),
-                fmt.plain(r.assignee or "unassigned"),
-            )))
+            cells.append(
+                (
+                    r.id,
+                    (
+                        fmt.plain(r.number),
+                        fmt.plain(r.priority),
+                        Text(due, style="bold red" if overdue else "", justify="right"),
+                        Text(fmt.age(r.age(now)), justify="right"),
+                        fmt.plain(r.company or ""),
+                        fmt.plain(r.title),
+                        fmt.plain(r.assignee or "unassigned"),
+                    ),
+                )
+            )
         self.show_rows(cells)
 
     def tick(self, now) -> None:

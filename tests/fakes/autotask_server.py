@@ -20,7 +20,7 @@ import bisect
 import itertools
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -41,46 +41,101 @@ MODIFIED_FIELD = {
     "Tasks": "lastActivityDateTime",
 }
 ENTITIES = [
-    "Companies", "Resources", "ResourceDailyAvailabilities", "Contracts", "Projects", "Tasks", "Tickets",
-    "TimeEntries", "BillingCodes", "Opportunities", "SurveyResults", "ServiceLevelAgreementResults", "DeletedTicketLogs",
+    "Companies",
+    "Resources",
+    "ResourceDailyAvailabilities",
+    "Contracts",
+    "Projects",
+    "Tasks",
+    "Tickets",
+    "TimeEntries",
+    "BillingCodes",
+    "Opportunities",
+    "SurveyResults",
+    "ServiceLevelAgreementResults",
+    "DeletedTicketLogs",
 ]
 
 
 def at_time(moment: datetime, style: int = 0) -> str:
     """Autotask's UTC text: style 0 '.000Z', 1 '.00Z', 2 no fraction."""
-    base = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    base = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return base + (".000Z", ".00Z", "Z")[style % 3]
 
 
 def _pick(value: str, label: str, sort: int, parent: str = "", active: bool = True) -> dict:
-    return {"value": value, "label": label, "sortOrder": sort, "isActive": active, "isSystem": False, "parentValue": parent}
+    return {
+        "value": value,
+        "label": label,
+        "sortOrder": sort,
+        "isActive": active,
+        "isSystem": False,
+        "parentValue": parent,
+    }
 
 
 def default_picklists() -> dict[str, dict[str, list[dict]]]:
-    statuses = [(1, "New"), (5, "Complete"), (7, "Waiting Customer"), (8, "In Progress"), (9, "Waiting Materials"),
-                (10, "Dispatched"), (11, "Escalate"), (12, "Waiting Vendor"), (13, "Waiting Approval"), (21, "Customer Note Added")]
+    statuses = [
+        (1, "New"),
+        (5, "Complete"),
+        (7, "Waiting Customer"),
+        (8, "In Progress"),
+        (9, "Waiting Materials"),
+        (10, "Dispatched"),
+        (11, "Escalate"),
+        (12, "Waiting Vendor"),
+        (13, "Waiting Approval"),
+        (21, "Customer Note Added"),
+    ]
     return {
         "Tickets": {
             "status": [_pick(str(v), label, i + 1) for i, (v, label) in enumerate(statuses)],
             # id order is not urgency: Critical (4) sorts first
-            "priority": [_pick("1", "High", 2), _pick("2", "Medium", 3), _pick("3", "Low", 4), _pick("4", "Critical", 1)],
-            "queueID": [_pick("29682833", "Client Portal", 1), _pick("29682969", "Level I Support", 2),
-                        _pick("29683354", "Level II Support", 3), _pick("8", "Escalations", 4)],
+            "priority": [
+                _pick("1", "High", 2),
+                _pick("2", "Medium", 3),
+                _pick("3", "Low", 4),
+                _pick("4", "Critical", 1),
+            ],
+            "queueID": [
+                _pick("29682833", "Client Portal", 1),
+                _pick("29682969", "Level I Support", 2),
+                _pick("29683354", "Level II Support", 3),
+                _pick("8", "Escalations", 4),
+            ],
             "issueType": [_pick("1", "Hardware", 1), _pick("2", "Software", 2), _pick("3", "Network", 3)],
-            "subIssueType": [_pick("11", "Laptop", 1, "1"), _pick("12", "Printer", 2, "1"), _pick("21", "Office", 1, "2"),
-                             _pick("31", "VPN", 1, "3")],
+            "subIssueType": [
+                _pick("11", "Laptop", 1, "1"),
+                _pick("12", "Printer", 2, "1"),
+                _pick("21", "Office", 1, "2"),
+                _pick("31", "VPN", 1, "3"),
+            ],
             "ticketType": [_pick("1", "Service Request", 1), _pick("2", "Incident", 2)],
             "serviceLevelAgreementID": [_pick("1", "Standard SLA", 1), _pick("2", "Premium SLA", 2)],
         },
-        "Projects": {"status": [_pick("1", "New", 1), _pick("2", "In Progress", 2), _pick("5", "Complete", 3)],
-                     "projectType": [_pick("5", "Client", 1), _pick("8", "Internal", 2)]},
-        "Contracts": {"contractType": [_pick("1", "Time and Materials", 1), _pick("7", "Recurring Service", 2)],
-                      "contractPeriodType": [_pick("m", "Monthly", 1), _pick("y", "Yearly", 2)],
-                      "status": [_pick("0", "Inactive", 1), _pick("1", "Active", 2)]},
+        "Projects": {
+            "status": [_pick("1", "New", 1), _pick("2", "In Progress", 2), _pick("5", "Complete", 3)],
+            "projectType": [_pick("5", "Client", 1), _pick("8", "Internal", 2)],
+        },
+        "Contracts": {
+            "contractType": [_pick("1", "Time and Materials", 1), _pick("7", "Recurring Service", 2)],
+            "contractPeriodType": [_pick("m", "Monthly", 1), _pick("y", "Yearly", 2)],
+            "status": [_pick("0", "Inactive", 1), _pick("1", "Active", 2)],
+        },
         "Opportunities": {
-            "stage": [_pick("1", "Qualify", 1), _pick("2", "Propose", 2), _pick("3", "Negotiate", 3), _pick("4", "Close", 4)],
-            "status": [_pick("0", "Not Ready To Buy", 1), _pick("1", "Active", 2), _pick("2", "Lost", 3),
-                       _pick("3", "Closed", 4), _pick("4", "Implemented", 5)],
+            "stage": [
+                _pick("1", "Qualify", 1),
+                _pick("2", "Propose", 2),
+                _pick("3", "Negotiate", 3),
+                _pick("4", "Close", 4),
+            ],
+            "status": [
+                _pick("0", "Not Ready To Buy", 1),
+                _pick("1", "Active", 2),
+                _pick("2", "Lost", 3),
+                _pick("3", "Closed", 4),
+                _pick("4", "Implemented", 5),
+            ],
             "opportunityCategoryID": [_pick("1", "Managed Services", 1), _pick("2", "Hardware", 2)],
         },
     }
@@ -99,7 +154,11 @@ class AutotaskFake:
         self._sorted_ids: dict[str, list[int] | None] = {}
         self.picklists = default_picklists()
         self.zone = "zone1"
-        self.threshold = {"externalRequestThreshold": 10000, "requestThresholdTimeframe": 60, "currentTimeframeRequestCount": 0}
+        self.threshold = {
+            "externalRequestThreshold": 10000,
+            "requestThresholdTimeframe": 60,
+            "currentTimeframeRequestCount": 0,
+        }
         self.pages: dict[str, tuple[str, dict, int]] = {}
         self.lock = threading.RLock()
         self.server = FakeServer(self.handle)
@@ -108,7 +167,7 @@ class AutotaskFake:
 
     # --- running -----------------------------------------------------------------------
 
-    def __enter__(self) -> "AutotaskFake":
+    def __enter__(self) -> AutotaskFake:
         self.server.start()
         return self
 
@@ -148,7 +207,7 @@ class AutotaskFake:
     # --- editing the tenant --------------------------------------------------------------
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self.clock_offset
+        return datetime.now(UTC) + self.clock_offset
 
     def put(self, entity: str, record: dict) -> None:
         with self.lock:
@@ -178,8 +237,16 @@ class AutotaskFake:
             for entry_id in [i for i, e in self.data["TimeEntries"].items() if e.get("ticketID") == ticket_id]:
                 self.delete("TimeEntries", entry_id)
             log_id = max(self.data["DeletedTicketLogs"], default=0) + 1
-            self.put("DeletedTicketLogs", {"id": log_id, "ticketID": ticket_id, "ticketNumber": ticket["ticketNumber"],
-                                           "deletedByResourceID": 4, "deletedDateTime": at_time(self.now(), log_id)})
+            self.put(
+                "DeletedTicketLogs",
+                {
+                    "id": log_id,
+                    "ticketID": ticket_id,
+                    "ticketNumber": ticket["ticketNumber"],
+                    "deletedByResourceID": 4,
+                    "deletedDateTime": at_time(self.now(), log_id),
+                },
+            )
 
     def ids(self, entity: str) -> list[int]:
         with self.lock:
@@ -231,12 +298,17 @@ class AutotaskFake:
     def _zone_information(self, request: Request) -> Response:
         if (request.param("user") or "").lower() != self.username.lower():
             return Response(500, {"errors": ["Zone information could not be determined"]})
-        return Response(200, {"zoneName": f"Fake {self.zone}", "url": self.base_url(), "webUrl": self.web_url(), "ci": 4242})
+        return Response(
+            200, {"zoneName": f"Fake {self.zone}", "url": self.base_url(), "webUrl": self.web_url(), "ci": 4242}
+        )
 
     def _authorised(self, request: Request) -> bool:
         h = request.headers
-        return (h.get("apiintegrationcode") == self.integration_code and (h.get("username") or "").lower() == self.username.lower()
-                and h.get("secret") == self.secret)
+        return (
+            h.get("apiintegrationcode") == self.integration_code
+            and (h.get("username") or "").lower() == self.username.lower()
+            and h.get("secret") == self.secret
+        )
 
     def _entity_name(self, lowered: str) -> str | None:
         return next((name for name in ENTITIES if name.lower() == lowered), None)
@@ -246,8 +318,14 @@ class AutotaskFake:
         sample = next(iter(self.data[entity].values()), {})
         names = list(dict.fromkeys(["id", *sample.keys(), *picklists.keys()]))
         return [
-            {"name": name, "dataType": "integer" if name in picklists else "string", "isPickList": name in picklists,
-             "picklistValues": picklists.get(name), "isRequired": name == "id", "isQueryable": True}
+            {
+                "name": name,
+                "dataType": "integer" if name in picklists else "string",
+                "isPickList": name in picklists,
+                "picklistValues": picklists.get(name),
+                "isRequired": name == "id",
+                "isQueryable": True,
+            }
             for name in names
         ]
 
@@ -282,8 +360,17 @@ class AutotaskFake:
         if fields:
             wanted = set(fields) | {"id"}
             items = [{k: v for k, v in r.items() if k in wanted} for r in items]
-        payload = json.dumps({"items": items, "pageDetails": {"count": len(items), "requestCount": max_records,
-                                                              "prevPageUrl": None, "nextPageUrl": next_url}})
+        payload = json.dumps(
+            {
+                "items": items,
+                "pageDetails": {
+                    "count": len(items),
+                    "requestCount": max_records,
+                    "prevPageUrl": None,
+                    "nextPageUrl": next_url,
+                },
+            }
+        )
         return ItemsResponse(200, raw=payload.encode(), items=len(items))
 
     def _next_page(self, entity: str, request: Request) -> Response:
@@ -384,60 +471,159 @@ def _as_time(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # --- a tenant's data ---------------------------------------------------------------------
 
 
-def populate(fake: AutotaskFake, *, tickets: int = 60, time_entries: int = 150, companies: int = 6, resources: int = 5,
-             opportunities: int = 8, projects: int = 4, contracts: int = 4, surveys: int = 10, base: datetime | None = None) -> None:
+def populate(
+    fake: AutotaskFake,
+    *,
+    tickets: int = 60,
+    time_entries: int = 150,
+    companies: int = 6,
+    resources: int = 5,
+    opportunities: int = 8,
+    projects: int = 4,
+    contracts: int = 4,
+    surveys: int = 10,
+    base: datetime | None = None,
+) -> None:
     """A deterministic tenant: every figure depends only on the arguments and `base`."""
     base = base or (fake.now() - timedelta(days=40)).replace(microsecond=0)
     put = fake.put
     for i in range(1, companies + 1):
-        put("Companies", {"id": i, "companyName": f"Company {i} <b>[bold]</b>", "companyNumber": f"C{i:04}", "isActive": i % 7 != 0,
-                          "lastTrackedModifiedDateTime": at_time(base, i)})
+        put(
+            "Companies",
+            {
+                "id": i,
+                "companyName": f"Company {i} <b>[bold]</b>",
+                "companyNumber": f"C{i:04}",
+                "isActive": i % 7 != 0,
+                "lastTrackedModifiedDateTime": at_time(base, i),
+            },
+        )
     for i in range(1, resources + 1):
-        put("Resources", {"id": 100 + i, "firstName": f"Tech{i}", "lastName": "Smith", "email": f"tech{i}@example-msp.com",
-                          "isActive": True, "internalCost": 40.0 + i})
-        put("ResourceDailyAvailabilities", {"id": 100 + i, "resourceID": 100 + i, **{f"{d}AvailableHours": (8.0 if d not in ("saturday", "sunday") else 0.0) for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}, "weeklyBillableHoursGoal": 30.0})
+        put(
+            "Resources",
+            {
+                "id": 100 + i,
+                "firstName": f"Tech{i}",
+                "lastName": "Smith",
+                "email": f"tech{i}@example-msp.com",
+                "isActive": True,
+                "internalCost": 40.0 + i,
+            },
+        )
+        put(
+            "ResourceDailyAvailabilities",
+            {
+                "id": 100 + i,
+                "resourceID": 100 + i,
+                **{
+                    f"{d}AvailableHours": (8.0 if d not in ("saturday", "sunday") else 0.0)
+                    for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+                },
+                "weeklyBillableHoursGoal": 30.0,
+            },
+        )
     for i in range(1, 4):
         put("BillingCodes", {"id": 900 + i, "name": ["Remote support", "Onsite", "Admin"][i - 1], "isActive": True})
     for i in range(1, contracts + 1):
-        put("Contracts", {"id": 300 + i, "contractName": f"Managed services {i}", "contractNumber": f"K{i}", "companyID": 1 + i % companies,
-                          "contractType": 7, "contractPeriodType": "m", "status": 1, "startDate": at_time(base - timedelta(days=300), i),
-                          "endDate": at_time(base + timedelta(days=20 * i + 40), i)})
+        put(
+            "Contracts",
+            {
+                "id": 300 + i,
+                "contractName": f"Managed services {i}",
+                "contractNumber": f"K{i}",
+                "companyID": 1 + i % companies,
+                "contractType": 7,
+                "contractPeriodType": "m",
+                "status": 1,
+                "startDate": at_time(base - timedelta(days=300), i),
+                "endDate": at_time(base + timedelta(days=20 * i + 40), i),
+            },
+        )
     for i in range(1, projects + 1):
-        put("Projects", {"id": 400 + i, "projectName": f"Project {i}", "companyID": 1 + i % companies, "status": 2 if i % 3 else 5,
-                         "startDateTime": at_time(base - timedelta(days=30), i), "endDateTime": at_time(base + timedelta(days=30), i),
-                         "completedPercentage": 10 * i, "estimatedTime": 40.0, "actualHours": 10.0 * i, "projectType": 5,
-                         "lastActivityDateTime": at_time(base + timedelta(hours=i), i)})
-        put("Tasks", {"id": 450 + i, "projectID": 400 + i, "title": f"Task {i}", "lastActivityDateTime": at_time(base, i)})
+        put(
+            "Projects",
+            {
+                "id": 400 + i,
+                "projectName": f"Project {i}",
+                "companyID": 1 + i % companies,
+                "status": 2 if i % 3 else 5,
+                "startDateTime": at_time(base - timedelta(days=30), i),
+                "endDateTime": at_time(base + timedelta(days=30), i),
+                "completedPercentage": 10 * i,
+                "estimatedTime": 40.0,
+                "actualHours": 10.0 * i,
+                "projectType": 5,
+                "lastActivityDateTime": at_time(base + timedelta(hours=i), i),
+            },
+        )
+        put(
+            "Tasks",
+            {"id": 450 + i, "projectID": 400 + i, "title": f"Task {i}", "lastActivityDateTime": at_time(base, i)},
+        )
     statuses = [1, 8, 7, 5, 11, 5, 10, 5]
     for i in range(1, tickets + 1):
         put("Tickets", make_ticket(i, base, companies, resources, statuses[i % len(statuses)]))
     for i in range(1, time_entries + 1):
         put("TimeEntries", make_time_entry(i, base, tickets, resources, projects))
     for i in range(1, opportunities + 1):
-        put("Opportunities", {"id": 500 + i, "title": f"Deal {i}", "companyID": 1 + i % companies, "ownerResourceID": 101,
-                              "stage": 1 + i % 4, "status": [1, 1, 1, 2, 3][i % 5], "amount": 1000.0 * i, "probability": 10 * (i % 10),
-                              "projectedCloseDate": at_time(base + timedelta(days=30), i), "closedDate": None, "lostDate": None,
-                              "createDate": at_time(base - timedelta(days=i), i), "lastActivity": at_time(base + timedelta(hours=i), i),
-                              "winReason": None, "lossReason": "Price" if i % 5 == 3 else None, "opportunityCategoryID": 1})
+        put(
+            "Opportunities",
+            {
+                "id": 500 + i,
+                "title": f"Deal {i}",
+                "companyID": 1 + i % companies,
+                "ownerResourceID": 101,
+                "stage": 1 + i % 4,
+                "status": [1, 1, 1, 2, 3][i % 5],
+                "amount": 1000.0 * i,
+                "probability": 10 * (i % 10),
+                "projectedCloseDate": at_time(base + timedelta(days=30), i),
+                "closedDate": None,
+                "lostDate": None,
+                "createDate": at_time(base - timedelta(days=i), i),
+                "lastActivity": at_time(base + timedelta(hours=i), i),
+                "winReason": None,
+                "lossReason": "Price" if i % 5 == 3 else None,
+                "opportunityCategoryID": 1,
+            },
+        )
     for i in range(1, surveys + 1):
-        put("SurveyResults", {"id": 600 + i, "surveyID": 1, "ticketID": 1 + (i * 7) % max(tickets, 1), "companyID": 1 + i % companies,
-                              "completeDate": at_time(base + timedelta(days=i % 30), i), "surveyRating": 1 + i % 5})
+        put(
+            "SurveyResults",
+            {
+                "id": 600 + i,
+                "surveyID": 1,
+                "ticketID": 1 + (i * 7) % max(tickets, 1),
+                "companyID": 1 + i % companies,
+                "completeDate": at_time(base + timedelta(days=i % 30), i),
+                "surveyRating": 1 + i % 5,
+            },
+        )
 
 
 def make_ticket(i: int, base: datetime, companies: int = 6, resources: int = 5, status: int = 1) -> dict:
     created = base + timedelta(minutes=7 * i)
     done = status == 5
     return {
-        "id": i, "ticketNumber": f"T{created:%Y%m%d}.{i:04}", "title": f"Printer {i} on fire \x1b[31m[red]",
-        "companyID": 1 + i % companies, "status": status, "priority": 1 + i % 4, "queueID": [29682833, 29682969, 29683354][i % 3],
-        "issueType": 1 + i % 3, "subIssueType": None, "ticketType": 1 + i % 2, "source": 2,
-        "assignedResourceID": 101 + i % resources if i % 5 else None, "createDate": at_time(created, i),
+        "id": i,
+        "ticketNumber": f"T{created:%Y%m%d}.{i:04}",
+        "title": f"Printer {i} on fire \x1b[31m[red]",
+        "companyID": 1 + i % companies,
+        "status": status,
+        "priority": 1 + i % 4,
+        "queueID": [29682833, 29682969, 29683354][i % 3],
+        "issueType": 1 + i % 3,
+        "subIssueType": None,
+        "ticketType": 1 + i % 2,
+        "source": 2,
+        "assignedResourceID": 101 + i % resources if i % 5 else None,
+        "createDate": at_time(created, i),
         "firstResponseDueDateTime": at_time(created + timedelta(hours=1), i + 1),
         "firstResponseDateTime": at_time(created + timedelta(minutes=30), i + 2) if i % 4 else None,
         "resolvedDueDateTime": at_time(created + timedelta(hours=24), i),
@@ -445,7 +631,10 @@ def make_ticket(i: int, base: datetime, companies: int = 6, resources: int = 5, 
         "dueDateTime": at_time(created + timedelta(days=2), i),
         "completedDate": at_time(created + timedelta(hours=6), i + 1) if done else None,
         "lastActivityDate": at_time(created + timedelta(hours=6), i + 2),
-        "serviceLevelAgreementID": 1 + i % 2, "serviceLevelAgreementHasBeenMet": None, "contractID": None, "projectID": None,
+        "serviceLevelAgreementID": 1 + i % 2,
+        "serviceLevelAgreementHasBeenMet": None,
+        "contractID": None,
+        "projectID": None,
         "userDefinedFields": [{"name": "Escalated On", "value": None}],
     }
 
@@ -455,9 +644,17 @@ def make_time_entry(i: int, base: datetime, tickets: int, resources: int = 5, pr
     on_ticket = i % 6 != 0 and tickets > 0
     on_task = not on_ticket and i % 12 == 0 and projects > 0
     return {
-        "id": 10_000 + i, "resourceID": 101 + i % resources, "ticketID": 1 + i % tickets if on_ticket else None,
-        "taskID": 451 + i % projects if on_task else None, "dateWorked": at_time(started.replace(hour=0, minute=0, second=0), 2),
-        "startDateTime": at_time(started, i), "endDateTime": at_time(started + timedelta(minutes=45), i),
-        "hoursWorked": 0.75, "hoursToBill": 0.75, "isNonBillable": i % 4 == 0, "timeEntryType": 2,
-        "billingCodeID": 901 + i % 3, "lastModifiedDateTime": at_time(started + timedelta(hours=1), i),
+        "id": 10_000 + i,
+        "resourceID": 101 + i % resources,
+        "ticketID": 1 + i % tickets if on_ticket else None,
+        "taskID": 451 + i % projects if on_task else None,
+        "dateWorked": at_time(started.replace(hour=0, minute=0, second=0), 2),
+        "startDateTime": at_time(started, i),
+        "endDateTime": at_time(started + timedelta(minutes=45), i),
+        "hoursWorked": 0.75,
+        "hoursToBill": 0.75,
+        "isNonBillable": i % 4 == 0,
+        "timeEntryType": 2,
+        "billingCodeID": 901 + i % 3,
+        "lastModifiedDateTime": at_time(started + timedelta(hours=1), i),
     }

@@ -27,7 +27,7 @@ import base64
 import re
 import threading
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -43,7 +43,7 @@ MAX_PAGE_SIZE = 1000
 
 
 def cw_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ConditionError(ValueError):
@@ -53,8 +53,16 @@ class ConditionError(ValueError):
 class ConnectWiseFake:
     """The fake API's state and behaviour; `server` is the real HTTP server serving it."""
 
-    def __init__(self, *, company: str = COMPANY, public_key: str = PUBLIC_KEY, private_key: str = PRIVATE_KEY,
-                 client_id: str = CLIENT_ID, codebase: str = CODEBASE, max_page_size: int = MAX_PAGE_SIZE):
+    def __init__(
+        self,
+        *,
+        company: str = COMPANY,
+        public_key: str = PUBLIC_KEY,
+        private_key: str = PRIVATE_KEY,
+        client_id: str = CLIENT_ID,
+        codebase: str = CODEBASE,
+        max_page_size: int = MAX_PAGE_SIZE,
+    ):
         self.company = company
         self.auth = "Basic " + base64.b64encode(f"{company}+{public_key}:{private_key}".encode()).decode()
         self.client_id = client_id
@@ -68,7 +76,7 @@ class ConnectWiseFake:
         # ~40 ms for the client's delayed ACK, which made each sync seconds slower.
         self.server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
 
-    def __enter__(self) -> "ConnectWiseFake":
+    def __enter__(self) -> ConnectWiseFake:
         self.server.start()
         return self
 
@@ -96,7 +104,7 @@ class ConnectWiseFake:
 
     def put(self, endpoint: str, record: dict, *, at: datetime | None = None) -> dict:
         """Add or replace a record; its _info.lastUpdated becomes `at` (default: now)."""
-        stamp = cw_time(at or datetime.now(timezone.utc))
+        stamp = cw_time(at or datetime.now(UTC))
         with self.lock:
             info = record.setdefault("_info", {})
             info["lastUpdated"] = stamp
@@ -137,7 +145,7 @@ class ConnectWiseFake:
             return Response(401, {"code": "Unauthorized", "message": "A valid clientId is required"})
         if request.method != "GET":
             return Response(405, {"code": "MethodNotAllowed", "message": "read-only fake"})
-        endpoint = request.path[len(prefix):].strip("/")
+        endpoint = request.path[len(prefix) :].strip("/")
         with self.lock:
             if endpoint in self.objects:
                 return Response(200, self.objects[endpoint])
@@ -154,15 +162,31 @@ class ConnectWiseFake:
     def _company_info(self, company: str) -> Response:
         if company.lower() != self.company.lower():
             return Response(200, raw=b"null")
-        return Response(200, {"CompanyName": "Contoso MSP", "Codebase": self.codebase, "VersionCode": "v2025.1",
-                              "CompanyID": self.company, "IsCloud": True})
+        return Response(
+            200,
+            {
+                "CompanyName": "Contoso MSP",
+                "Codebase": self.codebase,
+                "VersionCode": "v2025.1",
+                "CompanyID": self.company,
+                "IsCloud": True,
+            },
+        )
 
     def _list(self, endpoint: str, request: Request) -> Response:
         try:
             matches = parse_conditions(request.param("conditions") or "")
         except ConditionError as exc:
-            return Response(400, {"code": "InvalidObject", "message": f"conditions: {exc}",
-                                  "errors": [{"code": "InvalidCondition", "message": str(exc), "resource": endpoint, "field": "conditions"}]})
+            return Response(
+                400,
+                {
+                    "code": "InvalidObject",
+                    "message": f"conditions: {exc}",
+                    "errors": [
+                        {"code": "InvalidCondition", "message": str(exc), "resource": endpoint, "field": "conditions"}
+                    ],
+                },
+            )
         try:
             size = int(request.param("pageSize") or 25)
         except ValueError:
@@ -206,7 +230,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise ConditionError(f"cannot read {text[pos:pos + 20]!r}")
+            raise ConditionError(f"cannot read {text[pos : pos + 20]!r}")
         kind = match.lastgroup
         tokens.append((kind, match[kind]))
         pos = match.end()

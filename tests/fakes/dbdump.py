@@ -7,7 +7,7 @@ Sync bookkeeping (runs, cursors, locks, rejects) is left out.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -31,10 +31,20 @@ def dump(url: str) -> dict[str, list[tuple]]:
                 refs = {fk.parent.name: table_entity[fk.column.table.name] for fk in table.foreign_keys}
                 rows = []
                 for row in conn.execute(select(table)).mappings():
-                    rows.append(tuple(
-                        (column, _plain(source_ids[refs[column]].get(value) if column in refs and value is not None else value))
-                        for column, value in sorted(row.items()) if column != "id"
-                    ))
+                    rows.append(
+                        tuple(
+                            (
+                                column,
+                                _plain(
+                                    source_ids[refs[column]].get(value)
+                                    if column in refs and value is not None
+                                    else value
+                                ),
+                            )
+                            for column, value in sorted(row.items())
+                            if column != "id"
+                        )
+                    )
                 result[name] = sorted(rows, key=repr)
             return result
     finally:
@@ -43,7 +53,7 @@ def dump(url: str) -> dict[str, list[tuple]]:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -82,7 +83,7 @@ class FakeServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "FakeServer":
+    def start(self) -> FakeServer:
         self._thread.start()
         return self
 
@@ -90,7 +91,7 @@ class FakeServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         return self.start()
 
     def __exit__(self, *_exc) -> None:
@@ -98,8 +99,17 @@ class FakeServer:
 
     # --- faults ---------------------------------------------------------------------
 
-    def fail(self, match: str, status: int, times: int = 1, *, body: Any = None, headers: dict[str, str] | None = None,
-             method: str | None = None, after: int = 0) -> None:
+    def fail(
+        self,
+        match: str,
+        status: int,
+        times: int = 1,
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        method: str | None = None,
+        after: int = 0,
+    ) -> None:
         """The next `times` matching requests (after `after` of them) get this status instead of an answer."""
         self.add_fault(Fault(match.lower(), times, Response(status, body, headers or {}), method=method, after=after))
 
@@ -133,7 +143,11 @@ class FakeServer:
 
     def requests_to(self, match: str, method: str | None = None) -> list[LoggedRequest]:
         match = match.lower()
-        return [e for e in list(self.log) if match in e.request.path.lower() and (method is None or e.request.method == method)]
+        return [
+            e
+            for e in list(self.log)
+            if match in e.request.path.lower() and (method is None or e.request.method == method)
+        ]
 
     def clear_log(self) -> None:
         with self._lock:

@@ -10,8 +10,9 @@ for opportunities. Escalation follows the config's ``[escalation]`` table.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Engine
 

@@ -13,12 +13,20 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from mspkpi_tui.errors import SyncError
-from mspkpi_tui.sources.http import ApiClient, AuthRefused, PsaHttpError, env_float, BACKOFF_SCALE_ENV, require_secure_url
+from mspkpi_tui.sources.http import (
+    BACKOFF_SCALE_ENV,
+    ApiClient,
+    AuthRefused,
+    PsaHttpError,
+    env_float,
+    require_secure_url,
+)
 
 PAGE_SIZE = 500  # Autotask's maximum; more is an HTTP 500
 DEFAULT_ZONE_URL = "https://webservices.autotask.net/"
@@ -64,7 +72,9 @@ class Throttle:
 class AutotaskClient:
     def __init__(self, settings: dict[str, Any], on_request: Callable[[], None] | None = None):
         self.username = settings["username"]
-        self.zone_lookup_url = require_secure_url(settings.get("zone_url") or DEFAULT_ZONE_URL, "MSPKPI_AUTOTASK_ZONE_URL")
+        self.zone_lookup_url = require_secure_url(
+            settings.get("zone_url") or DEFAULT_ZONE_URL, "MSPKPI_AUTOTASK_ZONE_URL"
+        )
         self.fixed_base = settings.get("base_url")
         self.web_url_setting = settings.get("web_url")
         if self.fixed_base:
@@ -113,7 +123,9 @@ class AutotaskClient:
             if exc.status == 500 or "HTTP 500" in str(exc):
                 raise AuthRefused(
                     "the PSA refused the credentials: Autotask's zoneInformation knows no such API user "
-                    "(check MSPKPI_AUTOTASK_USERNAME)", exc.status) from None
+                    "(check MSPKPI_AUTOTASK_USERNAME)",
+                    exc.status,
+                ) from None
             raise
         except ValueError:
             raise SyncError("Autotask's zoneInformation answer is not JSON") from None

@@ -133,7 +133,9 @@ def ticket(raw: dict, lists: Picklists, rules: Rules, web_url: str | None) -> di
         "escalation_level": 1 if escalated else 0,
         "escalated_at": _udf_time(udf) if escalated else None,
         "last_activity_at": raw.get("lastActivityDate"),
-        "url": f"{web_url}Mvc/ServiceDesk/TicketDetail.mvc?workspace=False&mode=0&TicketID={raw.get('id')}" if web_url else None,
+        "url": f"{web_url}Mvc/ServiceDesk/TicketDetail.mvc?workspace=False&mode=0&TicketID={raw.get('id')}"
+        if web_url
+        else None,
     }
 
 
@@ -182,7 +184,12 @@ def resource(raw: dict, availability: dict | None) -> dict:
 
 
 def company(raw: dict) -> dict:
-    return {"id": raw.get("id"), "name": raw.get("companyName"), "number": raw.get("companyNumber"), "active": raw.get("isActive")}
+    return {
+        "id": raw.get("id"),
+        "name": raw.get("companyName"),
+        "number": raw.get("companyNumber"),
+        "active": raw.get("isActive"),
+    }
 
 
 def project(raw: dict, lists: Picklists, rules: Rules) -> dict:

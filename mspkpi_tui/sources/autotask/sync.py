@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -53,12 +54,22 @@ ENTITIES = {
         Entity("survey_results", "SurveyResults", "completeDate"),
     ]
 }
-PRUNE_ORDER = ["survey_results", "opportunities", "time_entries", "tickets", "projects", "contracts", "companies", "resources", "queues"]
+PRUNE_ORDER = [
+    "survey_results",
+    "opportunities",
+    "time_entries",
+    "tickets",
+    "projects",
+    "contracts",
+    "companies",
+    "resources",
+    "queues",
+]
 TRACKED = ("status", "queue", "priority", "assignee", "escalation")
 
 
 def at_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 class LazyRaw:
@@ -72,8 +83,16 @@ class LazyRaw:
 
 
 class AutotaskPass:
-    def __init__(self, run: SyncRun, client: AutotaskClient, rules: mapping.Rules, *, full: bool,
-                 now_fn: Callable[[], datetime], stop: threading.Event):
+    def __init__(
+        self,
+        run: SyncRun,
+        client: AutotaskClient,
+        rules: mapping.Rules,
+        *,
+        full: bool,
+        now_fn: Callable[[], datetime],
+        stop: threading.Event,
+    ):
         self.run, self.client, self.rules = run, client, rules
         self.full, self.now_fn, self.stop = full, now_fn, stop
         self.lists = mapping.Picklists({})
@@ -90,7 +109,9 @@ class AutotaskPass:
         self.lists = mapping.Picklists({api: self.client.fields(api) for api in PICKLIST_ENTITIES})
         self._store_queues()
         self.availability = {str(a.get("resourceID")): a for a in self.client.fetch_all("ResourceDailyAvailabilities")}
-        self.billing_codes = {str(c["id"]): str(c.get("name")) for c in self.client.fetch_all("BillingCodes") if "id" in c}
+        self.billing_codes = {
+            str(c["id"]): str(c.get("name")) for c in self.client.fetch_all("BillingCodes") if "id" in c
+        }
         for name in ("resources", "companies", "contracts", "projects", "tickets"):
             if not self._entity_pass(ENTITIES[name]):
                 return False
@@ -127,7 +148,9 @@ class AutotaskPass:
         started = self.run.started_at or self.now_fn()
         cursor = None if self.full else self.run.get_cursor("deleted_tickets")
         if cursor:  # a full pass prunes instead; it only moves the cursor
-            for page in self.client.walk("DeletedTicketLogs", [{"op": "gte", "field": "deletedDateTime", "value": cursor}], self.stop):
+            for page in self.client.walk(
+                "DeletedTicketLogs", [{"op": "gte", "field": "deletedDateTime", "value": cursor}], self.stop
+            ):
                 gone = [str(r["ticketID"]) for r in page if isinstance(r, dict) and r.get("ticketID") is not None]
                 self.run.delete("tickets", gone)
             if self.stop.is_set():
@@ -226,7 +249,9 @@ class AutotaskPass:
                 "status": record.get("status"),
                 "queue": queue_labels.get(str(record.get("queue_id"))) if record.get("queue_id") else None,
                 "priority": record.get("priority"),
-                "assignee": self.resource_names.get(str(record.get("assigned_resource_id"))) if record.get("assigned_resource_id") else None,
+                "assignee": self.resource_names.get(str(record.get("assigned_resource_id")))
+                if record.get("assigned_resource_id")
+                else None,
                 "escalation": str(record.get("escalation_level") or 0),
             }
             seen_at = record.get("last_activity_at") or at_text(self.now_fn())
@@ -236,8 +261,16 @@ class AutotaskPass:
                 continue
             for field in TRACKED:
                 if (old[field] or None) != (new[field] or None):
-                    events.append({"id": f"{sid}:{field}:{seen_at}", "ticket_id": sid, "at": seen_at, "field": field,
-                                   "old_value": old[field], "new_value": new[field]})
+                    events.append(
+                        {
+                            "id": f"{sid}:{field}:{seen_at}",
+                            "ticket_id": sid,
+                            "at": seen_at,
+                            "field": field,
+                            "old_value": old[field],
+                            "new_value": new[field],
+                        }
+                    )
             if record["escalation_level"] and old["escalation"] != "0" and old["escalated_at"]:
                 record["escalated_at"] = old["escalated_at"].isoformat()  # escalated before: keep when
             elif record["escalation_level"]:
@@ -245,20 +278,35 @@ class AutotaskPass:
             elif old["escalated_at"]:
                 record["escalated_at"] = old["escalated_at"].isoformat()  # de-escalated: it still was escalated
         if events:
-            self.run.store_page("ticket_events", events, lambda i: f"ticket {events[i]['ticket_id']} {events[i]['field']} change")
+            self.run.store_page(
+                "ticket_events", events, lambda i: f"ticket {events[i]['ticket_id']} {events[i]['field']} change"
+            )
 
     def _stored_tickets(self, source_ids: list[str]) -> dict[str, dict]:
         t, q, r = (m.__table__ for m in (models.Ticket, models.Queue, models.Resource))  # type: ignore[attr-defined]
         query = (
-            select(t.c.source_id, t.c.status, q.c.name.label("queue"), t.c.priority, r.c.name.label("assignee"),
-                   t.c.escalation_level, t.c.escalated_at)
+            select(
+                t.c.source_id,
+                t.c.status,
+                q.c.name.label("queue"),
+                t.c.priority,
+                r.c.name.label("assignee"),
+                t.c.escalation_level,
+                t.c.escalated_at,
+            )
             .select_from(t.outerjoin(q, q.c.id == t.c.queue_id).outerjoin(r, r.c.id == t.c.assigned_resource_id))
             .where(t.c.source == SOURCE, t.c.source_id.in_(source_ids))
         )
         with self.run.engine.connect() as conn:
             return {
-                row.source_id: {"status": row.status, "queue": row.queue, "priority": row.priority, "assignee": row.assignee,
-                                "escalation": str(row.escalation_level or 0), "escalated_at": row.escalated_at}
+                row.source_id: {
+                    "status": row.status,
+                    "queue": row.queue,
+                    "priority": row.priority,
+                    "assignee": row.assignee,
+                    "escalation": str(row.escalation_level or 0),
+                    "escalated_at": row.escalated_at,
+                }
                 for row in conn.execute(query)
             }
 
@@ -270,8 +318,14 @@ class AutotaskPass:
             return
         o = models.Opportunity.__table__  # type: ignore[attr-defined]
         with self.run.engine.connect() as conn:
-            stored = {row.source_id: row for row in conn.execute(
-                select(o.c.source_id, o.c.stage, o.c.stage_entered_at).where(o.c.source == SOURCE, o.c.source_id.in_(known)))}
+            stored = {
+                row.source_id: row
+                for row in conn.execute(
+                    select(o.c.source_id, o.c.stage, o.c.stage_entered_at).where(
+                        o.c.source == SOURCE, o.c.source_id.in_(known)
+                    )
+                )
+            }
         for record in records:
             old = stored.get(str(record["id"]))
             if old is not None and old.stage == record.get("stage") and old.stage_entered_at is not None:
@@ -290,6 +344,15 @@ class AutotaskPass:
                 key = parse_datetime(entered).strftime("%Y%m%dT%H%M%S")
             except RecordError:
                 continue
-            changes.append({"id": f"{sid}:{record['stage']}:{key}", "opportunity_id": sid, "stage": record["stage"], "entered_at": entered})
+            changes.append(
+                {
+                    "id": f"{sid}:{record['stage']}:{key}",
+                    "opportunity_id": sid,
+                    "stage": record["stage"],
+                    "entered_at": entered,
+                }
+            )
         if changes:
-            self.run.store_page("opportunity_stage_changes", changes, lambda i: f"opportunity {changes[i]['opportunity_id']} stage")
+            self.run.store_page(
+                "opportunity_stage_changes", changes, lambda i: f"opportunity {changes[i]['opportunity_id']} stage"
+            )

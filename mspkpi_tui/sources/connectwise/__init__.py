@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -75,7 +76,7 @@ def _normalise_codebase(value: Any) -> str | None:
 
 def format_time(moment: datetime) -> str:
     """UTC with a literal Z, as the conditions grammar wants: 2024-01-01T00:00:00Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -87,7 +88,9 @@ class Page:
 class CwClient:
     """Reads lists and objects from one ConnectWise company."""
 
-    def __init__(self, settings: CwSettings, *, on_request: Callable[[], None] | None = None, retry: RetryPolicy | None = None):
+    def __init__(
+        self, settings: CwSettings, *, on_request: Callable[[], None] | None = None, retry: RetryPolicy | None = None
+    ):
         self.settings = settings
         self.codebase = settings.codebase
         token = base64.b64encode(f"{settings.company}+{settings.public_key}:{settings.private_key}".encode()).decode()
@@ -111,7 +114,9 @@ class CwClient:
         try:
             info = response.json()
         except ValueError:
-            raise SyncError(f"ConnectWise at {self.settings.site_url} answered companyinfo with something other than JSON") from None
+            raise SyncError(
+                f"ConnectWise at {self.settings.site_url} answered companyinfo with something other than JSON"
+            ) from None
         if not isinstance(info, dict) or not info.get("Codebase"):
             raise SyncError(
                 f"ConnectWise at {self.settings.site_url} does not know company {self.settings.company!r} "

@@ -10,8 +10,9 @@ priorities, SLAs, sales statuses and stages, surveys) are small and read whole.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -32,7 +33,16 @@ class Stopped(Exception):
 
 
 class Pass:
-    def __init__(self, run: SyncRun, client: CwClient, *, full: bool, now_fn: Callable[[], datetime], stop: threading.Event, rule: EscalationRule):
+    def __init__(
+        self,
+        run: SyncRun,
+        client: CwClient,
+        *,
+        full: bool,
+        now_fn: Callable[[], datetime],
+        stop: threading.Event,
+        rule: EscalationRule,
+    ):
         self.run = run
         self.client = client
         self.full = full
@@ -117,7 +127,9 @@ class Pass:
         self.run.store_page("queues", records, locations, raws)
         for board in boards:
             if _has_id(board):
-                self.catalog.statuses.update(mapping.board_statuses(self.read_list(f"service/boards/{board['id']}/statuses")))
+                self.catalog.statuses.update(
+                    mapping.board_statuses(self.read_list(f"service/boards/{board['id']}/statuses"))
+                )
         if self.full:
             self.to_prune.append(("queues", {str(b["id"]) for b in boards if _has_id(b)}))
 
@@ -138,7 +150,9 @@ class Pass:
         events: list[dict] = []
 
         def map_one(record: Any) -> dict:
-            row, found = mapping.ticket(record, self.catalog, stored.get(str(record.get("id"))) if isinstance(record, dict) else None, self.rule)
+            row, found = mapping.ticket(
+                record, self.catalog, stored.get(str(record.get("id"))) if isinstance(record, dict) else None, self.rule
+            )
             events.extend(found)
             return row
 
@@ -155,11 +169,22 @@ class Pass:
         tickets, queues, resources = table_of("tickets"), table_of("queues"), table_of("resources")
         query = (
             select(
-                tickets.c.source_id, tickets.c.status, queues.c.source_id, queues.c.name, tickets.c.priority,
-                resources.c.source_id, resources.c.name, tickets.c.first_response_due, tickets.c.resolution_due,
+                tickets.c.source_id,
+                tickets.c.status,
+                queues.c.source_id,
+                queues.c.name,
+                tickets.c.priority,
+                resources.c.source_id,
+                resources.c.name,
+                tickets.c.first_response_due,
+                tickets.c.resolution_due,
                 tickets.c.escalated_at,
             )
-            .select_from(tickets.outerjoin(queues, queues.c.id == tickets.c.queue_id).outerjoin(resources, resources.c.id == tickets.c.assigned_resource_id))
+            .select_from(
+                tickets.outerjoin(queues, queues.c.id == tickets.c.queue_id).outerjoin(
+                    resources, resources.c.id == tickets.c.assigned_resource_id
+                )
+            )
             .where(tickets.c.source == self.run.source, tickets.c.source_id.in_(ids))
         )
         with self.run.engine.connect() as conn:
@@ -175,7 +200,9 @@ class Pass:
         self.run.store_page("opportunities", records, locations, raws)
         changes = [c for c in (mapping.stage_change(r) for r in page.records if _has_id(r)) if c]
         if changes:
-            self.run.store_page("opportunity_stage_changes", changes, [f"{page.url} opportunity {c['opportunity_id']}" for c in changes])
+            self.run.store_page(
+                "opportunity_stage_changes", changes, [f"{page.url} opportunity {c['opportunity_id']}" for c in changes]
+            )
 
     def forecast(self, opportunity_id: Any) -> float | None:
         try:

@@ -83,7 +83,9 @@ class Catalog:
 
     statuses: dict[str, BoardStatus] = field(default_factory=dict)  # status id -> status
     priority_rank: dict[str, int] = field(default_factory=dict)  # priority id -> 1 = most urgent
-    sla_hours: dict[tuple[str, str], PriorityHours] = field(default_factory=dict)  # (sla id, priority id), 24x7 SLAs only
+    sla_hours: dict[tuple[str, str], PriorityHours] = field(
+        default_factory=dict
+    )  # (sla id, priority id), 24x7 SLAs only
     opportunity_outcome: dict[str, str] = field(default_factory=dict)  # status id -> open | won | lost
     stage_rank: dict[str, int] = field(default_factory=dict)  # stage id -> order
 
@@ -143,7 +145,12 @@ def _number(value: Any, default: float) -> float:
 
 def company(record: Any) -> dict:
     r = _obj(record)
-    return {"id": r.get("id"), "name": r.get("name"), "number": r.get("identifier"), "active": r.get("deletedFlag") is not True}
+    return {
+        "id": r.get("id"),
+        "name": r.get("name"),
+        "number": r.get("identifier"),
+        "active": r.get("deletedFlag") is not True,
+    }
 
 
 def member(record: Any) -> dict:
@@ -220,7 +227,10 @@ def ticket(record: Any, catalog: Catalog, stored: StoredTicket | None, rule: Esc
     last_updated = info(r, "lastUpdated")
     hours = catalog.sla_hours.get((sla_id, priority_id)) if sla_id and priority_id else None
     respond_due, resolve_due = due_times(
-        r.get("slaStatus"), entered, hours, (stored.first_response_due, stored.resolution_due) if stored else (None, None)
+        r.get("slaStatus"),
+        entered,
+        hours,
+        (stored.first_response_due, stored.resolution_due) if stored else (None, None),
     )
     escalated_now = rule.applies(status, ref_name(r, "board"))
     escalated_at = stored.escalated_at if stored else None
@@ -277,7 +287,14 @@ def _transitions(r: dict, stored: StoredTicket, at: Any, escalated_now: bool) ->
         changes.append(("escalation", None, "escalated"))
     # The id is built from what changed and when, so seeing the same change again upserts.
     return [
-        {"id": f"{ticket_id}:{name}:{at}", "ticket_id": ticket_id, "at": at, "field": name, "old_value": old, "new_value": new}
+        {
+            "id": f"{ticket_id}:{name}:{at}",
+            "ticket_id": ticket_id,
+            "at": at,
+            "field": name,
+            "old_value": old,
+            "new_value": new,
+        }
         for name, old, new in changes
     ]
 
@@ -349,7 +366,12 @@ def stage_change(record: dict) -> dict | None:
     if not stage or not since:
         return None
     opp = str(record.get("id"))
-    return {"id": f"{opp}:{ref_id(record, 'stage')}:{since}", "opportunity_id": opp, "stage": stage, "entered_at": since}
+    return {
+        "id": f"{opp}:{ref_id(record, 'stage')}:{since}",
+        "opportunity_id": opp,
+        "stage": stage,
+        "entered_at": since,
+    }
 
 
 def forecast_amount(body: Any) -> float:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -59,7 +59,7 @@ def parse_sla_status(text: object, entered: datetime | None) -> Deadline | None:
     for month, day in {(a, b), (b, a)}:  # US month/day or day/month
         day_date = _next_occurrence(month, day, earliest)
         if day_date is not None and day_date.weekday() == weekday:
-            candidates.add(datetime.combine(day_date, clock, tzinfo=zone).astimezone(timezone.utc))
+            candidates.add(datetime.combine(day_date, clock, tzinfo=zone).astimezone(UTC))
     if not candidates:
         return None
     # Both orders can name a matching weekday; the deadline nearest the ticket's start wins.
@@ -92,7 +92,7 @@ def _clock(match: re.Match):
 
 def _zone(match: re.Match):
     if match["utc"]:
-        return timezone.utc
+        return UTC
     hours, minutes = int(match["oh"]), int(match["om"] or 0)
     if hours > 14 or minutes > 59:
         return None
