@@ -4,11 +4,18 @@
 - every other call lives under ``/{zone}/ATServicesRest/V1.0/`` and needs the three
   headers ApiIntegrationCode, UserName, Secret (else 401 ``{"errors": [...]}``); after
   ``move_zone()`` the old zone answers 401 and zoneInformation names the new one.
-- ``POST {Entity}/query`` with MaxRecords 1..500 (more: HTTP 500 with the vendor's
-  message), filters (eq noteq gt gte lt lte in notIn exist notExist contains beginsWith
-  endsWith, and/or groups), IncludeFields, results sorted by id, ``nextPageUrl``
-  continued by POST (GET gets 405); ``{Entity}/query/count``; ``{Entity}/entityInformation/fields``
-  with picklist values as strings; ``ThresholdInformation``.
+- ``POST {Entity}/query`` (or ``GET .../query?search=``) with MaxRecords 1..500 (more:
+  HTTP 500 with the vendor's message), filters (eq noteq gt gte lt lte in notIn exist
+  notExist contains beginsWith endsWith, and/or groups) whose fields are checked,
+  case-insensitively, against the entity's fields (``autotask_schema``; a UDF filter
+  carries ``"udf": true``): an unknown one is HTTP 500 with ``{"errors": [...]}``.
+  IncludeFields, results sorted by id, ``nextPageUrl`` continued by the method that
+  began the query (POST with the same body; GET with the search in the URL), and a page
+  can be fetched again; ``{Entity}/query/count``; ``{Entity}/entityInformation``,
+  ``.../fields`` (data types, flags, picklist values as strings) and
+  ``.../userDefinedFields``; ``ThresholdInformation``.
+- injected 429/5xx faults carry Autotask's ``{"errors": [...]}`` body; ``forbidden``
+  makes an entity's queries fail as permission failures do there: HTTP 500.
 - times come with ``.000``, ``.00`` or no fraction; the data lives in memory and tests
   edit it (``edit`` bumps the entity's modified time, ``delete_ticket`` logs the deletion).
 Faults (429, 5xx bursts, slow answers) come from the FakeServer in ``fakes.server``.
@@ -24,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from fakes.autotask_schema import FIELDS, UDFS, entity_info, field_info
 from fakes.server import FakeServer, ItemsResponse, Request, Response
 
 USERNAME = "api-user@example-msp.com"
@@ -141,6 +149,13 @@ def default_picklists() -> dict[str, dict[str, list[dict]]]:
     }
 
 
+def error_body(status: int) -> dict:
+    """What Autotask sends with a refusal the tests inject (429, 5xx): a list of messages."""
+    if status == 429:
+        return {"errors": ["Too many requests: the request threshold of this database has been reached"]}
+    return {"errors": [f"An unexpected error occurred on the server (HTTP {status})"]}
+
+
 class PagingToken:
     counter = itertools.count(1)
 
@@ -159,9 +174,11 @@ class AutotaskFake:
             "requestThresholdTimeframe": 60,
             "currentTimeframeRequestCount": 0,
         }
-        self.pages: dict[str, tuple[str, dict, int]] = {}
+        # Paging tokens stay valid after use: a page can be fetched again after a failure.
+        self.pages: dict[str, tuple[str, str, dict, int]] = {}
+        self.forbidden: dict[str, str] = {}  # entity -> the message its queries fail with (HTTP 500)
         self.lock = threading.RLock()
-        self.server = FakeServer(self.handle)
+        self.server = FakeServer(self.handle, error_body=error_body)
         self.clock_offset = timedelta(0)
         self._move_at: tuple[int, str] | None = None
 
@@ -276,19 +293,24 @@ class AutotaskFake:
             return Response(200, dict(self.threshold))
         if entity is None:
             return Response(404, {"errors": [f"No entity named {parts[4]}"]})
-        if rest == ["entityinformation", "fields"] and request.method == "GET":
-            return Response(200, {"fields": self._fields(entity)})
+        if rest[:1] == ["entityinformation"] and request.method == "GET":
+            return self._entity_information(entity, rest[1:])
+        if rest[:1] == ["query"] and entity in self.forbidden:
+            # Autotask reports permission and business-rule failures as HTTP 500, not 403.
+            return Response(500, {"errors": [self.forbidden[entity]]})
         if rest == ["query"] and request.method == "POST":
-            return self._query(entity, request.json(), request)
+            return self._query(entity, request.json(), "POST")
         if rest == ["query"] and request.method == "GET":
-            return self._query(entity, json.loads(request.param("search") or "{}"), request)
+            return self._query(entity, json.loads(request.param("search") or "{}"), "GET")
         if rest == ["query", "next"]:
-            if request.method != "POST":
-                return Response(405, {"errors": ["The requested resource does not support http method 'GET'."]})
             return self._next_page(entity, request)
         if rest == ["query", "count"]:
             body = request.json() if request.method == "POST" else json.loads(request.param("search") or "{}")
-            matcher = _matcher(body.get("filter") or [])
+            try:
+                self._check_fields(entity, body.get("filter") or [])
+                matcher = _matcher(body.get("filter") or [])
+            except ValueError as exc:
+                return Response(500, {"errors": [str(exc)]})
             return Response(200, {"queryCount": sum(1 for r in list(self.data[entity].values()) if matcher(r))})
         if len(rest) == 1 and rest[0].isdigit() and request.method == "GET":
             record = self.data[entity].get(int(rest[0]))
@@ -315,21 +337,33 @@ class AutotaskFake:
 
     def _fields(self, entity: str) -> list[dict]:
         picklists = self.picklists.get(entity, {})
-        sample = next(iter(self.data[entity].values()), {})
-        names = list(dict.fromkeys(["id", *sample.keys(), *picklists.keys()]))
-        return [
-            {
-                "name": name,
-                "dataType": "integer" if name in picklists else "string",
-                "isPickList": name in picklists,
-                "picklistValues": picklists.get(name),
-                "isRequired": name == "id",
-                "isQueryable": True,
-            }
-            for name in names
-        ]
+        return [field_info(f, picklists.get(f.name)) for f in FIELDS[entity]]
 
-    def _query(self, entity: str, body: dict, request: Request, after_index: int = 0) -> Response:
+    def _entity_information(self, entity: str, rest: list[str]) -> Response:
+        if not rest:
+            return Response(200, entity_info(entity))
+        if rest == ["fields"]:
+            return Response(200, {"fields": self._fields(entity)})
+        if rest == ["userdefinedfields"]:
+            return Response(200, {"fields": [field_info(f, None) for f in UDFS.get(entity, [])]})
+        return Response(404, {"errors": ["The requested resource does not exist."]})
+
+    def _check_fields(self, entity: str, filters: list[dict]) -> None:
+        """Every filter field must exist (case-insensitively); a UDF filter names a UDF."""
+        known = {f.name.lower() for f in FIELDS[entity]}
+        udfs = {f.name.lower() for f in UDFS.get(entity, [])}
+        for item in filters:
+            if not isinstance(item, dict):
+                raise ValueError(f"A filter item must be an object, not {item!r}")
+            if str(item.get("op", "")).lower() in ("and", "or"):
+                self._check_fields(entity, item.get("items") or [])
+                continue
+            name = str(item.get("field") or "")
+            if name.lower() not in (udfs if item.get("udf") else known):
+                kind = "user-defined field" if item.get("udf") else "field"
+                raise ValueError(f"Unable to find {kind} {name} in the {entity} entity.")
+
+    def _query(self, entity: str, body: dict, method: str, after_index: int = 0) -> Response:
         max_records = body.get("MaxRecords", MAX_RECORDS)
         if not isinstance(max_records, int) or not 1 <= max_records <= MAX_RECORDS:
             return Response(500, {"errors": ["maxCountOfRecordsToReturn must be between 1 and 500"]})
@@ -337,6 +371,7 @@ class AutotaskFake:
         if not filters:
             return Response(500, {"errors": ["A query must have at least one filter"]})
         try:
+            self._check_fields(entity, filters)
             matcher = _matcher(filters)
         except ValueError as exc:
             return Response(500, {"errors": [str(exc)]})
@@ -354,8 +389,10 @@ class AutotaskFake:
         next_url = None
         if more:
             token = f"p{next(PagingToken.counter)}"
-            self.pages[token] = (entity, body, index)
+            self.pages[token] = (entity, method, body, index)
             next_url = self.base_url() + f"V1.0/{entity}/query/next?paging=" + quote(json.dumps({"token": token}))
+            if method == "GET":  # a GET query is continued by GET: the search travels in the URL
+                next_url += "&search=" + quote(json.dumps(body))
         fields = body.get("IncludeFields")
         if fields:
             wanted = set(fields) | {"id"}
@@ -376,12 +413,17 @@ class AutotaskFake:
     def _next_page(self, entity: str, request: Request) -> Response:
         try:
             token = json.loads(request.param("paging") or "{}")["token"]
-            saved_entity, body, index = self.pages.pop(token)
-        except (KeyError, ValueError):
+            saved_entity, method, body, index = self.pages[token]
+        except (KeyError, ValueError, TypeError):
             return Response(404, {"errors": ["The paging token is not valid"]})
-        if saved_entity != entity or request.json() != body:
-            return Response(500, {"errors": ["A continued query must repeat the original body"]})
-        return self._query(entity, body, request, after_index=index)
+        if request.method != method:
+            return Response(
+                405, {"errors": [f"The requested resource does not support http method '{request.method}'."]}
+            )
+        sent = request.json() if method == "POST" else json.loads(request.param("search") or "null")
+        if saved_entity != entity or sent != body:
+            return Response(500, {"errors": ["A continued query must repeat the original query"]})
+        return self._query(entity, body, method, after_index=index)
 
 
 def _has_match(table: dict, ids: list[int], index: int, matcher) -> bool:
@@ -420,7 +462,10 @@ def _condition(item: dict):
         raise ValueError(f"filter item without a field: {item}")
     value = item.get("value")
     if item.get("udf"):
-        get = lambda r: next((u.get("value") for u in r.get("userDefinedFields") or [] if u.get("name") == field), None)  # noqa: E731
+        name = field.lower()
+        get = lambda r: next(  # noqa: E731
+            (u.get("value") for u in r.get("userDefinedFields") or [] if str(u.get("name")).lower() == name), None
+        )
     else:
         lowered = field.lower()
         get = lambda r: next((v for k, v in r.items() if k.lower() == lowered), None)  # noqa: E731
@@ -501,6 +546,7 @@ def populate(
                 "companyName": f"Company {i} <b>[bold]</b>",
                 "companyNumber": f"C{i:04}",
                 "isActive": i % 7 != 0,
+                "companyType": 1,  # Customer
                 "lastTrackedModifiedDateTime": at_time(base, i),
             },
         )

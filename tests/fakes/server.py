@@ -70,8 +70,11 @@ class Fault:
 class FakeServer:
     """Serve `app` on 127.0.0.1 from a thread; use as a context manager."""
 
-    def __init__(self, app: Callable[[Request], Response]):
+    def __init__(self, app: Callable[[Request], Response], error_body: Callable[[int], Any] | None = None):
         self.app = app
+        # The body an injected fault carries when the test gives none: the vendor's own shape
+        # (a real PSA never answers a 429 or 503 with an empty body labelled JSON).
+        self.error_body = error_body
         self.log: list[LoggedRequest] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -111,6 +114,8 @@ class FakeServer:
         after: int = 0,
     ) -> None:
         """The next `times` matching requests (after `after` of them) get this status instead of an answer."""
+        if body is None and self.error_body is not None:
+            body = self.error_body(status)
         self.add_fault(Fault(match.lower(), times, Response(status, body, headers or {}), method=method, after=after))
 
     def slow(self, match: str, seconds: float, times: int = 1, method: str | None = None, after: int = 0) -> None:
