@@ -165,6 +165,10 @@ def populate(fake: ConnectWiseFake) -> None:
         status=ref(15, ">Closed"), closedFlag=False, closedDate=cw_time(BASE + timedelta(hours=9))
     )
     fake.data["service/tickets"][1008].update(status=ref(14, "Escalate"))
+    # Real ConnectWise leaves out what is not set: an unassigned ticket has no owner key at all.
+    del fake.data["service/tickets"][1013]["owner"]
+    for key in ("sla", "type", "subType", "slaStatus"):
+        del fake.data["service/tickets"][1020][key]
     sheets = [
         ("Open", 1),
         ("PendingApproval", 2),
@@ -208,6 +212,8 @@ def populate(fake: ConnectWiseFake) -> None:
             "workType": ref(1, "Remote Support") if kind != "ChargeCode" else ref(2, "Admin"),
             "status": "Open",
         }
+        if i == 7:
+            del entry["timeSheet"], entry["workType"]  # not on a time sheet yet
         put("time/entries", entry)
     for sid, name, won, lost in [(1, "Open", False, False), (2, "Won", True, False), (3, "Lost - Price", False, True)]:
         put(
@@ -397,6 +403,9 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     assert sum(t["is_closed"] for t in tickets.values()) == 7
     assert tickets["1008"]["escalation_level"] == 1 and tickets["1008"]["escalated_at"] == BASE + timedelta(hours=8)
     assert tickets["1009"]["escalated_at"] is None
+    # Keys ConnectWise leaves out (no owner, no SLA, no type) map to nothing, not to a reject.
+    assert tickets["1013"]["assigned_resource_id"] is None and tickets["1013"]["company_id"] == "1"
+    assert tickets["1020"]["sla_name"] is None and tickets["1020"]["issue_type"] is None
 
     sheets = rows(db_url, "timesheets")
     assert {k: v["status"] for k, v in sheets.items()} == {
@@ -428,6 +437,7 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
         entries["3"]["category"] == "Admin" and entries["3"]["ticket_id"] is None and entries["3"]["project_id"] is None
     )
     assert entries["5"]["timesheet_id"] == "6" and entries["5"]["hours"] == 0.75
+    assert entries["7"]["timesheet_id"] is None and entries["7"]["category"] is None
 
     opps = rows(db_url, "opportunities")
     assert opps["3"]["stage"] == "Prospect" and opps["3"]["stage_rank"] == 1

@@ -6,19 +6,26 @@
 - everything else lives under ``/{codebase}apis/3.0/`` and needs
   ``Authorization: Basic base64(company+public:private)`` and a ``clientId`` header
   (else 401 with ConnectWise's ``{"code", "message"}`` error body).
+- paths are case-insensitive (``service/slas`` and ``service/SLAs`` alike, any codebase case).
 - lists are bare JSON arrays sorted by id; ``pageSize`` defaults to 25 and is capped at
   1000 (``max_page_size`` lowers the cap so small data sets span pages); with the
   ``pagination-type: forward-only`` header the ``Link`` header carries only
   ``rel="next"`` with ``pageId`` = the last id sent, and no ``Link`` on the last page;
-  without it, ``page`` numbers with ``rel="next"`` and ``rel="last"``.
+  without it, ``page`` numbers, ``orderBy`` honoured, and a ``Link`` header built as
+  ConnectWise builds it: first/prev/next/last, ``page=N`` always the last parameter.
+  ``fields=id,board/name`` returns only those paths; ``{list}/count`` -> ``{"count": N}``.
 - ``conditions``: field paths with ``/``, ``lastUpdated`` = ``_info/lastUpdated``,
   ``= != < <= > >=``, ``in (...)``, ``not in (...)``, ``contains``, ``like``, strings in
-  double quotes, dates in brackets (which must carry a zone: an unencoded ``+00:00``
-  arrives as a space and gets HTTP 400, as on the real API), numbers, true/false/null,
-  ``and``/``or`` and parentheses.
+  double quotes, dates in brackets (read in ``server_zone`` when they carry no zone; an
+  unencoded ``+00:00`` arrives as a space and gets HTTP 400, as on the real API), numbers,
+  true/false/null, ``and``/``or`` and parentheses.
+- records are served as ConnectWise serialises them: keys whose value is null are left
+  out; members, projects and priorities get the required fields a test leaves out
+  (``connectwise_schema``).
 - the data lives in memory, keyed by endpoint path (``service/tickets``,
   ``service/boards/1/statuses`` ...); tests edit it with ``put``/``edit``/``delete``.
-Faults (429 with Retry-After, 5xx bursts, slow answers) come from ``fakes.server``.
+Faults (429 with Retry-After, 5xx bursts, slow answers) come from ``fakes.server`` and carry
+ConnectWise's ``{"code", "message"}`` error body.
 """
 
 from __future__ import annotations
@@ -27,10 +34,11 @@ import base64
 import re
 import threading
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import unquote, urlencode
 
+from fakes.connectwise_schema import fill_required, only_fields, without_nulls
 from fakes.server import FakeServer, ItemsResponse, Request, Response
 
 COMPANY = "contoso"
@@ -70,8 +78,9 @@ class ConnectWiseFake:
         self.max_page_size = max_page_size
         self.data: dict[str, dict[int, dict]] = defaultdict(dict)
         self.objects: dict[str, Any] = {}  # single-object endpoints, e.g. an opportunity's forecast
+        self.server_zone: tzinfo = UTC  # how a zone-less [datetime] in conditions is read
         self.lock = threading.RLock()
-        self.server = FakeServer(self.handle)
+        self.server = FakeServer(self.handle, error_body=error_body)
         # Headers and body go out in two writes; without TCP_NODELAY every answer waits
         # ~40 ms for the client's delayed ACK, which made each sync seconds slower.
         self.server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
@@ -109,7 +118,7 @@ class ConnectWiseFake:
             info = record.setdefault("_info", {})
             info["lastUpdated"] = stamp
             info.setdefault("dateEntered", stamp)
-            self.data[endpoint][int(record["id"])] = record
+            self.data[endpoint][int(record["id"])] = fill_required(endpoint, record)
         return record
 
     def edit(self, endpoint: str, record_id: int, *, at: datetime | None = None, **changes: Any) -> dict:
@@ -134,10 +143,18 @@ class ConnectWiseFake:
     # --- serving ----------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        if request.path.lower().startswith("/login/companyinfo/"):
+        response = self._answer(request)
+        if response.raw is None and response.status < 400:
+            response.body = without_nulls(response.body)  # ConnectWise never sends a null-valued key
+        return response
+
+    def _answer(self, request: Request) -> Response:
+        # Paths are case-insensitive on the real server: service/SLAs and service/slas alike.
+        path = request.path.lower()
+        if path.startswith("/login/companyinfo/"):
             return self._company_info(unquote(request.path.split("/", 3)[3]))
-        prefix = f"/{self.codebase}{API}"
-        if not request.path.startswith(prefix):
+        prefix = f"/{self.codebase}{API}".lower()
+        if not path.startswith(prefix):
             return Response(404, {"code": "NotFound", "message": "The requested resource was not found"})
         if request.headers.get("authorization") != self.auth:
             return Response(401, {"code": "Unauthorized", "message": "Authentication failed"})
@@ -145,19 +162,30 @@ class ConnectWiseFake:
             return Response(401, {"code": "Unauthorized", "message": "A valid clientId is required"})
         if request.method != "GET":
             return Response(405, {"code": "MethodNotAllowed", "message": "read-only fake"})
-        endpoint = request.path[len(prefix) :].strip("/")
+        wanted = path[len(prefix) :].strip("/")
         with self.lock:
+            endpoint = self._endpoint(wanted)
             if endpoint in self.objects:
                 return Response(200, self.objects[endpoint])
-            forecast = re.fullmatch(r"sales/opportunities/(\d+)/forecast", endpoint)
+            forecast = re.fullmatch(r"sales/opportunities/(\d+)/forecast", wanted)
             if forecast and int(forecast[1]) in self.data["sales/opportunities"]:
                 return Response(200, {"id": int(forecast[1]), "forecastItems": []})
             if endpoint in self.data:
                 return self._list(endpoint, request)
-            single = re.fullmatch(r"(.+)/(\d+)", endpoint)
-            if single and int(single[2]) in self.data.get(single[1], {}):
-                return Response(200, self.data[single[1]][int(single[2])])
-        return Response(404, {"code": "NotFound", "message": f"{endpoint} was not found"})
+            counted = re.fullmatch(r"(.+)/count", wanted)
+            if counted and self._endpoint(counted[1]) in self.data:
+                return self._count(self._endpoint(counted[1]), request)
+            single = re.fullmatch(r"(.+)/(\d+)", wanted)
+            if single and int(single[2]) in self.data.get(self._endpoint(single[1]), {}):
+                return Response(200, self.data[self._endpoint(single[1])][int(single[2])])
+        return Response(404, {"code": "NotFound", "message": f"{wanted} was not found"})
+
+    def _endpoint(self, lowered: str) -> str:
+        """The stored endpoint a lower-cased path names (itself when none)."""
+        for name in (*self.objects, *self.data):
+            if name.lower() == lowered:
+                return name
+        return lowered
 
     def _company_info(self, company: str) -> Response:
         if company.lower() != self.company.lower():
@@ -173,47 +201,107 @@ class ConnectWiseFake:
             },
         )
 
-    def _list(self, endpoint: str, request: Request) -> Response:
+    def _matching(self, endpoint: str, request: Request) -> list[dict] | Response:
+        """The records the request's conditions select, in id order (or a 400 saying why not)."""
         try:
-            matches = parse_conditions(request.param("conditions") or "")
+            matches = parse_conditions(request.param("conditions") or "", self.server_zone)
         except ConditionError as exc:
-            return Response(
-                400,
-                {
-                    "code": "InvalidObject",
-                    "message": f"conditions: {exc}",
-                    "errors": [
-                        {"code": "InvalidCondition", "message": str(exc), "resource": endpoint, "field": "conditions"}
-                    ],
-                },
-            )
+            return _invalid(endpoint, "conditions", str(exc))
+        rows = [self.data[endpoint][k] for k in sorted(self.data[endpoint])]
+        return [r for r in rows if matches(r)]
+
+    def _count(self, endpoint: str, request: Request) -> Response:
+        rows = self._matching(endpoint, request)
+        return rows if isinstance(rows, Response) else Response(200, {"count": len(rows)})
+
+    def _list(self, endpoint: str, request: Request) -> Response:
+        rows = self._matching(endpoint, request)
+        if isinstance(rows, Response):
+            return rows
         try:
             size = int(request.param("pageSize") or 25)
         except ValueError:
             return Response(400, {"code": "InvalidObject", "message": "pageSize must be a number"})
         size = max(1, min(size, self.max_page_size, MAX_PAGE_SIZE))
-        rows = [self.data[endpoint][k] for k in sorted(self.data[endpoint])]
-        rows = [r for r in rows if matches(r)]
         host = request.headers.get("host", "127.0.0.1")
         base = f"http://{host}{request.path}"
         params = {k: v[0] for k, v in request.query.items()}
         headers = {}
         if request.headers.get("pagination-type", "").lower() == "forward-only":
+            # Forward-only paging is always in id order (that is what makes it stable).
             after = int(request.param("pageId") or 0)
             rows = [r for r in rows if r["id"] > after]
             page, more = rows[:size], len(rows) > size
             if more:
                 headers["Link"] = f'<{base}?{urlencode({**params, "pageId": page[-1]["id"]})}>; rel="next"'
         else:
+            try:
+                rows = _ordered(rows, request.param("orderBy"))
+            except ConditionError as exc:
+                return _invalid(endpoint, "orderBy", str(exc))
             number = max(1, int(request.param("page") or 1))
             page = rows[(number - 1) * size : number * size]
             last = max(1, -(-len(rows) // size))
-            links = []
-            if number < last:
-                links.append(f'<{base}?{urlencode({**params, "page": number + 1})}>; rel="next"')
-            links.append(f'<{base}?{urlencode({**params, "page": last})}>; rel="last"')
-            headers["Link"] = ", ".join(links)
+            link = _page_links(base, params, number, last)
+            if link:
+                headers["Link"] = link
+        fields = [f for f in (request.param("fields") or "").split(",") if f.strip()]
+        if fields:
+            page = [only_fields(r, fields) for r in page]
         return ItemsResponse(200, page, headers, items=len(page))
+
+
+def _page_links(base: str, params: dict[str, str], number: int, last: int) -> str:
+    """ConnectWise's Link header for page-number paging: first/prev/next/last, ``page`` always last."""
+    query = urlencode({k: v for k, v in params.items() if k.lower() != "page"})
+    url = f"{base}?{query}&page=" if query else f"{base}?page="
+    links = []
+    if number > 1:
+        links += [f'<{url}1>; rel="first"', f'<{url}{min(number - 1, last)}>; rel="prev"']
+    if number < last:
+        links += [f'<{url}{number + 1}>; rel="next"', f'<{url}{last}>; rel="last"']
+    return ", ".join(links)
+
+
+def _ordered(rows: list[dict], order_by: str | None) -> list[dict]:
+    """``orderBy=board/name asc, id desc``: a stable sort per key, last key first; nulls sort first."""
+    if not order_by or not order_by.strip():
+        return rows
+    keys = []
+    for part in order_by.split(","):
+        words = part.split()
+        if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise ConditionError(f"cannot order by {part.strip()!r}")
+        keys.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
+    for path, descending in reversed(keys):
+        rows = sorted(rows, key=lambda r, p=path: _sort_key(_field(r, p)), reverse=descending)
+    return rows
+
+
+def _sort_key(value: Any) -> tuple:
+    if value is None:
+        return (0, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, value)
+    return (2, str(value).lower())
+
+
+def _invalid(endpoint: str, parameter: str, message: str) -> Response:
+    return Response(
+        400,
+        {
+            "code": "InvalidObject",
+            "message": f"{parameter}: {message}",
+            "errors": [{"code": "InvalidCondition", "message": message, "resource": endpoint, "field": parameter}],
+        },
+    )
+
+
+def error_body(status: int) -> dict:
+    """ConnectWise's error shape for a refusal the tests inject (429, 5xx)."""
+    if status == 429:
+        return {"code": "TooManyRequests", "message": "Too many requests; retry after the given number of seconds"}
+    return {"code": "UnexpectedServerError", "message": f"An unexpected error occurred (HTTP {status})"}
 
 
 # --- the conditions grammar ------------------------------------------------------------
@@ -237,11 +325,13 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def parse_conditions(text: str):
-    """A predicate over records for a conditions string (empty: everything)."""
+def parse_conditions(text: str, zone: tzinfo = UTC):
+    """A predicate over records for a conditions string (empty: everything).
+
+    A ``[datetime]`` without a zone is read in the server's zone, as ConnectWise does."""
     if not text.strip():
         return lambda _record: True
-    parser = _Parser(_tokens(text))
+    parser = _Parser(_tokens(text), zone)
     predicate = parser.either()
     if parser.pos != len(parser.tokens):
         raise ConditionError(f"unexpected {parser.tokens[parser.pos][1]!r}")
@@ -249,8 +339,9 @@ def parse_conditions(text: str):
 
 
 class _Parser:
-    def __init__(self, tokens):
+    def __init__(self, tokens, zone: tzinfo):
         self.tokens = tokens
+        self.zone = zone
         self.pos = 0
 
     def peek(self) -> tuple[str, str] | None:
@@ -329,20 +420,20 @@ class _Parser:
         if kind == "number":
             return float(text) if "." in text else int(text)
         if kind == "date":
-            return _parse_date(text[1:-1])
+            return _parse_date(text[1:-1], self.zone)
         if kind == "word" and text.lower() in ("true", "false", "null"):
             return {"true": True, "false": False, "null": None}[text.lower()]
         raise ConditionError(f"expected a value, not {text!r}")
 
 
-def _parse_date(text: str) -> datetime:
+def _parse_date(text: str, zone: tzinfo) -> datetime:
+    if " " in text.strip():  # an unencoded "+00:00" arrives as " 00:00"
+        raise ConditionError(f"[{text}] is not a date")
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ConditionError(f"[{text}] is not a date") from None
-    if moment.tzinfo is None or " " in text.strip():
-        raise ConditionError(f"[{text}] is not a date with a zone")
-    return moment
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def _field(record: dict, path: str) -> Any:
