@@ -144,7 +144,11 @@ def test_every_query_walks_ids_within_the_page_limit_and_reads_the_usage(sqlite_
     queries = fake.server.requests_to("/tickets/query", "POST")
     bodies = [q.request.json() for q in queries]
     assert all(b["MaxRecords"] <= 500 for b in bodies)
-    assert [b["filter"][0] for b in bodies] == [{"op": "gt", "field": "id", "value": v} for v in (0, 500, 1000)]
+    assert [b["filter"][0] for b in bodies] == [
+        {"op": "gte", "field": "id", "value": 0},
+        {"op": "gt", "field": "id", "value": 500},
+        {"op": "gt", "field": "id", "value": 1000},
+    ]
     assert [q.items for q in queries] == [500, 500, 202]
 
 
@@ -302,3 +306,45 @@ def test_a_record_naming_a_row_not_synced_yet_fetches_that_row(sync, fake, db):
     assert stored["ticket_id"] == ticket(db, 777)["id"]
     by_id = [q.request.json()["filter"][0] for q in fake.server.requests_to("/tickets/query", "POST")]
     assert {"op": "in", "field": "id", "value": [777]} in by_id
+
+
+# --- a full pass never deletes what the PSA still has (issue 10, section 7) ----------------
+
+
+def company(engine, source_id: int):
+    found = rows(engine, models.Company, models.Company.source_id == str(source_id))
+    return found[0] if found else None
+
+
+def test_the_zero_company_is_listed_and_survives_a_full_pass(sync, fake, db):
+    assert fake.data["Companies"][0]["companyType"] == 5 and fake.data["Tickets"][10]["companyID"] == 0
+    assert sync().returncode == 0
+    first = fake.server.requests_to("/companies/query", "POST")[0].request.json()["filter"][0]
+    assert first == {"op": "gte", "field": "id", "value": 0}
+    full = sync("--full")
+    assert full.returncode == 0, full.stderr
+    assert "deleted" not in full.stderr
+    zero = company(db, 0)
+    assert zero is not None and zero["name"] == "Example MSP (owner)"
+    assert ticket(db, 10)["company_id"] == zero["id"]
+
+
+def test_a_full_pass_deletes_only_what_the_psa_lacks_by_id_and_nothing_points_at(sync, fake, db):
+    fake.put("Companies", {**fake.data["Companies"][1], "id": 50, "companyName": "Gone Ltd"})
+    assert sync().returncode == 0
+    fake.unlisted = {("Companies", 3)}  # the listing misses it; a query by id finds it
+    fake.delete("Companies", 50)  # really gone, and nothing points at it
+    fake.delete("Companies", 5)  # gone from Autotask, yet stored tickets still name it
+    fake.server.clear_log()
+
+    full = sync("--full")
+
+    assert full.returncode == 1  # the kept orphan is a warning
+    assert "deleted" in full.stderr and "1 companies" in full.stderr
+    assert "companies: kept 1 row(s) Autotask no longer has, because stored records still point at them (5)" in (
+        full.stderr
+    )
+    assert company(db, 50) is None and company(db, 3) is not None and company(db, 5) is not None
+    assert ticket(db, 4)["company_id"] == company(db, 5)["id"]  # companyID 1 + 4 % 6
+    by_id = [q.request.json()["filter"] for q in fake.server.requests_to("/companies/query", "POST")]
+    assert [{"op": "in", "field": "id", "value": [3, 5, 50]}] in by_id

@@ -177,6 +177,9 @@ class AutotaskFake:
         # Paging tokens stay valid after use: a page can be fetched again after a failure.
         self.pages: dict[str, tuple[str, str, dict, int]] = {}
         self.forbidden: dict[str, str] = {}  # entity -> the message its queries fail with (HTTP 500)
+        # (entity, id) of rows a listing misses though a query by id finds them: the fault a
+        # full pass must survive before it deletes anything (tests set it).
+        self.unlisted: set[tuple[str, int]] = set()
         self.lock = threading.RLock()
         self.server = FakeServer(self.handle, error_body=error_body)
         self.clock_offset = timedelta(0)
@@ -380,10 +383,12 @@ class AutotaskFake:
         index = max(start, after_index)
         items: list[dict] = []
         table = self.data[entity]
+        by_id = any(str(f.get("field")).lower() == "id" and f.get("op") in ("eq", "in") for f in filters)
+        hidden = set() if by_id else {i for e, i in self.unlisted if e == entity}
         while index < len(ids) and len(items) < max_records:
             record = table.get(ids[index])
             index += 1
-            if record is not None and matcher(record):
+            if record is not None and record["id"] not in hidden and matcher(record):
                 items.append(record)
         more = len(items) == max_records and _has_match(table, ids, index, matcher)
         next_url = None
@@ -538,6 +543,18 @@ def populate(
     """A deterministic tenant: every figure depends only on the arguments and `base`."""
     base = base or (fake.now() - timedelta(days=40)).replace(microsecond=0)
     put = fake.put
+    # Every Autotask tenant has the MSP itself as company 0; internal tickets point at it.
+    put(
+        "Companies",
+        {
+            "id": 0,
+            "companyName": "Example MSP (owner)",
+            "companyNumber": "0",
+            "isActive": True,
+            "companyType": 5,  # Owner
+            "lastTrackedModifiedDateTime": at_time(base, 0),
+        },
+    )
     for i in range(1, companies + 1):
         put(
             "Companies",
@@ -660,7 +677,7 @@ def make_ticket(i: int, base: datetime, companies: int = 6, resources: int = 5, 
         "id": i,
         "ticketNumber": f"T{created:%Y%m%d}.{i:04}",
         "title": f"Printer {i} on fire \x1b[31m[red]",
-        "companyID": 1 + i % companies,
+        "companyID": 0 if i % 10 == 0 else 1 + i % companies,  # every tenth is internal: company 0
         "status": status,
         "priority": 1 + i % 4,
         "queueID": [29682833, 29682969, 29683354][i % 3],

@@ -1,7 +1,7 @@
 """Talking to the Autotask REST API: zone discovery, the three auth headers, id-walk queries,
 picklists, and staying under the tenant's shared request budget.
 
-The id-walk (repeat the query with ``id gt lastMaxId`` until a page comes back short) is
+The id-walk (``id gte 0``, then ``id gt lastMaxId`` until a page comes back short) is
 the vendor's own advice: it never stops at 500 rows, as clients following ``nextPageUrl``
 with GET have. Pages are fetched one ahead of the caller from a helper thread, so the
 network and the database work overlap while no endpoint sees more than one of our
@@ -175,15 +175,17 @@ class AutotaskClient:
         halt = threading.Event()
 
         def produce() -> None:
-            last_id = 0
+            # From the lowest id, 0 included: the MSP's own "zero company" has id 0.
+            last_id: int | None = None
             try:
                 while not halt.is_set():
-                    page = self.query_page(entity, [{"op": "gt", "field": "id", "value": last_id}, *filters])
+                    start = {"op": "gte", "field": "id", "value": 0} if last_id is None else _after(last_id)
+                    page = self.query_page(entity, [start, *filters])
                     _put(pages, halt, page)
                     ids = [r.get("id") for r in page if isinstance(r, dict) and isinstance(r.get("id"), int)]
                     if len(page) < PAGE_SIZE or not ids:
                         break
-                    if max(ids) <= last_id:
+                    if last_id is not None and max(ids) <= last_id:
                         raise SyncError(f"Autotask returned {entity} out of id order; stopping rather than looping")
                     last_id = max(ids)
             except BaseException as exc:  # handed to the consumer, which raises it
@@ -221,6 +223,10 @@ class AutotaskClient:
             batch = values[start : start + PAGE_SIZE]
             found += self.query_page(entity, [{"op": "in", "field": field, "value": batch}])
         return found
+
+
+def _after(last_id: int) -> dict:
+    return {"op": "gt", "field": "id", "value": last_id}
 
 
 def _put(pages: queue.Queue, halt: threading.Event, item: Any) -> None:

@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from mspkpi_tui.sources.autotask import mapping
+from mspkpi_tui.sources.autotask import mapping, prune_guard
 from mspkpi_tui.sources.autotask.client import AutotaskClient
-from mspkpi_tui.sources.runner import SyncRun
+from mspkpi_tui.sources.runner import MAX_PRUNE_SHARE, SyncRun
 from mspkpi_tui.store import models
 from mspkpi_tui.store.records import SPECS, RecordError, parse_datetime
 
@@ -123,8 +123,23 @@ class AutotaskPass:
         if self.full:
             for name in PRUNE_ORDER:
                 if name in self.seen:
-                    self.run.prune(name, self.seen[name])
+                    self.run.prune(name, self._keep_on_prune(name))
         return True
+
+    def _keep_on_prune(self, name: str) -> set[str]:
+        """What a full pass keeps: what it listed, what the PSA still has by id, what stored rows point at."""
+        entity = ENTITIES.get(name)
+        find = (lambda ids: self.client.query_ids(entity.api, "id", ids)) if entity else None
+        present, pointed_at = prune_guard.keep_alive(
+            self.run.engine, SOURCE, name, self.seen[name], find, MAX_PRUNE_SHARE
+        )
+        if pointed_at and self.run.summary is not None:
+            shown = ", ".join(sorted(pointed_at)[:5]) + (" ..." if len(pointed_at) > 5 else "")
+            self.run.summary.warnings.append(
+                f"{name}: kept {len(pointed_at)} row(s) Autotask no longer has, because stored records "
+                f"still point at them ({shown})"
+            )
+        return self.seen[name] | present | pointed_at
 
     def _entity_pass(self, entity: Entity) -> bool:
         """Read one entity (incrementally when it can); False when stopped before the end."""
