@@ -14,17 +14,21 @@ docs/sources.md lists which fake behaviours these clients back.
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from atrest.client import Client as AtrestClient
 from fakes.autotask_server import AutotaskFake, populate
 from fakes.connectwise_schema import without_nulls
 from fakes.connectwise_server import ConnectWiseFake
-from pyconnectwise import ConnectWiseManageAPIClient
-from pyconnectwise.endpoints.manage.ServiceSlasIdPrioritiesEndpoint import ServiceSlasIdPrioritiesEndpoint
 from test_sync_connectwise import populate as populate_cw
 
-# pyconnectwise's generated models use a pydantic v1 idiom that pydantic 2 warns about.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+# pyconnectwise's generated models use a pydantic v1 idiom that pydantic 2 warns about on import.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import pyconnectwise.models.manage  # noqa: F401
+from pyconnectwise import ConnectWiseManageAPIClient  # noqa: E402
+from pyconnectwise.endpoints.manage.ServiceSlasIdPrioritiesEndpoint import ServiceSlasIdPrioritiesEndpoint  # noqa: E402
 
 
 class LoopbackManageClient(ConnectWiseManageAPIClient):
