@@ -308,6 +308,17 @@ def test_a_record_naming_a_row_not_synced_yet_fetches_that_row(sync, fake, db):
     assert {"op": "in", "field": "id", "value": [777]} in by_id
 
 
+def test_a_permission_failure_is_shown_at_once_not_retried(sqlite_sync, fake):
+    """Autotask reports a missing permission as HTTP 500 with the reason (issue 17)."""
+    fake.forbidden["Opportunities"] = (
+        "The logged in Resource does not have the adequate permissions to query Opportunity"
+    )
+    done = sqlite_sync()
+    assert done.returncode == 1
+    assert "HTTP 500 on POST" in done.stderr and "adequate permissions to query Opportunity" in done.stderr
+    assert len(fake.server.requests_to("/opportunities/query", "POST")) == 1
+
+
 # --- a full pass never deletes what the PSA still has (issue 10, section 7) ----------------
 
 

@@ -105,8 +105,12 @@ class ApiClient:
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         on_request: Callable[[], None] | None = None,
+        is_final: Callable[[httpx.Response], bool] | None = None,
     ):
         self.retry = retry or RetryPolicy.from_env()
+        # A vendor's way of saying that a 5xx is a refusal no retry can change (Autotask
+        # reports missing permissions as HTTP 500): such an answer is raised at once.
+        self.is_final = is_final
         timeout = timeout if timeout is not None else default_timeout()
         self.on_request = on_request
         self.requests = 0
@@ -137,7 +141,8 @@ class ApiClient:
                 continue
             if response.status_code < 400:
                 return response
-            if response.status_code in RETRYABLE_STATUS and attempt + 1 < self.retry.attempts:
+            retryable = response.status_code in RETRYABLE_STATUS and not (self.is_final and self.is_final(response))
+            if retryable and attempt + 1 < self.retry.attempts:
                 last_problem = f"HTTP {response.status_code} from {_host(url)}"
                 self.retry.sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
                 continue

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from mspkpi_tui.errors import SyncError
 from mspkpi_tui.sources.http import (
     BACKOFF_SCALE_ENV,
@@ -89,7 +91,7 @@ class AutotaskClient:
         }
         self._count_lock = threading.Lock()
         self._on_request = on_request
-        self.http = ApiClient(headers, on_request=self._counted)
+        self.http = ApiClient(headers, on_request=self._counted, is_final=is_refusal)
         self.throttle = Throttle(scale=env_float(BACKOFF_SCALE_ENV, 1.0))
         self._zone: Zone | None = Zone(_with_slash(self.fixed_base), self.web_url_setting) if self.fixed_base else None
         self._since_threshold = 0
@@ -223,6 +225,17 @@ class AutotaskClient:
             batch = values[start : start + PAGE_SIZE]
             found += self.query_page(entity, [{"op": "in", "field": field, "value": batch}])
         return found
+
+
+def is_refusal(response: httpx.Response) -> bool:
+    """Autotask answers a missing permission with HTTP 500 and the reason: retrying cannot help."""
+    if response.status_code != 500:
+        return False
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(errors, list) and any("permission" in str(e).lower() for e in errors)
 
 
 def _after(last_id: int) -> dict:
