@@ -18,6 +18,7 @@ from mspkpi_tui.store.models import ENTITY_TABLES
 
 # Rows that are part of the row they point at: they never keep it alive.
 OWNED_TABLES = {"ticket_events", "opportunity_stage_changes"}
+CHUNK = 500
 
 
 def unlisted(engine: Engine, source: str, entity: str, seen: set[str]) -> tuple[int, list[str]]:
@@ -30,25 +31,26 @@ def unlisted(engine: Engine, source: str, entity: str, seen: set[str]) -> tuple[
 
 def still_referenced(engine: Engine, source: str, entity: str, source_ids: list[str]) -> set[str]:
     """Which of these rows a stored row of another entity still points at."""
-    if not source_ids:
-        return set()
     table = table_of(entity)
+    children = [
+        fk.parent
+        for name, model in ENTITY_TABLES.items()
+        if name not in OWNED_TABLES
+        for fk in model.__table__.foreign_keys  # type: ignore[attr-defined]
+        if fk.column.table is table
+    ]
     found: set[str] = set()
     with engine.connect() as conn:
-        local = dict(
-            conn.execute(
-                select(table.c.id, table.c.source_id).where(table.c.source == source, table.c.source_id.in_(source_ids))
-            ).all()
-        )
-        for name, model in ENTITY_TABLES.items():
-            if name in OWNED_TABLES:
-                continue
-            child = model.__table__  # type: ignore[attr-defined]
-            for fk in child.foreign_keys:
-                if fk.column.table is table and local:
-                    column = fk.parent
-                    pointed = conn.execute(select(column).distinct().where(column.in_(list(local)))).scalars()
-                    found.update(local[i] for i in pointed)
+        for start in range(0, len(source_ids), CHUNK):  # bounded: SQL parameter limits
+            part = source_ids[start : start + CHUNK]
+            local = dict(
+                conn.execute(
+                    select(table.c.id, table.c.source_id).where(table.c.source == source, table.c.source_id.in_(part))
+                ).all()
+            )
+            for column in children if local else []:
+                pointed = conn.execute(select(column).distinct().where(column.in_(list(local)))).scalars()
+                found.update(local[i] for i in pointed)
     return found
 
 
