@@ -54,6 +54,11 @@ def test_filter_fields_are_matched_case_insensitively(api, fake):
         api, "Tickets", {"op": "eq", "field": "ID", "value": "5"}, {"op": "gte", "field": "CompanyId", "value": 0}
     )
     assert mixed.status_code == 200 and [t["id"] for t in mixed.json()["items"]] == [5]
+    # Validated, not merely matched: a name that differs by more than case is refused.
+    near_miss = query(
+        api, "Tickets", {"op": "eq", "field": "ID", "value": "5"}, {"op": "gte", "field": "CompanyIds", "value": 0}
+    )
+    assert near_miss.status_code == 500 and "CompanyIds" in near_miss.json()["errors"][0]
 
 
 def test_a_udf_filter_must_say_udf_and_name_a_udf(api, fake):
