@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.containers import Horizontal, VerticalScroll
 
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.charts import Bars, Chart, Spark
 from mspkpi_tui.tui.loader import EscalationData
 from mspkpi_tui.tui.widgets import Figure, TicketList, TicketListPane
 
@@ -15,9 +16,9 @@ class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
     def compose(self):
         yield Figure(id="esc-figures")
         with Horizontal(id="esc-charts"):
-            yield Figure(id="esc-by-type", classes="chart")
-            yield Figure(id="esc-by-priority", classes="chart")
-        yield Figure(id="esc-trend")
+            yield Chart(id="esc-by-type", classes="chart")
+            yield Chart(id="esc-by-priority", classes="chart")
+        yield Chart(id="esc-trend")
         yield Figure(id="esc-list-title", classes="section")
         yield TicketList(id="esc-list")
 
@@ -27,19 +28,15 @@ class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
         text.append(f"Escalated in the last {f.period_days} days: ", style="bold")
         text.append(f"{f.total:,} · rate {fmt.pct(f.rate_pct)} of tickets opened · open escalated now: {f.open:,}")
         self.query_one("#esc-figures", Figure).show(text)
-        self.query_one("#esc-by-type", Figure).show(self._chart("By issue type", f.by_issue_type))
-        self.query_one("#esc-by-priority", Figure).show(self._chart("By priority when escalated", f.by_priority))
+        self.query_one("#esc-by-type", Chart).plot(Bars("By issue type", tuple(f.by_issue_type.items()), most=4))
+        self.query_one("#esc-by-priority", Chart).plot(
+            Bars("By priority when escalated", tuple(f.by_priority.items()), most=4)
+        )
         t = data.trends
-        self.query_one("#esc-trend", Figure).show(fmt.trend("Escalations/day", t.days, t.escalations))
+        self.query_one("#esc-trend", Chart).plot(Spark("Escalations/day", tuple(t.days), tuple(t.escalations)))
         listed = data.open_tickets
         title = Text(f"Open escalated tickets: {listed.total:,}", style="bold", no_wrap=True, overflow="ellipsis")
         if listed.total > len(listed.rows):
             title.append(f", the first {len(listed.rows)} shown", style="")
         self.query_one("#esc-list-title", Figure).show(title)
         self.query_one(TicketList).show_tickets(listed.rows, self.app.now)
-
-    @staticmethod
-    def _chart(title: str, counts: dict[str, int]) -> Text:
-        text = Text(title + "\n", style="bold")
-        text.append_text(fmt.bars(counts.items(), width=14, label_width=14))
-        return text

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.charts import Bars, Chart
 from mspkpi_tui.tui.widgets import Figure, Pane, Table
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
         yield Figure(id="pipe-title")
         yield Table(("Stage", "Deals", "Amount", "Avg days", "Max days", "Past check-ins"), id="pipe-stages")
         yield Figure(id="pipe-totals")
+        yield Chart(id="pipe-by-stage")
         yield Figure(id="pipe-closed")
 
     def show_data(self, f: PipelineFigures) -> None:
@@ -63,6 +65,9 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
                 f"{f.coverage:.1f}x of {fmt.money(target)} (aim: {self.app.config.pipeline.coverage_multiple:g}x)"
             )
         self.query_one("#pipe-totals", Figure).show(totals)
+        self.query_one("#pipe-by-stage", Chart).plot(
+            Bars("Open pipeline amount by stage", tuple((s.stage, s.amount or 0.0) for s in f.stages), most=8)
+        )
         closed = Text()
         self._deals(closed, "Won this month", f.won_month)
         closed.append("\n")

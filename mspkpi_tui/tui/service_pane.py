@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.charts import Bars, Chart, Spark
 from mspkpi_tui.tui.loader import ServiceData
 from mspkpi_tui.tui.widgets import Figure, Pane, Table
 
@@ -14,10 +15,13 @@ from mspkpi_tui.tui.widgets import Figure, Pane, Table
 class ServicePane(Pane, VerticalScroll, can_focus=False):
     def compose(self):
         yield Figure(id="svc-figures")
-        yield Figure(id="svc-trends")
+        yield Chart(id="svc-opened")
+        yield Chart(id="svc-closed")
+        yield Chart(id="svc-csat")
         yield Figure(id="svc-contracts-title", classes="section")
         yield Table(("Company", "Contract", "Number", "Type", "Period", "Start", "End"), id="svc-contracts")
         yield Figure(id="svc-projects")
+        yield Chart(id="svc-hours-by-category")
 
     def show_data(self, data: ServiceData) -> None:
         s = data.service
@@ -44,12 +48,10 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         text.append(f"first response {response} · resolution {resolution}")
         self.query_one("#svc-figures", Figure).show(text)
         t = data.trends
-        trends = fmt.trend("Opened/day", t.days, t.opened)
-        trends.append("\n")
-        trends.append_text(fmt.trend("Closed/day", t.days, t.closed))
-        trends.append("\n")
-        trends.append_text(fmt.trend("CSAT avg/day", t.days, t.csat, unit="avg"))
-        self.query_one("#svc-trends", Figure).show(trends)
+        days = tuple(t.days)
+        self.query_one("#svc-opened", Chart).plot(Spark("Opened/day", days, tuple(t.opened)))
+        self.query_one("#svc-closed", Chart).plot(Spark("Closed/day", days, tuple(t.closed)))
+        self.query_one("#svc-csat", Chart).plot(Spark("CSAT avg/day", days, tuple(t.csat)))
         c = data.contracts
         self.query_one("#svc-contracts-title", Figure).show(
             Text(
@@ -80,13 +82,10 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         projects.append(" · ".join(f"{colour} {p.at_risk.get(colour, 0)}" for colour in ("Red", "Amber", "Green")))
         projects.append("\nHours to be delivered: ", style="bold")
         projects.append(f"{fmt.hours(p.hours_to_be_delivered.total)} h")
-        if p.hours_to_be_delivered.by_category:
-            projects.append(
-                " ("
-                + ", ".join(f"{fmt.clean(k)} {fmt.hours(v)}" for k, v in p.hours_to_be_delivered.by_category.items())
-                + ")"
-            )
         self.query_one("#svc-projects", Figure).show(projects)
+        self.query_one("#svc-hours-by-category", Chart).plot(
+            Bars("Hours to be delivered by category", tuple(p.hours_to_be_delivered.by_category.items()))
+        )
 
     def focus_main(self) -> None:
         self.query_one("#svc-contracts", Table).focus(scroll_visible=False)  # the figures above the table stay in view

@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 
 from mspkpi_tui.kpi.tickets import SLA_BUCKETS
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.charts import Chart, Spark
 from mspkpi_tui.tui.loader import SlaData
 from mspkpi_tui.tui.widgets import Figure, TicketList, TicketListPane
 
@@ -24,7 +25,7 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
     def compose(self):
         yield Figure(id="sla-buckets")
         yield Figure(id="sla-compliance")
-        yield Figure(id="sla-trend")
+        yield Chart(id="sla-trend")
         yield Figure(id="sla-list-title", classes="section")
         yield TicketList(id="sla-list")
 
@@ -38,7 +39,9 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
         )
         self.query_one("#sla-compliance", Figure).show(compliance)
         t = data.trends
-        self.query_one("#sla-trend", Figure).show(fmt.trend("FR breaches/day", t.days, t.first_response_breaches))
+        self.query_one("#sla-trend", Chart).plot(
+            Spark("FR breaches/day", tuple(t.days), tuple(t.first_response_breaches))
+        )
         self._show_bucket()
 
     def _counts(self) -> dict[str, int]:

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.charts import Chart, Spark
 from mspkpi_tui.tui.loader import TeamData
 from mspkpi_tui.tui.widgets import Figure, Pane, Table
 
@@ -25,7 +26,7 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         yield Figure(id="team-share")
         yield Figure(id="team-timesheets-title", classes="section")
         yield Table(TIMESHEET_COLUMNS, id="team-timesheets")
-        yield Figure(id="team-trend")
+        yield Chart(id="team-trend")
 
     def show_data(self, data: TeamData) -> None:
         f = data.figures
@@ -83,7 +84,7 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
             ]
         )
         t = data.trends
-        self.query_one("#team-trend", Figure).show(fmt.trend("Hours logged/day", t.days, t.hours))
+        self.query_one("#team-trend", Chart).plot(Spark("Hours logged/day", tuple(t.days), tuple(t.hours)))
 
     def focus_main(self) -> None:
         self.query_one("#team-hours", Table).focus(scroll_visible=False)  # the figures above the table stay in view

@@ -7,8 +7,7 @@ overrides) are replaced by visible stand-ins, so a ticket cannot change the scre
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from rich.text import Text
 
@@ -102,66 +101,6 @@ def ago(then: datetime | None, now: datetime) -> str:
 
 def stamp(moment: datetime | None, zone) -> str:
     return "–" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
-# --- charts ------------------------------------------------------------------------------
-
-SPARK = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: Sequence[float | None]) -> str:
-    """One character per value; a blank for a day without data."""
-    numbers = [v for v in values if v is not None]
-    if not numbers:
-        return " " * len(values)
-    low, high = min(numbers), max(numbers)
-    span = high - low
-    out = []
-    for v in values:
-        if v is None:
-            out.append(" ")
-        elif span == 0:
-            out.append(SPARK[0] if high == 0 else SPARK[3])
-        else:
-            out.append(SPARK[min(len(SPARK) - 1, int((v - low) / span * (len(SPARK) - 1) + 0.5))])
-    return "".join(out)
-
-
-def trend(label: str, days: Sequence[date], values: Sequence[float | None], unit: str = "") -> Text:
-    """A labelled sparkline: what it plots, over which days (first–last), and its range."""
-    numbers = [v for v in values if v is not None]
-    span = f"{days[0]:%d %b}–{days[-1]:%d %b}" if days else "no days"
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{label} {span}: ", style="bold")
-    text.append(sparkline(values))
-    if not numbers:
-        text.append(" no data")
-        return text
-    fmt = (lambda v: f"{v:.1f}") if any(not float(v).is_integer() for v in numbers) else (lambda v: f"{v:.0f}")
-    text.append(f" max {fmt(max(numbers))}")
-    text.append(f" min {fmt(min(numbers))}" if unit == "avg" else f" total {fmt(sum(numbers))}")
-    return text
-
-
-def bars(items: Iterable[tuple[str, float]], width: int = 30, label_width: int = 18) -> Text:
-    """A horizontal bar chart in text: label, bar scaled to the largest value, the value."""
-    rows = list(items)
-    text = Text()
-    if not rows:
-        text.append("none in the period")
-        return text
-    top = max(v for _, v in rows) or 1
-    for i, (label, value) in enumerate(rows):
-        if i:
-            text.append("\n")
-        name = clean(label)
-        name = name if len(name) <= label_width else name[: label_width - 1] + "…"
-        text.append(f"{name:<{label_width}} ")
-        filled = value / top * width
-        bar = "█" * int(filled) + ("▌" if filled - int(filled) >= 0.5 else "")
-        text.append(bar or ("▏" if value > 0 else ""), style="bold")
-        text.append(f" {value:,.0f}")
-    return text
 
 
 def duration_minutes(minutes: float) -> str:

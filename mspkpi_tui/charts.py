@@ -1,0 +1,160 @@
+"""Charts drawn with plotext (5.x API), as text: the TUI and `mspkpi kpi --format table` share them.
+
+No Textual here: a chart is a function of its data and its size returning plotext's own text
+(ANSI colours included unless `color=False`). plotext keeps one global figure; every build
+clears it first (`plt.clf()`), so its memory stays flat however long the app runs, and a lock
+keeps two threads from drawing on it at once.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotext as plt
+
+_FIGURE = threading.Lock()
+FAINT = "gray"  # the previous period: drawn behind, in grey
+COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: its name (the legend), its values (None = no data that day) and whether it
+    is the faint comparison series (the previous period)."""
+
+    name: str
+    values: tuple[float | None, ...]
+    faint: bool = False
+    right: bool = False  # plotted against the right-hand axis (a rate beside a count)
+
+
+def numbers(values: Sequence[float | None]) -> list[float]:
+    return [float(v) for v in values if v is not None and not math.isnan(float(v))]
+
+
+def figure(value: float | None) -> str:
+    """A value as the summaries show it: whole numbers without decimals."""
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def summary(values: Sequence[float | None]) -> str:
+    """'last 12 · min 3 · max 20' (what a reader asks of a trend first)."""
+    got = numbers(values)
+    if not got:
+        return "no data"
+    last = next((v for v in reversed(values) if v is not None), None)
+    return f"last {figure(last)} · min {figure(min(got))} · max {figure(max(got))}"
+
+
+def _finish(color: bool) -> str:
+    text = plt.build()
+    return text if color else plt.uncolorize(text)
+
+
+def _start(width: int, height: int) -> None:
+    plt.clf()
+    plt.theme("clear")  # the terminal's own colours; series colours are set per series
+    plt.plotsize(max(width, 1), max(height, 1))
+
+
+def spark(values: Sequence[float | None], width: int, height: int = 1, color: bool = True) -> str:
+    """A frameless braille line, no axes: a sparkline where space is tight (height 1-3)."""
+    points = [(i, float(v)) for i, v in enumerate(values) if v is not None]
+    if width < 1 or not points:
+        return " " * max(width, 0)
+    with _FIGURE:
+        _start(width, height)
+        plt.frame(False)
+        plt.xaxes(False, False)
+        plt.yaxes(False, False)
+        plt.xticks([])
+        plt.yticks([])
+        plt.xlim(0, max(len(values) - 1, 1))
+        low, high = min(v for _, v in points), max(v for _, v in points)
+        plt.ylim(low, high if high > low else low + 1)  # a flat line sits at the bottom, not mid-air
+        plt.plot([x for x, _ in points], [y for _, y in points], marker="braille", color="cyan")
+        return _finish(color).rstrip("\n")
+
+
+def line_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    width: int,
+    height: int,
+    color: bool = True,
+    ylabel: str = "",
+) -> str:
+    """A framed line chart over `labels` (the x positions, e.g. days), a few of them as ticks."""
+    with _FIGURE:
+        _start(width, height)
+        plt.title(title)
+        n = len(labels)
+        if n:
+            plt.xlim(0, max(n - 1, 1))
+            ticks = sorted({0, n - 1, *range(0, n, max(1, math.ceil(n / max(1, width // 12))))})
+            ticks = [t for t in ticks if t == n - 1 or n - 1 - t >= max(1, n // 8)]  # no two labels run together
+            plt.xticks(ticks, [labels[t] for t in ticks])
+        drawn = False
+        for k, s in enumerate(sorted(series, key=lambda s: not s.faint)):  # faint ones first, behind
+            points = [(i, float(v)) for i, v in enumerate(s.values) if v is not None]
+            if not points:
+                continue
+            colour = FAINT if s.faint else COLOURS[k % len(COLOURS)]
+            plt.plot(
+                [x for x, _ in points],
+                [y for _, y in points],
+                marker="braille",
+                color=colour,
+                label=s.name,
+                yside="right" if s.right else "left",
+            )
+            drawn = True
+        if not drawn:
+            plt.xlim(-1, 1)
+            plt.ylim(-1, 1)
+            plt.yticks([])
+            plt.text("no data in this period", x=0, y=0, alignment="center")
+        if ylabel:
+            plt.ylabel(ylabel)
+        return _finish(color).rstrip("\n")
+
+
+def bar_chart(title: str, items: Sequence[tuple[str, float]], width: int, height: int, color: bool = True) -> str:
+    """Horizontal bars, largest first as given; each label carries its value."""
+    with _FIGURE:
+        _start(width, height)
+        plt.title(title)
+        if not items:
+            plt.text("none in the period", x=0, y=0, alignment="center")
+            plt.xlim(-1, 1)
+            plt.ylim(-1, 1)
+            plt.xticks([])
+            plt.yticks([])
+            return _finish(color).rstrip("\n")
+        # One row per bar (title and frame take 3 rows): the rest are summed as "Other".
+        rows = max(1, height - 3)
+        if len(items) > rows:
+            items = [*items[: rows - 1], ("Other", sum(v for _, v in items[rows - 1 :]))]
+        plt.plotsize(max(width, 1), len(items) + 3)
+        room = max(6, min(18, width // 3))  # the longest label that still leaves the bars room
+        names = [_cut(f"{label} {figure(value)}", room) for label, value in items]
+        # plotext puts the first bar at the bottom: reversed, the largest (first) reads first.
+        plt.bar(names[::-1], [float(v) for _, v in items][::-1], orientation="horizontal", width=0.1, color="cyan")
+        plt.xticks([])
+        return _finish(color).rstrip("\n")
+
+
+def _cut(text: str, room: int) -> str:
+    """A label shortened to `room` characters, keeping its value (the last word) readable."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    if len(text) <= room:
+        return text
+    name, _, value = text.rpartition(" ")
+    keep = max(1, room - len(value) - 2)
+    return f"{name[:keep]}… {value}"

@@ -1,0 +1,111 @@
+"""The chart widget: plotext text kept between repaints (dolphie's pattern).
+
+textual-plotext's PlotextPlot rebuilds its chart on every render. Here a chart is built only
+when what it plots (a frozen spec, compared by value) or the widget's size changed; the
+built text is shown in a Static through `Text.from_ansi`, so a quiet screen rebuilds nothing
+and a repaint costs what a Static costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+
+from rich.text import Text
+from textual.events import Resize
+from textual.widgets import Static
+
+from mspkpi_tui import charts
+
+
+def span(days: Sequence[date]) -> str:
+    return f"{days[0]:%d %b}–{days[-1]:%d %b}" if days else "no days"
+
+
+@dataclass(frozen=True)
+class Spark:
+    """One row: 'label first–last ⠤⠔⠊ last 2 · min 0 · max 7' (the line drawn by plotext)."""
+
+    label: str
+    days: tuple[date, ...]
+    values: tuple[float | None, ...]
+    height: int | None = 1
+
+    def draw(self, width: int, height: int) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{self.label} {span(self.days)} ", style="bold")
+        tail = f" {charts.summary(self.values)}"
+        room = width - len(text.plain) - len(tail)
+        if room >= 8:
+            text.append_text(Text.from_ansi(charts.spark(self.values, room, 1)))
+        text.append(tail)
+        return text
+
+
+@dataclass(frozen=True)
+class Lines:
+    """A framed line chart: title, x labels, one or more series (a faint previous period)."""
+
+    title: str
+    labels: tuple[str, ...]
+    series: tuple[charts.Series, ...]
+    height: int | None = None
+
+    def draw(self, width: int, height: int) -> Text:
+        return Text.from_ansi(charts.line_chart(self.title, self.labels, self.series, width, height))
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Horizontal bars, one row each: the widget is as tall as its bars (up to `most` of them)."""
+
+    title: str
+    items: tuple[tuple[str, float], ...]
+    most: int = 6
+
+    @property
+    def height(self) -> int:
+        return min(max(len(self.items), 1), self.most) + 3
+
+    def draw(self, width: int, height: int) -> Text:
+        return Text.from_ansi(charts.bar_chart(self.title, self.items, width, height))
+
+
+class Chart(Static):
+    """Shows a spec (Spark, Lines, Bars); builds it with plotext only when the spec or the size changed."""
+
+    DEFAULT_CSS = "Chart { height: 1; width: 1fr; }"
+    builds: ClassVar[int] = 0  # plotext builds by every chart of the process (tests, the bench)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.spec: Spark | Lines | Bars | None = None
+        self._built: tuple | None = None  # (spec, width, height) last drawn
+
+    def plot(self, spec: Spark | Lines | Bars) -> None:
+        if spec == self.spec:
+            return
+        self.spec = spec
+        if spec.height is not None and self.styles.height != spec.height:
+            self.styles.height = spec.height  # the layout gives the new size; on_resize draws then
+        self._build()
+
+    def on_resize(self, event: Resize) -> None:
+        self._build()
+
+    def _build(self) -> None:
+        width, height = self.content_size
+        if self.spec is None or width <= 0 or height <= 0:
+            return
+        key = (self.spec, width, height)
+        if key == self._built:
+            return
+        self._built = key
+        Chart.builds += 1
+        self.update(self.spec.draw(width, height))
+
+    @property
+    def plain(self) -> str:
+        return str(self.render()) if self._built else ""
