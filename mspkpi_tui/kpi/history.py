@@ -1,0 +1,365 @@
+"""The long view (the Trends pane, `mspkpi kpi --section trends`): 30, 90 or 365 days by day or week.
+
+Every series is counted in the database, never by loading tickets: the periods go in as a
+small VALUES table of [lo, hi) UTC instants (local midnights converted one by one, so a DST
+day is 23 or 25 hours long), joined to an indexed time column and grouped by period, so a
+period costs one index range. Hours come from the resource_day_hours rollup (whole UTC days)
+plus the time entries of the partial days at the edges; SLA compliance from the
+ticket_response_hours rollup (UTC hours, each counted in the period its start falls in).
+
+Open backlog at each period's end E (kpi-definitions.md, Trends): created before E and not
+closed by E. "Closed by E" is: closed now with completed_at before E, or inside a closed
+spell that a reopen ended (from the last close before the reopen, a close event or
+completed_at, up to the reopen). Counted as a running sum: the backlog at the window's start,
+plus each period's opened, minus its closures, minus the closed spells around E. A ticket
+closed now without a completion time was never counted open (its close time is unknown).
+Aged (open more than 7, 14, 21 days at E) is the same count over tickets created before E - k.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine, Integer, and_, case, column, false, func, or_, select, true, type_coerce, values
+
+from mspkpi_tui.clock import local_midnight_utc, start_of_week
+from mspkpi_tui.kpi.common import Result, maybe, pct
+from mspkpi_tui.kpi.escalations import first_escalation_rows
+from mspkpi_tui.kpi.rules import at, epoch_seconds, ticket_events, tickets
+from mspkpi_tui.kpi.service import reopen_event
+from mspkpi_tui.store import models
+from mspkpi_tui.store.rollups import day_ceil, day_floor, resource_days, response_hours
+from mspkpi_tui.store.types import UTCDateTime
+
+entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
+surveys = models.SurveyResult.__table__  # type: ignore[attr-defined]
+
+RANGES = (30, 90, 365)  # days the Trends pane switches between
+BUCKETS = ("day", "week")
+AGES = (7, 14, 21)  # open more than 1, 2 and 3 weeks
+
+
+@dataclass(frozen=True)
+class History(Result):
+    days: int  # the window: the last `days` local days, today last (up to now)
+    by: str  # "day" or "week" (weeks start on the configured weekday)
+    periods: list[date]  # each period's first local day
+    opened: list[int]
+    closed: list[int]
+    backlog: list[int]  # open at each period's end
+    previous_opened: list[int]  # the same periods one window earlier (the faint series)
+    previous_backlog: list[int]
+    aged_over_7d: list[int]  # open at each period's end, created more than 7 days before it
+    aged_over_14d: list[int]
+    aged_over_21d: list[int]
+    escalations: list[int]  # first escalations in the period
+    escalation_rate_pct: list[float | None]  # escalations / opened
+    billable_hours: list[float]
+    non_billable_hours: list[float]
+    weeks: list[date]  # the weekly series below, always by week
+    first_response_pct: list[float | None]
+    resolution_pct: list[float | None]
+    previous_first_response_pct: list[float | None]
+    previous_resolution_pct: list[float | None]
+    csat: list[float | None]
+    csat_responses: list[int]
+
+
+Bounds = list[tuple[datetime, datetime]]
+
+
+def periods(now: datetime, config, days: int, by: str) -> tuple[list[date], Bounds]:
+    """The local periods covering the last `days` days (today last) and their [lo, hi) UTC
+    instants; the last ends at now. Weeks are whole weeks, the first one reaching back to its start."""
+    if by not in BUCKETS:
+        raise ValueError(f"by must be one of {BUCKETS}, not {by!r}")
+    zone = config.zone
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    if by == "week":
+        first = start_of_week(local_midnight_utc(first, zone), zone, config.week_start).astimezone(zone).date()
+        starts = [first + timedelta(weeks=i) for i in range((today - first).days // 7 + 1)]
+    else:
+        starts = [first + timedelta(days=i) for i in range(days)]
+    return starts, _bounds(starts, by, zone, now)
+
+
+def _bounds(starts: list[date], by: str, zone, end: datetime) -> Bounds:
+    step = timedelta(weeks=1) if by == "week" else timedelta(days=1)
+    edges = [local_midnight_utc(d, zone) for d in starts] + [local_midnight_utc(starts[-1] + step, zone)]
+    bounds = list(zip(edges[:-1], edges[1:]))
+    bounds[-1] = (bounds[-1][0], min(bounds[-1][1], end))
+    return bounds
+
+
+def _previous(starts: list[date], by: str, zone) -> Bounds:
+    """The same number of periods just before the first one (the previous window)."""
+    step = timedelta(weeks=1) if by == "week" else timedelta(days=1)
+    earlier = [d - step * len(starts) for d in starts]
+    return _bounds(earlier, by, zone, local_midnight_utc(starts[0], zone))
+
+
+# --- counting per period in the database ------------------------------------------------------
+
+
+def _table(bounds: Bounds, name: str = "b"):
+    rows = [(i, lo, hi) for i, (lo, hi) in enumerate(bounds)]
+    return values(column("i", Integer), column("lo", UTCDateTime), column("hi", UTCDateTime), name=name).data(rows)
+
+
+def per_period(conn, bounds: Bounds, time_column, *where, measures=None) -> list[list]:
+    """For each [lo, hi): the measures (default: count) over rows with lo <= time_column < hi.
+    Returns one list per measure, 0 for a period without rows. Each measure is a subquery
+    correlated to the period's row, so both databases run it as one index range per period
+    (a join lets SQLite's planner start from the big table when the filter looks selective)."""
+    measures = measures or [func.count()]
+    b = _table(bounds).cte("b")
+    table = time_column.table
+    statement = select(
+        b.c.i,
+        *[
+            select(measure)
+            .select_from(table)
+            .where(time_column >= b.c.lo, time_column < b.c.hi, *where)
+            .correlate(b)
+            .scalar_subquery()
+            for measure in measures
+        ],
+    ).select_from(b)
+    out = [[0] * len(bounds) for _ in measures]
+    for i, *got in conn.execute(statement):
+        for k, value in enumerate(got):
+            out[k][i] = value if value is not None else 0
+    return out
+
+
+def _closed_now():
+    """Closed now, written so that no index on is_closed is used for it: with the time ranges
+    beside it, SQLite's planner would otherwise walk every closed ticket (ix_tickets_open)."""
+    return func.coalesce(tickets.c.is_closed, false()) == true()  # noqa: E712
+
+
+def _count(conn, *where) -> int:
+    return conn.execute(select(func.count()).select_from(tickets).where(*where)).scalar_one()
+
+
+def _running(start: int, adds: list[int], subtracts: list[int]) -> list[int]:
+    out, level = [], start
+    for a, s in zip(adds, subtracts):
+        level += a - s
+        out.append(level)
+    return out
+
+
+def _lived_longer(days: int):
+    """Open now, or completed more than `days` days after it was created."""
+    seconds = days * 86400.0
+    return or_(
+        tickets.c.is_closed == false(),
+        and_(
+            tickets.c.completed_at.is_not(None),
+            epoch_seconds(tickets.c.completed_at) - epoch_seconds(tickets.c.created_at) > seconds,
+        ),
+    )
+
+
+def _never_open():
+    """Closed without a completion time: when it closed is unknown, so it is never counted open."""
+    return and_(_closed_now(), tickets.c.completed_at.is_(None))
+
+
+def closed_spells(conn, config, start: datetime, now: datetime) -> list[tuple[datetime, datetime, datetime]]:
+    """(closed from, reopened at, ticket created) for each reopen in (start, now]: the spell a
+    reopen ended began at the ticket's last close event before it, or at its completed_at when
+    that is later and still before the reopen. Reopens are rare: these rows are few."""
+    later = ticket_events.alias("closes")
+    closed = list(config.service.closed_statuses)
+    last_close = (
+        select(func.max(later.c.at))
+        .where(
+            later.c.ticket_id == ticket_events.c.ticket_id,
+            later.c.field == "status",
+            later.c.new_value.in_(closed),
+            later.c.at < ticket_events.c.at,
+        )
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(
+            ticket_events.c.at,
+            type_coerce(last_close, UTCDateTime).label("closed"),
+            tickets.c.completed_at,
+            tickets.c.created_at,
+        )
+        .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
+        .where(reopen_event(config), ticket_events.c.at > at(start), ticket_events.c.at <= at(now))
+    )
+    spells = []
+    for reopened, close_event, completed, created in rows:
+        closed_at = close_event
+        if completed is not None and completed < reopened and (closed_at is None or completed > closed_at):
+            closed_at = completed
+        if closed_at is not None:
+            spells.append((closed_at, reopened, created))
+    return spells
+
+
+def _in_spell(spells, moment: datetime, created_before: datetime | None = None) -> int:
+    """Tickets inside a closed spell at `moment` (closed before it, reopened at or after it)."""
+    return sum(
+        1
+        for closed_at, reopened, created in spells
+        if closed_at < moment <= reopened and (created_before is None or created < created_before)
+    )
+
+
+def backlog(conn, config, bounds: Bounds, opened_counted: list[int], spells) -> list[int]:
+    """Open tickets at each period's end (see the module's docstring)."""
+    lo0 = bounds[0][0]
+    at_start = _count(conn, tickets.c.is_closed == false(), tickets.c.created_at < at(lo0)) + _count(
+        conn, _closed_now(), tickets.c.completed_at >= at(lo0), tickets.c.created_at < at(lo0)
+    )
+    (closes,) = per_period(conn, bounds, tickets.c.completed_at, _closed_now())
+    levels = _running(at_start, opened_counted, closes)
+    return [level - _in_spell(spells, hi) for level, (_lo, hi) in zip(levels, bounds)]
+
+
+def aged(conn, config, bounds: Bounds, days: int, spells) -> list[int]:
+    """Open at each period's end and created more than `days` days before it: the tickets that
+    lived longer than `days` start counting `days` after creation and stop when completed."""
+    lo0, age = bounds[0][0], timedelta(days=days)
+    lived = _lived_longer(days)
+    at_start = _count(conn, tickets.c.is_closed == false(), tickets.c.created_at < at(lo0 - age)) + _count(
+        conn,
+        _closed_now(),
+        tickets.c.completed_at >= at(lo0),
+        tickets.c.created_at < at(lo0 - age),
+    )
+    shifted = [(lo - age, hi - age) for lo, hi in bounds]
+    (starts,) = per_period(conn, shifted, tickets.c.created_at, lived)
+    (ends,) = per_period(conn, bounds, tickets.c.completed_at, _closed_now(), lived)
+    levels = _running(at_start, starts, ends)
+    return [level - _in_spell(spells, hi, hi - age) for level, (_lo, hi) in zip(levels, bounds)]
+
+
+def hours_per_period(conn, bounds: Bounds) -> tuple[list[float], list[float]]:
+    """(billable, non-billable) hours of time entries started in each period: whole UTC days
+    from the resource_day_hours rollup, the partial days at the edges from the entries."""
+    whole: Bounds = []
+    pieces: list[tuple[int, datetime, datetime]] = []  # (period, lo, hi) read from the entries
+    for i, (lo, hi) in enumerate(bounds):
+        a, b = day_ceil(lo), day_floor(hi)
+        if a < b:
+            whole.append((a, b))
+            pieces += [(i, x, y) for x, y in ((lo, a), (b, hi)) if x < y]
+        else:
+            whole.append((lo, lo))  # an empty range: all of it is a piece
+            pieces.append((i, lo, hi))
+    total, billable = per_period(
+        conn,
+        whole,
+        resource_days.c.day,
+        measures=[func.sum(resource_days.c.hours), func.sum(resource_days.c.billable_hours)],
+    )
+    total, billable = [float(v) for v in total], [float(v) for v in billable]
+    if pieces:
+        got_total, got_billable = per_period(
+            conn,
+            [(lo, hi) for _i, lo, hi in pieces],
+            entries.c.started_at,
+            measures=[
+                func.sum(entries.c.hours),
+                func.sum(case((entries.c.billable == true(), entries.c.hours), else_=0)),
+            ],
+        )
+        for (i, _lo, _hi), t, bill in zip(pieces, got_total, got_billable):
+            total[i] += float(t)
+            billable[i] += float(bill)
+    return [round(v, 2) for v in billable], [round(t - v, 2) for t, v in zip(total, billable)]
+
+
+def compliance(conn, bounds: Bounds) -> tuple[list[float | None], list[float | None]]:
+    """First-response and resolution compliance per period, the SLA pane's rule: met / (done
+    with a due time in the period, plus due in the period and still not done)."""
+    h = response_hours.c
+    with_due_r, met_r, with_due_s, met_s = per_period(
+        conn,
+        bounds,
+        h.hour,
+        measures=[
+            func.sum(h.responded_with_due),
+            func.sum(h.responded_in_time),
+            func.sum(h.resolved_with_due),
+            func.sum(h.resolved_in_time),
+        ],
+    )
+    (missed_r,) = per_period(conn, bounds, tickets.c.first_response_due, tickets.c.first_response_at.is_(None))
+    (missed_s,) = per_period(conn, bounds, tickets.c.resolution_due, tickets.c.resolved_at.is_(None))
+    return (
+        [pct(m, d + x) for m, d, x in zip(met_r, with_due_r, missed_r)],
+        [pct(m, d + x) for m, d, x in zip(met_s, with_due_s, missed_s)],
+    )
+
+
+def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "day") -> History:
+    starts, bounds = periods(now, config, days, by)
+    before = _previous(starts, by, config.zone)
+    week_starts, weeks = periods(now, config, days, "week")
+    previous_weeks = _previous(week_starts, "week", config.zone)
+    with engine.connect() as conn:
+        opened, counted = per_period(
+            conn,
+            bounds,
+            tickets.c.created_at,
+            measures=[func.count(), func.sum(case((_never_open(), 0), else_=1))],
+        )
+        before_opened, before_counted = per_period(
+            conn,
+            before,
+            tickets.c.created_at,
+            measures=[func.count(), func.sum(case((_never_open(), 0), else_=1))],
+        )
+        (closed,) = per_period(conn, bounds, tickets.c.completed_at)
+        spells = closed_spells(conn, config, before[0][0], now)
+        levels = backlog(conn, config, bounds, counted, spells)
+        before_levels = backlog(conn, config, before, before_counted, spells)
+        aged_series = {k: aged(conn, config, bounds, k, spells) for k in AGES}
+        escalated = [row[0] for row in first_escalation_rows(conn, config, bounds[0][0], now)]
+        billable, non_billable = hours_per_period(conn, bounds)
+        first_response, resolution = compliance(conn, weeks)
+        before_first_response, before_resolution = compliance(conn, previous_weeks)
+        csat, responses = per_period(
+            conn, weeks, surveys.c.completed_at, measures=[func.avg(surveys.c.rating), func.count()]
+        )
+    escalations = [0] * len(bounds)
+    los = [lo for lo, _hi in bounds]
+    for moment in escalated:
+        i = bisect.bisect_right(los, moment) - 1
+        if 0 <= i and moment < bounds[i][1]:
+            escalations[i] += 1
+    return History(
+        days=days,
+        by=by,
+        periods=starts,
+        opened=[int(n) for n in opened],
+        closed=[int(n) for n in closed],
+        backlog=levels,
+        previous_opened=[int(n) for n in before_opened],
+        previous_backlog=before_levels,
+        aged_over_7d=aged_series[7],
+        aged_over_14d=aged_series[14],
+        aged_over_21d=aged_series[21],
+        escalations=escalations,
+        escalation_rate_pct=[pct(e, o) for e, o in zip(escalations, opened)],
+        billable_hours=billable,
+        non_billable_hours=non_billable,
+        weeks=week_starts,
+        first_response_pct=first_response,
+        resolution_pct=resolution,
+        previous_first_response_pct=before_first_response,
+        previous_resolution_pct=before_resolution,
+        csat=[maybe(c) if n else None for c, n in zip(csat, responses)],
+        csat_responses=[int(n) for n in responses],
+    )
