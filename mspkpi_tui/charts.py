@@ -51,6 +51,11 @@ def summary(values: Sequence[float | None]) -> str:
     return f"last {figure(last)} · min {figure(min(got))} · max {figure(max(got))}"
 
 
+def fit(text: str, width: int) -> str:
+    """A title cut to the chart's width (plotext leaves out a title that does not fit)."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
 def _finish(color: bool) -> str:
     text = plt.build()
     return text if color else plt.uncolorize(text)
@@ -93,7 +98,7 @@ def line_chart(
     """A framed line chart over `labels` (the x positions, e.g. days), a few of them as ticks."""
     with _FIGURE:
         _start(width, height)
-        plt.title(title)
+        plt.title(fit(title, width))
         n = len(labels)
         if n:
             plt.xlim(0, max(n - 1, 1))
@@ -129,7 +134,7 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]], width: int, height
     """Horizontal bars, largest first as given; each label carries its value."""
     with _FIGURE:
         _start(width, height)
-        plt.title(title)
+        plt.title(fit(title, width))
         if not items:
             plt.text("none in the period", x=0, y=0, alignment="center")
             plt.xlim(-1, 1)
@@ -158,3 +163,134 @@ def _cut(text: str, room: int) -> str:
     name, _, value = text.rpartition(" ")
     keep = max(1, room - len(value) - 2)
     return f"{name[:keep]}… {value}"
+
+
+# --- the report's charts (`mspkpi kpi --section trends --format table`) ------------------------
+
+
+def colour_wanted(stream) -> bool:
+    """Colour only on a terminal and never when NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def _day_labels(days: Sequence[str]) -> list[str]:
+    from datetime import date
+
+    return [f"{date.fromisoformat(d):%d %b}" for d in days]
+
+
+def _titled(what: str, days: Sequence[str], values: Sequence[float | None]) -> str:
+    labels = _day_labels(days)
+    period = f"{labels[0]}–{labels[-1]}" if labels else "no days"
+    return f"{what} {period} · {summary(values)}"
+
+
+def report_charts(trends: dict, width: int = 80, height: int = 12, color: bool = False) -> str:
+    """The trends section of the report (its JSON form) as plotext charts, one under another."""
+    days = trends.get("days", [])
+    x = _day_labels(days)
+    charts = [
+        line_chart(
+            _titled("Opened per day", days, trends["opened"]),
+            x,
+            [Series("opened", tuple(trends["opened"])), Series("closed", tuple(trends["closed"]))],
+            width,
+            height,
+            color,
+        ),
+        line_chart(
+            _titled("First-response breaches per day", days, trends["first_response_breaches"]),
+            x,
+            [Series("breaches", tuple(trends["first_response_breaches"]))],
+            width,
+            height,
+            color,
+        ),
+        line_chart(
+            _titled("Escalations per day", days, trends["escalations"]),
+            x,
+            [Series("escalations", tuple(trends["escalations"]))],
+            width,
+            height,
+            color,
+        ),
+        line_chart(
+            _titled("Hours logged per day", days, trends["hours"]),
+            x,
+            [Series("hours", tuple(trends["hours"]))],
+            width,
+            height,
+            color,
+        ),
+        line_chart(
+            _titled("CSAT average per day", days, trends["csat"]),
+            x,
+            [Series("CSAT", tuple(trends["csat"]))],
+            width,
+            height,
+            color,
+        ),
+    ]
+    h = trends.get("history")
+    if h:
+        per, px, wx = h["by"], _day_labels(h["periods"]), _day_labels(h["weeks"])
+        charts += [
+            line_chart(
+                _titled(f"Open backlog at {per} end", h["periods"], h["backlog"]),
+                px,
+                [
+                    Series("previous", tuple(h["previous_backlog"]), faint=True),
+                    Series("open", tuple(h["backlog"])),
+                ],
+                width,
+                height,
+                color,
+            ),
+            line_chart(
+                _titled(f"Open > 3 weeks at {per} end", h["periods"], h["aged_over_21d"]),
+                px,
+                [
+                    Series("> 1 wk", tuple(h["aged_over_7d"])),
+                    Series("> 2 wk", tuple(h["aged_over_14d"])),
+                    Series("> 3 wk", tuple(h["aged_over_21d"])),
+                ],
+                width,
+                height,
+                color,
+            ),
+            line_chart(
+                _titled("First response met % per week", h["weeks"], h["first_response_pct"]),
+                wx,
+                [
+                    Series("prev. response", tuple(h["previous_first_response_pct"]), faint=True),
+                    Series("response", tuple(h["first_response_pct"])),
+                    Series("resolution", tuple(h["resolution_pct"])),
+                ],
+                width,
+                height,
+                color,
+            ),
+            line_chart(
+                _titled(f"Billable hours per {per}", h["periods"], h["billable_hours"]),
+                px,
+                [
+                    Series("billable", tuple(h["billable_hours"])),
+                    Series("non-billable", tuple(h["non_billable_hours"])),
+                ],
+                width,
+                height,
+                color,
+            ),
+            line_chart(
+                _titled("CSAT per week", h["weeks"], h["csat"]),
+                wx,
+                [Series("CSAT", tuple(h["csat"])), Series("responses", tuple(h["csat_responses"]), right=True)],
+                width,
+                height,
+                color,
+            ),
+        ]
+    return "\n\n".join(charts) + "\n"

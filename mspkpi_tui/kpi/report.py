@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,10 +16,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from mspkpi_tui.charts import colour_wanted, report_charts
 from mspkpi_tui.errors import MspkpiError
 from mspkpi_tui.kpi.common import Refresh
 from mspkpi_tui.kpi.contracts import HORIZONS, contract_figures
 from mspkpi_tui.kpi.escalations import escalation_figures
+from mspkpi_tui.kpi.history import history
 from mspkpi_tui.kpi.pipeline import pipeline_figures
 from mspkpi_tui.kpi.projects import project_figures
 from mspkpi_tui.kpi.queue import queue_figures
@@ -77,7 +80,10 @@ def rules_in_force(config) -> dict[str, str]:
         ),
         "contracts": f"active contracts ending today .. today + {'/'.join(str(h) for h in HORIZONS)} days (cumulative)",
         "projects": "open projects; Red = late on calendar and hours, Amber = one, Green = neither; no estimate = not late on hours",
-        "trends": "the last 30 business-zone days, today last (up to now)",
+        "trends": (
+            "the last 30 business-zone days, today last (up to now); history: backlog and aged at each day's end "
+            "(reopened tickets open again from the reopen), SLA and CSAT per week, faint = the previous 30 days"
+        ),
     }
 
 
@@ -100,6 +106,8 @@ def compute_report(engine: Engine, now: datetime, config, sections: list[str] | 
         area = SECTIONS[name]
         figures = area(engine, now, config, refresh=refresh) if name in SHARES_WORK else area(engine, now, config)
         report[name] = figures.to_dict()
+        if name == "trends":  # the long view (kpi.history): 30 days by day, with backlog, aged, SLA per week
+            report[name]["history"] = history(engine, now, config).to_dict()
     rules = rules_in_force(config)
     report["rules"] = {name: rules[name] for name in names}
     return report
@@ -250,6 +258,7 @@ def render_table(report: dict[str, Any], names: list[str]) -> str:
         console.print(Text(name.upper(), style="bold"))
         if name == "trends":
             _trend_table(console, report[name])
+            out.write("\n" + report_charts(report[name], WIDTH, color=colour_wanted(sys.stdout)))
         else:
             scalars, tables = _blocks(report[name])
             if scalars:
@@ -287,7 +296,7 @@ def _trend_table(console, trends: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    series = [k for k in trends if k != "days"]
+    series = [k for k in trends if k not in ("days", "history")]  # the history is drawn as charts
     from rich import box
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -305,7 +314,7 @@ def render_markdown(report: dict[str, Any], names: list[str]) -> str:
         lines += [f"## {name}", ""]
         data = report[name]
         if name == "trends":
-            series = [k for k in data if k != "days"]
+            series = [k for k in data if k not in ("days", "history")]
             lines += _md_table(
                 ["day"] + [_title(k) for k in series],
                 [[d] + [safe(data[k][i]) for k in series] for i, d in enumerate(data["days"])],

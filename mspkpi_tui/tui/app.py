@@ -1,4 +1,4 @@
-"""The dashboard: six panes on number keys, kept current while a sync runs elsewhere.
+"""The dashboard: seven panes on number keys, kept current while a sync runs elsewhere.
 
 Refreshing follows dolphie's pattern: one worker thread checks cheaply whether the
 database changed (kpi.status.ChangeWatch) and re-reads only then; when it ends, the next
@@ -44,6 +44,7 @@ from mspkpi_tui.tui.sla_pane import SlaPane
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.team_pane import TeamPane
 from mspkpi_tui.tui.ticket_table import TicketTable
+from mspkpi_tui.tui.trends_pane import TrendsPane
 from mspkpi_tui.tui.widgets import LazyPane, Table, TicketList
 
 PANES = [
@@ -53,6 +54,7 @@ PANES = [
     ("team", "Team", TeamPane),
     ("pipeline", "Pipeline", PipelinePane),
     ("service", "Service", ServicePane),
+    ("trends", "Trends", TrendsPane),
 ]
 # With a live clock, figures that depend on the time (due within the hour, overdue ...) are
 # re-read at least this often even when no sync wrote anything.
@@ -360,6 +362,7 @@ class MspkpiApp(App):
             ("Filter box", [("Enter", "Keep the filter and go back to the table"), ("Esc", "Clear the filter")]),
             ("SLAs (pane 2)", rows(SlaPane.BINDINGS)),
             ("Tables in panes 2-6", rows(Table.BINDINGS) + [("Enter", "Open the ticket's detail (ticket lists)")]),
+            ("Trends (pane 7)", rows(TrendsPane.BINDINGS)),
             ("Ticket detail", rows(DetailScreen.BINDINGS)),
         ]
 

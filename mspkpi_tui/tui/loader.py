@@ -150,6 +150,12 @@ def load_trends(engine: Engine, now: datetime, config) -> Trends:
     return trend_series(engine, now, config)
 
 
+def load_trends_pane(engine: Engine, now: datetime, config, trends: Trends) -> Trends:
+    """The Trends pane reads its long view itself, only while shown (tui.trends_pane): a
+    refresh hands it the 30-day series, which tells it the data changed."""
+    return trends
+
+
 # The panes after the queue, in the order a refresh reads them.
 LOADERS = {
     "sla": load_sla,
@@ -157,4 +163,5 @@ LOADERS = {
     "team": load_team,
     "pipeline": load_pipeline,
     "service": load_service,
+    "trends": load_trends_pane,
 }
