@@ -52,8 +52,11 @@ def summary(values: Sequence[float | None]) -> str:
 
 
 def fit(text: str, width: int) -> str:
-    """A title cut to the chart's width (plotext leaves out a title that does not fit)."""
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+    """A title cut to the chart's width and centred. It is written above plotext's output,
+    not with plt.title: plotext leaves out a title wider than its canvas (the chart less
+    its axes), which a chart's figures in the title often are."""
+    text = text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+    return text.center(width).rstrip()
 
 
 def _finish(color: bool) -> str:
@@ -97,8 +100,7 @@ def line_chart(
 ) -> str:
     """A framed line chart over `labels` (the x positions, e.g. days), a few of them as ticks."""
     with _FIGURE:
-        _start(width, height)
-        plt.title(fit(title, width))
+        _start(width, height - 1)
         n = len(labels)
         if n:
             plt.xlim(0, max(n - 1, 1))
@@ -127,32 +129,31 @@ def line_chart(
             plt.text("no data in this period", x=0, y=0, alignment="center")
         if ylabel:
             plt.ylabel(ylabel)
-        return _finish(color).rstrip("\n")
+        return fit(title, width) + "\n" + _finish(color).rstrip("\n")
 
 
 def bar_chart(title: str, items: Sequence[tuple[str, float]], width: int, height: int, color: bool = True) -> str:
     """Horizontal bars, largest first as given; each label carries its value."""
     with _FIGURE:
-        _start(width, height)
-        plt.title(fit(title, width))
+        _start(width, height - 1)
         if not items:
             plt.text("none in the period", x=0, y=0, alignment="center")
             plt.xlim(-1, 1)
             plt.ylim(-1, 1)
             plt.xticks([])
             plt.yticks([])
-            return _finish(color).rstrip("\n")
+            return fit(title, width) + "\n" + _finish(color).rstrip("\n")
         # One row per bar (title and frame take 3 rows): the rest are summed as "Other".
         rows = max(1, height - 3)
         if len(items) > rows:
             items = [*items[: rows - 1], ("Other", sum(v for _, v in items[rows - 1 :]))]
-        plt.plotsize(max(width, 1), len(items) + 3)
+        plt.plotsize(max(width, 1), len(items) + 2)
         room = max(6, min(18, width // 3))  # the longest label that still leaves the bars room
         names = [_cut(f"{label} {figure(value)}", room) for label, value in items]
         # plotext puts the first bar at the bottom: reversed, the largest (first) reads first.
         plt.bar(names[::-1], [float(v) for _, v in items][::-1], orientation="horizontal", width=0.1, color="cyan")
         plt.xticks([])
-        return _finish(color).rstrip("\n")
+        return fit(title, width) + "\n" + _finish(color).rstrip("\n")
 
 
 def _cut(text: str, room: int) -> str:

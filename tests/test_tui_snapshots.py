@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from test_tui_support import make_app, tui_engine, tui_template_db  # noqa: F401
 
-PANE_KEYS = {"queue": "1", "sla": "2", "escalations": "3", "team": "4", "pipeline": "5", "service": "6"}
+PANE_KEYS = {"queue": "1", "sla": "2", "escalations": "3", "team": "4", "pipeline": "5", "service": "6", "trends": "7"}
 
 
 async def _until(pilot, condition, what: str, seconds: float = 120.0) -> None:

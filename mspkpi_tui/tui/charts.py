@@ -21,7 +21,7 @@ from mspkpi_tui import charts
 
 
 def span(days: Sequence[date]) -> str:
-    return f"{days[0]:%d %b}–{days[-1]:%d %b}" if days else "no days"
+    return f"{days[0].day} {days[0]:%b}–{days[-1].day} {days[-1]:%b}" if days else "no days"
 
 
 @dataclass(frozen=True)

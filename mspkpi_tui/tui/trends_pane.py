@@ -34,7 +34,7 @@ def _labels(days: list[date]) -> tuple[str, ...]:
 
 
 def _title(what: str, days: list[date], values) -> str:
-    return f"{what} {span(days)} · {summary(values)}"
+    return f"{what} {span(days)}: {summary(values)}"
 
 
 def trend_charts(h) -> dict[str, Lines | Bars]:
@@ -53,7 +53,7 @@ def trend_charts(h) -> dict[str, Lines | Bars]:
         )
     return {
         "trends-backlog": Lines(
-            _title(f"Open backlog at {per} end", h.periods, h.backlog),
+            _title(f"Backlog at {per} end", h.periods, h.backlog),
             x,
             line(Series("previous", tuple(h.previous_backlog), faint=True), Series("open", tuple(h.backlog))),
         ),
@@ -67,7 +67,7 @@ def trend_charts(h) -> dict[str, Lines | Bars]:
             ),
         ),
         "trends-aged": Lines(
-            _title(f"Open > 3 weeks at {per} end", h.periods, h.aged_over_21d),
+            _title(f"Open >3 wk at {per} end", h.periods, h.aged_over_21d),
             x,
             line(
                 Series("> 1 wk", tuple(h.aged_over_7d)),
@@ -77,7 +77,7 @@ def trend_charts(h) -> dict[str, Lines | Bars]:
         ),
         "trends-by-age": Bars(f"Open now by age ({h.backlog[-1] if h.backlog else 0})", by_age, most=4),
         "trends-sla": Lines(
-            _title("First response met % per week", h.weeks, h.first_response_pct),
+            _title("Response SLA met %/wk", h.weeks, h.first_response_pct),
             weeks,
             line(
                 Series("prev. response", tuple(h.previous_first_response_pct), faint=True),
@@ -91,7 +91,7 @@ def trend_charts(h) -> dict[str, Lines | Bars]:
             line(Series("escalated", tuple(h.escalations)), Series("rate %", tuple(h.escalation_rate_pct), right=True)),
         ),
         "trends-hours": Lines(
-            _title(f"Billable hours per {per}", h.periods, h.billable_hours),
+            _title(f"Billable h per {per}", h.periods, h.billable_hours),
             x,
             line(Series("billable", tuple(h.billable_hours)), Series("non-billable", tuple(h.non_billable_hours))),
         ),
@@ -124,6 +124,7 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         self.days, self.by = RANGES[0], "day"
         self.history = None  # the History shown, for tests
         self.shown_view: tuple[int, str] | None = None
+        self.reads = 0  # long views read and shown (tests, the bench)
         self._stale = True  # the app's data changed since the long view was read
 
     def compose(self):
@@ -184,6 +185,7 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         if view != (self.days, self.by):
             return  # the range changed while it was read: the newer read follows
         self.history, self.shown_view = h, view
+        self.reads += 1
         for chart_id, spec in trend_charts(h).items():
             self.query_one(f"#{chart_id}", Chart).plot(spec)
         self._show_title()
@@ -198,7 +200,7 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
             text.append(f"  READ FAILED: {error}", style="bold red")
         elif reading and self.shown_view != (self.days, self.by):
             text.append("  reading…")
-        text.append("  p: 30/90/365 days · w: day/week · faint: the previous period", style="dim")
+        text.append("  p: 30/90/365 d · w: day/week · grey: the previous period", style="dim")
         self.query_one("#trends-title", Figure).show(text)
 
     def action_next_range(self) -> None:

@@ -1,0 +1,65 @@
+"""Pilot tests of the Trends pane (key 7) and of the charts' cache: real SQLite, fixed data, pinned clock."""
+
+from __future__ import annotations
+
+import pytest
+from test_tui_app import loaded, screen_text, wait_until
+from test_tui_support import make_app, tui_config, tui_engine, tui_template_db  # noqa: F401
+
+from mspkpi_tui.tui.charts import Chart
+
+pytestmark = pytest.mark.anyio
+
+
+async def trends_shown(pilot, days: int = 30, by: str = "day") -> None:
+    pane = pilot.app.pane("trends")
+    await wait_until(pilot, lambda: pane.shown_view == (days, by))
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_trends_pane_shows_the_long_view_and_switches_range(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("7")
+        await trends_shown(pilot)
+        pane = app.pane("trends")
+        assert len(pane.history.backlog) == 30 and pane.history.periods[-1].isoformat() == "2026-03-10"
+        for phrase in ("Trends: last 30 days by day", "Backlog at day end", "Opened per day", "prev. opened"):
+            await wait_until(pilot, lambda phrase=phrase: phrase in screen_text(app), 10)
+        # The backlog chart's title names its last value: today's open tickets (the queue's count).
+        assert f"last {pane.history.backlog[-1]} " in app.query_one("#trends-backlog", Chart).spec.title
+        await pilot.press("p")
+        await trends_shown(pilot, 90)
+        await pilot.press("w")
+        await trends_shown(pilot, 90, "week")
+        await wait_until(pilot, lambda: "Trends: last 90 days by week" in screen_text(app), 10)
+        assert len(pane.history.periods) == 14 and pane.history.by == "week"
+        await pilot.press("p", "p")  # 365, then back to 30
+        await trends_shown(pilot, 30, "week")
+
+
+async def test_a_quiet_screen_rebuilds_no_chart(tui_engine):
+    """Re-reads that find the same data build nothing (every pane is handed equal data and the
+    Trends pane reads its long view again); a new range does."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("7")
+        await trends_shown(pilot)
+        for _ in range(3):  # the charts laid out for the first time settle over a few frames
+            await pilot.pause()
+        pane = app.pane("trends")
+        builds, reads, history_reads = Chart.builds, app.reads, pane.reads
+        assert builds > 0
+        for n in (1, 2):
+            await pilot.press("r")  # a forced re-read of unchanged data
+            await wait_until(pilot, lambda n=n: app.reads == reads + n)
+            await app.workers.wait_for_complete()
+            await wait_until(pilot, lambda n=n: pane.reads == history_reads + n)  # the long view was read again
+            await pilot.pause()
+        assert Chart.builds == builds
+        await pilot.press("p")
+        await trends_shown(pilot, 90)
+        assert Chart.builds > builds
