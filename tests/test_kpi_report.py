@@ -36,7 +36,7 @@ KEYS = {
     "pipeline": ["stages", "open_amount", "coverage", "won_month", "lost_month"],
     "contracts": ["expiring_30d", "expiring_60d", "expiring_90d", "expiring"],
     "projects": ["at_risk", "hours_to_be_delivered"],
-    "trends": ["days", "opened", "closed", "first_response_breaches", "escalations", "hours", "csat"],
+    "trends": ["days", "opened", "closed", "first_response_breaches", "escalations", "hours", "csat", "history"],
 }
 NESTED = {
     ("sla", "compliance_30d"): ["first_response_pct", "resolution_pct"],
@@ -136,7 +136,8 @@ def test_compute_report_has_every_public_key(engine):
         value = report[section][key]
         item = value[0] if isinstance(value, list) else value
         assert list(item) == keys, (section, key)
-    assert all(len(report["trends"][k]) == 30 for k in KEYS["trends"])
+    assert all(len(report["trends"][k]) == 30 for k in KEYS["trends"] if k != "history")
+    assert len(report["trends"]["history"]["backlog"]) == 30 and report["trends"]["history"]["by"] == "day"
     assert set(report["rules"]) == set(KEYS)
     json.dumps(report)  # JSON-ready as it is
     assert report["contracts"]["expiring"][0]["end"] == "2026-12-15"
