@@ -200,7 +200,7 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
             text.append(f"  READ FAILED: {error}", style="bold red")
         elif reading and self.shown_view != (self.days, self.by):
             text.append("  reading…")
-        text.append("  p: 30/90/365 d · w: day/week · grey: the previous period", style="dim")
+        text.append("  p: 30/90/365 d · w: day/week · grey: previous", style="dim")
         self.query_one("#trends-title", Figure).show(text)
 
     def action_next_range(self) -> None:
