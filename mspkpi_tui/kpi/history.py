@@ -22,7 +22,21 @@ import bisect
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, Integer, and_, case, column, false, func, or_, select, true, type_coerce, values
+from sqlalchemy import (
+    Engine,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    column,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    type_coerce,
+    values,
+)
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
 from mspkpi_tui.kpi.common import Result, maybe, pct
@@ -104,9 +118,16 @@ def _previous(starts: list[date], by: str, zone) -> Bounds:
 # --- counting per period in the database ------------------------------------------------------
 
 
-def _table(bounds: Bounds, name: str = "b"):
-    rows = [(i, lo, hi) for i, (lo, hi) in enumerate(bounds)]
-    return values(column("i", Integer), column("lo", UTCDateTime), column("hi", UTCDateTime), name=name).data(rows)
+def _table(n: int):
+    """A VALUES table of n periods whose times are bound parameters lo0.., hi0..: the statement's
+    text is the same for every n-period read, so SQLAlchemy compiles it once (compiling 365
+    rows of literal values cost more than running the query)."""
+    rows = [(i, bindparam(f"lo{i}", type_=UTCDateTime), bindparam(f"hi{i}", type_=UTCDateTime)) for i in range(n)]
+    return values(column("i", Integer), column("lo", UTCDateTime), column("hi", UTCDateTime), name="b").data(rows)
+
+
+def _params(bounds: Bounds) -> dict[str, datetime]:
+    return {f"lo{i}": lo for i, (lo, _hi) in enumerate(bounds)} | {f"hi{i}": hi for i, (_lo, hi) in enumerate(bounds)}
 
 
 def per_period(conn, bounds: Bounds, time_column, *where, measures=None) -> list[list]:
@@ -115,7 +136,7 @@ def per_period(conn, bounds: Bounds, time_column, *where, measures=None) -> list
     correlated to the period's row, so both databases run it as one index range per period
     (a join lets SQLite's planner start from the big table when the filter looks selective)."""
     measures = measures or [func.count()]
-    b = _table(bounds).cte("b")
+    b = _table(len(bounds)).cte("b")
     table = time_column.table
     statement = select(
         b.c.i,
@@ -129,7 +150,7 @@ def per_period(conn, bounds: Bounds, time_column, *where, measures=None) -> list
         ],
     ).select_from(b)
     out = [[0] * len(bounds) for _ in measures]
-    for i, *got in conn.execute(statement):
+    for i, *got in conn.execute(statement, _params(bounds)):
         for k, value in enumerate(got):
             out[k][i] = value if value is not None else 0
     return out
