@@ -13,9 +13,9 @@ from mspkpi_tui.kpi import tickets as t
 from mspkpi_tui.kpi.escalations import escalation_figures
 from mspkpi_tui.kpi.sla import sla_figures
 from mspkpi_tui.kpi.tickets import TicketQuery
-from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.models import SyncRun as SyncRunRow
+from mspkpi_tui.store.writer import SyncWriter
 
 
 @pytest.fixture
@@ -164,7 +164,7 @@ def test_change_watch_sees_another_connections_write(db_url):
     assert watch.changed()  # the first look
     assert not watch.changed()  # nothing written since
     other = open_database(db_url)  # another process's engine
-    with SyncRun(other, "demo", "file", clock=lambda: NOW) as run:
+    with SyncWriter(other, "demo", "file", clock=lambda: NOW) as run:
         run.store_page("tickets", [dict(records("tickets")[0], title="changed elsewhere")], ["x:1"])
     assert watch.changed()
     assert not watch.changed()

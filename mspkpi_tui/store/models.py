@@ -9,7 +9,7 @@ resolved from source ids when a record is ingested. All timestamps are aware UTC
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from mspkpi_tui.store.types import UTCDateTime
@@ -17,6 +17,14 @@ from mspkpi_tui.store.types import UTCDateTime
 
 def utc_field(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of a model, typed: SQLModel sets ``__table__`` on ``table=True`` classes
+    but does not declare it, so this is the one place that says so to the type checker."""
+    found = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(found, Table), f"{model.__name__} is not a table model"
+    return found
 
 
 def source_key(table: str) -> tuple:

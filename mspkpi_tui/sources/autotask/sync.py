@@ -1,4 +1,4 @@
-"""One Autotask sync pass: entity by entity, page by page, through the SyncRun.
+"""One Autotask sync pass: entity by entity, page by page, through the SyncWriter.
 
 Order matters because references are resolved on store: queues (from the ticket
 picklist), resources, companies, contracts, projects, tickets (+ their transitions),
@@ -25,9 +25,9 @@ from sqlalchemy import select
 
 from mspkpi_tui.sources.autotask import mapping, prune_guard
 from mspkpi_tui.sources.autotask.client import AutotaskClient
-from mspkpi_tui.sources.runner import MAX_PRUNE_SHARE, SyncRun
 from mspkpi_tui.store import models
 from mspkpi_tui.store.records import SPECS, RecordError, parse_datetime
+from mspkpi_tui.store.writer import MAX_PRUNE_SHARE, SyncWriter
 
 SOURCE = "autotask"
 OVERLAP = timedelta(minutes=5)
@@ -85,7 +85,7 @@ class LazyRaw:
 class AutotaskPass:
     def __init__(
         self,
-        run: SyncRun,
+        run: SyncWriter,
         client: AutotaskClient,
         rules: mapping.Rules,
         *,

@@ -20,8 +20,8 @@ from mspkpi_tui.sources.connectwise import mapping
 from mspkpi_tui.sources.connectwise.client import CwClient, Page, dump, format_time
 from mspkpi_tui.sources.connectwise.mapping import Catalog, EscalationRule, MappingError, StoredTicket
 from mspkpi_tui.sources.http import PsaHttpError
-from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.ingest import table_of
+from mspkpi_tui.store.writer import SyncWriter
 
 # Cursor = start of the last finished pass minus this, so clock skew and records
 # committed while we read are not missed; upserts make the re-read harmless.
@@ -35,7 +35,7 @@ class Stopped(Exception):
 class Pass:
     def __init__(
         self,
-        run: SyncRun,
+        run: SyncWriter,
         client: CwClient,
         *,
         full: bool,
