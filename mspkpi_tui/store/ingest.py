@@ -53,9 +53,9 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
             )
 
 
-# --- the KPI rollups (store/rollups.py) --------------------------------------------------
+# --- the KPI rollups (store/rollups/) ---------------------------------------------------
 # A write marks the rollup keys it may have changed (before and after) as pending, in the
-# same transaction; the runner recounts them (rollups.flush_pending) at the end of the pass.
+# same transaction; the writer recounts them (rollups.flush_pending) at the end of the pass.
 # A row whose rollup inputs did not change marks nothing (an incremental pass over tickets
 # whose status changed recounts no hour).
 
