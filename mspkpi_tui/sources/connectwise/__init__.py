@@ -2,7 +2,7 @@
 
 ``client`` talks to the API (codebase discovery, auth, forward-only paging),
 ``mapping`` turns vendor JSON into canonical records, ``sla`` derives due times,
-``entities`` runs the pass entity by entity through a SyncWriter.
+``entities`` declares the synchronizers that sources/synchronizer.py runs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from mspkpi_tui.sources.connectwise.client import CwClient, CwSettings, read_cw_settings
-from mspkpi_tui.sources.connectwise.entities import Pass, Stopped
+from mspkpi_tui.sources.connectwise.entities import Pass
 from mspkpi_tui.sources.connectwise.mapping import EscalationRule
 from mspkpi_tui.store.writer import RunSummary, SyncWriter
 
@@ -32,10 +32,6 @@ class ConnectWiseConnector:
             client = CwClient(self.settings, on_request=run.add_requests)
             try:
                 Pass(run, client, full=full, now_fn=now_fn, stop=stop, rule=self.rule).run_all()
-            except Stopped as exc:
-                assert run.summary is not None
-                run.interrupted = True  # recorded as "interrupted", not "ok"
-                run.summary.warnings.append(f"stopped before {exc} finished; the next pass picks up from there")
             finally:
                 client.close()
             assert run.summary is not None
