@@ -21,9 +21,9 @@ from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import epoch_seconds  # noqa: F401  (shared with the store's rollups)
 from mspkpi_tui.store.types import UTCDateTime
 
-tickets = models.Ticket.__table__  # type: ignore[attr-defined]
-ticket_events = models.TicketEvent.__table__  # type: ignore[attr-defined]
-queues = models.Queue.__table__  # type: ignore[attr-defined]
+tickets = models.table(models.Ticket)
+ticket_events = models.table(models.TicketEvent)
+queues = models.table(models.Queue)
 
 WINDOW_DAYS = 30  # "30d" = the 30 x 24 hours ending at now
 

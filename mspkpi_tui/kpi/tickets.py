@@ -19,11 +19,11 @@ from mspkpi_tui.kpi import rules
 from mspkpi_tui.store import models
 
 tickets = rules.tickets
-companies = models.Company.__table__  # type: ignore[attr-defined]
-resources = models.Resource.__table__  # type: ignore[attr-defined]
-queues = models.Queue.__table__  # type: ignore[attr-defined]
-time_entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
-ticket_events = models.TicketEvent.__table__  # type: ignore[attr-defined]
+companies = models.table(models.Company)
+resources = models.table(models.Resource)
+queues = models.table(models.Queue)
+time_entries = models.table(models.TimeEntry)
+ticket_events = models.table(models.TicketEvent)
 
 NONE_LABEL = "(none)"  # the facet value of a ticket without a queue or assignee
 

@@ -96,7 +96,8 @@ def import_folder(
         for entity, path in files.items():
             if path.exists():
                 _import_file(run, entity, path, shift)
-        return run.summary  # type: ignore[return-value]
+        assert run.summary is not None  # set on entering the run
+        return run.summary
 
 
 def _import_file(run: SyncWriter, entity: str, path: Path, shift: TimeShift | None) -> None:

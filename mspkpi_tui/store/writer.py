@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, select, update
 
@@ -33,6 +33,12 @@ MAX_PRUNE_SHARE = 0.9
 sync_runs = models.table(models.SyncRun)
 sync_cursors = models.table(models.SyncCursor)
 rejected_records = models.table(models.RejectedRecord)
+
+
+class Texts(Protocol):
+    """The text each record of a page was read from, by index (a list, or one made on demand)."""
+
+    def __getitem__(self, index: int, /) -> str: ...
 
 
 @dataclass
@@ -83,12 +89,13 @@ class SyncWriter:
             sync_lock.release(self.engine)
             raise
         with self.engine.begin() as conn:
-            run_id = conn.execute(
+            key = conn.execute(
                 sync_runs.insert().values(
                     source=self.source, mode=self.mode, started_at=self.started_at, status="running", counts={}
                 )
-            ).inserted_primary_key[0]
-        self.summary = RunSummary(run_id=run_id, source=self.source)
+            ).inserted_primary_key
+        assert key is not None
+        self.summary = RunSummary(run_id=key[0], source=self.source)
         return self
 
     def __exit__(self, exc_type, exc, _tb) -> None:
@@ -140,7 +147,7 @@ class SyncWriter:
         entity: str,
         records: list[Any],
         locations: list[str] | Callable[[int], str],
-        raws: list[str] | None = None,
+        raws: Texts | None = None,
     ) -> int:
         """Validate and upsert one page in one transaction; bad records go to rejected_records.
 

@@ -186,7 +186,7 @@ class AutotaskClient:
                     start = {"op": "gte", "field": "id", "value": 0} if last_id is None else _after(last_id)
                     page = self.query_page(entity, [start, *filters], page_size)
                     _put(pages, halt, page)
-                    ids = [r.get("id") for r in page if isinstance(r, dict) and isinstance(r.get("id"), int)]
+                    ids = [r["id"] for r in page if isinstance(r, dict) and isinstance(r.get("id"), int)]
                     if len(page) < page_size or not ids:
                         break
                     if last_id is not None and max(ids) <= last_id:

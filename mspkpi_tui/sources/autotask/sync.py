@@ -196,7 +196,7 @@ class AutotaskPass(SyncPass):
             self._ticket_transitions(records)
         if name == "opportunities":
             self._keep_stage_entry(records)
-        self.run.store_page(name, records, lambda i: f"{api} id {raws[i].get('id')}", LazyRaw(raws))  # type: ignore[arg-type]
+        self.run.store_page(name, records, lambda i: f"{api} id {raws[i].get('id')}", LazyRaw(raws))
         if name == "opportunities":
             self._record_stage_changes(records)
 
@@ -281,7 +281,7 @@ class AutotaskPass(SyncPass):
             )
 
     def _stored_tickets(self, source_ids: list[str]) -> dict[str, dict]:
-        t, q, r = (m.__table__ for m in (models.Ticket, models.Queue, models.Resource))  # type: ignore[attr-defined]
+        t, q, r = models.table(models.Ticket), models.table(models.Queue), models.table(models.Resource)
         query = (
             select(
                 t.c.source_id,
@@ -314,7 +314,7 @@ class AutotaskPass(SyncPass):
         known = [str(r["id"]) for r in records if self.run.ids.get("opportunities", str(r["id"])) is not None]
         if not known:
             return
-        o = models.Opportunity.__table__  # type: ignore[attr-defined]
+        o = models.table(models.Opportunity)
         with self.run.engine.connect() as conn:
             stored = {
                 row.source_id: row

@@ -196,7 +196,7 @@ class Pass(SyncPass):
             .where(tickets.c.source == self.run.source, tickets.c.source_id.in_(ids))
         )
         with self.run.engine.connect() as conn:
-            return {row[0]: StoredTicket(*row[1:]) for row in conn.execute(query)}
+            return {row[0]: StoredTicket(*list(row)[1:]) for row in conn.execute(query)}
 
     # --- opportunities: amount from the forecast, stage history --------------------------
 
