@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, case, func, or_, select
 
 from mspkpi_tui.kpi import rules
+from mspkpi_tui.kpi.escalations import escalated_now
 from mspkpi_tui.store import models
 
 tickets = rules.tickets
@@ -329,8 +330,9 @@ def sla_bucket(engine: Engine, now: datetime, config, bucket: str, limit: int = 
 
 
 def open_escalated(engine: Engine, now: datetime, config, limit: int = 200) -> TicketList:
-    """Open tickets that are escalated now (rules.is_escalated), in the queue's default order."""
-    where = and_(rules.is_open(), rules.is_escalated(config))
+    """Open tickets that are escalated now (escalations.escalated_now, the rule behind the
+    count), in the queue's default order."""
+    where = escalated_now(config)
     return _limited(engine, where, _order("due", now)[:-1], limit)
 
 
