@@ -21,7 +21,7 @@ from mspkpi_tui.sources.connectwise.client import PAGE_SIZE, CwClient, Page, dum
 from mspkpi_tui.sources.connectwise.mapping import Catalog, EscalationRule, MappingError, StoredTicket
 from mspkpi_tui.sources.http import PsaHttpError
 from mspkpi_tui.sources.synchronizer import Reference, Step, Synchronizer, SyncPass
-from mspkpi_tui.store.ingest import table_of
+from mspkpi_tui.store import models
 from mspkpi_tui.store.writer import SyncWriter
 
 CURSOR_FIELD = "lastUpdated"
@@ -174,7 +174,11 @@ class Pass(SyncPass):
     def stored_tickets(self, ids: list[str]) -> dict[str, StoredTicket]:
         if not ids:
             return {}
-        tickets, queues, resources = table_of("tickets"), table_of("queues"), table_of("resources")
+        tickets, queues, resources = (
+            models.table(models.Ticket),
+            models.table(models.Queue),
+            models.table(models.Resource),
+        )
         query = (
             select(
                 tickets.c.source_id,
