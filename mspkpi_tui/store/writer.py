@@ -62,7 +62,7 @@ class RunSummary:
 class SyncWriter:
     """One sync run, as a context manager: ``with SyncWriter(engine, "autotask", "incremental") as run: ...``.
 
-    (The row it keeps up to date is the ``SyncWriter`` model, table sync_runs.)"""
+    (The row it keeps up to date is the ``SyncRun`` model, table sync_runs.)"""
 
     def __init__(
         self, engine: Engine, source: str, mode: str = "incremental", *, clock: Callable[[], datetime] = utcnow
