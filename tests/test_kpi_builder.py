@@ -1,7 +1,7 @@
 """A small builder for the KPI tests' hand-made datasets, and the tests of the write-time
 rollup the engine reads (tickets.time_entry_count).
 
-Datasets go in through the real sync path (canonical records -> SyncRun.store_page), so
+Datasets go in through the real sync path (canonical records -> SyncWriter.store_page), so
 the tests see exactly what an import would store.
 """
 
@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from mspkpi_tui.config import Config
-from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.models import ENTITY_TABLES, Ticket
+from mspkpi_tui.store.writer import SyncWriter
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
 
@@ -37,7 +37,7 @@ def config(timezone_name: str = "UTC", **sections) -> Config:
 
 
 class Data:
-    """Records by entity; `store()` writes them through one SyncRun, refusing any reject."""
+    """Records by entity; `store()` writes them through one SyncWriter, refusing any reject."""
 
     def __init__(self, source: str = "t"):
         self.source = source
@@ -79,7 +79,7 @@ class Data:
         return self.add("ticket_events", ticket_id=ticket, at=iso(at), field=field, old_value=old, new_value=new)
 
     def store(self, engine) -> None:
-        with SyncRun(engine, self.source, "file") as run:
+        with SyncWriter(engine, self.source, "file") as run:
             for entity in ENTITY_TABLES:
                 records = self.records.get(entity, [])
                 if records:
@@ -105,7 +105,7 @@ def test_time_entry_count_follows_inserts_moves_and_prunes(engine):
     assert entry_counts(engine) == {"A": 2, "B": 1}
 
     # E2 is moved from ticket A to ticket B by a later sync; E1 becomes internal time.
-    with SyncRun(engine, "t") as run:
+    with SyncWriter(engine, "t") as run:
         run.store_page(
             "time_entries",
             [
@@ -123,7 +123,7 @@ def test_time_entry_count_follows_inserts_moves_and_prunes(engine):
     assert entry_counts(engine) == {"A": 0, "B": 2}
 
     # A full pass that no longer returns E3 deletes it and recounts B.
-    with SyncRun(engine, "t", "full") as run:
+    with SyncWriter(engine, "t", "full") as run:
         run.prune("time_entries", {"E1", "E2"})
     assert entry_counts(engine) == {"A": 0, "B": 1}
 
@@ -186,7 +186,7 @@ def test_completion_hours_follow_completions_reopens_entries_and_prunes(engine):
     later.store(engine)
     assert completion_rollup(engine) == {h10: (2, 2), h11: (1, 1)} == recount(engine)
 
-    with SyncRun(engine, "t", "full") as run:
+    with SyncWriter(engine, "t", "full") as run:
         run.prune("tickets", {"A", "B", "C"})  # D is gone from the source
     assert completion_rollup(engine) == {h10: (2, 2)} == recount(engine)
 
@@ -263,7 +263,7 @@ def test_resource_day_hours_follow_entry_writes_moves_and_prunes(engine):
         ("R2", "2026-11-03"): (6.0, 6.0, 2.0, 2),
     }
 
-    with SyncRun(engine, "t", "full") as run:
+    with SyncWriter(engine, "t", "full") as run:
         run.prune("time_entries", {"E1", "E2"})
     assert resource_day_rollup(engine) == {
         ("R1", "2026-11-02"): (1.5, 1.5, 0.0, 1),

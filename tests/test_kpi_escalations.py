@@ -3,6 +3,7 @@
 from sqlalchemy import select
 from test_kpi_builder import NOW, Data, config
 
+from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.kpi.escalations import escalated_now, escalation_figures
 from mspkpi_tui.kpi.rules import tickets
 from mspkpi_tui.kpi.trends import trend_series
@@ -101,3 +102,33 @@ def test_an_escalation_flag_set_counts_and_a_flag_cleared_does_not(engine):
     d.event("F3", "2026-11-13 10:00", "escalation", "1", "")
     d.store(engine)
     assert escalation_figures(engine, NOW, config("UTC")).total == 1  # F1 only
+
+
+def test_every_escalation_count_and_list_agree_on_hostile_values(engine):
+    """The escalation field's "0" (de-escalated), "" and NULL escalate nowhere: not in the period's
+    total, the trend, the open count, nor the open list, which all name the same tickets."""
+    d = Data()
+    d.ticket("H1", "2026-11-10 00:00", status="In Progress")
+    d.event("H1", "2026-11-11 10:00", "escalation", "0", "1")  # set: escalates
+    d.ticket("H2", "2026-11-10 00:00", status="In Progress")
+    d.event("H2", "2026-11-12 10:00", "escalation", "1", "0")  # "0": de-escalated
+    d.ticket("H3", "2026-11-10 00:00", status="In Progress")
+    d.event("H3", "2026-11-13 10:00", "escalation", "1", "")  # empty
+    d.ticket("H4", "2026-11-10 00:00", status="In Progress")
+    d.event("H4", "2026-11-14 10:00", "escalation", "1", None)  # NULL
+    d.ticket("H5", "2026-11-10 00:00", status="In Progress")  # escalated by status, moved on since
+    d.event("H5", "2026-11-15 10:00", "status", "New", "Escalate")
+    d.event("H5", "2026-11-16 10:00", "status", "Escalate", "In Progress")
+    d.ticket("H6", "2026-11-10 00:00", status="Escalate")  # in an escalation status now
+    d.store(engine)
+
+    figures = escalation_figures(engine, NOW, RULES)
+    listed = ticket_lists.open_escalated(engine, NOW, RULES)
+    trend = trend_series(engine, NOW, RULES).escalations
+    with engine.connect() as conn:
+        rule = sorted(conn.execute(select(tickets.c.source_id).where(escalated_now(RULES))).scalars())
+    escalated = ["H1", "H5", "H6"]
+    assert rule == escalated
+    assert sorted(row.number.removeprefix("T") for row in listed.rows) == escalated
+    assert figures.open == listed.total == len(escalated)
+    assert figures.total == sum(trend) == len(escalated)  # all first escalated in the period

@@ -9,9 +9,9 @@ from mspkpi_tui.kpi.report import compute_report
 from mspkpi_tui.kpi.service import service_figures
 from mspkpi_tui.kpi.sla import sla_figures
 from mspkpi_tui.kpi.trends import trend_series
-from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store import rollups
 from mspkpi_tui.store.models import Ticket
+from mspkpi_tui.store.writer import SyncWriter
 
 UTC = config("UTC")
 NOW = utc("2026-11-23 12:30")  # the 30-day window starts 2026-10-24 12:30
@@ -88,7 +88,7 @@ def test_response_hours_follow_responses_resolutions_and_prunes(engine):
     assert response_rollup(engine)[utc("2026-11-03 15:00")] == (1, 107400.0, 0, 0, 0, 0.0, 0, 0)
     assert response_rollup(engine)[h12] == (0, 0.0, 0, 0, 1, 88200.0, 0, 0)  # only C is still resolved
 
-    with SyncRun(engine, "t", "full") as run:
+    with SyncWriter(engine, "t", "full") as run:
         run.prune("tickets", {"B", "C", "D"})  # A is gone from the source
     assert response_rollup(engine) == recount(engine)
     assert response_rollup(engine)[h9] == (1, 6300.0, 1, 0, 0, 0.0, 0, 0)

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -71,3 +72,125 @@ def test_data_from_the_first_revision_survives_upgrade(db_url):
 
 def test_the_quick_head_check_agrees_with_alembic():
     assert migrate.quick_head_revision() == migrate.head_revision()
+
+
+# --- an old database with data, upgraded through the frozen rollup migrations (0004, 0005, 0007) ---
+
+
+def _utc(text_: str) -> datetime:
+    return datetime.fromisoformat(text_).replace(tzinfo=UTC)
+
+
+# Rows as the first revision's schema has them (no rollup columns yet).
+OLD_RESOURCES = [{"id": 1, "name": "Ann", "weekly_hours": 40.0}, {"id": 2, "name": "Bob", "weekly_hours": 40.0}]
+OLD_TICKETS = [
+    # completed 09:xx, no time entry: first touch; responded in time, resolved late
+    dict(id=1, created_at="2026-03-02 08:10:00", first_response_at="2026-03-02 08:40:00",
+         first_response_due="2026-03-02 09:10:00", resolved_at="2026-03-02 09:59:59.500000",
+         resolution_due="2026-03-02 09:30:00", completed_at="2026-03-02 09:59:59.500000"),
+    # completed 09:xx with 2 entries: not first touch; responded late, no resolution due
+    dict(id=2, created_at="2026-03-02 07:00:00", first_response_at="2026-03-02 09:05:00",
+         first_response_due="2026-03-02 08:00:00", resolved_at="2026-03-02 09:20:00",
+         resolution_due=None, completed_at="2026-03-02 09:20:00"),
+    # completed the next day with 1 entry: first touch; no due times
+    dict(id=3, created_at="2026-03-02 23:30:00", first_response_at="2026-03-03 00:15:00",
+         first_response_due=None, resolved_at="2026-03-03 10:00:00", resolution_due=None,
+         completed_at="2026-03-03 10:00:00"),
+    # open, never responded
+    dict(id=4, created_at="2026-03-03 11:00:00", first_response_at=None, first_response_due="2026-03-03 12:00:00",
+         resolved_at=None, resolution_due=None, completed_at=None),
+]  # fmt: skip
+OLD_ENTRIES = [
+    dict(id=1, resource_id=1, ticket_id=2, started_at="2026-03-02 09:00:00", hours=0.5, billable=True),
+    dict(id=2, resource_id=1, ticket_id=2, started_at="2026-03-02 23:45:00", hours=0.25, billable=False),
+    dict(id=3, resource_id=2, ticket_id=3, started_at="2026-03-03 00:05:00", hours=1.5, billable=True),
+    dict(id=4, resource_id=2, ticket_id=None, started_at="2026-03-03 13:00:00", hours=2.0, billable=False),
+]
+
+
+def _insert(conn, table: str, row: dict) -> None:
+    """One row through text SQL: the first revision's columns, times bound as the stored type."""
+    from sqlalchemy import bindparam
+
+    from mspkpi_tui.store.types import UTCDateTime
+
+    times = {k: _utc(v) for k, v in row.items() if k.endswith(("_at", "_due")) and v is not None}
+    statement = text(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})")
+    statement = statement.bindparams(*[bindparam(k, type_=UTCDateTime) for k in times])
+    conn.execute(statement, {**row, **times})
+
+
+def _rollups(conn) -> dict:
+    def rows(sql: str) -> list[tuple]:
+        return [tuple(round(v, 6) if isinstance(v, float) else v for v in r) for r in conn.execute(text(sql))]
+
+    return {
+        "counts": rows("SELECT id, time_entry_count FROM tickets ORDER BY id"),
+        "completion": rows("SELECT hour, completed, first_touch FROM ticket_completion_hours ORDER BY hour"),
+        "response": rows("SELECT * FROM ticket_response_hours ORDER BY hour"),
+        "days": rows("SELECT * FROM resource_day_hours ORDER BY resource_id, day"),
+    }
+
+
+def test_an_old_database_with_data_upgrades_to_exact_rollups(db_url):
+    """0004, 0005 and 0007 fill their rollups from the rows already stored, with SQL frozen in
+    the migration: the result must be what the live rollup code computes, and what a hand count says."""
+    from mspkpi_tui.store import rollups
+
+    engine = make_engine(db_url)
+    migrate.upgrade(engine, FIRST_REVISION)
+    with engine.begin() as conn:
+        for resource in OLD_RESOURCES:
+            _insert(conn, "resources", {**resource, "source": "t", "source_id": f"R{resource['id']}", "active": True})
+        for ticket in OLD_TICKETS:
+            _insert(
+                conn,
+                "tickets",
+                {
+                    **ticket,
+                    "source": "t",
+                    "source_id": f"T{ticket['id']}",
+                    "number": f"T{ticket['id']}",
+                    "title": "x",
+                    "status": "Complete" if ticket["completed_at"] else "New",
+                    "is_closed": ticket["completed_at"] is not None,
+                    "priority": "High",
+                    "priority_rank": 1,
+                    "escalation_level": 0,
+                },
+            )
+        for entry in OLD_ENTRIES:
+            _insert(conn, "time_entries", {**entry, "source": "t", "source_id": f"E{entry['id']}"})
+    migrate.upgrade(engine)
+    engine.dispose()
+    engine = open_database(db_url)
+    with engine.connect() as conn:
+        upgraded = _rollups(conn)
+    with engine.begin() as conn:
+        rollups.rebuild(conn)
+        rebuilt = _rollups(conn)
+
+    assert upgraded == rebuilt
+    with engine.connect() as conn:  # read back through the model types: aware UTC hours
+        completion = conn.execute(rollups.completion_hours.select().order_by(rollups.completion_hours.c.hour)).all()
+        response = {r.hour: r for r in conn.execute(rollups.response_hours.select())}
+        days = conn.execute(rollups.resource_days.select().order_by("resource_id", "day")).all()
+    engine.dispose()
+    assert upgraded["counts"] == [(1, 0), (2, 2), (3, 1), (4, 0)]
+    assert [tuple(r) for r in completion] == [
+        (_utc("2026-03-02 09:00"), 2, 1),
+        (_utc("2026-03-03 10:00"), 1, 1),
+    ]
+    nine = response[_utc("2026-03-02 09:00")]
+    assert (nine.responded, nine.responded_with_due, nine.responded_in_time) == (1, 1, 0)  # ticket 2, late
+    assert (nine.resolved, nine.resolved_with_due, nine.resolved_in_time) == (2, 1, 0)  # ticket 1 late, 2 no due
+    # SQLite's julianday() keeps ~1 ms: seconds agree to well under one
+    assert nine.response_seconds == pytest.approx(7500.0, abs=0.01)  # ticket 2: 07:00 -> 09:05
+    assert nine.resolution_seconds == pytest.approx(6599.5 + 8400.0, abs=0.01)
+    eight = response[_utc("2026-03-02 08:00")]
+    assert (eight.responded, eight.responded_in_time, eight.resolved) == (1, 1, 0)  # ticket 1, in time
+    assert eight.response_seconds == pytest.approx(1800.0, abs=0.01)
+    assert [(r.resource_id, r.day, r.hours, r.billable_hours, r.customer_facing_hours, r.entries) for r in days] == [
+        (1, _utc("2026-03-02 00:00"), 0.75, 0.5, 0.75, 2),
+        (2, _utc("2026-03-03 00:00"), 3.5, 1.5, 1.5, 2),
+    ]

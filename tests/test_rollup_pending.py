@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.config import Config
-from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store import models, rollups
+from mspkpi_tui.store.writer import SyncWriter
 
 REPO = Path(__file__).resolve().parent.parent
 PENDING = (rollups.pending_tickets, rollups.pending_hours, rollups.pending_days)
@@ -57,7 +57,7 @@ def entry(sid: str, resource: str, started: str, hours: float, ticket_id: str | 
 
 
 def store(engine, **pages: list[dict]) -> None:
-    with SyncRun(engine, "t") as run:
+    with SyncWriter(engine, "t") as run:
         for entity, records in pages.items():
             run.store_page(entity, records, [f"{entity}:{i}" for i in range(len(records))])
         assert not run.summary.rejects, run.summary.rejects
@@ -102,10 +102,10 @@ def pending(engine) -> int:
 KILLED_RUN = """
 import os, sys
 from mspkpi_tui.store.engine import open_database
-from mspkpi_tui.sources.runner import SyncRun
+from mspkpi_tui.store.writer import SyncWriter
 import test_rollup_pending as t
 
-run = SyncRun(open_database(sys.argv[1]), "t").__enter__()
+run = SyncWriter(open_database(sys.argv[1]), "t").__enter__()
 run.store_page("tickets", [t.ticket("C", "2026-11-02 10:40", "2026-11-02 10:00")], ["p:1"])
 run.store_page("time_entries", [t.entry("E2", "R1", "2026-11-02 12:00", 3.0, "A"), t.entry("E3", "R2", "2026-11-04 09:00", 1.0, "C")], ["p:1", "p:2"])
 os._exit(0)  # killed: no end of pass, no end of run
@@ -125,7 +125,7 @@ def test_a_killed_sync_leaves_its_marks_and_the_next_run_recounts_them(engine, d
     assert stored != rebuilt  # the pages are stored, their recount is still pending
     assert pending(engine) > 0
 
-    with SyncRun(engine, "t"):
+    with SyncWriter(engine, "t"):
         pass  # a run starts by recounting what a killed run left
     stored, rebuilt = stored_and_rebuilt(engine)
     assert stored == rebuilt and pending(engine) == 0
@@ -137,7 +137,7 @@ def test_a_killed_sync_leaves_its_marks_and_the_next_run_recounts_them(engine, d
 
 def test_a_finished_run_leaves_nothing_pending_and_unchanged_inputs_mark_nothing(engine):
     seed(engine)
-    with SyncRun(engine, "t") as run:
+    with SyncWriter(engine, "t") as run:
         # a status change and a re-sent entry change no rollup input
         run.store_page(
             "tickets", [{**ticket("A", "2026-11-02 10:15", "2026-11-02 09:00"), "status": "Closed"}], ["p:1"]
@@ -152,13 +152,13 @@ def test_a_finished_run_leaves_nothing_pending_and_unchanged_inputs_mark_nothing
 
 def test_deletes_and_prunes_leave_no_rollup_row_behind(engine):
     seed(engine)
-    with SyncRun(engine, "t") as run:
+    with SyncWriter(engine, "t") as run:
         run.delete("tickets", ["A"])  # as Autotask's DeletedTicketLogs reports: its entry E1 goes too
     stored, rebuilt = stored_and_rebuilt(engine)
     assert stored == rebuilt
     assert len(stored["days"]) == 1 and len(stored["completion"]) == 1
 
-    with SyncRun(engine, "t", "full") as run:
+    with SyncWriter(engine, "t", "full") as run:
         run.prune("resources", {"R1"})  # Bob goes, with his time entry and his day row
     stored, rebuilt = stored_and_rebuilt(engine)
     assert stored == rebuilt and stored["days"] == [] and pending(engine) == 0

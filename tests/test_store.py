@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from mspkpi_tui.errors import SyncError
-from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.models import Company, RejectedRecord, SyncLock, Ticket
 from mspkpi_tui.store.models import SyncRun as SyncRunRow
+from mspkpi_tui.store.writer import SyncWriter
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -33,10 +33,10 @@ def count(engine, model):
 
 
 def test_upsert_updates_instead_of_duplicating(engine):
-    with SyncRun(engine, "t") as run:
+    with SyncWriter(engine, "t") as run:
         run.store_page("companies", [{"id": "C1", "name": "Acme"}], ["x:1"])
         run.store_page("tickets", [ticket("1", company_id="C1"), ticket("2")], ["x:1", "x:2"])
-    with SyncRun(engine, "t") as run:
+    with SyncWriter(engine, "t") as run:
         run.store_page("tickets", [ticket("1", title="Printer fixed", company_id="C1")], ["x:1"])
     assert count(engine, Ticket) == 2
     with engine.connect() as conn:
@@ -47,13 +47,13 @@ def test_upsert_updates_instead_of_duplicating(engine):
 
 def test_the_same_source_id_in_two_sources_is_two_rows(engine):
     for source in ("autotask", "connectwise"):
-        with SyncRun(engine, source) as run:
+        with SyncWriter(engine, source) as run:
             run.store_page("companies", [{"id": "1", "name": source}], ["x:1"])
     assert count(engine, Company) == 2
 
 
 def test_bad_records_are_kept_with_their_reason_and_the_rest_stored(engine):
-    with SyncRun(engine, "t") as run:
+    with SyncWriter(engine, "t") as run:
         stored = run.store_page(
             "tickets",
             [ticket("1"), ticket("2", company_id="nope"), ticket("3", created_at="1900-01-01T00:00:00")],
@@ -73,11 +73,11 @@ def test_bad_records_are_kept_with_their_reason_and_the_rest_stored(engine):
 
 
 def test_a_second_sync_is_refused_while_one_runs(engine):
-    with SyncRun(engine, "t"):
+    with SyncWriter(engine, "t"):
         with pytest.raises(SyncError, match="another sync is already running"):
-            with SyncRun(engine, "other"):
+            with SyncWriter(engine, "other"):
                 pass
-    with SyncRun(engine, "t"):  # released afterwards
+    with SyncWriter(engine, "t"):  # released afterwards
         pass
 
 
@@ -91,7 +91,7 @@ def test_the_lock_of_a_killed_sync_is_taken_over(engine):
         conn.execute(
             SyncRunRow.__table__.insert().values(source="t", mode="full", started_at=T0, status="running", counts={})
         )
-    with SyncRun(engine, "t"):
+    with SyncWriter(engine, "t"):
         pass
     with engine.connect() as conn:
         statuses = conn.execute(select(SyncRunRow.status).order_by(SyncRunRow.id)).scalars().all()
@@ -100,7 +100,7 @@ def test_the_lock_of_a_killed_sync_is_taken_over(engine):
 
 def test_a_failed_run_is_recorded_with_its_error(engine):
     with pytest.raises(RuntimeError):
-        with SyncRun(engine, "t"):
+        with SyncWriter(engine, "t"):
             raise RuntimeError("zone moved\nsecond line")
     with engine.connect() as conn:
         row = conn.execute(select(SyncRunRow)).one()
@@ -109,7 +109,7 @@ def test_a_failed_run_is_recorded_with_its_error(engine):
 
 
 def test_cursor_round_trip(engine):
-    with SyncRun(engine, "t") as run:
+    with SyncWriter(engine, "t") as run:
         assert run.get_cursor("tickets") is None
         run.set_cursor("tickets", "2026-11-23T08:55:00Z")
         run.set_cursor("tickets", "2026-11-23T09:55:00Z")
@@ -118,7 +118,7 @@ def test_cursor_round_trip(engine):
 
 def test_prune_deletes_missing_rows_but_refuses_a_mass_delete(engine):
     companies = [{"id": f"C{i}", "name": f"Co {i}"} for i in range(20)]
-    with SyncRun(engine, "t", "full") as run:
+    with SyncWriter(engine, "t", "full") as run:
         run.store_page("companies", companies, lambda i: f"p:{i}")
         assert run.prune("companies", {c["id"] for c in companies[:18]}) == 2
         assert run.prune("companies", {"C0"}) == 0  # 17 of 18 would go: refused
@@ -137,7 +137,7 @@ def test_sqlite_is_opened_for_concurrent_readers(sqlite_url):
 
 def test_timestamps_round_trip_as_aware_utc(engine):
     local = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=-5)))
-    with SyncRun(engine, "t") as run:
+    with SyncWriter(engine, "t") as run:
         run.store_page(
             "tickets", [ticket("1", created_at=local.isoformat(), first_response_due="2026-03-29T07:00:00.000Z")], ["x"]
         )

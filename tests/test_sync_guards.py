@@ -127,22 +127,27 @@ def test_full_pass_prunes_deletions_but_refuses_a_mass_delete(run_cli, db_url, f
 
 
 def test_a_second_sync_on_the_same_database_is_refused(run_cli, cli_env, db_url, fake):
-    fake.server.slow("/tickets/query", 4)
+    """Ordered by the lock, not by the clock: the first sync hangs on its tickets until it is
+    killed, so it certainly holds the lock while the second one asks for it."""
+    fake.server.slow("/tickets/query", 600)  # never answered while the first sync lives
     first = subprocess.Popen(
         [sys.executable, "-m", "mspkpi_tui", "--db", db_url, "sync", "autotask"],
-        env={**cli_env, **fake.env(), **FAST},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        env={**cli_env, **fake.env(), **FAST, "MSPKPI_HTTP_TIMEOUT": "900"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(lambda: count(db_url, models.SyncLock) == 1)
         second = sync_cmd(run_cli, db_url, fake)
         assert second.returncode == 1
         assert "another sync is already running on this database" in second.stderr
+        assert first.poll() is None  # still the holder when the second was refused
     finally:
-        _out, err = first.communicate(timeout=120)
-    assert first.returncode == 0, err
+        first.kill()
+        first.wait()
+    fake.server.clear_faults()
+    done = sync_cmd(run_cli, db_url, fake)  # the holder died: its lock is taken over
+    assert done.returncode == 0, done.stderr
     assert count(db_url, models.Ticket) == len(fake.data["Tickets"])
 
 

@@ -21,9 +21,9 @@ from test_tui_support import (  # noqa: F401
 from textual.command import CommandPalette
 from textual.widgets import OptionList, TabbedContent
 
-from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.models import SyncRun as SyncRunRow
+from mspkpi_tui.store.writer import SyncWriter
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, FacetScreen, HelpScreen
 from mspkpi_tui.tui.ticket_table import TicketTable
 
@@ -259,7 +259,7 @@ async def test_manual_refresh_while_filtered_keeps_filter_cursor_and_sort(tui_en
         before = (table(app).current_id, app.pane("queue").ticket_query, app.reads, table(app).cursor)
         # Another process adds a Critical Castle ticket: it sorts above the cursor's ticket.
         other = open_database(str(tui_engine.url))
-        with SyncRun(other, "demo", "file", clock=lambda: NOW) as run:
+        with SyncWriter(other, "demo", "file", clock=lambda: NOW) as run:
             run.store_page(
                 "tickets",
                 [dict(records("tickets")[2], id="t998", number="T20260310.0998", priority="Critical", priority_rank=1)],
@@ -292,7 +292,7 @@ async def test_write_from_another_process_is_picked_up_by_polling(tui_engine):
             first_response_due=(NOW - timedelta(days=5)).isoformat(),
         )
         other = open_database(str(tui_engine.url))
-        with SyncRun(other, "demo", "file", clock=lambda: NOW - timedelta(minutes=1)) as run:
+        with SyncWriter(other, "demo", "file", clock=lambda: NOW - timedelta(minutes=1)) as run:
             run.store_page("tickets", [new_ticket], ["x:1"])
         other.dispose()
         await wait_until(pilot, lambda: app.reads > reads and len(table(app).ids) == OPEN_TICKETS + 1)

@@ -1,6 +1,6 @@
 """The TUI tests' database and app factory (no tests here; other test_tui_* modules import it).
 
-The database is real SQLite, filled through the sync runner (`SyncRun.store_page`) with the
+The database is real SQLite, filled through the store's writer (`SyncWriter.store_page`) with the
 small fixed dataset in tests/data/tui/, with the sync run's clock pinned so the status line
 reads the same in every run.
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from mspkpi_tui.config import Config, TuiSettings
-from mspkpi_tui.sources.runner import SyncRun
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.models import ENTITY_TABLES
+from mspkpi_tui.store.writer import SyncWriter
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA = REPO_ROOT / "tests" / "data" / "tui"
@@ -33,7 +33,7 @@ def records(entity: str) -> list[dict]:
 
 
 def fill(engine, clock=lambda: SYNCED_AT) -> None:
-    with SyncRun(engine, "demo", "file", clock=clock) as run:
+    with SyncWriter(engine, "demo", "file", clock=clock) as run:
         for entity in ENTITY_TABLES:
             if (DATA / f"{entity}.jsonl").exists():
                 batch = records(entity)

@@ -24,10 +24,26 @@ def upgrade() -> None:
         sa.Column("first_touch", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("hour"),
     )
-    # Fill it (and re-count time_entry_count) from the rows already stored.
-    from mspkpi_tui.store import rollups
+    # Fill it (and re-count time_entry_count) from the rows already stored. Frozen SQL, not the
+    # application's rollup code: this revision must upgrade the same way whatever that code becomes.
+    # Driver SQL: no bind parameters, so the ':00' of a time text is not taken for one.
+    bind = op.get_bind()
+    hour = _HOUR[bind.dialect.name] % "completed_at"
+    bind.exec_driver_sql(
+        "UPDATE tickets SET time_entry_count = (SELECT count(*) FROM time_entries WHERE ticket_id = tickets.id)"
+    )
+    bind.exec_driver_sql(
+        "INSERT INTO ticket_completion_hours (hour, completed, first_touch) "
+        f"SELECT {hour}, count(*), sum(CASE WHEN time_entry_count <= 1 THEN 1 ELSE 0 END) "
+        f"FROM tickets WHERE completed_at IS NOT NULL GROUP BY {hour}"
+    )
 
-    rollups.rebuild_ticket_rollups(op.get_bind())
+
+# The start of a timestamp's UTC hour, in the stored form (naive UTC text on SQLite).
+_HOUR = {
+    "sqlite": "(substr(%s, 1, 13) || ':00:00.000000')",
+    "postgresql": "(date_trunc('hour', %s AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')",
+}
 
 
 def downgrade() -> None:

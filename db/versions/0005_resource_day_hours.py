@@ -41,9 +41,26 @@ def upgrade() -> None:
         "time_entries",
         ["resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"],
     )
-    from mspkpi_tui.store import rollups
+    # Fill it from the entries already stored. Frozen SQL, not the application's rollup code:
+    # this revision must upgrade the same way whatever that code becomes. Driver SQL: no bind
+    # parameters, so the ':00' of a time text is not taken for one.
+    bind = op.get_bind()
+    day = _DAY[bind.dialect.name] % "started_at"
+    bind.exec_driver_sql(
+        "INSERT INTO resource_day_hours "
+        "(resource_id, day, hours, billable_hours, customer_facing_hours, entries) "
+        f"SELECT resource_id, {day}, sum(hours), "
+        "sum(CASE WHEN billable THEN hours ELSE 0.0 END), "
+        "sum(CASE WHEN ticket_id IS NOT NULL OR project_id IS NOT NULL THEN hours ELSE 0.0 END), "
+        f"count(*) FROM time_entries GROUP BY resource_id, {day}"
+    )
 
-    rollups.rebuild_resource_days(op.get_bind())
+
+# 00:00 UTC of a timestamp's day, in the stored form (naive UTC text on SQLite).
+_DAY = {
+    "sqlite": "(substr(%s, 1, 10) || ' 00:00:00.000000')",
+    "postgresql": "(date_trunc('day', %s AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')",
+}
 
 
 def downgrade() -> None:

@@ -11,8 +11,8 @@ from mspkpi_tui.kpi.common import Result
 from mspkpi_tui.kpi.rules import period_bounds
 from mspkpi_tui.store import models
 
-contracts = models.Contract.__table__  # type: ignore[attr-defined]
-companies = models.Company.__table__  # type: ignore[attr-defined]
+contracts = models.table(models.Contract)
+companies = models.table(models.Company)
 
 HORIZONS = (30, 60, 90)
 ACTIVE = "active"  # status compared case-insensitively

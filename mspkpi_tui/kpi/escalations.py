@@ -26,6 +26,7 @@ from mspkpi_tui.kpi.rules import (
     ticket_events,
     tickets,
 )
+from mspkpi_tui.store.escalation import escalation_event_rules
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,7 @@ def escalation_events(config, start: datetime | None = None, end: datetime | Non
     """(ticket_id, at) of escalation events, optionally in [start, end]: one select per rule,
     each a range of ix_ticket_events_new_value (field, new_value, at, ticket_id)."""
     e = ticket_events.c
-    rules = [(e.field == "escalation", e.new_value.is_not(None), e.new_value != "")]
-    if config.escalation.statuses:
-        rules.append((e.field == "status", e.new_value.in_(list(config.escalation.statuses))))
-    if config.escalation.queues:
-        rules.append((e.field == "queue", e.new_value.in_(list(config.escalation.queues))))
+    rules = escalation_event_rules(ticket_events, config.escalation.statuses, config.escalation.queues)
     window = (
         ([e.at >= at(start)] if start else [])
         + ([e.at <= at(end)] if end else [])
@@ -62,7 +59,7 @@ def has_escalation_event(config):
 
 def escalated_now(config):
     """An open ticket escalated by any route: current state, the source's marker, or an
-    escalation event. Only events since the oldest open ticket was created can belong to an
+    escalation event. The one rule behind the open-escalations count and its list. Only events since the oldest open ticket was created can belong to an
     open ticket, so only those are read (a short range of ix_ticket_events_new_value)."""
     open_tickets = tickets.alias("open_tickets")
     oldest_open = (

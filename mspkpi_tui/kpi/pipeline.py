@@ -20,8 +20,8 @@ from mspkpi_tui.kpi.common import Result, label, maybe, ratio
 from mspkpi_tui.kpi.rules import epoch_seconds, period_bounds
 from mspkpi_tui.store import models
 
-opportunities = models.Opportunity.__table__  # type: ignore[attr-defined]
-stage_changes = models.OpportunityStageChange.__table__  # type: ignore[attr-defined]
+opportunities = models.table(models.Opportunity)
+stage_changes = models.table(models.OpportunityStageChange)
 
 DAY = 86400.0
 

@@ -21,7 +21,7 @@ from mspkpi_tui.kpi.common import Result, hours, label
 from mspkpi_tui.kpi.rules import day_number, period_bounds
 from mspkpi_tui.store import models
 
-projects = models.Project.__table__  # type: ignore[attr-defined]
+projects = models.table(models.Project)
 EPOCH = date(1970, 1, 1)
 
 

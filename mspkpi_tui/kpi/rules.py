@@ -17,13 +17,14 @@ from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Integer
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
+from mspkpi_tui.store import escalation as store_escalation
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import epoch_seconds  # noqa: F401  (shared with the store's rollups)
 from mspkpi_tui.store.types import UTCDateTime
 
-tickets = models.Ticket.__table__  # type: ignore[attr-defined]
-ticket_events = models.TicketEvent.__table__  # type: ignore[attr-defined]
-queues = models.Queue.__table__  # type: ignore[attr-defined]
+tickets = models.table(models.Ticket)
+ticket_events = models.table(models.TicketEvent)
+queues = models.table(models.Queue)
 
 WINDOW_DAYS = 30  # "30d" = the 30 x 24 hours ending at now
 
@@ -133,18 +134,8 @@ def is_escalated(config) -> ColumnElement:
 
 
 def escalation_event(config, events=ticket_events) -> ColumnElement:
-    """A ticket event that escalates: into an escalation status or queue, or the escalation field set.
-
-    An `escalation` event's new value is the source's level or flag; empty or "0" is a de-escalation.
-    """
-    terms = [
-        and_(events.c.field == "escalation", events.c.new_value.is_not(None), events.c.new_value.not_in(["", "0"]))
-    ]
-    if config.escalation.statuses:
-        terms.append(and_(events.c.field == "status", events.c.new_value.in_(list(config.escalation.statuses))))
-    if config.escalation.queues:
-        terms.append(and_(events.c.field == "queue", events.c.new_value.in_(list(config.escalation.queues))))
-    return or_(*terms)
+    """A ticket event that escalates (store/escalation.py: "0", "" and NULL never do)."""
+    return store_escalation.escalation_event(events, config.escalation.statuses, config.escalation.queues)
 
 
 # --- periods -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from mspkpi_tui.kpi.sla import responses_in_window
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import fcr_counts
 
-surveys = models.SurveyResult.__table__  # type: ignore[attr-defined]
+surveys = models.table(models.SurveyResult)
 
 CSAT_FOLLOW_UP_BELOW = 3.0
 

@@ -8,19 +8,9 @@ from datetime import datetime
 from sqlalchemy import Engine, case, func, select
 
 from mspkpi_tui.kpi.common import Refresh, Result, pct
-from mspkpi_tui.kpi.rules import (
-    at,
-    first_response_due_within,
-    first_response_overdue,
-    is_open,
-    period_bounds,
-    resolution_due_today,
-    resolution_overdue,
-    tickets,
-)
+from mspkpi_tui.kpi.rules import at, is_open, period_bounds, tickets
+from mspkpi_tui.kpi.sla_buckets import SLA_BUCKETS
 from mspkpi_tui.store.rollups import response_sums
-
-DUE_SOON_HOURS = 1.0
 
 
 @dataclass(frozen=True)
@@ -31,11 +21,16 @@ class Compliance(Result):
 
 @dataclass(frozen=True)
 class SlaFigures(Result):
+    # one count per bucket of kpi/sla_buckets.py, named by its key
     first_response_overdue: int
     first_response_due_1h: int
     resolution_overdue: int
     resolution_due_today: int
     compliance_30d: Compliance
+
+    def bucket_counts(self) -> dict[str, int]:
+        """The count of every SLA bucket, in the table's order."""
+        return {key: getattr(self, key) for key in SLA_BUCKETS}
 
 
 def responses_in_window(conn, start: datetime, now: datetime, refresh: Refresh | None = None) -> dict[str, float]:
@@ -50,14 +45,9 @@ def responses_in_window(conn, start: datetime, now: datetime, refresh: Refresh |
 def sla_figures(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> SlaFigures:
     periods = period_bounds(now, config)
     flag = lambda clause: func.coalesce(func.sum(case((clause, 1), else_=0)), 0)  # noqa: E731
-    buckets = select(
-        flag(first_response_overdue(now)),
-        flag(first_response_due_within(now, DUE_SOON_HOURS)),
-        flag(resolution_overdue(now)),
-        flag(resolution_due_today(now, periods.end_of_today)),
-    ).where(is_open())
+    buckets = select(*[flag(bucket.rule(periods)) for bucket in SLA_BUCKETS.values()]).where(is_open())
     with engine.connect() as conn:
-        fr_overdue, fr_soon, res_overdue, res_today = conn.execute(buckets).one()
+        counts = {key: int(n) for key, n in zip(SLA_BUCKETS, conn.execute(buckets).one())}
         done = responses_in_window(conn, periods.window_start, now, refresh)
         missed_response = conn.execute(
             _missed(tickets.c.first_response_at, tickets.c.first_response_due, periods.window_start, now)
@@ -69,7 +59,7 @@ def sla_figures(engine: Engine, now: datetime, config, refresh: Refresh | None =
         first_response_pct=pct(done["responded_in_time"], done["responded_with_due"] + missed_response),
         resolution_pct=pct(done["resolved_in_time"], done["resolved_with_due"] + missed_resolution),
     )
-    return SlaFigures(int(fr_overdue), int(fr_soon), int(res_overdue), int(res_today), compliance)
+    return SlaFigures(**counts, compliance_30d=compliance)
 
 
 def _missed(done, due, start: datetime, now: datetime):

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, exists, func, select
 
 from mspkpi_tui.store import models
 
-sync_runs = models.SyncRun.__table__  # type: ignore[attr-defined]
-tickets = models.Ticket.__table__  # type: ignore[attr-defined]
+sync_runs = models.table(models.SyncRun)
+tickets = models.table(models.Ticket)
 
 OK, STALE, FAILED, NEVER = "ok", "stale", "failed", "never"
 

@@ -23,9 +23,9 @@ from mspkpi_tui.kpi.rules import at, period_bounds
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import billable_hours, customer_facing_hours, day_ceil, day_floor, resource_days
 
-resources = models.Resource.__table__  # type: ignore[attr-defined]
-entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
-timesheets = models.Timesheet.__table__  # type: ignore[attr-defined]
+resources = models.table(models.Resource)
+entries = models.table(models.TimeEntry)
+timesheets = models.table(models.Timesheet)
 
 UNDER_HOURS = "Under hours"
 

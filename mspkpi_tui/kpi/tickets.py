@@ -13,17 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, case, func, or_, select
 
-from mspkpi_tui.kpi import rules
+from mspkpi_tui.kpi import rules, sla_buckets
+from mspkpi_tui.kpi.escalations import escalated_now
 from mspkpi_tui.store import models
 
 tickets = rules.tickets
-companies = models.Company.__table__  # type: ignore[attr-defined]
-resources = models.Resource.__table__  # type: ignore[attr-defined]
-queues = models.Queue.__table__  # type: ignore[attr-defined]
-time_entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
-ticket_events = models.TicketEvent.__table__  # type: ignore[attr-defined]
+companies = models.table(models.Company)
+resources = models.table(models.Resource)
+queues = models.table(models.Queue)
+time_entries = models.table(models.TimeEntry)
+ticket_events = models.table(models.TicketEvent)
 
 NONE_LABEL = "(none)"  # the facet value of a ticket without a queue or assignee
 
@@ -38,13 +39,6 @@ SORTS: dict[str, str] = {
     "assignee": "assignee (unassigned first), then next due",
 }
 FACETS = ("queue", "assignee", "priority", "status")
-
-SLA_BUCKETS: dict[str, str] = {
-    "first_response_overdue": "First response overdue",
-    "first_response_due_1h": "First response due within 1 h",
-    "resolution_overdue": "Resolution overdue",
-    "resolution_due_today": "Resolution due today",
-}
 
 
 @dataclass(frozen=True)
@@ -299,20 +293,6 @@ def facet_values(engine: Engine) -> dict[str, list[tuple[str, int]]]:
 # --- the lists behind figures ------------------------------------------------------
 
 
-def _bucket_clause(bucket: str, now: datetime, config) -> tuple[ColumnElement, ColumnElement]:
-    """The bucket's rule and the due time its list is ordered by."""
-    if bucket == "first_response_overdue":
-        return rules.first_response_overdue(now), tickets.c.first_response_due
-    if bucket == "first_response_due_1h":
-        return rules.first_response_due_within(now, hours=1), tickets.c.first_response_due
-    if bucket == "resolution_overdue":
-        return rules.resolution_overdue(now), tickets.c.resolution_due
-    if bucket == "resolution_due_today":
-        end_of_today = rules.period_bounds(now, config).end_of_today
-        return rules.resolution_due_today(now, end_of_today), tickets.c.resolution_due
-    raise ValueError(f"unknown SLA bucket {bucket!r}")
-
-
 def _limited(engine: Engine, where: ColumnElement, order: list[ColumnElement], limit: int) -> TicketList:
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(tickets).where(where)).scalar_one()
@@ -324,13 +304,15 @@ def _limited(engine: Engine, where: ColumnElement, order: list[ColumnElement], l
 
 def sla_bucket(engine: Engine, now: datetime, config, bucket: str, limit: int = 200) -> TicketList:
     """The tickets behind one SLA figure (same rule as kpi/sla.py), the most urgent first."""
-    where, due = _bucket_clause(bucket, now, config)
-    return _limited(engine, where, [due, tickets.c.priority_rank], limit)
+    chosen = sla_buckets.bucket(bucket)
+    where = chosen.rule(rules.period_bounds(now, config))
+    return _limited(engine, where, [chosen.due, tickets.c.priority_rank], limit)
 
 
 def open_escalated(engine: Engine, now: datetime, config, limit: int = 200) -> TicketList:
-    """Open tickets that are escalated now (rules.is_escalated), in the queue's default order."""
-    where = and_(rules.is_open(), rules.is_escalated(config))
+    """Open tickets that are escalated now (escalations.escalated_now, the rule behind the
+    count), in the queue's default order."""
+    where = escalated_now(config)
     return _limited(engine, where, _order("due", now)[:-1], limit)
 
 

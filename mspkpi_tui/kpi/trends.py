@@ -21,8 +21,8 @@ from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import DAY, day_ceil, day_floor, resource_days
 from mspkpi_tui.store.types import UTCDateTime
 
-entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
-surveys = models.SurveyResult.__table__  # type: ignore[attr-defined]
+entries = models.table(models.TimeEntry)
+surveys = models.table(models.SurveyResult)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.errors import ConfigError, MspkpiError
-from mspkpi_tui.sources.runner import RunSummary
+from mspkpi_tui.store.writer import RunSummary
 
 CONNECTORS = {"autotask": "mspkpi_tui.sources.autotask", "connectwise": "mspkpi_tui.sources.connectwise"}
 

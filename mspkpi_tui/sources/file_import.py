@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from mspkpi_tui.errors import SyncError
-from mspkpi_tui.sources.runner import Reject, RunSummary, SyncRun
 from mspkpi_tui.store.models import ENTITY_TABLES
 from mspkpi_tui.store.records import fields_of_kind, parse_datetime
+from mspkpi_tui.store.writer import Reject, RunSummary, SyncWriter
 
 PAGE = 2000
 DEFAULT_SOURCE = "file"
@@ -91,15 +91,16 @@ def import_folder(
     if not any(p.exists() for p in files.values()):
         raise SyncError(f"{folder} holds none of the import files ({', '.join(p.name for p in files.values())})")
     shift = TimeShift(manifest.anchor, now) if manifest.anchor else None
-    with SyncRun(engine, source or manifest.source, "file") as run:
+    with SyncWriter(engine, source or manifest.source, "file") as run:
         run.on_reject = on_reject
         for entity, path in files.items():
             if path.exists():
                 _import_file(run, entity, path, shift)
-        return run.summary  # type: ignore[return-value]
+        assert run.summary is not None  # set on entering the run
+        return run.summary
 
 
-def _import_file(run: SyncRun, entity: str, path: Path, shift: TimeShift | None) -> None:
+def _import_file(run: SyncWriter, entity: str, path: Path, shift: TimeShift | None) -> None:
     records: list[Any] = []
     locations: list[str] = []
     raws: list[str] = []

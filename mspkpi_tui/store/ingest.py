@@ -11,7 +11,7 @@ from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mspkpi_tui.store.driver import DriverStatement
-from mspkpi_tui.store.models import ENTITY_TABLES
+from mspkpi_tui.store.models import ENTITY_TABLES, table
 from mspkpi_tui.store.records import SPECS, RecordError, validate
 from mspkpi_tui.store.rollups import day_floor, hour_floor, mark_pending
 
@@ -22,7 +22,7 @@ REFERENCED = {spec.ref for specs in SPECS.values() for spec in specs if spec.ref
 
 
 def table_of(entity: str) -> Table:
-    return ENTITY_TABLES[entity].__table__  # type: ignore[attr-defined]
+    return table(ENTITY_TABLES[entity])
 
 
 def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
@@ -45,17 +45,17 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
     inputs_of = itemgetter(*inputs) if inputs else None  # every validated row has every field
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
-        before = _stored_inputs(conn, entity, part) if inputs else {}
+        before = _stored_inputs(conn, entity, part) if inputs_of is not None else {}
         upsert.executemany(conn, part)
-        if inputs:
+        if inputs_of is not None:
             _mark_changes(
                 conn, entity, [(before.get((row["source"], row["source_id"])), inputs_of(row)) for row in part]
             )
 
 
-# --- the KPI rollups (store/rollups.py) --------------------------------------------------
+# --- the KPI rollups (store/rollups/) ---------------------------------------------------
 # A write marks the rollup keys it may have changed (before and after) as pending, in the
-# same transaction; the runner recounts them (rollups.flush_pending) at the end of the pass.
+# same transaction; the writer recounts them (rollups.flush_pending) at the end of the pass.
 # A row whose rollup inputs did not change marks nothing (an incremental pass over tickets
 # whose status changed recounts no hour).
 
@@ -189,7 +189,7 @@ def prefetch_references(entity: str, records: list[Any], ids: IdMap) -> None:
     """Look up every source id a page of records refers to, one query per referenced entity."""
     dicts = [record for record in records if isinstance(record, dict)]
     for spec in SPECS[entity]:
-        if spec.kind != "ref":
+        if spec.kind != "ref" or spec.ref is None:
             continue
         # distinct values first (a page's entries name few resources); a value left out here
         # (True and 1 are one set member) is still looked up, one at a time, by IdMap.get

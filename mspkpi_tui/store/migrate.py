@@ -24,7 +24,9 @@ def alembic_config(engine: Engine | None = None, connection=None):
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migrations have no single head"
+    return head
 
 
 _REVISION = re.compile(r"^revision\s*=\s*['\"](\w+)['\"]", re.M)

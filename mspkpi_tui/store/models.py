@@ -9,7 +9,7 @@ resolved from source ids when a record is ingested. All timestamps are aware UTC
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from mspkpi_tui.store.types import UTCDateTime
@@ -17,6 +17,14 @@ from mspkpi_tui.store.types import UTCDateTime
 
 def utc_field(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of a model, typed: SQLModel sets ``__table__`` on ``table=True`` classes
+    but does not declare it, so this is the one place that says so to the type checker."""
+    found = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(found, Table), f"{model.__name__} is not a table model"
+    return found
 
 
 def source_key(table: str) -> tuple:
@@ -121,12 +129,12 @@ class Ticket(SQLModel, table=True):
     last_activity_at: datetime | None = utc_field()
     url: str | None = None
     # Rollup kept by the store's write paths in the same transaction as the time entries
-    # (store/rollups.py); first contact resolution reads it.
+    # (store/rollups/); first contact resolution reads it.
     time_entry_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class TicketCompletionHour(SQLModel, table=True):
-    """Rollup kept by the store's write paths (store/rollups.py): per UTC hour, the tickets
+    """Rollup kept by the store's write paths (store/rollups/): per UTC hour, the tickets
     completed in it and how many had fewer than 2 time entries (first contact resolution)."""
 
     __tablename__ = "ticket_completion_hours"
@@ -136,7 +144,7 @@ class TicketCompletionHour(SQLModel, table=True):
 
 
 class TicketResponseHour(SQLModel, table=True):
-    """Rollup kept by the store's write paths (store/rollups.py): per UTC hour, the tickets
+    """Rollup kept by the store's write paths (store/rollups/): per UTC hour, the tickets
     first responded to in it and those resolved in it, with the sum of their times since
     creation and how many had a due time and met it (service times, SLA compliance)."""
 
@@ -153,7 +161,7 @@ class TicketResponseHour(SQLModel, table=True):
 
 
 class ResourceDayHours(SQLModel, table=True):
-    """Rollup kept by the store's write paths (store/rollups.py): one technician's time
+    """Rollup kept by the store's write paths (store/rollups/): one technician's time
     entries started in one UTC day, summed (team hours read it instead of the entries)."""
 
     __tablename__ = "resource_day_hours"
@@ -172,7 +180,7 @@ class ResourceDayHours(SQLModel, table=True):
 class RollupPendingTicket(SQLModel, table=True):
     """A ticket whose time entries changed and whose rollups (time_entry_count, its completion
     hour) are not recounted yet. Written in the same transaction as the change, cleared by
-    store/rollups.py:flush_pending, so a sync killed in between is repaired by the next run."""
+    store/rollups/pending.py:flush_pending, so a sync killed in between is repaired by the next run."""
 
     __tablename__ = "rollup_pending_tickets"
     ticket_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})

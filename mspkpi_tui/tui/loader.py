@@ -104,10 +104,9 @@ def load_queue(engine: Engine, now: datetime, config, request: QueueRequest) -> 
 
 def load_sla(engine: Engine, now: datetime, config, trends: Trends) -> SlaData:
     from mspkpi_tui.kpi.sla import sla_figures
+    from mspkpi_tui.kpi.sla_buckets import SLA_BUCKETS
 
-    lists = {
-        bucket: ticket_lists.sla_bucket(engine, now, config, bucket, LIST_LIMIT) for bucket in ticket_lists.SLA_BUCKETS
-    }
+    lists = {bucket: ticket_lists.sla_bucket(engine, now, config, bucket, LIST_LIMIT) for bucket in SLA_BUCKETS}
     return SlaData(sla_figures(engine, now, config), lists, trends)
 
 

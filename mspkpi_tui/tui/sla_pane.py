@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
-from mspkpi_tui.kpi.tickets import SLA_BUCKETS
+from mspkpi_tui.kpi.sla_buckets import SLA_BUCKETS
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Chart, Spark
 from mspkpi_tui.tui.loader import SlaData
@@ -44,31 +44,25 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
         )
         self._show_bucket()
 
-    def _counts(self) -> dict[str, int]:
-        f = self.data.figures
-        return {
-            "first_response_overdue": f.first_response_overdue,
-            "first_response_due_1h": f.first_response_due_1h,
-            "resolution_overdue": f.resolution_overdue,
-            "resolution_due_today": f.resolution_due_today,
-        }
-
     def _show_bucket(self) -> None:
         if self.data is None:
             return
-        counts = self._counts()
+        counts = self.data.figures.bucket_counts()
         text = Text(no_wrap=True, overflow="ellipsis")
-        for i, (bucket, label) in enumerate(SLA_BUCKETS.items()):
+        for i, (bucket, rule) in enumerate(SLA_BUCKETS.items()):
             if i:
                 text.append("\n")
             chosen = bucket == self.bucket
             text.append("▶ " if chosen else "  ")
-            text.append(f"{label:<32}", style="bold" if chosen else "")
+            text.append(f"{rule.label:<32}", style="bold" if chosen else "")
             text.append(f"{counts[bucket]:>7,}", style="bold")
         self.query_one("#sla-buckets", Figure).show(text)
         listed = self.data.lists[self.bucket]
         title = Text(
-            f"{SLA_BUCKETS[self.bucket]}: {listed.total:,} ticket(s)", style="bold", no_wrap=True, overflow="ellipsis"
+            f"{SLA_BUCKETS[self.bucket].label}: {listed.total:,} ticket(s)",
+            style="bold",
+            no_wrap=True,
+            overflow="ellipsis",
         )
         if listed.total > len(listed.rows):
             title.append(f", the first {len(listed.rows)} shown", style="")

@@ -21,7 +21,7 @@ from mspkpi_tui.sources.autotask.client import DEFAULT_ZONE_URL, AutotaskClient
 from mspkpi_tui.sources.autotask.mapping import Rules
 from mspkpi_tui.sources.autotask.sync import SOURCE, AutotaskPass
 from mspkpi_tui.sources.connectors import Setting, read_settings
-from mspkpi_tui.sources.runner import RunSummary, SyncRun
+from mspkpi_tui.store.writer import RunSummary, SyncWriter
 
 SETTINGS = [
     Setting("username", "MSPKPI_AUTOTASK_USERNAME"),
@@ -41,11 +41,10 @@ class AutotaskConnector:
         self.rules = rules
 
     def sync(self, engine: Engine, *, full: bool, now_fn: Callable[[], datetime], stop: threading.Event) -> RunSummary:
-        with SyncRun(engine, SOURCE, "full" if full else "incremental", clock=now_fn) as run:
+        with SyncWriter(engine, SOURCE, "full" if full else "incremental", clock=now_fn) as run:
             client = AutotaskClient(self.settings, on_request=run.add_requests)
             try:
-                if not AutotaskPass(run, client, self.rules, full=full, now_fn=now_fn, stop=stop).run_all():
-                    run.interrupted = True  # recorded as "interrupted", not "ok"
+                AutotaskPass(run, client, self.rules, full=full, now_fn=now_fn, stop=stop).run_all()
             finally:
                 client.close()
             assert run.summary is not None

@@ -171,7 +171,9 @@ class AutotaskClient:
             raise SyncError(f"Autotask's answer to the {entity} query has no items list")
         return items
 
-    def walk(self, entity: str, filters: list[dict], stop: threading.Event | None = None) -> Iterator[list[dict]]:
+    def walk(
+        self, entity: str, filters: list[dict], stop: threading.Event | None = None, page_size: int = PAGE_SIZE
+    ) -> Iterator[list[dict]]:
         """Every matching record, page by page in id order, fetched one page ahead."""
         pages: queue.Queue = queue.Queue(maxsize=PREFETCH_PAGES)
         halt = threading.Event()
@@ -182,10 +184,10 @@ class AutotaskClient:
             try:
                 while not halt.is_set():
                     start = {"op": "gte", "field": "id", "value": 0} if last_id is None else _after(last_id)
-                    page = self.query_page(entity, [start, *filters])
+                    page = self.query_page(entity, [start, *filters], page_size)
                     _put(pages, halt, page)
-                    ids = [r.get("id") for r in page if isinstance(r, dict) and isinstance(r.get("id"), int)]
-                    if len(page) < PAGE_SIZE or not ids:
+                    ids = [r["id"] for r in page if isinstance(r, dict) and isinstance(r.get("id"), int)]
+                    if len(page) < page_size or not ids:
                         break
                     if last_id is not None and max(ids) <= last_id:
                         raise SyncError(f"Autotask returned {entity} out of id order; stopping rather than looping")

@@ -171,8 +171,9 @@ def resource(raw: dict, availability: dict | None) -> dict:
     weekly = None
     if availability:
         hours = [availability.get(f"{day}AvailableHours") for day in WEEKDAYS]
-        if all(isinstance(h, (int, float)) for h in hours):
-            weekly = float(sum(hours))
+        numbers = [h for h in hours if isinstance(h, (int, float))]
+        if len(numbers) == len(hours):
+            weekly = float(sum(numbers))
     return {
         "id": raw.get("id"),
         "name": name or raw.get("email"),

@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, select
 
-from mspkpi_tui.store.ingest import table_of
-from mspkpi_tui.store.models import ENTITY_TABLES
+from mspkpi_tui.store.models import ENTITY_TABLES, table
 
 # Rows that are part of the row they point at: they never keep it alive.
 OWNED_TABLES = {"ticket_events", "opportunity_stage_changes"}
@@ -23,21 +22,21 @@ CHUNK = 500
 
 def unlisted(engine: Engine, source: str, entity: str, seen: set[str]) -> tuple[int, list[str]]:
     """(how many rows are stored, the source ids of those the pass did not list)."""
-    table = table_of(entity)
+    stored_rows = table(ENTITY_TABLES[entity])
     with engine.connect() as conn:
-        stored = set(conn.execute(select(table.c.source_id).where(table.c.source == source)).scalars())
+        stored = set(conn.execute(select(stored_rows.c.source_id).where(stored_rows.c.source == source)).scalars())
         return len(stored), sorted(stored - seen)
 
 
 def still_referenced(engine: Engine, source: str, entity: str, source_ids: list[str]) -> set[str]:
     """Which of these rows a stored row of another entity still points at."""
-    table = table_of(entity)
+    stored_rows = table(ENTITY_TABLES[entity])
     children = [
         fk.parent
         for name, model in ENTITY_TABLES.items()
         if name not in OWNED_TABLES
-        for fk in model.__table__.foreign_keys  # type: ignore[attr-defined]
-        if fk.column.table is table
+        for fk in table(model).foreign_keys
+        if fk.column.table is stored_rows
     ]
     found: set[str] = set()
     with engine.connect() as conn:
@@ -45,7 +44,9 @@ def still_referenced(engine: Engine, source: str, entity: str, source_ids: list[
             part = source_ids[start : start + CHUNK]
             local = dict(
                 conn.execute(
-                    select(table.c.id, table.c.source_id).where(table.c.source == source, table.c.source_id.in_(part))
+                    select(stored_rows.c.id, stored_rows.c.source_id).where(
+                        stored_rows.c.source == source, stored_rows.c.source_id.in_(part)
+                    )
                 ).all()
             )
             for column in children if local else []:

@@ -1,4 +1,4 @@
-"""One Autotask sync pass: entity by entity, page by page, through the SyncRun.
+"""The Autotask synchronizers: one declaration per entity, run by sources/synchronizer.py.
 
 Order matters because references are resolved on store: queues (from the ticket
 picklist), resources, companies, contracts, projects, tickets (+ their transitions),
@@ -6,65 +6,30 @@ deleted tickets, time entries, opportunities (+ stage history), surveys. A recor
 names a row we do not have yet (created in the PSA while we were syncing) makes us
 fetch that row by id first, so nothing is rejected for a race.
 
-Incremental entities keep a cursor = the start of their last finished pass minus
-OVERLAP; upserts make the overlap harmless. Entities with no modified field are read
-whole each time. A full pass reads everything and then prunes, in reverse dependency
-order, what the PSA no longer has (the runner refuses to delete more than 90%).
+Entities with a modified field are read from their cursor; the others are read whole each
+time. Deleted tickets come from DeletedTicketLogs; a full pass prunes instead (the loop
+refuses, through the store's writer, to delete more than 90%).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Generator
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from mspkpi_tui.sources.autotask import mapping, prune_guard
-from mspkpi_tui.sources.autotask.client import AutotaskClient
-from mspkpi_tui.sources.runner import MAX_PRUNE_SHARE, SyncRun
+from mspkpi_tui.sources.autotask.client import PAGE_SIZE, AutotaskClient
+from mspkpi_tui.sources.synchronizer import Deletion, Reference, Step, Synchronizer, SyncPass
 from mspkpi_tui.store import models
 from mspkpi_tui.store.records import SPECS, RecordError, parse_datetime
+from mspkpi_tui.store.writer import MAX_PRUNE_SHARE, SyncWriter
 
 SOURCE = "autotask"
-OVERLAP = timedelta(minutes=5)
 PICKLIST_ENTITIES = ["Tickets", "Projects", "Contracts", "Opportunities"]
-
-
-@dataclass
-class Entity:
-    name: str  # ours, e.g. "time_entries"
-    api: str  # Autotask's, e.g. "TimeEntries"
-    modified: str | None  # the field an incremental pass filters on; None = read whole each time
-
-
-ENTITIES = {
-    e.name: e
-    for e in [
-        Entity("resources", "Resources", None),
-        Entity("companies", "Companies", "lastTrackedModifiedDateTime"),
-        Entity("contracts", "Contracts", None),
-        Entity("projects", "Projects", "lastActivityDateTime"),
-        Entity("tickets", "Tickets", "lastActivityDate"),
-        Entity("time_entries", "TimeEntries", "lastModifiedDateTime"),
-        Entity("opportunities", "Opportunities", "lastActivity"),
-        Entity("survey_results", "SurveyResults", "completeDate"),
-    ]
-}
-PRUNE_ORDER = [
-    "survey_results",
-    "opportunities",
-    "time_entries",
-    "tickets",
-    "projects",
-    "contracts",
-    "companies",
-    "resources",
-    "queues",
-]
 TRACKED = ("status", "queue", "priority", "assignee", "escalation")
 
 
@@ -82,10 +47,29 @@ class LazyRaw:
         return json.dumps(self.raws[index], ensure_ascii=False, default=str)
 
 
-class AutotaskPass:
+class AutotaskReader:
+    """Pages of an Autotask entity: ``{"op": "gte"}`` on the cursor field, in id order."""
+
+    def __init__(self, client: AutotaskClient):
+        self.client = client
+
+    def pages(self, sync: Synchronizer, endpoint: str, cursor: str | None) -> Generator[list[dict], None, None]:
+        filters = [{"op": "gte", "field": sync.cursor_field, "value": cursor}] if cursor else []
+        yield from self.client.walk(endpoint, filters, page_size=sync.page_size)
+
+    def records(self, page: list[Any]) -> list[Any]:
+        return page
+
+    def cursor_text(self, moment: datetime) -> str:
+        return at_text(moment)
+
+
+class AutotaskPass(SyncPass):
+    """One Autotask pass: the declarations, and what their mappings share (picklists, lookups)."""
+
     def __init__(
         self,
-        run: SyncRun,
+        run: SyncWriter,
         client: AutotaskClient,
         rules: mapping.Rules,
         *,
@@ -93,137 +77,135 @@ class AutotaskPass:
         now_fn: Callable[[], datetime],
         stop: threading.Event,
     ):
+        super().__init__(run, full=full, now_fn=now_fn, stop=stop)
         self.run, self.client, self.rules = run, client, rules
-        self.full, self.now_fn, self.stop = full, now_fn, stop
         self.lists = mapping.Picklists({})
         self.availability: dict[str, dict] = {}
         self.resource_names: dict[str, str] = {}
         self.billing_codes: dict[str, str] = {}
         self.task_projects: dict[str, str] = {}
-        self.seen: dict[str, set[str]] = {}
+        self.declared = self.steps()
+        self.entities = {step.entity: step for step in self.declared if isinstance(step, Synchronizer)}
 
-    # --- the pass ---------------------------------------------------------------------
+    # --- the declarations ----------------------------------------------------------------
+
+    def steps(self) -> list[Step]:
+        """Every step of a pass, in the order references need (a full pass prunes in reverse)."""
+
+        def entity(name: str, api: str, cursor_field: str | None, map_one: Callable[[dict], dict]) -> Synchronizer:
+            return Synchronizer(name, api, cursor_field, PAGE_SIZE, lambda page: self._store(name, page, map_one))
+
+        return [
+            Reference("picklists and queues", self._read_picklists, entity="queues"),
+            Reference("availability and billing codes", self._read_lookups),
+            entity("resources", "Resources", None, self._map_resource),
+            entity("companies", "Companies", "lastTrackedModifiedDateTime", mapping.company),
+            entity("contracts", "Contracts", None, self._map_contract),
+            entity("projects", "Projects", "lastActivityDateTime", self._map_project),
+            entity("tickets", "Tickets", "lastActivityDate", self._map_ticket),
+            Synchronizer(
+                "deleted_tickets",
+                "DeletedTicketLogs",
+                "deletedDateTime",
+                PAGE_SIZE,
+                _no_store,
+                Deletion.LOG,
+                deletes="tickets",
+                id_field="ticketID",
+            ),
+            entity("time_entries", "TimeEntries", "lastModifiedDateTime", self._map_time_entry),
+            entity("opportunities", "Opportunities", "lastActivity", self._map_opportunity),
+            entity("survey_results", "SurveyResults", "completeDate", mapping.survey_result),
+        ]
 
     def run_all(self) -> bool:
         """The whole pass; False when it stopped early because `stop` was set."""
+        return self.execute(AutotaskReader(self.client), self.declared)
+
+    # --- reference data --------------------------------------------------------------------
+
+    def _read_picklists(self) -> None:
         self.lists = mapping.Picklists({api: self.client.fields(api) for api in PICKLIST_ENTITIES})
         self._store_queues()
+
+    def _read_lookups(self) -> None:
         self.availability = {str(a.get("resourceID")): a for a in self.client.fetch_all("ResourceDailyAvailabilities")}
         self.billing_codes = {
             str(c["id"]): str(c.get("name")) for c in self.client.fetch_all("BillingCodes") if "id" in c
         }
-        for name in ("resources", "companies", "contracts", "projects", "tickets"):
-            if not self._entity_pass(ENTITIES[name]):
-                return False
-        if not self._deleted_tickets():
-            return False
-        for name in ("time_entries", "opportunities", "survey_results"):
-            if not self._entity_pass(ENTITIES[name]):
-                return False
-        if self.full:
-            for name in PRUNE_ORDER:
-                if name in self.seen:
-                    self.run.prune(name, self._keep_on_prune(name))
-        return True
 
-    def _keep_on_prune(self, name: str) -> set[str]:
+    # --- the deletion rule: what a full pass keeps ---------------------------------------
+
+    def keep_on_prune(self, entity: str) -> set[str]:
         """What a full pass keeps: what it listed, what the PSA still has by id, what stored rows point at."""
-        entity = ENTITIES.get(name)
-        find = (lambda ids: self.client.query_ids(entity.api, "id", ids)) if entity else None
+        sync = self.entities.get(entity)
+        find = (lambda ids: self.client.query_ids(str(sync.endpoint), "id", ids)) if sync else None
         present, pointed_at = prune_guard.keep_alive(
-            self.run.engine, SOURCE, name, self.seen[name], find, MAX_PRUNE_SHARE
+            self.run.engine, SOURCE, entity, self.seen[entity], find, MAX_PRUNE_SHARE
         )
         if pointed_at and self.run.summary is not None:
             shown = ", ".join(sorted(pointed_at)[:5]) + (" ..." if len(pointed_at) > 5 else "")
             self.run.summary.warnings.append(
-                f"{name}: kept {len(pointed_at)} row(s) Autotask no longer has, because stored records "
+                f"{entity}: kept {len(pointed_at)} row(s) Autotask no longer has, because stored records "
                 f"still point at them ({shown})"
             )
-        return self.seen[name] | present | pointed_at
+        return self.seen[entity] | present | pointed_at
 
-    def _entity_pass(self, entity: Entity) -> bool:
-        """Read one entity (incrementally when it can); False when stopped before the end."""
-        cursor = None if self.full or not entity.modified else self.run.get_cursor(entity.name)
-        started = self.now_fn()
-        filters = [{"op": "gte", "field": entity.modified, "value": cursor}] if cursor else []
-        reads_all = not filters
-        seen = self.seen.setdefault(entity.name, set()) if reads_all and self.full else None
-        for page in self.client.walk(entity.api, filters, self.stop):
-            if seen is not None:
-                seen.update(str(r["id"]) for r in page if isinstance(r, dict) and r.get("id") is not None)
-            self._store(entity, page)
-        if self.stop.is_set():
-            return False
-        if entity.modified:
-            self.run.set_cursor(entity.name, at_text(started - OVERLAP))
-        return True
+    # --- mappings that need what the pass has read (picklists, lookups) -------------------
 
-    def _deleted_tickets(self) -> bool:
-        # From the start of the run: a ticket deleted while the tickets were being read counts.
-        started = self.run.started_at or self.now_fn()
-        cursor = None if self.full else self.run.get_cursor("deleted_tickets")
-        if cursor:  # a full pass prunes instead; it only moves the cursor
-            for page in self.client.walk(
-                "DeletedTicketLogs", [{"op": "gte", "field": "deletedDateTime", "value": cursor}], self.stop
-            ):
-                gone = [str(r["ticketID"]) for r in page if isinstance(r, dict) and r.get("ticketID") is not None]
-                self.run.delete("tickets", gone)
-            if self.stop.is_set():
-                return False
-        self.run.set_cursor("deleted_tickets", at_text(started - OVERLAP))
-        return True
+    def _map_contract(self, raw: dict) -> dict:
+        return mapping.contract(raw, self.lists)
+
+    def _map_project(self, raw: dict) -> dict:
+        return mapping.project(raw, self.lists, self.rules)
+
+    def _map_opportunity(self, raw: dict) -> dict:
+        return mapping.opportunity(raw, self.lists, self.rules)
+
+    def _map_ticket(self, raw: dict) -> dict:
+        return mapping.ticket(raw, self.lists, self.rules, self.client.web_url)  # the zone may move mid-pass
+
+    def _map_time_entry(self, raw: dict) -> dict:
+        return mapping.time_entry(raw, self.billing_codes, self.task_projects)
+
+    def _map_resource(self, raw: dict) -> dict:
+        record = mapping.resource(raw, self.availability.get(str(raw.get("id"))))
+        self.resource_names[str(raw.get("id"))] = record["name"] or ""
+        return record
 
     # --- storing a page ---------------------------------------------------------------
 
-    def _store(self, entity: Entity, page: list[Any]) -> None:
-        if entity.name == "time_entries":
+    def _store(self, name: str, page: list[Any], map_one: Callable[[dict], dict]) -> None:
+        api = self.entities[name].endpoint
+        if name == "time_entries":
             self._learn_tasks(page)
         records, raws = [], []
         for raw in page:
-            where = f"{entity.api} id {raw.get('id') if isinstance(raw, dict) else '?'}"
+            where = f"{api} id {raw.get('id') if isinstance(raw, dict) else '?'}"
             try:
                 if not isinstance(raw, dict):
                     raise RecordError(f"a record must be a JSON object, not {type(raw).__name__}")
-                records.append(self._map(entity.name, raw))
+                records.append(map_one(raw))
                 raws.append(raw)
             except RecordError as exc:
-                self.run.reject(entity.name, where, LazyRaw([raw])[0], str(exc))
+                self.run.reject(name, where, LazyRaw([raw])[0], str(exc))
         if not records:
             return
-        self._fetch_missing_refs(entity.name, records)
-        if entity.name == "tickets":
-            self._ticket_transitions(records)
-        if entity.name == "opportunities":
-            self._keep_stage_entry(records)
-        self.run.store_page(entity.name, records, lambda i: f"{entity.api} id {raws[i].get('id')}", LazyRaw(raws))  # type: ignore[arg-type]
-        if entity.name == "opportunities":
-            self._record_stage_changes(records)
-
-    def _map(self, name: str, raw: dict) -> dict:
+        self._fetch_missing_refs(name, records)
         if name == "tickets":
-            return mapping.ticket(raw, self.lists, self.rules, self.client.web_url)  # the zone may move mid-pass
-        if name == "time_entries":
-            return mapping.time_entry(raw, self.billing_codes, self.task_projects)
-        if name == "resources":
-            record = mapping.resource(raw, self.availability.get(str(raw.get("id"))))
-            self.resource_names[str(raw.get("id"))] = record["name"] or ""
-            return record
-        if name == "companies":
-            return mapping.company(raw)
-        if name == "projects":
-            return mapping.project(raw, self.lists, self.rules)
-        if name == "contracts":
-            return mapping.contract(raw, self.lists)
+            self._ticket_transitions(records)
         if name == "opportunities":
-            return mapping.opportunity(raw, self.lists, self.rules)
-        return mapping.survey_result(raw)
+            self._keep_stage_entry(records)
+        self.run.store_page(name, records, lambda i: f"{api} id {raws[i].get('id')}", LazyRaw(raws))
+        if name == "opportunities":
+            self._record_stage_changes(records)
 
     def _store_queues(self) -> None:
         labels = self.lists.get("Tickets", "queueID").labels
         records = [mapping.queue(value, label) for value, label in labels.items()]
         if records:
             self.run.store_page("queues", records, lambda i: f"Tickets queueID picklist value {records[i]['id']}")
-            self.seen["queues"] = set(labels)
+            self.saw("queues", labels)
 
     def _learn_tasks(self, page: list[Any]) -> None:
         """Time entries name a project task, not the project: look the page's new tasks up at once."""
@@ -236,16 +218,17 @@ class AutotaskPass:
     def _fetch_missing_refs(self, name: str, records: list[dict]) -> None:
         """Rows created in the PSA during this pass: fetch what a record names but we lack."""
         for spec in SPECS[name]:
-            if spec.kind != "ref" or spec.ref not in ENTITIES or spec.ref == name:
+            if spec.kind != "ref" or spec.ref not in self.entities or spec.ref == name:
                 continue
             wanted = {str(r[spec.name]) for r in records if r.get(spec.name) is not None}
             self.run.ids.prefetch(spec.ref, wanted)
             missing = sorted(int(s) for s in wanted if s.isdigit() and self.run.ids.get(spec.ref, s) is None)
             if missing:
-                found = self.client.query_ids(ENTITIES[spec.ref].api, "id", missing)
-                if self.full:  # present in the PSA: a full pass must not prune them
-                    self.seen.setdefault(spec.ref, set()).update(str(r.get("id")) for r in found if isinstance(r, dict))
-                self._store(ENTITIES[spec.ref], found)
+                sync = self.entities[spec.ref]
+                found = self.client.query_ids(str(sync.endpoint), "id", missing)
+                # present in the PSA: a full pass must not prune them
+                self.saw(spec.ref, (str(r.get("id")) for r in found if isinstance(r, dict)))
+                sync.store(found)
 
     # --- what the PSA does not keep: transitions and stage history ----------------------
 
@@ -298,7 +281,7 @@ class AutotaskPass:
             )
 
     def _stored_tickets(self, source_ids: list[str]) -> dict[str, dict]:
-        t, q, r = (m.__table__ for m in (models.Ticket, models.Queue, models.Resource))  # type: ignore[attr-defined]
+        t, q, r = models.table(models.Ticket), models.table(models.Queue), models.table(models.Resource)
         query = (
             select(
                 t.c.source_id,
@@ -331,7 +314,7 @@ class AutotaskPass:
         known = [str(r["id"]) for r in records if self.run.ids.get("opportunities", str(r["id"])) is not None]
         if not known:
             return
-        o = models.Opportunity.__table__  # type: ignore[attr-defined]
+        o = models.table(models.Opportunity)
         with self.run.engine.connect() as conn:
             stored = {
                 row.source_id: row
@@ -371,3 +354,7 @@ class AutotaskPass:
             self.run.store_page(
                 "opportunity_stage_changes", changes, lambda i: f"opportunity {changes[i]['opportunity_id']} stage"
             )
+
+
+def _no_store(_page: Any) -> None:
+    """A deletion log stores nothing: the loop deletes the rows its pages name."""

@@ -2,7 +2,7 @@
 
 ``client`` talks to the API (codebase discovery, auth, forward-only paging),
 ``mapping`` turns vendor JSON into canonical records, ``sla`` derives due times,
-``entities`` runs the pass entity by entity through a SyncRun.
+``entities`` declares the synchronizers that sources/synchronizer.py runs.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from mspkpi_tui.sources.connectwise.client import CwClient, CwSettings, read_cw_settings
-from mspkpi_tui.sources.connectwise.entities import Pass, Stopped
+from mspkpi_tui.sources.connectwise.entities import Pass
 from mspkpi_tui.sources.connectwise.mapping import EscalationRule
-from mspkpi_tui.sources.runner import RunSummary, SyncRun
+from mspkpi_tui.store.writer import RunSummary, SyncWriter
 
 SOURCE = "connectwise"
 
@@ -28,14 +28,10 @@ class ConnectWiseConnector:
         self.rule = rule
 
     def sync(self, engine: Engine, *, full: bool, now_fn: Callable, stop: threading.Event) -> RunSummary:
-        with SyncRun(engine, SOURCE, "full" if full else "incremental", clock=now_fn) as run:
+        with SyncWriter(engine, SOURCE, "full" if full else "incremental", clock=now_fn) as run:
             client = CwClient(self.settings, on_request=run.add_requests)
             try:
                 Pass(run, client, full=full, now_fn=now_fn, stop=stop, rule=self.rule).run_all()
-            except Stopped as exc:
-                assert run.summary is not None
-                run.interrupted = True  # recorded as "interrupted", not "ok"
-                run.summary.warnings.append(f"stopped before {exc} finished; the next pass picks up from there")
             finally:
                 client.close()
             assert run.summary is not None

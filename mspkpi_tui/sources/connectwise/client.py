@@ -151,9 +151,9 @@ class CwClient:
     def get_object(self, path: str) -> Any:
         return _json(self._get(path), path)
 
-    def pages(self, path: str, conditions: str | None = None) -> Iterator[Page]:
+    def pages(self, path: str, conditions: str | None = None, page_size: int = PAGE_SIZE) -> Iterator[Page]:
         """Every page of a list, in id order, each as soon as it arrives."""
-        params: dict[str, Any] = {"pageSize": PAGE_SIZE}
+        params: dict[str, Any] = {"pageSize": page_size}
         if conditions:
             params["conditions"] = conditions
         response = self._get(path, params)

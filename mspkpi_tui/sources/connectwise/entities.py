@@ -1,4 +1,4 @@
-"""One sync pass over every ConnectWise entity, in the order references need.
+"""The ConnectWise synchronizers: one declaration per entity, run by sources/synchronizer.py.
 
 Per entity: read the pages changed since its cursor (``lastUpdated>[cursor]``), or all
 of them with ``--full``; store each page in one transaction; then, and only then,
@@ -10,32 +10,46 @@ priorities, SLAs, sales statuses and stages, surveys) are small and read whole.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Generator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from mspkpi_tui.sources.connectwise import mapping
-from mspkpi_tui.sources.connectwise.client import CwClient, Page, dump, format_time
+from mspkpi_tui.sources.connectwise.client import PAGE_SIZE, CwClient, Page, dump, format_time
 from mspkpi_tui.sources.connectwise.mapping import Catalog, EscalationRule, MappingError, StoredTicket
 from mspkpi_tui.sources.http import PsaHttpError
-from mspkpi_tui.sources.runner import SyncRun
-from mspkpi_tui.store.ingest import table_of
+from mspkpi_tui.sources.synchronizer import Reference, Step, Synchronizer, SyncPass
+from mspkpi_tui.store import models
+from mspkpi_tui.store.writer import SyncWriter
 
-# Cursor = start of the last finished pass minus this, so clock skew and records
-# committed while we read are not missed; upserts make the re-read harmless.
-OVERLAP = timedelta(minutes=5)
-
-
-class Stopped(Exception):
-    """Ctrl-C in --watch: the page under way was stored; the entity's cursor stays put."""
+CURSOR_FIELD = "lastUpdated"
 
 
-class Pass:
+class CwReader:
+    """Pages of a ConnectWise list: ``conditions=lastUpdated>[cursor]``, forward-only."""
+
+    def __init__(self, client: CwClient):
+        self.client = client
+
+    def pages(self, sync: Synchronizer, endpoint: str, cursor: str | None) -> Generator[Page, None, None]:
+        conditions = f"{sync.cursor_field}>[{cursor}]" if cursor else None
+        yield from self.client.pages(endpoint, conditions, sync.page_size)
+
+    def records(self, page: Page) -> list[Any]:
+        return page.records
+
+    def cursor_text(self, moment: datetime) -> str:
+        return format_time(moment)
+
+
+class Pass(SyncPass):
+    """One ConnectWise pass: the declarations, and what their mappings share (the catalog)."""
+
     def __init__(
         self,
-        run: SyncRun,
+        run: SyncWriter,
         client: CwClient,
         *,
         full: bool,
@@ -43,59 +57,54 @@ class Pass:
         stop: threading.Event,
         rule: EscalationRule,
     ):
+        super().__init__(run, full=full, now_fn=now_fn, stop=stop)
         self.run = run
         self.client = client
-        self.full = full
-        self.now_fn = now_fn
-        self.stop = stop
         self.rule = rule
         self.catalog = Catalog()
-        self.to_prune: list[tuple[str, set[str]]] = []  # after a full pass, children first
 
-    # --- the whole pass --------------------------------------------------------------
+    # --- the declarations ----------------------------------------------------------------
 
-    def run_all(self) -> None:
-        self.sync_simple("companies", "company/companies", mapping.company)
-        self.sync_simple("resources", "system/members", mapping.member)
-        self.read_boards()
-        self.read_catalog()
-        self.sync_simple("projects", "project/projects", mapping.project)
-        self.sync_entity("tickets", ["service/tickets"], self.store_tickets)
-        self.sync_simple("timesheets", "time/sheets", mapping.timesheet)
-        self.sync_simple("time_entries", "time/entries", mapping.time_entry)
-        self.sync_entity("opportunities", ["sales/opportunities"], self.store_opportunities)
-        self.sync_simple("contracts", "finance/agreements", mapping.agreement)
-        surveys = [f"service/surveys/{s['id']}/results" for s in self.read_list("service/surveys") if _has_id(s)]
-        self.sync_entity("survey_results", surveys, self.simple_store("survey_results", mapping.survey_result))
-        for entity, seen in reversed(self.to_prune):  # children before the rows they point at
-            self.run.prune(entity, seen)
+    def steps(self) -> list[Step]:
+        """Every step of a pass, in the order references need (a full pass prunes in reverse)."""
 
-    # --- generic entity pass -----------------------------------------------------------
+        def simple(entity: str, path: str, map_one: Callable[[Any], dict]) -> Synchronizer:
+            return Synchronizer(entity, path, CURSOR_FIELD, PAGE_SIZE, self.simple_store(entity, map_one))
 
-    def sync_simple(self, entity: str, path: str, map_one: Callable[[Any], dict]) -> None:
-        self.sync_entity(entity, [path], self.simple_store(entity, map_one))
+        return [
+            simple("companies", "company/companies", mapping.company),
+            simple("resources", "system/members", mapping.member),
+            Reference("boards", self.read_boards, entity="queues"),
+            Reference("catalog", self.read_catalog),
+            simple("projects", "project/projects", mapping.project),
+            Synchronizer("tickets", "service/tickets", CURSOR_FIELD, PAGE_SIZE, self.store_tickets),
+            simple("timesheets", "time/sheets", mapping.timesheet),
+            simple("time_entries", "time/entries", mapping.time_entry),
+            Synchronizer("opportunities", "sales/opportunities", CURSOR_FIELD, PAGE_SIZE, self.store_opportunities),
+            simple("contracts", "finance/agreements", mapping.agreement),
+            # one list of results per survey, found when the step starts
+            Synchronizer(
+                "survey_results",
+                self.survey_result_paths,
+                CURSOR_FIELD,
+                PAGE_SIZE,
+                self.simple_store("survey_results", mapping.survey_result),
+            ),
+        ]
 
-    def simple_store(self, entity: str, map_one: Callable[[Any], dict]):
+    def run_all(self) -> bool:
+        """The whole pass; False when it stopped early because `stop` was set."""
+        return self.execute(CwReader(self.client), self.steps())
+
+    def survey_result_paths(self) -> list[str]:
+        return [f"service/surveys/{s['id']}/results" for s in self.read_list("service/surveys") if _has_id(s)]
+
+    def simple_store(self, entity: str, map_one: Callable[[Any], dict]) -> Callable[[Page], None]:
         def store(page: Page) -> None:
             records, locations, raws = self.map_page(entity, page, map_one)
             self.run.store_page(entity, records, locations, raws)
 
         return store
-
-    def sync_entity(self, entity: str, paths: list[str], store: Callable[[Page], None]) -> None:
-        started = self.now_fn()
-        since = None if self.full else self.run.get_cursor(entity)
-        conditions = f"lastUpdated>[{since}]" if since else None
-        seen: set[str] = set()
-        for path in paths:
-            for page in self.client.pages(path, conditions):
-                store(page)
-                seen.update(str(r["id"]) for r in page.records if _has_id(r))
-                if self.stop.is_set():
-                    raise Stopped(entity)
-        if self.full:
-            self.to_prune.append((entity, seen))
-        self.run.set_cursor(entity, format_time(started - OVERLAP))
 
     def map_page(self, entity: str, page: Page, map_one: Callable[[Any], dict]):
         """Map a page; records that cannot even be mapped are rejected here with the vendor JSON."""
@@ -130,8 +139,7 @@ class Pass:
                 self.catalog.statuses.update(
                     mapping.board_statuses(self.read_list(f"service/boards/{board['id']}/statuses"))
                 )
-        if self.full:
-            self.to_prune.append(("queues", {str(b["id"]) for b in boards if _has_id(b)}))
+        self.saw("queues", (str(b["id"]) for b in boards if _has_id(b)))
 
     def read_catalog(self) -> None:
         self.catalog.priority_rank = mapping.priority_ranks(self.read_list("service/priorities"))
@@ -166,7 +174,11 @@ class Pass:
     def stored_tickets(self, ids: list[str]) -> dict[str, StoredTicket]:
         if not ids:
             return {}
-        tickets, queues, resources = table_of("tickets"), table_of("queues"), table_of("resources")
+        tickets, queues, resources = (
+            models.table(models.Ticket),
+            models.table(models.Queue),
+            models.table(models.Resource),
+        )
         query = (
             select(
                 tickets.c.source_id,
@@ -188,7 +200,7 @@ class Pass:
             .where(tickets.c.source == self.run.source, tickets.c.source_id.in_(ids))
         )
         with self.run.engine.connect() as conn:
-            return {row[0]: StoredTicket(*row[1:]) for row in conn.execute(query)}
+            return {row[0]: StoredTicket(*list(row)[1:]) for row in conn.execute(query)}
 
     # --- opportunities: amount from the forecast, stage history --------------------------
 

@@ -1,12 +1,12 @@
-"""One sync run: the lock, the sync_runs row, page-by-page upserts, cursors, rejects, pruning.
+"""The store's one door for writes: a sync run, its pages, cursors, rejects, deletes and prunes.
 
-Every source (the file importer and the PSA connectors) writes through a SyncRun, so
+Every source (the file importer and the PSA synchronizers) writes through a SyncWriter, so
 the guarantees hold for all of them: a page is stored in one transaction, a cursor
 moves only when its entity's pass has finished, a bad record is kept with its reason,
 and a full pass never deletes more than MAX_PRUNE_SHARE of an entity's rows.
 
-The KPI rollups (store/rollups.py) are recounted here: a page only marks what it changed
-(in its own transaction), and the runner recounts the marks at the end of each entity's
+The KPI rollups (store/rollups/) are recounted here: a page only marks what it changed
+(in its own transaction), and the writer recounts the marks at the end of each entity's
 pass (in the cursor's transaction, before the cursor moves), after deletes and prunes,
 when the run ends, and when a run starts (what a killed run left). So once a sync has
 finished, killed or not and re-run, the rollups agree with their rows; during a pass they
@@ -16,24 +16,29 @@ lag the pages already stored (recounting per page cost most of a first sync's ti
 from __future__ import annotations
 
 import json
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, select, update
 
 from mspkpi_tui.clock import utcnow
-from mspkpi_tui.errors import SyncError
-from mspkpi_tui.store import models
-from mspkpi_tui.store.ingest import CHUNK, IdMap, delete_missing, mark_deleting, table_of, upsert_rows, validate_batch
+from mspkpi_tui.store import models, sync_lock
+from mspkpi_tui.store.deletes import delete_rows, detach_dependents
+from mspkpi_tui.store.ingest import IdMap, delete_missing, table_of, upsert_rows, validate_batch
 from mspkpi_tui.store.rollups import flush_pending
 
-LOCK_NAME = "sync"  # one sync per database at a time, whatever its source
 MAX_PRUNE_SHARE = 0.9
+sync_runs = models.table(models.SyncRun)
+sync_cursors = models.table(models.SyncCursor)
+rejected_records = models.table(models.RejectedRecord)
+
+
+class Texts(Protocol):
+    """The text each record of a page was read from, by index (a list, or one made on demand)."""
+
+    def __getitem__(self, index: int, /) -> str: ...
 
 
 @dataclass
@@ -54,8 +59,10 @@ class RunSummary:
     requests: int = 0
 
 
-class SyncRun:
-    """Use as a context manager: ``with SyncRun(engine, "autotask", "incremental") as run: ...``."""
+class SyncWriter:
+    """One sync run, as a context manager: ``with SyncWriter(engine, "autotask", "incremental") as run: ...``.
+
+    (The row it keeps up to date is the ``SyncRun`` model, table sync_runs.)"""
 
     def __init__(
         self, engine: Engine, source: str, mode: str = "incremental", *, clock: Callable[[], datetime] = utcnow
@@ -68,26 +75,27 @@ class SyncRun:
         self.summary: RunSummary | None = None
         self.started_at: datetime | None = None
         self.on_reject: Callable[[Reject], None] | None = None
-        # Set by a connector that returned early because it was asked to stop (Ctrl-C in --watch).
+        # Set by a synchronizer that returned early because it was asked to stop (Ctrl-C in --watch).
         self.interrupted = False
 
     # --- lifecycle -----------------------------------------------------------------
 
-    def __enter__(self) -> SyncRun:
-        self._acquire_lock()
+    def __enter__(self) -> SyncWriter:
+        sync_lock.acquire(self.engine, self.clock)
         self.started_at = self.clock()
         try:
             self.flush_rollups()  # what a killed run left pending
         except BaseException:
-            self._release_lock()
+            sync_lock.release(self.engine)
             raise
         with self.engine.begin() as conn:
-            run_id = conn.execute(
-                SyncRun_table.insert().values(
+            key = conn.execute(
+                sync_runs.insert().values(
                     source=self.source, mode=self.mode, started_at=self.started_at, status="running", counts={}
                 )
-            ).inserted_primary_key[0]
-        self.summary = RunSummary(run_id=run_id, source=self.source)
+            ).inserted_primary_key
+        assert key is not None
+        self.summary = RunSummary(run_id=key[0], source=self.source)
         return self
 
     def __exit__(self, exc_type, exc, _tb) -> None:
@@ -111,8 +119,8 @@ class SyncRun:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    update(SyncRun_table)
-                    .where(SyncRun_table.c.id == summary.run_id)
+                    update(sync_runs)
+                    .where(sync_runs.c.id == summary.run_id)
                     .values(
                         finished_at=self.clock(),
                         status=status,
@@ -123,7 +131,7 @@ class SyncRun:
                     )
                 )
         finally:
-            self._release_lock()
+            sync_lock.release(self.engine)
         if flush_failure is not None and exc is flush_failure:
             raise flush_failure
 
@@ -132,55 +140,6 @@ class SyncRun:
         with self.engine.begin() as conn:
             flush_pending(conn)
 
-    # --- locking -------------------------------------------------------------------
-
-    def _holder(self) -> str:
-        return f"{socket.gethostname()}:{os.getpid()}"
-
-    def _acquire_lock(self) -> None:
-        for _attempt in range(2):
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        SyncLock_table.insert().values(name=LOCK_NAME, holder=self._holder(), acquired_at=self.clock())
-                    )
-                return
-            except IntegrityError:
-                if not self._break_dead_lock():
-                    break
-        with self.engine.connect() as conn:
-            row = conn.execute(select(SyncLock_table).where(SyncLock_table.c.name == LOCK_NAME)).first()
-        since = f" since {row.acquired_at:%Y-%m-%d %H:%M} UTC" if row else ""
-        holder = row.holder if row else "another process"
-        raise SyncError(f"another sync is already running on this database ({holder}{since}); try again when it ends")
-
-    def _break_dead_lock(self) -> bool:
-        """Take over a lock whose holder died on this host (killed mid-sync)."""
-        with self.engine.begin() as conn:
-            row = conn.execute(select(SyncLock_table).where(SyncLock_table.c.name == LOCK_NAME)).first()
-            if row is None:
-                return True
-            host, _, pid = row.holder.rpartition(":")
-            if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
-                return False
-            conn.execute(
-                SyncLock_table.delete().where(SyncLock_table.c.name == LOCK_NAME, SyncLock_table.c.holder == row.holder)
-            )
-            conn.execute(
-                update(SyncRun_table)
-                .where(SyncRun_table.c.status == "running")
-                .values(status="interrupted", error=f"the sync process {row.holder} died", finished_at=self.clock())
-            )
-            return True
-
-    def _release_lock(self) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                SyncLock_table.delete().where(
-                    SyncLock_table.c.name == LOCK_NAME, SyncLock_table.c.holder == self._holder()
-                )
-            )
-
     # --- writing -------------------------------------------------------------------
 
     def store_page(
@@ -188,7 +147,7 @@ class SyncRun:
         entity: str,
         records: list[Any],
         locations: list[str] | Callable[[int], str],
-        raws: list[str] | None = None,
+        raws: Texts | None = None,
     ) -> int:
         """Validate and upsert one page in one transaction; bad records go to rejected_records.
 
@@ -214,10 +173,10 @@ class SyncRun:
         with self.engine.begin() as conn:
             self._write_reject(conn, entity, location, raw, reason)
 
-    def _write_reject(self, conn, entity: str, location: str, raw: str, reason: str) -> None:
+    def _write_reject(self, conn: Connection, entity: str, location: str, raw: str, reason: str) -> None:
         assert self.summary is not None
         conn.execute(
-            RejectedRecord_table.insert().values(
+            rejected_records.insert().values(
                 sync_run_id=self.summary.run_id,
                 source=self.source,
                 entity=entity,
@@ -241,8 +200,8 @@ class SyncRun:
     def get_cursor(self, entity: str) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(
-                select(SyncCursor_table.c.cursor).where(
-                    SyncCursor_table.c.source == self.source, SyncCursor_table.c.entity == entity
+                select(sync_cursors.c.cursor).where(
+                    sync_cursors.c.source == self.source, sync_cursors.c.entity == entity
                 )
             ).scalar()
 
@@ -251,13 +210,13 @@ class SyncRun:
         with self.engine.begin() as conn:
             flush_pending(conn)
             changed = conn.execute(
-                update(SyncCursor_table)
-                .where(SyncCursor_table.c.source == self.source, SyncCursor_table.c.entity == entity)
+                update(sync_cursors)
+                .where(sync_cursors.c.source == self.source, sync_cursors.c.entity == entity)
                 .values(cursor=value, updated_at=self.clock())
             ).rowcount
             if not changed:
                 conn.execute(
-                    SyncCursor_table.insert().values(
+                    sync_cursors.insert().values(
                         source=self.source, entity=entity, cursor=value, updated_at=self.clock()
                     )
                 )
@@ -302,73 +261,6 @@ class SyncRun:
         return len(gone)
 
 
-# Rows that mean nothing without the row they point at go with it (a deleted ticket's
-# events and time entries); any other reference is cleared (a survey keeps its rating).
-OWNED_BY = {
-    ("ticket_events", "ticket_id"),
-    ("time_entries", "ticket_id"),
-    ("time_entries", "project_id"),
-    ("opportunity_stage_changes", "opportunity_id"),
-}
-
-
-def delete_rows(conn, entity: str, source: str, source_ids: list[str]) -> int:
-    """Delete rows by source id, and deal with the rows that reference them (so foreign keys hold)."""
-    table = table_of(entity)
-    deleted = 0
-    for start in range(0, len(source_ids), CHUNK):
-        part = source_ids[start : start + CHUNK]
-        local_ids = detach_dependents(conn, entity, source, part)
-        if local_ids:
-            flush_pending(conn)  # rollup rows that reference them (a resource's days) go first
-            mark_deleting(conn, entity, local_ids)
-            deleted += conn.execute(delete(table).where(table.c.id.in_(local_ids))).rowcount
-    return deleted
-
-
-def detach_dependents(conn, entity: str, source: str, source_ids: list[str]) -> list[int]:
-    """Before rows go: delete the rows owned by them, clear other references. Returns their local ids."""
-    table = table_of(entity)
-    found: list[int] = []
-    for start in range(0, len(source_ids), CHUNK):
-        part = source_ids[start : start + CHUNK]
-        local_ids = list(
-            conn.execute(select(table.c.id).where(table.c.source == source, table.c.source_id.in_(part))).scalars()
-        )
-        if local_ids:
-            _detach_dependents(conn, table, local_ids)
-        found += local_ids
-    return found
-
-
-def _detach_dependents(conn, table: Table, local_ids: list[int]) -> None:
-    for name, model in models.ENTITY_TABLES.items():
-        child = model.__table__  # type: ignore[attr-defined]
-        for fk in child.foreign_keys:
-            if fk.column.table is not table:
-                continue
-            column = fk.parent
-            if (name, column.name) in OWNED_BY or not column.nullable:
-                doomed = list(conn.execute(select(child.c.id).where(column.in_(local_ids))).scalars())
-                for begin in range(0, len(doomed), CHUNK):
-                    part = doomed[begin : begin + CHUNK]
-                    _detach_dependents(conn, child, part)
-                    mark_deleting(conn, name, part)
-                    conn.execute(delete(child).where(child.c.id.in_(part)))
-            else:
-                conn.execute(update(child).where(column.in_(local_ids)).values({column.name: None}))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _raw_text(record: Any) -> str:
     if isinstance(record, str):
         return record
@@ -381,9 +273,3 @@ def _raw_text(record: Any) -> str:
 def _one_line(exc: BaseException | None) -> str:
     text = str(exc).strip() if exc else ""
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-SyncRun_table = models.SyncRun.__table__  # type: ignore[attr-defined]
-SyncLock_table = models.SyncLock.__table__  # type: ignore[attr-defined]
-SyncCursor_table = models.SyncCursor.__table__  # type: ignore[attr-defined]
-RejectedRecord_table = models.RejectedRecord.__table__  # type: ignore[attr-defined]
