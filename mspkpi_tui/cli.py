@@ -17,6 +17,7 @@ from pathlib import Path
 import typer
 
 from mspkpi_tui.errors import MspkpiError
+from mspkpi_tui.safe_text import clean
 
 app = typer.Typer(
     help="A terminal dashboard of service desk KPIs for managed service providers.",
@@ -215,11 +216,13 @@ def kpi(
     ),
 ) -> None:
     """Print every KPI figure."""
-    context = _ctx(ctx)
-    config, engine = context.config, context.engine()
-    from mspkpi_tui.kpi.report import render_report
+    from mspkpi_tui.kpi.report import check_section, compute_report
+    from mspkpi_tui.output import render
 
-    typer.echo(render_report(engine, context.now, config, format.value, section), nl=False)
+    names = check_section(section)  # a bad --section is refused before the database is opened
+    context = _ctx(ctx)
+    report = compute_report(context.engine(), context.now, context.config, names)
+    typer.echo(render(report, format.value), nl=False)
 
 
 def _print_reject(reject) -> None:
@@ -228,7 +231,7 @@ def _print_reject(reject) -> None:
 
 def _print_summary(summary, seconds: float) -> None:
     stored = ", ".join(f"{n} {entity}" for entity, n in summary.counts.items()) or "nothing"
-    typer.echo(f"stored {stored} from {summary.source} in {seconds:.1f} s")
+    typer.echo(clean(f"stored {stored} from {summary.source} in {seconds:.1f} s"))
     for warning in summary.warnings:
         _echo_err(f"warning: {warning}")
     if summary.rejects:
@@ -238,7 +241,8 @@ def _print_summary(summary, seconds: float) -> None:
 
 
 def _echo_err(message: str) -> None:
-    typer.echo(message, err=True)
+    """Every line for stderr, whatever it quotes (a PSA's error text, a file name): made safe, one line."""
+    typer.echo(clean(message), err=True)
 
 
 def main() -> None:
@@ -295,5 +299,5 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"mspkpi: error: {message}", err=True)
+    typer.echo(f"mspkpi: error: {clean(message)}", err=True)
     sys.exit(2 if message.startswith("--") else 1)
