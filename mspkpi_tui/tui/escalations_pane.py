@@ -6,12 +6,17 @@ from __future__ import annotations
 from rich.text import Text
 from textual.containers import Horizontal, VerticalScroll
 
+from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import EscalationData
-from mspkpi_tui.tui.widgets import Figure, TicketList, TicketListPane
+from mspkpi_tui.tui.widgets import Figure, TicketListPane, TicketListView
 
 
 class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
+    pane_id = "escalations"
+    title = "Escalations"
+    load = staticmethod(loader.load_escalations)
+
     def compose(self):
         yield Figure(id="esc-figures")
         with Horizontal(id="esc-charts"):
@@ -19,7 +24,7 @@ class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
             yield Figure(id="esc-by-priority", classes="chart")
         yield Figure(id="esc-trend")
         yield Figure(id="esc-list-title", classes="section")
-        yield TicketList(id="esc-list")
+        yield TicketListView(id="esc-list")
 
     def show_data(self, data: EscalationData) -> None:
         f = data.figures
@@ -36,7 +41,7 @@ class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
         if listed.total > len(listed.rows):
             title.append(f", the first {len(listed.rows)} shown", style="")
         self.query_one("#esc-list-title", Figure).show(title)
-        self.query_one(TicketList).show_tickets(listed.rows, self.app.now)
+        self.query_one(TicketListView).show_tickets(listed.rows, self.app.now)
 
     @staticmethod
     def _chart(title: str, counts: dict[str, int]) -> Text:

@@ -148,13 +148,3 @@ def load_trends(engine: Engine, now: datetime, config) -> Trends:
     from mspkpi_tui.kpi.trends import trend_series
 
     return trend_series(engine, now, config)
-
-
-# The panes after the queue, in the order a refresh reads them.
-LOADERS = {
-    "sla": load_sla,
-    "escalations": load_escalations,
-    "team": load_team,
-    "pipeline": load_pipeline,
-    "service": load_service,
-}

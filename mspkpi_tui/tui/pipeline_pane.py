@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
-from mspkpi_tui.tui.widgets import Figure, Pane, Table
+from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.widgets import Figure, Table
 
 if TYPE_CHECKING:
     from mspkpi_tui.kpi.pipeline import ClosedDeals, PipelineFigures
@@ -20,6 +22,10 @@ def _num(value: str) -> Text:
 
 
 class PipelinePane(Pane, VerticalScroll, can_focus=False):
+    pane_id = "pipeline"
+    title = "Pipeline"
+    load = staticmethod(loader.load_pipeline)
+
     def compose(self):
         yield Figure(id="pipe-title")
         yield Table(("Stage", "Deals", "Amount", "Avg days", "Max days", "Past check-ins"), id="pipe-stages")

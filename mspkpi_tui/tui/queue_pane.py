@@ -13,11 +13,15 @@ from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.kpi.tickets import SORTS, TicketQuery, TicketRow
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, load_queue_ids
+from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.widgets import Figure, Pane
+from mspkpi_tui.tui.widgets import Figure
 
 
 class QueuePane(Pane, Vertical):
+    pane_id = "queue"
+    title = "Queue"
+
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", id="sort"),

@@ -6,12 +6,18 @@ from __future__ import annotations
 from rich.text import Text
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import ServiceData
-from mspkpi_tui.tui.widgets import Figure, Pane, Table
+from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.widgets import Figure, Table
 
 
 class ServicePane(Pane, VerticalScroll, can_focus=False):
+    pane_id = "service"
+    title = "Service"
+    load = staticmethod(loader.load_service)
+
     def compose(self):
         yield Figure(id="svc-figures")
         yield Figure(id="svc-trends")

@@ -6,9 +6,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import TeamData
-from mspkpi_tui.tui.widgets import Figure, Pane, Table
+from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.widgets import Figure, Table
 
 RESOURCE_COLUMNS = ("Technician", "Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
 TIMESHEET_COLUMNS = ("Technician", "Period", "Billable h", "Non-bill h", "Worked h", "Status")
@@ -19,6 +21,10 @@ def _num(value: str) -> Text:
 
 
 class TeamPane(Pane, VerticalScroll, can_focus=False):
+    pane_id = "team"
+    title = "Team"
+    load = staticmethod(loader.load_team)
+
     def compose(self):
         yield Figure(id="team-title")
         yield Table(RESOURCE_COLUMNS, id="team-hours")

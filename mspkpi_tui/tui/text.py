@@ -2,7 +2,8 @@
 
 PSA text (titles, company names, sync errors) is never parsed as markup: it goes into
 `rich.text.Text` objects, and control characters (ANSI escapes, BEL, CR/LF, bidi
-overrides) are replaced by visible stand-ins, so a ticket cannot change the screen.
+overrides) are replaced by visible stand-ins (mspkpi_tui.safe_text, the product's one
+sanitiser), so a ticket cannot change the screen.
 """
 
 from __future__ import annotations
@@ -12,32 +13,16 @@ from datetime import date, datetime, timedelta
 
 from rich.text import Text
 
-# Bidirectional overrides and isolates reorder what follows them ("Trojan Source").
-_BIDI = {0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+from mspkpi_tui.safe_text import clean, fit, truncate
+
+# A cell of a pane's table never grows past this many terminal cells (a 5,000-character title
+# must not push the other columns off the screen); longer text ends in an ellipsis.
+MAX_CELL = 40
 
 
-def _visible(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x20:
-        return chr(0x2400 + code)  # the Control Pictures block: ESC -> ␛, BEL -> ␇, LF -> ␊
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    if 0x80 <= code < 0xA0 or code in _BIDI:
-        return f"<U+{code:04X}>"
-    return ch
-
-
-def clean(value: object) -> str:
-    """The text with every control character made visible (one line, inert)."""
-    text = "" if value is None else str(value)
-    if text.isprintable():
-        return text
-    return "".join(_visible(ch) for ch in text)
-
-
-def plain(value: object, style: str = "") -> Text:
-    """Untrusted text as a Text object: shown literally, never interpreted."""
-    return Text(clean(value), style=style, no_wrap=True, overflow="ellipsis")
+def plain(value: object, style: str = "", max_cells: int = MAX_CELL) -> Text:
+    """Untrusted text as a Text object: shown literally, never interpreted, at most `max_cells` wide."""
+    return Text(truncate(clean(value), max_cells), style=style, no_wrap=True, overflow="ellipsis")
 
 
 # --- figures -----------------------------------------------------------------------------
@@ -154,9 +139,7 @@ def bars(items: Iterable[tuple[str, float]], width: int = 30, label_width: int =
     for i, (label, value) in enumerate(rows):
         if i:
             text.append("\n")
-        name = clean(label)
-        name = name if len(name) <= label_width else name[: label_width - 1] + "…"
-        text.append(f"{name:<{label_width}} ")
+        text.append(fit(clean(label), label_width) + " ")
         filled = value / top * width
         bar = "█" * int(filled) + ("▌" if filled - int(filled) >= 0.5 else "")
         text.append(bar or ("▏" if value > 0 else ""), style="bold")

@@ -3,57 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from datetime import datetime
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.lazy import Lazy
-from textual.widget import MountError, Widget
 from textual.widgets import DataTable, Static
 
-
-class Pane:
-    """Mixed into the six panes: a pane mounted after its data arrived (the panes after the
-    queue are mounted lazily, after the first paint) shows the app's latest data for it."""
-
-    def on_mount(self) -> None:
-        self.app.pane_mounted(self)
+from mspkpi_tui.kpi.tickets import TicketRow
+from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.pane import Pane
 
 
 class TicketListPane(Pane):
     """A pane of figures above a list of tickets (SLAs, Escalations): the list is what
     the keys act on."""
 
-    def current_ticket(self):
-        return self.query_one(TicketList).current_ticket()
+    def current_ticket(self) -> TicketRow | None:
+        return self.query_one(TicketListView).current_ticket()
 
     def focus_main(self) -> None:
-        self.query_one(TicketList).focus(scroll_visible=False)  # the figures above the table stay in view
+        self.query_one(TicketListView).focus(scroll_visible=False)  # the figures above the table stay in view
 
     def tick(self) -> None:
-        self.query_one(TicketList).tick(self.app.now)
-
-
-class LazyPane(Lazy):
-    """textual.lazy.Lazy (the widget is mounted after the first paint) that does nothing when
-    the app is already closing by then (Lazy would raise MountError: a quick quit, SIGHUP)."""
-
-    async def mount_composed_widgets(self, widgets: list[Widget]) -> None:
-        parent = self.parent
-        if parent is None:
-            return
-
-        async def mount() -> None:
-            if not parent.is_attached:
-                return
-            try:
-                await parent.mount(self._replace_widget, after=self)
-            except MountError:
-                if parent.is_attached:
-                    raise
-                return
-            await self.remove()
-
-        self.call_after_refresh(mount)
+        self.query_one(TicketListView).tick(self.app.now)  # type: ignore[attr-defined]
 
 
 class Figure(Static):
@@ -129,17 +101,15 @@ def new_keys_as_str(keys: list[Hashable]) -> list[str]:
 TICKET_COLUMNS = ("Number", "Pri", "Next due", "Age", "Company", "Title", "Assignee")
 
 
-class TicketList(Table):
-    """A short list of tickets (an SLA bucket, the open escalations), cursor kept by ticket."""
+class TicketListView(Table):
+    """Shows a kpi.tickets.TicketList (an SLA bucket, the open escalations), cursor kept by ticket."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(TICKET_COLUMNS, **kwargs)
-        self.rows_by_key: dict[str, object] = {}
-        self._last: tuple | None = None
+        self.rows_by_key: dict[str, TicketRow] = {}
+        self._last: tuple[Sequence[TicketRow], datetime] | None = None
 
-    def show_tickets(self, rows, now) -> None:
-        from mspkpi_tui.tui import text as fmt
-
+    def show_tickets(self, rows: Sequence[TicketRow], now: datetime) -> None:
         self._last = (rows, now)
         self.rows_by_key = {str(r.id): r for r in rows}
         cells = []
@@ -161,10 +131,10 @@ class TicketList(Table):
             )
         self.show_rows(cells)
 
-    def tick(self, now) -> None:
+    def tick(self, now: datetime) -> None:
         if self._last is not None:
             self.show_tickets(self._last[0], now)
 
-    def current_ticket(self):
+    def current_ticket(self) -> TicketRow | None:
         key = self.current_key
         return self.rows_by_key.get(key) if key is not None else None
