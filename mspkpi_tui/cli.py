@@ -36,8 +36,6 @@ db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True, ri
 app.add_typer(sync_app, name="sync")
 app.add_typer(db_app, name="db")
 
-DEMO_FOLDER = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
-
 
 @dataclass
 class Context:
@@ -121,12 +119,14 @@ def demo(
     no_tui: bool = typer.Option(False, "--no-tui", help="Only import the demo data; do not open the dashboard."),
 ) -> None:
     """Import the demo MSP into its own database (or the one --db names) and open the dashboard."""
+    from mspkpi_tui.fixtures import demo_folder
     from mspkpi_tui.sources.file_import import import_folder
 
     context = _ctx(ctx)
     engine = context.engine("demo.db")
     started = time.perf_counter()
-    summary = import_folder(engine, DEMO_FOLDER, now=context.now, on_reject=_print_reject)
+    with demo_folder() as folder:  # inside the package: an installed wheel has it too
+        summary = import_folder(engine, folder, now=context.now, on_reject=_print_reject)
     _print_summary(summary, time.perf_counter() - started)
     if summary.rejects:
         raise typer.Exit(1)

@@ -1,5 +1,6 @@
 """Data flows one way: the import-linter contracts in pyproject.toml hold."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,9 @@ def test_import_contracts_hold():
     lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     result = subprocess.run([lint_imports], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 3 kept, 0 broken" in result.stdout
+    assert re.search(r"Contracts: \d+ kept, 0 broken", result.stdout), result.stdout
+    for contract in ("The KPI engine has no presentation", "Layers: the CLI wires", "The one sanitiser"):
+        assert contract in result.stdout
 
 
 def test_the_report_path_does_not_import_textual():
