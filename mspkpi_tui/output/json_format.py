@@ -44,7 +44,8 @@ def inert(text: str) -> str:
     """JSON text with every hidden character written as an escape (they only occur inside strings)."""
     if not _NOT_PLAIN_ASCII.search(text):
         return text  # json.dumps has already escaped every C0 control
-    return "".join(_escape(ch) if ch == "\x7f" or is_hidden(ch) else ch for ch in text)
+    # The only raw controls json.dumps leaves are the indentation's newlines (outside strings).
+    return "".join(_escape(ch) if ch == "\x7f" or (ch != "\n" and is_hidden(ch)) else ch for ch in text)
 
 
 def render_json(report: dict[str, Any]) -> str:
