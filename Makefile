@@ -23,8 +23,9 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadgroup
 
+# The benchmarks bench/RESULTS.md quotes: make bench [BENCH="kpi tui --write"] (bench/run.py).
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
