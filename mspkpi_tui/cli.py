@@ -275,7 +275,16 @@ GLOBAL_OPTIONS = ("--db", "--config", "--now")
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
-    """Let global options stand anywhere: `mspkpi demo --now T` means `mspkpi --now T demo`."""
+    """Let global options stand anywhere: `mspkpi demo --now T` means `mspkpi --now T demo`.
+
+    Why not click's own mechanism: a click group parses its options only up to the subcommand's
+    name and hands the rest to the subcommand (`allow_interspersed_args` is about positional
+    arguments within one command, and groups turn it off on purpose), so an option of the
+    callback after `demo` is "No such option". The alternative, declaring --db/--config/--now
+    on every command and sub-command (sync file, sync autotask, db upgrade ...) and merging
+    them with the callback's, repeats three options on eight commands to do what these few
+    lines do once; tests/test_cli_options.py checks both positions.
+    """
     hoisted: list[str] = []
     rest: list[str] = []
     items = iter(argv)
