@@ -262,9 +262,10 @@ def main() -> None:
     except (typer.Abort, EOFError):
         sys.exit(1)
     except Exception as exc:
-        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):  # usage errors (typer's own click)
-            exc.show()
-            sys.exit(exc.exit_code)
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):  # usage errors (typer's own click)
+            show()
+            sys.exit(code)
         if os.environ.get("MSPKPI_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {_first_line(exc)} (set MSPKPI_DEBUG=1 for the traceback)")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, and_, case, exists, false, func, or_, select, union, union_all
+from sqlalchemy import Engine, Select, and_, case, exists, false, func, or_, select, union, union_all
 
 from mspkpi_tui.kpi.common import Refresh, Result, label, pct
 from mspkpi_tui.kpi.rules import (
@@ -42,7 +43,7 @@ def escalation_events(config, start: datetime | None = None, end: datetime | Non
     """(ticket_id, at) of escalation events, optionally in [start, end]: one select per rule,
     each a range of ix_ticket_events_new_value (field, new_value, at, ticket_id)."""
     e = ticket_events.c
-    rules = [(e.field == "escalation", e.new_value.is_not(None), e.new_value != "")]
+    rules: list[tuple[Any, ...]] = [(e.field == "escalation", e.new_value.is_not(None), e.new_value != "")]
     if config.escalation.statuses:
         rules.append((e.field == "status", e.new_value.in_(list(config.escalation.statuses))))
     if config.escalation.queues:
@@ -93,16 +94,13 @@ def first_escalations(config, start: datetime, end: datetime):
         .scalar_subquery()
     )
     # Each candidate's markers (any of them may be NULL); min() over them skips NULLs.
-    markers = union_all(
+    parts: list[Select[Any]] = [
         select(tickets.c.id.label("ticket_id"), first_event.label("t")),
         select(tickets.c.id, tickets.c.escalated_at),
         select(tickets.c.id, case((fallback, fallback_time), else_=None)),
-    )
+    ]
     markers = union_all(
-        *[
-            part.select_from(candidates.join(tickets, tickets.c.id == candidates.c.ticket_id))
-            for part in markers.selects
-        ]
+        *[part.select_from(candidates.join(tickets, tickets.c.id == candidates.c.ticket_id)) for part in parts]
     ).subquery()
     first = (
         select(markers.c.ticket_id, func.min(markers.c.t).label("escalated_at"))

@@ -38,7 +38,9 @@ def queue_figures(engine: Engine, now: datetime, config) -> QueueFigures:
     )
     with engine.connect() as conn:
         groups = conn.execute(query).all()
-        names = dict(conn.execute(select(queues.c.id, queues.c.name)).all())  # a few dozen queues at most
+        names: dict[int, str] = {
+            i: n for i, n in conn.execute(select(queues.c.id, queues.c.name))
+        }  # a few dozen queues at most
     rows = [
         (priority, rank, status, names.get(queue_id), n, n - assigned)
         for rank, priority, status, queue_id, n, assigned in groups

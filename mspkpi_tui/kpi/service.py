@@ -92,7 +92,7 @@ def service_figures(engine: Engine, now: datetime, config, refresh: Refresh | No
     )
 
 
-def _mean(total_seconds: float, n: int, unit_seconds: float) -> float | None:
+def _mean(total_seconds: float, n: float, unit_seconds: float) -> float | None:
     return total_seconds / n / unit_seconds if n else None
 
 

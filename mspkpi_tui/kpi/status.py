@@ -98,7 +98,8 @@ class ChangeWatch:
         if self._pragma_conn is not None:
             cursor = self._pragma_conn.cursor()
             cursor.execute("PRAGMA data_version")
-            version = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            version = row[0] if row else None
             cursor.close()
         return (tuple(runs), running, version)
 

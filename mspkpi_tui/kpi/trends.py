@@ -113,10 +113,12 @@ def _hours_per_day(conn, bounds: list[tuple[datetime, datetime]]) -> list[float 
         if value is not None:
             totals[i] = (totals[i] or 0.0) + value
 
-    day_index = {}  # UTC day -> the day it belongs to
+    day_index: dict[datetime, int] = {}  # UTC day -> the day it belongs to
     for i, span in enumerate(whole):
-        day = span[0] if span else None
-        while span and day < span[1]:
+        if span is None:
+            continue
+        day, end = span
+        while day < end:
             day_index[day] = i
             day += DAY
     if day_index:

@@ -390,11 +390,12 @@ class MspkpiApp(App):
             "Copy ticket URL", "The selected ticket's PSA link, to the clipboard (OSC 52)", self.action_copy_url
         )
         queue = self.query_one(QueuePane)
-        yield SystemCommand(
-            "Queue: filter",
-            "Filter the queue as you type",
-            lambda: (self.action_show_pane("queue"), queue.action_filter()),
-        )
+
+        def filter_queue() -> None:
+            self.action_show_pane(FIRST_PANE)
+            queue.action_filter()
+
+        yield SystemCommand("Queue: filter", "Filter the queue as you type", filter_queue)
         yield SystemCommand("Queue: next sort order", "Cycle the queue's sort order", queue.action_sort)
         yield SystemCommand(
             "Queue: facets", "Filter the queue by queue, assignee, priority or status", queue.action_facets

@@ -17,6 +17,7 @@ from textual.widget import Widget
 if TYPE_CHECKING:
     from mspkpi_tui.kpi.tickets import TicketRow
     from mspkpi_tui.kpi.trends import Trends
+    from mspkpi_tui.tui.app import MspkpiApp
 
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ class Pane(_Mixin):
 
     pane_id: ClassVar[str]  # the tab's id; the widget's id is "pane-<pane_id>"
     title: ClassVar[str]  # the tab's label (after its number key) and the command palette's
+
+    if TYPE_CHECKING:
+        app: MspkpiApp  # for the type checker: panes live in the mspkpi app (engine, config, now)
 
     @staticmethod
     def load(engine: Engine, now: datetime, config: Any, trends: Trends) -> Any:
@@ -57,7 +61,7 @@ class Pane(_Mixin):
     def on_mount(self) -> None:
         # A pane mounted after its data arrived (the panes after the queue are mounted
         # lazily, after the first paint) shows the app's latest data for it.
-        self.app.pane_mounted(self)  # type: ignore[attr-defined]
+        self.app.pane_mounted(self)
 
 
 class LazyPane(Widget):

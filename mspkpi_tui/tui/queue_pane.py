@@ -10,6 +10,7 @@ from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from mspkpi_tui.kpi import tickets as ticket_lists
+from mspkpi_tui.kpi.queue import QueueFigures
 from mspkpi_tui.kpi.tickets import SORTS, TicketQuery, TicketRow
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, load_queue_ids
@@ -34,7 +35,7 @@ class QueuePane(Pane, Vertical):
         super().__init__(**kwargs)
         self.ticket_query = TicketQuery()
         self.shown_query: TicketQuery | None = None  # the query the table shows (a re-query may be in flight)
-        self.figures = None
+        self.figures: QueueFigures | None = None
 
     def compose(self):
         yield Figure(id="queue-summary")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
@@ -17,9 +19,15 @@ from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.status_line import StatusLine
 from mspkpi_tui.tui.widgets import Figure, Table
 
+if TYPE_CHECKING:
+    from mspkpi_tui.tui.app import MspkpiApp
+
 
 class DetailScreen(Screen):
     """One ticket: every field, the PSA URL (a jump host has no browser), time entries, events."""
+
+    if TYPE_CHECKING:
+        app: MspkpiApp  # for the type checker: engine, config, now of the mspkpi app
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="close-detail"),
@@ -155,6 +163,9 @@ class HelpScreen(ModalScreen):
 class FacetScreen(ModalScreen):
     """Pick one value of a facet (queue, assignee, priority, status), or clear one."""
 
+    if TYPE_CHECKING:
+        app: MspkpiApp  # for the type checker: engine, config, now of the mspkpi app
+
     BINDINGS = [Binding("escape", "dismiss", "Close", id="close-facets")]
     DEFAULT_CSS = """
     FacetScreen { align: center middle; }
@@ -203,6 +214,9 @@ class FacetScreen(ModalScreen):
 
 class EmptyScreen(Screen):
     """Shown instead of empty tables while the database holds no tickets."""
+
+    if TYPE_CHECKING:
+        app: MspkpiApp  # for the type checker: engine, config, now of the mspkpi app
 
     BINDINGS = [
         Binding("q", "app.quit", "Quit", id="empty-quit"),

@@ -46,8 +46,8 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
         self.query_one("#sla-trend", Figure).show(fmt.trend("FR breaches/day", t.days, t.first_response_breaches))
         self._show_bucket()
 
-    def _counts(self) -> dict[str, int]:
-        f = self.data.figures
+    def _counts(self, data: SlaData) -> dict[str, int]:
+        f = data.figures
         return {
             "first_response_overdue": f.first_response_overdue,
             "first_response_due_1h": f.first_response_due_1h,
@@ -58,7 +58,7 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
     def _show_bucket(self) -> None:
         if self.data is None:
             return
-        counts = self._counts()
+        counts = self._counts(self.data)
         text = Text(no_wrap=True, overflow="ellipsis")
         for i, (bucket, label) in enumerate(SLA_BUCKETS.items()):
             if i:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from mspkpi_tui.kpi.tickets import TicketRow
@@ -25,7 +27,7 @@ class TicketListPane(Pane):
         self.query_one(TicketListView).focus(scroll_visible=False)  # the figures above the table stay in view
 
     def tick(self) -> None:
-        self.query_one(TicketListView).tick(self.app.now)  # type: ignore[attr-defined]
+        self.query_one(TicketListView).tick(self.app.now)
 
 
 class Figure(Static):
@@ -61,13 +63,13 @@ class Table(DataTable):
     def __init__(self, columns: Sequence[str], **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, show_cursor=True, **kwargs)
         self._column_labels = list(columns)
-        self._shown: list[tuple[Hashable, tuple]] | None = None
+        self._shown: Sequence[tuple[Hashable, tuple[Any, ...]]] | None = None
 
     def on_mount(self) -> None:
         for label in self._column_labels:
             self.add_column(label, key=label)
 
-    def show_rows(self, rows: list[tuple[Hashable, tuple]]) -> None:
+    def show_rows(self, rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> None:
         """(key, cells) per row; cells are Text objects (untrusted text never becomes markup)."""
         if rows == self._shown:
             return
@@ -91,7 +93,7 @@ class Table(DataTable):
     def current_key(self) -> str | None:
         if not self.row_count or self.cursor_row < 0 or self.cursor_row >= self.row_count:
             return None
-        return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
 
 
 def new_keys_as_str(keys: list[Hashable]) -> list[str]:
