@@ -106,3 +106,12 @@ async def test_footer_is_rebuilt_only_when_its_keys_change(tui_engine):
         await pilot.press("1")  # the queue shows its own keys (Filter, Sort ...): rebuilt
         await settle(pilot)
         assert "Filter" in screen_text(app)
+
+
+def test_help_lists_each_pane_s_own_keys_from_the_registry(tui_engine):
+    sections = dict(make_app(tui_engine).help_sections())
+    for n, cls in enumerate(PANES, start=1):
+        if cls.__dict__.get("BINDINGS"):
+            described = " ".join(what for _, what in sections[f"{cls.title} (pane {n})"])
+            assert all(b.description in described for b in cls.__dict__["BINDINGS"]), cls
+    assert "Filter box" in sections

@@ -42,7 +42,6 @@ from mspkpi_tui.tui.pane import LazyPane, Pane
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.queue_pane import QueuePane
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
-from mspkpi_tui.tui.sla_pane import SlaPane
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.ticket_table import TicketTable
 from mspkpi_tui.tui.widgets import Table, TicketListView
@@ -366,11 +365,11 @@ class MspkpiApp(App):
             return [(self._keys(b), b.description + (f"  [{b.id}]" if b.id else "")) for b in made if b.description]
 
         everywhere = rows(self.BINDINGS) + [("ctrl+p", "Command palette (panes, refresh, theme, every action)")]
-        return [
-            ("Everywhere", everywhere),
-            ("Queue (pane 1)", rows(QueuePane.BINDINGS) + rows(TicketTable.BINDINGS)),
-            ("Filter box", [("Enter", "Keep the filter and go back to the table"), ("Esc", "Clear the filter")]),
-            ("SLAs (pane 2)", rows(SlaPane.BINDINGS)),
+        sections = [("Everywhere", everywhere)]
+        for n, cls in enumerate(PANES, start=1):  # a pane's own keys, from the registry
+            for title, bindings, extra in cls.key_help():
+                sections.append((f"{title or cls.title} (pane {n})" if not extra else title, rows(bindings) + extra))
+        return sections + [
             ("Tables in panes 2-6", rows(Table.BINDINGS) + [("Enter", "Open the ticket's detail (ticket lists)")]),
             ("Ticket detail", rows(DetailScreen.BINDINGS)),
         ]

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Engine
+from textual.binding import BindingType
 from textual.widget import Widget
 
 if TYPE_CHECKING:
@@ -57,6 +58,13 @@ class Pane(_Mixin):
     def current_ticket(self) -> TicketRow | None:
         """The ticket the copy keys act on, if the pane lists tickets."""
         return None
+
+    @classmethod
+    def key_help(cls) -> list[tuple[str, list[BindingType], list[tuple[str, str]]]]:
+        """The help screen's sections for this pane: (title, bindings, extra rows of keys and what
+        they do). Default: the pane's own BINDINGS under its title ("" = the pane's title), if any."""
+        own = list(cls.__dict__.get("BINDINGS", []))
+        return [("", own, [])] if own else []
 
     def on_mount(self) -> None:
         # A pane mounted after its data arrived (the panes after the queue are mounted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 from textual.worker import get_current_worker
@@ -175,6 +175,13 @@ class QueuePane(Pane, Vertical):
             self.set_query(self.ticket_query.with_facet(name, value))
 
     # --- for the app -------------------------------------------------------------------------
+
+    @classmethod
+    def key_help(cls) -> list[tuple[str, list[BindingType], list[tuple[str, str]]]]:
+        return [
+            ("", [*cls.BINDINGS, *TicketTable.BINDINGS], []),
+            ("Filter box", [], [("Enter", "Keep the filter and go back to the table"), ("Esc", "Clear the filter")]),
+        ]
 
     def current_ticket(self) -> TicketRow | None:
         return self.table.current_row()
