@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mspkpi_tui.errors import MspkpiError
 from mspkpi_tui.safe_text import clean
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from mspkpi_tui.config import Config
 
 app = typer.Typer(
     help="A terminal dashboard of service desk KPIs for managed service providers.",
@@ -44,11 +50,11 @@ class Context:
     db: str | None
     config_path: str | None
     now_text: str | None
-    _engine: object = field(default=None, repr=False)
-    _config: object = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+    _config: Config | None = field(default=None, repr=False)
 
     @property
-    def config(self):
+    def config(self) -> Config:
         if self._config is None:
             from mspkpi_tui.config import load_config
 
@@ -72,7 +78,7 @@ class Context:
             return f"sqlite:///{default_db_path(default_name)}"
         return resolve_db_url(self.db, self.config.db_url)
 
-    def engine(self, default_name: str | None = None):
+    def engine(self, default_name: str | None = None) -> Engine:
         if self._engine is None:
             from mspkpi_tui.store.engine import open_database
 
@@ -225,11 +231,11 @@ def kpi(
     typer.echo(render(report, format.value), nl=False)
 
 
-def _print_reject(reject) -> None:
+def _print_reject(reject: Any) -> None:  # sources' Reject (its module moves to store/)
     _echo_err(f"rejected {reject.entity} at {reject.location}: {reject.reason}")
 
 
-def _print_summary(summary, seconds: float) -> None:
+def _print_summary(summary: Any, seconds: float) -> None:
     stored = ", ".join(f"{n} {entity}" for entity, n in summary.counts.items()) or "nothing"
     typer.echo(clean(f"stored {stored} from {summary.source} in {seconds:.1f} s"))
     for warning in summary.warnings:

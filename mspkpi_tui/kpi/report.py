@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -23,6 +23,9 @@ from mspkpi_tui.kpi.service import service_figures
 from mspkpi_tui.kpi.sla import sla_figures
 from mspkpi_tui.kpi.team import team_figures
 from mspkpi_tui.kpi.trends import trend_series
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 SECTIONS: dict[str, Callable] = {
     "queue": queue_figures,
@@ -39,12 +42,12 @@ SECTIONS: dict[str, Callable] = {
 SHARES_WORK = {"sla", "service", "escalations", "trends"}
 
 
-def zone_name(config) -> str:
+def zone_name(config: Config) -> str:
     zone = config.zone
     return getattr(zone, "key", None) or str(zone)
 
 
-def rules_in_force(config) -> dict[str, str]:
+def rules_in_force(config: Config) -> dict[str, str]:
     """One line per section naming the rule the figures follow (config values included)."""
     esc, ts, pipe, svc = config.escalation, config.timesheet, config.pipeline, config.service
     weekday = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][config.week_start]
@@ -84,7 +87,7 @@ def check_section(section: str | None) -> list[str]:
     return [section]
 
 
-def compute_report(engine: Engine, now: datetime, config, sections: list[str] | None = None) -> dict[str, Any]:
+def compute_report(engine: Engine, now: datetime, config: Config, sections: list[str] | None = None) -> dict[str, Any]:
     names = list(SECTIONS) if sections is None else [n for s in sections for n in check_section(s)]
     report: dict[str, Any] = {
         "as_of": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),

@@ -10,10 +10,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, exists, func, select
 
 from mspkpi_tui.store import models
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 sync_runs = models.SyncRun.__table__  # type: ignore[attr-defined]
 tickets = models.Ticket.__table__  # type: ignore[attr-defined]
@@ -34,7 +38,7 @@ class SyncStatus:
         return None if self.last_ok_at is None else (now - self.last_ok_at).total_seconds() / 60
 
 
-def sync_status(engine: Engine, now: datetime, config) -> SyncStatus:
+def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
     """The state of the last syncs; stale after config.tui.stale_after_minutes without a good one."""
     with engine.connect() as conn:
         last_ok = conn.execute(

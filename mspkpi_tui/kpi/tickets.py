@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 
 from mspkpi_tui.kpi import rules
 from mspkpi_tui.store import models
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 tickets = rules.tickets
 companies = models.Company.__table__  # type: ignore[attr-defined]
@@ -299,7 +303,7 @@ def facet_values(engine: Engine) -> dict[str, list[tuple[str, int]]]:
 # --- the lists behind figures ------------------------------------------------------
 
 
-def _bucket_clause(bucket: str, now: datetime, config) -> tuple[ColumnElement, ColumnElement]:
+def _bucket_clause(bucket: str, now: datetime, config: Config) -> tuple[ColumnElement, ColumnElement]:
     """The bucket's rule and the due time its list is ordered by."""
     if bucket == "first_response_overdue":
         return rules.first_response_overdue(now), tickets.c.first_response_due
@@ -322,13 +326,13 @@ def _limited(engine: Engine, where: ColumnElement, order: list[ColumnElement], l
         return TicketList([_row(r) for r in rows], total)
 
 
-def sla_bucket(engine: Engine, now: datetime, config, bucket: str, limit: int = 200) -> TicketList:
+def sla_bucket(engine: Engine, now: datetime, config: Config, bucket: str, limit: int = 200) -> TicketList:
     """The tickets behind one SLA figure (same rule as kpi/sla.py), the most urgent first."""
     where, due = _bucket_clause(bucket, now, config)
     return _limited(engine, where, [due, tickets.c.priority_rank], limit)
 
 
-def open_escalated(engine: Engine, now: datetime, config, limit: int = 200) -> TicketList:
+def open_escalated(engine: Engine, now: datetime, config: Config, limit: int = 200) -> TicketList:
     """Open tickets that are escalated now (rules.is_escalated), in the queue's default order."""
     where = and_(rules.is_open(), rules.is_escalated(config))
     return _limited(engine, where, _order("due", now)[:-1], limit)

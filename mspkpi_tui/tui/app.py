@@ -21,10 +21,11 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -45,6 +46,9 @@ from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.ticket_table import TicketTable
 from mspkpi_tui.tui.widgets import Table, TicketListView
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 FIRST_PANE = "queue"  # shown and read first (its read takes the queue's query: loader.QueueRequest)
 # With a live clock, figures that depend on the time (due within the hour, overdue ...) are
@@ -83,7 +87,7 @@ class MspkpiApp(App):
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, engine: Engine, config, now: datetime | None = None, where: str | None = None) -> None:
+    def __init__(self, engine: Engine, config: Config, now: datetime | None = None, where: str | None = None) -> None:
         super().__init__()
         self.engine = engine
         self.config = config
@@ -108,7 +112,7 @@ class MspkpiApp(App):
 
     # --- building ------------------------------------------------------------------------
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         with TabbedContent(initial=FIRST_PANE, id="panes"):
             for n, cls in enumerate(PANES, start=1):
                 with TabPane(f"{n} {cls.title}", id=cls.pane_id):
@@ -402,7 +406,7 @@ class MspkpiApp(App):
         yield SystemCommand("Queue: clear filter", "Show every open ticket", queue.action_clear)
 
 
-def run_app(engine: Engine, config, now: datetime | None = None) -> None:
+def run_app(engine: Engine, config: Config, now: datetime | None = None) -> None:
     """Open the dashboard (the CLI's default command); exits with the app's return code
     (129 after SIGHUP, so a supervisor sees the terminal went away)."""
     app = MspkpiApp(engine, config, now=now)

@@ -4,6 +4,7 @@ charts, the daily trend, and the open escalated tickets."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 
 from mspkpi_tui.tui import loader
@@ -17,7 +18,7 @@ class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
     title = "Escalations"
     load = staticmethod(loader.load_escalations)
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Figure(id="esc-figures")
         with Horizontal(id="esc-charts"):
             yield Figure(id="esc-by-type", classes="chart")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
 from mspkpi_tui.tui import loader
@@ -26,7 +27,7 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
     title = "Pipeline"
     load = staticmethod(loader.load_pipeline)
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Figure(id="pipe-title")
         yield Table(("Stage", "Deals", "Amount", "Avg days", "Max days", "Past check-ins"), id="pipe-stages")
         yield Figure(id="pipe-totals")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import on, work
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
@@ -31,13 +34,13 @@ class QueuePane(Pane, Vertical):
         Binding("escape", "close_filter", "Close filter", show=False, id="close-filter"),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ticket_query = TicketQuery()
         self.shown_query: TicketQuery | None = None  # the query the table shows (a re-query may be in flight)
         self.figures: QueueFigures | None = None
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Figure(id="queue-summary")
         yield Input(
             placeholder="filter: number, title, company, assignee (Enter keeps, Esc clears)",

@@ -4,6 +4,7 @@ response and resolution times, contracts expiring, projects at risk, hours to de
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
 from mspkpi_tui.tui import loader
@@ -18,7 +19,7 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
     title = "Service"
     load = staticmethod(loader.load_service)
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Figure(id="svc-figures")
         yield Figure(id="svc-trends")
         yield Figure(id="svc-contracts-title", classes="section")

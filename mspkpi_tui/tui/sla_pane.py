@@ -3,7 +3,10 @@ and the daily first-response breaches."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
@@ -21,12 +24,12 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
 
     BINDINGS = [Binding("b", "next_bucket", "Next list", id="sla-next-list")]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.bucket = next(iter(SLA_BUCKETS))
         self.data: SlaData | None = None
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Figure(id="sla-buckets")
         yield Figure(id="sla-compliance")
         yield Figure(id="sla-trend")

@@ -4,6 +4,7 @@ customer-facing shares, overdue timesheets, and the daily hours logged."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
 from mspkpi_tui.tui import loader
@@ -25,7 +26,7 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
     title = "Team"
     load = staticmethod(loader.load_team)
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Figure(id="team-title")
         yield Table(RESOURCE_COLUMNS, id="team-hours")
         yield Figure(id="team-share")

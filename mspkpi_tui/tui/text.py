@@ -9,7 +9,7 @@ sanitiser), so a ticket cannot change the screen.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from rich.text import Text
 
@@ -85,7 +85,7 @@ def ago(then: datetime | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} days ago"
 
 
-def stamp(moment: datetime | None, zone) -> str:
+def stamp(moment: datetime | None, zone: tzinfo) -> str:
     return "–" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 

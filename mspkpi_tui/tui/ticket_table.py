@@ -19,7 +19,7 @@ from datetime import datetime
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -327,7 +327,7 @@ class TicketTable(ScrollView, can_focus=True):
         if self.current_id is not None:
             self.post_message(self.Opened(self.current_id))
 
-    def on_click(self, event) -> None:
+    def on_click(self, event: events.Click) -> None:
         self._move_to(self.scroll_offset.y + event.y)
         if event.chain >= 2:
             self.action_open()

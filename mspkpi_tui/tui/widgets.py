@@ -33,7 +33,7 @@ class TicketListPane(Pane):
 class Figure(Static):
     """A Static that ignores updates which would show the same thing (nothing moves)."""
 
-    def __init__(self, content: Text | str = "", **kwargs) -> None:
+    def __init__(self, content: Text | str = "", **kwargs: Any) -> None:
         super().__init__(content if isinstance(content, Text) else Text(content), **kwargs)
         self._shown: Text | None = content if isinstance(content, Text) else Text(content)
 
@@ -60,7 +60,7 @@ class Table(DataTable):
         Binding("pagedown", "page_down", "Page down", show=False, id="table-page-down"),
     ]
 
-    def __init__(self, columns: Sequence[str], **kwargs) -> None:
+    def __init__(self, columns: Sequence[str], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, show_cursor=True, **kwargs)
         self._column_labels = list(columns)
         self._shown: Sequence[tuple[Hashable, tuple[Any, ...]]] | None = None
@@ -106,7 +106,7 @@ TICKET_COLUMNS = ("Number", "Pri", "Next due", "Age", "Company", "Title", "Assig
 class TicketListView(Table):
     """Shows a kpi.tickets.TicketList (an SLA bucket, the open escalations), cursor kept by ticket."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(TICKET_COLUMNS, **kwargs)
         self.rows_by_key: dict[str, TicketRow] = {}
         self._last: tuple[Sequence[TicketRow], datetime] | None = None
