@@ -198,7 +198,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     context = _ctx(ctx)
     engine = context.engine()
-    typer.echo(f"{describe(context.db_url())}: schema at revision {current_revision(engine)}")
+    typer.echo(clean(f"{describe(context.db_url())}: schema at revision {current_revision(engine)}"))
 
 
 class ReportFormat(str, Enum):
