@@ -72,7 +72,7 @@ def _start(width: int, height: int) -> None:
 
 def spark(values: Sequence[float | None], width: int, height: int = 1, color: bool = True) -> str:
     """A frameless braille line, no axes: a sparkline where space is tight (height 1-3)."""
-    points = [(i, float(v)) for i, v in enumerate(values) if v is not None]
+    points = [(i, _plottable(v)) for i, v in enumerate(values) if _is_number(v)]
     if width < 1 or not points:
         return " " * max(width, 0)
     with _FIGURE:
@@ -109,7 +109,7 @@ def line_chart(
             plt.xticks(ticks, [labels[t] for t in ticks])
         drawn = False
         for k, s in enumerate(sorted(series, key=lambda s: not s.faint)):  # faint ones first, behind
-            points = [(i, float(v)) for i, v in enumerate(s.values) if v is not None]
+            points = [(i, _plottable(v)) for i, v in enumerate(s.values) if _is_number(v)]
             if not points:
                 continue
             colour = FAINT if s.faint else COLOURS[k % len(COLOURS)]
@@ -151,7 +151,13 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]], width: int, height
         room = max(6, min(18, width // 3))  # the longest label that still leaves the bars room
         names = [_cut(f"{label} {figure(value)}", room) for label, value in items]
         # plotext puts the first bar at the bottom: reversed, the largest (first) reads first.
-        plt.bar(names[::-1], [float(v) for _, v in items][::-1], orientation="horizontal", width=0.1, color="cyan")
+        plt.bar(
+            names[::-1],
+            [_plottable(v) if _is_number(v) else 0.0 for _, v in items][::-1],
+            orientation="horizontal",
+            width=0.1,
+            color="cyan",
+        )
         plt.xticks([])
         return fit(title, width) + "\n" + _finish(color).rstrip("\n")
 
@@ -175,6 +181,16 @@ def colour_wanted(stream) -> bool:
 
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def _is_number(value: float | None) -> bool:
+    return value is not None and math.isfinite(float(value))
+
+
+def _plottable(value: float | None) -> float:
+    """plotext's tick arithmetic overflows on extreme magnitudes (a value like 2e-308); a chart
+    needs no more than six decimals."""
+    return round(float(value or 0.0), 6)
 
 
 def _day_labels(days: Sequence[str]) -> list[str]:

@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mspkpi_tui.errors import MspkpiError
+from mspkpi_tui.safe_text import clean
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from mspkpi_tui.config import Config
 
 app = typer.Typer(
     help="A terminal dashboard of service desk KPIs for managed service providers.",
@@ -35,8 +42,6 @@ db_app = typer.Typer(help="Manage the local database.", no_args_is_help=True, ri
 app.add_typer(sync_app, name="sync")
 app.add_typer(db_app, name="db")
 
-DEMO_FOLDER = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
-
 
 @dataclass
 class Context:
@@ -45,11 +50,11 @@ class Context:
     db: str | None
     config_path: str | None
     now_text: str | None
-    _engine: object = field(default=None, repr=False)
-    _config: object = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+    _config: Config | None = field(default=None, repr=False)
 
     @property
-    def config(self):
+    def config(self) -> Config:
         if self._config is None:
             from mspkpi_tui.config import load_config
 
@@ -73,7 +78,7 @@ class Context:
             return f"sqlite:///{default_db_path(default_name)}"
         return resolve_db_url(self.db, self.config.db_url)
 
-    def engine(self, default_name: str | None = None):
+    def engine(self, default_name: str | None = None) -> Engine:
         if self._engine is None:
             from mspkpi_tui.store.engine import open_database
 
@@ -120,12 +125,14 @@ def demo(
     no_tui: bool = typer.Option(False, "--no-tui", help="Only import the demo data; do not open the dashboard."),
 ) -> None:
     """Import the demo MSP into its own database (or the one --db names) and open the dashboard."""
+    from mspkpi_tui.fixtures import demo_folder
     from mspkpi_tui.sources.file_import import import_folder
 
     context = _ctx(ctx)
     engine = context.engine("demo.db")
     started = time.perf_counter()
-    summary = import_folder(engine, DEMO_FOLDER, now=context.now, on_reject=_print_reject)
+    with demo_folder() as folder:  # inside the package: an installed wheel has it too
+        summary = import_folder(engine, folder, now=context.now, on_reject=_print_reject)
     _print_summary(summary, time.perf_counter() - started)
     if summary.rejects:
         raise typer.Exit(1)
@@ -191,7 +198,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     context = _ctx(ctx)
     engine = context.engine()
-    typer.echo(f"{describe(context.db_url())}: schema at revision {current_revision(engine)}")
+    typer.echo(clean(f"{describe(context.db_url())}: schema at revision {current_revision(engine)}"))
 
 
 class ReportFormat(str, Enum):
@@ -215,20 +222,22 @@ def kpi(
     ),
 ) -> None:
     """Print every KPI figure."""
+    from mspkpi_tui.kpi.report import check_section, compute_report
+    from mspkpi_tui.output import render
+
+    names = check_section(section)  # a bad --section is refused before the database is opened
     context = _ctx(ctx)
-    config, engine = context.config, context.engine()
-    from mspkpi_tui.kpi.report import render_report
-
-    typer.echo(render_report(engine, context.now, config, format.value, section), nl=False)
+    report = compute_report(context.engine(), context.now, context.config, names)
+    typer.echo(render(report, format.value), nl=False)
 
 
-def _print_reject(reject) -> None:
+def _print_reject(reject: Any) -> None:  # sources' Reject (its module moves to store/)
     _echo_err(f"rejected {reject.entity} at {reject.location}: {reject.reason}")
 
 
-def _print_summary(summary, seconds: float) -> None:
+def _print_summary(summary: Any, seconds: float) -> None:
     stored = ", ".join(f"{n} {entity}" for entity, n in summary.counts.items()) or "nothing"
-    typer.echo(f"stored {stored} from {summary.source} in {seconds:.1f} s")
+    typer.echo(clean(f"stored {stored} from {summary.source} in {seconds:.1f} s"))
     for warning in summary.warnings:
         _echo_err(f"warning: {warning}")
     if summary.rejects:
@@ -238,7 +247,8 @@ def _print_summary(summary, seconds: float) -> None:
 
 
 def _echo_err(message: str) -> None:
-    typer.echo(message, err=True)
+    """Every line for stderr, whatever it quotes (a PSA's error text, a file name): made safe, one line."""
+    typer.echo(clean(message), err=True)
 
 
 def main() -> None:
@@ -258,9 +268,10 @@ def main() -> None:
     except (typer.Abort, EOFError):
         sys.exit(1)
     except Exception as exc:
-        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):  # usage errors (typer's own click)
-            exc.show()
-            sys.exit(exc.exit_code)
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):  # usage errors (typer's own click)
+            show()
+            sys.exit(code)
         if os.environ.get("MSPKPI_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {_first_line(exc)} (set MSPKPI_DEBUG=1 for the traceback)")
@@ -271,7 +282,16 @@ GLOBAL_OPTIONS = ("--db", "--config", "--now")
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
-    """Let global options stand anywhere: `mspkpi demo --now T` means `mspkpi --now T demo`."""
+    """Let global options stand anywhere: `mspkpi demo --now T` means `mspkpi --now T demo`.
+
+    Why not click's own mechanism: a click group parses its options only up to the subcommand's
+    name and hands the rest to the subcommand (`allow_interspersed_args` is about positional
+    arguments within one command, and groups turn it off on purpose), so an option of the
+    callback after `demo` is "No such option". The alternative, declaring --db/--config/--now
+    on every command and sub-command (sync file, sync autotask, db upgrade ...) and merging
+    them with the callback's, repeats three options on eight commands to do what these few
+    lines do once; tests/test_cli_options.py checks both positions.
+    """
     hoisted: list[str] = []
     rest: list[str] = []
     items = iter(argv)
@@ -295,5 +315,5 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"mspkpi: error: {message}", err=True)
+    typer.echo(f"mspkpi: error: {clean(message)}", err=True)
     sys.exit(2 if message.startswith("--") else 1)

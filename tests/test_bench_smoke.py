@@ -179,3 +179,17 @@ def test_generate_command_line(tmp_path):
         cwd=REPO,
     )
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "--replace" in bad.stderr
+
+
+def test_make_bench_runs_the_benchmarks_results_md_quotes():
+    """`make bench` calls bench.run, which dispatches to every benchmark module RESULTS.md quotes."""
+    import re
+
+    from bench import run
+
+    dry = subprocess.run(["make", "-n", "bench"], cwd=REPO, capture_output=True, text=True)
+    assert "-m bench.run" in dry.stdout, dry.stdout + dry.stderr
+    quoted = set(re.findall(r"python -m bench\.(\w+)", (REPO / "bench" / "RESULTS.md").read_text()))
+    assert {f"{name}_bench" for name in run.BENCHMARKS} | {"generate"} >= quoted - {"run"}
+    bad = subprocess.run([sys.executable, "-m", "bench.run", "nonsense"], cwd=REPO, capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown benchmark nonsense" in bad.stderr

@@ -18,7 +18,7 @@ import pytest
 from mspkpi_tui.store.models import ENTITY_TABLES
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / "fixtures" / "demo"
+DEMO = REPO / "mspkpi_tui" / "fixtures" / "demo"
 GENERATOR = REPO / "fixtures" / "generate_demo.py"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 

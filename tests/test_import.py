@@ -15,7 +15,7 @@ from mspkpi_tui.store.engine import make_engine
 from mspkpi_tui.store.models import ENTITY_TABLES
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / "fixtures" / "demo"
+DEMO = REPO / "mspkpi_tui" / "fixtures" / "demo"
 MALFORMED = REPO / "fixtures" / "malformed"
 NOW = datetime(2026, 3, 10, 10, 30, tzinfo=UTC)  # a Tuesday mid-morning, like the demo's anchor
 NOW_ARG = NOW.isoformat().replace("+00:00", "Z")
@@ -79,7 +79,7 @@ def test_demo_imports_live_and_a_reimport_changes_nothing(db_url, run_cli):
     assert_demo_is_live(db_url)
     before = dump(db_url)
 
-    again = run_cli("--db", db_url, "--now", NOW_ARG, "sync", "file", "fixtures/demo")
+    again = run_cli("--db", db_url, "--now", NOW_ARG, "sync", "file", "mspkpi_tui/fixtures/demo")
     assert again.returncode == 0, again.stderr
     assert table_counts(db_url) == counts  # upserts, not duplicates
     assert dump(db_url) == before  # the same --now gives the same data

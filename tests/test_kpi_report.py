@@ -8,7 +8,8 @@ import pytest
 from test_kpi_builder import NOW, Data, config
 
 from mspkpi_tui.errors import MspkpiError
-from mspkpi_tui.kpi.report import compute_report, render_report
+from mspkpi_tui.kpi.report import compute_report
+from mspkpi_tui.output import render
 from mspkpi_tui.store.engine import open_database
 
 # The public keys (issue 3 and docs/kpi.md); nested dicts list their keys, lists their items' keys.
@@ -148,12 +149,14 @@ def test_one_section_and_a_bad_one(engine):
     report = compute_report(engine, NOW, config(), ["sla"])
     assert set(report) == {"as_of", "timezone", "sla", "rules"}
     with pytest.raises(MspkpiError, match="unknown section 'slas'; choose one of: queue, sla, service"):
-        render_report(engine, NOW, config(), "json", "slas")
+        compute_report(engine, NOW, config(), ["slas"])
+    with pytest.raises(MspkpiError, match="unknown format 'yaml'; choose one of: table, json, csv, markdown"):
+        render(report, "yaml")
 
 
 def test_csv_has_one_row_per_figure(engine):
     small_dataset().store(engine)
-    rows = list(csv.reader(io.StringIO(render_report(engine, NOW, config(), "csv", None))))
+    rows = list(csv.reader(io.StringIO(render(compute_report(engine, NOW, config()), "csv"))))
     assert rows[0] == ["section", "key", "value"]
     figures = {(r[0], r[1]): r[2] for r in rows[1:]}
     assert figures[("queue", "open")] == "1"
@@ -165,11 +168,11 @@ def test_csv_has_one_row_per_figure(engine):
 
 def test_table_fits_80_columns_and_shows_psa_text_literally(engine):
     small_dataset().store(engine)
-    text = render_report(engine, NOW, config(), "table", None)
+    text = render(compute_report(engine, NOW, config()), "table")
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "\x1b" not in text
     assert "[bold red]Boom" in text.replace("\n", "")  # markup shown, not applied
-    assert "\\x1b" in text
+    assert "\u241b[31mred" in text  # ESC shown as its control picture
     for heading in (
         "QUEUE",
         "SLA",
@@ -187,7 +190,7 @@ def test_table_fits_80_columns_and_shows_psa_text_literally(engine):
 
 def test_markdown_tables_are_well_formed(engine):
     small_dataset().store(engine)
-    text = render_report(engine, NOW, config(), "markdown", None)
+    text = render(compute_report(engine, NOW, config()), "markdown")
     assert "## trends" in text and "Acme \\| Co" in text
     block: list[str] = []
     for line in text.splitlines() + [""]:

@@ -15,6 +15,8 @@ def test_import_contracts_hold():
     assert result.returncode == 0, result.stdout + result.stderr
     contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     assert f"Contracts: {len(contracts)} kept, 0 broken" in result.stdout
+    for contract in ("The KPI engine has no presentation", "Layers: the CLI wires", "The one sanitiser"):
+        assert contract in result.stdout
 
 
 def test_the_report_path_does_not_import_textual():

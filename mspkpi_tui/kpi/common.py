@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Hashable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 NO_LABEL = "(none)"  # the label for a missing priority, queue, reason, category ...
 
@@ -63,7 +66,7 @@ class Refresh:
     def __init__(self) -> None:
         self._results: dict[Any, Any] = {}
 
-    def once(self, key: Any, compute):
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
         """compute() the first time `key` is asked for in this refresh; the same value after."""
         if key not in self._results:
             self._results[key] = compute()

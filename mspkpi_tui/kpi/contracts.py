@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func, select
 
 from mspkpi_tui.kpi.common import Result
 from mspkpi_tui.kpi.rules import period_bounds
 from mspkpi_tui.store import models
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 contracts = models.table(models.Contract)
 companies = models.table(models.Company)
@@ -37,7 +41,7 @@ class ContractFigures(Result):
     expiring: list[ExpiringContract] = field(default_factory=list)  # soonest first, up to 90 days
 
 
-def contract_figures(engine: Engine, now: datetime, config) -> ContractFigures:
+def contract_figures(engine: Engine, now: datetime, config: Config) -> ContractFigures:
     """Ends today .. today + N days inclusive, "today" in the business zone."""
     today = period_bounds(now, config).today
     query = (

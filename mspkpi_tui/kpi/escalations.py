@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, case, exists, false, func, or_, select, union, union_all
+from sqlalchemy import Engine, Select, and_, case, exists, false, func, or_, select, union, union_all
 
 from mspkpi_tui.kpi.common import Refresh, Result, label, pct
 from mspkpi_tui.kpi.rules import (
@@ -28,6 +29,9 @@ from mspkpi_tui.kpi.rules import (
 )
 from mspkpi_tui.store.escalation import escalation_event_rules
 
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
+
 
 @dataclass(frozen=True)
 class EscalationFigures(Result):
@@ -39,7 +43,7 @@ class EscalationFigures(Result):
     by_priority: dict[str, int] = field(default_factory=dict)  # the priority when escalated, where known
 
 
-def escalation_events(config, start: datetime | None = None, end: datetime | None = None, since=None):
+def escalation_events(config: Config, start: datetime | None = None, end: datetime | None = None, since=None):
     """(ticket_id, at) of escalation events, optionally in [start, end]: one select per rule,
     each a range of ix_ticket_events_new_value (field, new_value, at, ticket_id)."""
     e = ticket_events.c
@@ -52,12 +56,12 @@ def escalation_events(config, start: datetime | None = None, end: datetime | Non
     return union_all(*[select(e.ticket_id.label("ticket_id"), e.at.label("t")).where(*rule, *window) for rule in rules])
 
 
-def has_escalation_event(config):
+def has_escalation_event(config: Config):
     """The ticket has at least one escalation event."""
     return tickets.c.id.in_(select(escalation_events(config).subquery().c.ticket_id))
 
 
-def escalated_now(config):
+def escalated_now(config: Config):
     """An open ticket escalated by any route: current state, the source's marker, or an
     escalation event. The one rule behind the open-escalations count and its list. Only events since the oldest open ticket was created can belong to an
     open ticket, so only those are read (a short range of ix_ticket_events_new_value)."""
@@ -69,7 +73,7 @@ def escalated_now(config):
     return and_(is_open(), or_(is_escalated(config), tickets.c.id.in_(select(recent_events.c.ticket_id))))
 
 
-def first_escalations(config, start: datetime, end: datetime):
+def first_escalations(config: Config, start: datetime, end: datetime):
     """A subquery (ticket_id, escalated_at) of tickets first escalated in [start, end].
 
     Candidates come from three index ranges (events, escalated_at, open tickets); only
@@ -90,16 +94,13 @@ def first_escalations(config, start: datetime, end: datetime):
         .scalar_subquery()
     )
     # Each candidate's markers (any of them may be NULL); min() over them skips NULLs.
-    markers = union_all(
+    parts: list[Select[Any]] = [
         select(tickets.c.id.label("ticket_id"), first_event.label("t")),
         select(tickets.c.id, tickets.c.escalated_at),
         select(tickets.c.id, case((fallback, fallback_time), else_=None)),
-    )
+    ]
     markers = union_all(
-        *[
-            part.select_from(candidates.join(tickets, tickets.c.id == candidates.c.ticket_id))
-            for part in markers.selects
-        ]
+        *[part.select_from(candidates.join(tickets, tickets.c.id == candidates.c.ticket_id)) for part in parts]
     ).subquery()
     first = (
         select(markers.c.ticket_id, func.min(markers.c.t).label("escalated_at"))
@@ -134,7 +135,7 @@ def priority_when_escalated(escalated_at):
     return func.coalesce(before, after, tickets.c.priority)
 
 
-def first_escalation_rows(conn, config, start: datetime, end: datetime):
+def first_escalation_rows(conn, config: Config, start: datetime, end: datetime):
     """(escalated_at, issue_type, priority when escalated, priority now, rank now) of the
     tickets first escalated in [start, end]."""
     first = first_escalations(config, start, end)
@@ -148,14 +149,14 @@ def first_escalation_rows(conn, config, start: datetime, end: datetime):
     return conn.execute(query).all()
 
 
-def shared_window_start(now: datetime, config) -> datetime:
+def shared_window_start(now: datetime, config: Config) -> datetime:
     """The earliest first escalation any area of a refresh asks for: this area's period or
     the trends' first local day (whichever is earlier)."""
     _days, bounds = day_bounds(now, config, WINDOW_DAYS)
     return min(now - timedelta(days=int(config.escalation.period_days)), bounds[0][0])
 
 
-def first_escalations_since(conn, config, start: datetime, now: datetime, refresh: Refresh | None = None):
+def first_escalations_since(conn, config: Config, start: datetime, now: datetime, refresh: Refresh | None = None):
     """first_escalation_rows for [start, now]. Within one report refresh the rows are read
     once, for the widest window the areas need, and each area keeps its own part."""
     if refresh is None:
@@ -167,7 +168,9 @@ def first_escalations_since(conn, config, start: datetime, now: datetime, refres
     return [row for row in rows if row[0] >= start]
 
 
-def escalation_figures(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> EscalationFigures:
+def escalation_figures(
+    engine: Engine, now: datetime, config: Config, refresh: Refresh | None = None
+) -> EscalationFigures:
     days = int(config.escalation.period_days)
     start = now - timedelta(days=days)
     opened_query = (

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, case, func, literal, select
 
 from mspkpi_tui.kpi.common import Result, label, maybe, ratio
 from mspkpi_tui.kpi.rules import epoch_seconds, period_bounds
 from mspkpi_tui.store import models
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 opportunities = models.table(models.Opportunity)
 stage_changes = models.table(models.OpportunityStageChange)
@@ -61,7 +65,7 @@ def stage_entered_at():
     return func.coalesce(opportunities.c.stage_entered_at, latest_change, opportunities.c.created_at)
 
 
-def pipeline_figures(engine: Engine, now: datetime, config) -> PipelineFigures:
+def pipeline_figures(engine: Engine, now: datetime, config: Config) -> PipelineFigures:
     periods = period_bounds(now, config)
     checkins = sorted(int(d) for d in config.pipeline.checkin_days)
     days = (literal(now.timestamp()) - epoch_seconds(stage_entered_at())) / DAY

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, and_, case, false, func, literal, or_, select
 
 from mspkpi_tui.kpi.common import Result, hours, label
 from mspkpi_tui.kpi.rules import day_number, period_bounds
 from mspkpi_tui.store import models
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 projects = models.table(models.Project)
 EPOCH = date(1970, 1, 1)
@@ -56,7 +60,7 @@ def late_on_hours():
     return and_(p.estimated_hours.is_not(None), func.coalesce(p.actual_hours, 0.0) > p.estimated_hours)
 
 
-def project_figures(engine: Engine, now: datetime, config) -> ProjectFigures:
+def project_figures(engine: Engine, now: datetime, config: Config) -> ProjectFigures:
     today = period_bounds(now, config).today
     p = projects.c
     lateness = case((late_on_calendar(today), 1), else_=0) + case((late_on_hours(), 1), else_=0)

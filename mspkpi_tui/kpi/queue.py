@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func, select
 
 from mspkpi_tui.kpi.common import Result, label
 from mspkpi_tui.kpi.rules import is_open, queues, tickets
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,7 @@ class QueueFigures(Result):
     by_queue: dict[str, int] = field(default_factory=dict)  # largest first
 
 
-def queue_figures(engine: Engine, now: datetime, config) -> QueueFigures:
+def queue_figures(engine: Engine, now: datetime, config: Config) -> QueueFigures:
     """One grouped query over the open tickets, shaped in Python. It groups by a prefix of
     ix_tickets_open_cover's columns, in their order, so SQLite reads the index in group
     order (no sort, no join per row); the few queue names are looked up separately."""
@@ -38,7 +42,9 @@ def queue_figures(engine: Engine, now: datetime, config) -> QueueFigures:
     )
     with engine.connect() as conn:
         groups = conn.execute(query).all()
-        names = dict(conn.execute(select(queues.c.id, queues.c.name)).all())  # a few dozen queues at most
+        names: dict[int, str] = {
+            i: n for i, n in conn.execute(select(queues.c.id, queues.c.name))
+        }  # a few dozen queues at most
     rows = [
         (priority, rank, status, names.get(queue_id), n, n - assigned)
         for rank, priority, status, queue_id, n, assigned in groups

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, case, false, literal, null, or_, select, true, type_coerce
 from sqlalchemy.ext.compiler import compiles
@@ -21,6 +22,9 @@ from mspkpi_tui.store import escalation as store_escalation
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import epoch_seconds  # noqa: F401  (shared with the store's rollups)
 from mspkpi_tui.store.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 tickets = models.table(models.Ticket)
 ticket_events = models.table(models.TicketEvent)
@@ -112,12 +116,12 @@ def resolution_due_today(now: datetime, end_of_today: datetime) -> ColumnElement
     return and_(is_open(), tickets.c.resolution_due >= at(now), tickets.c.resolution_due < at(end_of_today))
 
 
-def escalation_queue_ids(config) -> ColumnElement:
+def escalation_queue_ids(config: Config) -> ColumnElement:
     """A subquery of the ids of the configured escalation queues (by name)."""
     return select(queues.c.id).where(queues.c.name.in_(list(config.escalation.queues))).scalar_subquery()
 
 
-def in_escalation_state(config) -> ColumnElement:
+def in_escalation_state(config: Config) -> ColumnElement:
     """The ticket's current status or queue is an escalation one (config [escalation])."""
     terms = []
     if config.escalation.statuses:
@@ -127,13 +131,13 @@ def in_escalation_state(config) -> ColumnElement:
     return or_(*terms) if terms else false()
 
 
-def is_escalated(config) -> ColumnElement:
+def is_escalated(config: Config) -> ColumnElement:
     """Escalated: now in an escalation status or queue, or marked escalated by the source
     (escalated_at set, e.g. from the escalation UDF, or an escalation level above 0)."""
     return or_(in_escalation_state(config), tickets.c.escalated_at.is_not(None), tickets.c.escalation_level > 0)
 
 
-def escalation_event(config, events=ticket_events) -> ColumnElement:
+def escalation_event(config: Config, events=ticket_events) -> ColumnElement:
     """A ticket event that escalates (store/escalation.py: "0", "" and NULL never do)."""
     return store_escalation.escalation_event(events, config.escalation.statuses, config.escalation.queues)
 
@@ -159,7 +163,7 @@ class Periods:
         return self.now - timedelta(days=days), self.now
 
 
-def period_bounds(now: datetime, config) -> Periods:
+def period_bounds(now: datetime, config: Config) -> Periods:
     zone = config.zone
     now = now.astimezone(UTC)
     today = now.astimezone(zone).date()
@@ -178,7 +182,9 @@ def period_bounds(now: datetime, config) -> Periods:
     )
 
 
-def day_bounds(now: datetime, config, days: int = WINDOW_DAYS) -> tuple[list[date], list[tuple[datetime, datetime]]]:
+def day_bounds(
+    now: datetime, config: Config, days: int = WINDOW_DAYS
+) -> tuple[list[date], list[tuple[datetime, datetime]]]:
     """The last `days` local days ending today, and each day's [start, end) as UTC instants.
 
     Local midnights are converted one by one, so a 23- or 25-hour DST day is exactly that

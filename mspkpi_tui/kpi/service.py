@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, and_, case, func, select
 
@@ -13,6 +14,9 @@ from mspkpi_tui.kpi.rules import at, period_bounds, ticket_events, tickets
 from mspkpi_tui.kpi.sla import responses_in_window
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import fcr_counts
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 surveys = models.table(models.SurveyResult)
 
@@ -46,7 +50,7 @@ class ServiceFigures(Result):
     reopened_30d: int
 
 
-def fcr_start(now: datetime, config) -> datetime:
+def fcr_start(now: datetime, config: Config) -> datetime:
     periods = period_bounds(now, config)
     if config.service.fcr_period == "ytd":
         return periods.year_start
@@ -55,7 +59,7 @@ def fcr_start(now: datetime, config) -> datetime:
     raise ConfigError(f"[service] fcr_period must be 'ytd' or '30d', not {config.service.fcr_period!r}")
 
 
-def service_figures(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> ServiceFigures:
+def service_figures(engine: Engine, now: datetime, config: Config, refresh: Refresh | None = None) -> ServiceFigures:
     start = period_bounds(now, config).window_start
 
     def count_in(col):
@@ -92,17 +96,17 @@ def service_figures(engine: Engine, now: datetime, config, refresh: Refresh | No
     )
 
 
-def _mean(total_seconds: float, n: int, unit_seconds: float) -> float | None:
+def _mean(total_seconds: float, n: float, unit_seconds: float) -> float | None:
     return total_seconds / n / unit_seconds if n else None
 
 
-def reopen_event(config, events=ticket_events):
+def reopen_event(config: Config, events=ticket_events):
     """A status change from a closed status (config [service] closed_statuses) to an open one."""
     closed = list(config.service.closed_statuses)
     return and_(events.c.field == "status", events.c.old_value.in_(closed), events.c.new_value.not_in(closed))
 
 
-def reopened_query(start: datetime, end: datetime, config):
+def reopened_query(start: datetime, end: datetime, config: Config):
     """Tickets reopened in [start, end]: each ticket once, however often (ix_ticket_events_field)."""
     return select(func.count(func.distinct(ticket_events.c.ticket_id))).where(
         reopen_event(config), ticket_events.c.at >= at(start), ticket_events.c.at <= at(end)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, case, func, select
 
@@ -11,6 +12,9 @@ from mspkpi_tui.kpi.common import Refresh, Result, pct
 from mspkpi_tui.kpi.rules import at, is_open, period_bounds, tickets
 from mspkpi_tui.kpi.sla_buckets import SLA_BUCKETS
 from mspkpi_tui.store.rollups import response_sums
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ def responses_in_window(conn, start: datetime, now: datetime, refresh: Refresh |
     return refresh.once(("responses_in_window", start, now), lambda: response_sums(conn, start, now))
 
 
-def sla_figures(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> SlaFigures:
+def sla_figures(engine: Engine, now: datetime, config: Config, refresh: Refresh | None = None) -> SlaFigures:
     periods = period_bounds(now, config)
     flag = lambda clause: func.coalesce(func.sum(case((clause, 1), else_=0)), 0)  # noqa: E731
     buckets = select(*[flag(bucket.rule(periods)) for bucket in SLA_BUCKETS.values()]).where(is_open())

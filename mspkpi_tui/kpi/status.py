@@ -10,10 +10,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, exists, func, select
 
 from mspkpi_tui.store import models
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 sync_runs = models.table(models.SyncRun)
 tickets = models.table(models.Ticket)
@@ -34,7 +38,7 @@ class SyncStatus:
         return None if self.last_ok_at is None else (now - self.last_ok_at).total_seconds() / 60
 
 
-def sync_status(engine: Engine, now: datetime, config) -> SyncStatus:
+def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
     """The state of the last syncs; stale after config.tui.stale_after_minutes without a good one."""
     with engine.connect() as conn:
         last_ok = conn.execute(
@@ -98,7 +102,8 @@ class ChangeWatch:
         if self._pragma_conn is not None:
             cursor = self._pragma_conn.cursor()
             cursor.execute("PRAGMA data_version")
-            version = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            version = row[0] if row else None
             cursor.close()
         return (tuple(runs), running, version)
 

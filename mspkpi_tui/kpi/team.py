@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, case, func, literal, or_, select, union_all
 
@@ -22,6 +23,9 @@ from mspkpi_tui.kpi.common import Result, hours, pct
 from mspkpi_tui.kpi.rules import at, period_bounds
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import billable_hours, customer_facing_hours, day_ceil, day_floor, resource_days
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 resources = models.table(models.Resource)
 entries = models.table(models.TimeEntry)
@@ -72,7 +76,7 @@ class _Tally:
         return self.billable + self.non_billable
 
 
-def team_figures(engine: Engine, now: datetime, config) -> TeamFigures:
+def team_figures(engine: Engine, now: datetime, config: Config) -> TeamFigures:
     periods = period_bounds(now, config)
     zone, rules = config.zone, config.timesheet
     week_day = periods.week_start.astimezone(zone).date()
@@ -194,7 +198,7 @@ def _rolled_up_tallies(conn, week_starts: list[datetime], now: datetime) -> dict
     return tallies
 
 
-def _overdue_timesheets(conn, now: datetime, today: date, config) -> list[OverdueTimesheet]:
+def _overdue_timesheets(conn, now: datetime, today: date, config: Config) -> list[OverdueTimesheet]:
     """Timesheets whose period ended, whose deadline (or end + grace) passed, not submitted/approved."""
     zone, rules = config.zone, config.timesheet
     done = {s.lower() for s in rules.done_statuses}
@@ -253,7 +257,7 @@ def _period_sums(conn, periods: list[tuple[int, datetime, datetime]]) -> list[tu
     return [sums.get(period, (0.0, 0.0)) for period in periods]
 
 
-def _under_hours(people, tallies, week_starts, now, config, timesheet_sources) -> list[OverdueTimesheet]:
+def _under_hours(people, tallies, week_starts, now, config: Config, timesheet_sources) -> list[OverdueTimesheet]:
     """Sources without timesheet records: ended weeks, past grace, under weekly hours x threshold."""
     zone, rules = config.zone, config.timesheet
     flagged = []

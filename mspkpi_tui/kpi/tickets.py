@@ -12,12 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Engine, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, FromClause, case, func, or_, select
 
 from mspkpi_tui.kpi import rules, sla_buckets
 from mspkpi_tui.kpi.escalations import escalated_now
 from mspkpi_tui.store import models
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 tickets = rules.tickets
 companies = models.table(models.Company)
@@ -198,14 +202,14 @@ def _nulls_last(column: ColumnElement) -> ColumnElement:
 
 def _order(sort: str, now: datetime) -> list[ColumnElement]:
     due = rules.next_due()
-    by_due = [
+    by_due: list[ColumnElement] = [
         case((due < rules.at(now), 0), else_=1),
         _nulls_last(due),
         due,
         tickets.c.priority_rank,
         tickets.c.created_at,
     ]
-    orders = {
+    orders: dict[str, list[ColumnElement]] = {
         "due": by_due,
         "priority": [tickets.c.priority_rank, *by_due],
         "age": [tickets.c.created_at],
@@ -233,7 +237,7 @@ def _queue_from(query: TicketQuery):
     if query.text.strip():
         needed |= {"company", "assignee"}
     needed |= {name for name, _ in query.facets} & {"queue", "assignee"}
-    joined = tickets
+    joined: FromClause = tickets
     if "company" in needed:
         joined = joined.outerjoin(_company, _company.c.id == tickets.c.company_id)
     if "assignee" in needed:
@@ -302,14 +306,14 @@ def _limited(engine: Engine, where: ColumnElement, order: list[ColumnElement], l
         return TicketList([_row(r) for r in rows], total)
 
 
-def sla_bucket(engine: Engine, now: datetime, config, bucket: str, limit: int = 200) -> TicketList:
+def sla_bucket(engine: Engine, now: datetime, config: Config, bucket: str, limit: int = 200) -> TicketList:
     """The tickets behind one SLA figure (same rule as kpi/sla.py), the most urgent first."""
     chosen = sla_buckets.bucket(bucket)
     where = chosen.rule(rules.period_bounds(now, config))
     return _limited(engine, where, [chosen.due, tickets.c.priority_rank], limit)
 
 
-def open_escalated(engine: Engine, now: datetime, config, limit: int = 200) -> TicketList:
+def open_escalated(engine: Engine, now: datetime, config: Config, limit: int = 200) -> TicketList:
     """Open tickets that are escalated now (escalations.escalated_now, the rule behind the
     count), in the queue's default order."""
     where = escalated_now(config)

@@ -11,6 +11,7 @@ import bisect
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, bindparam, func, or_, select
 
@@ -20,6 +21,9 @@ from mspkpi_tui.kpi.rules import WINDOW_DAYS, day_bounds, tickets
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import DAY, day_ceil, day_floor, resource_days
 from mspkpi_tui.store.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
 
 entries = models.table(models.TimeEntry)
 surveys = models.table(models.SurveyResult)
@@ -113,10 +117,12 @@ def _hours_per_day(conn, bounds: list[tuple[datetime, datetime]]) -> list[float 
         if value is not None:
             totals[i] = (totals[i] or 0.0) + value
 
-    day_index = {}  # UTC day -> the day it belongs to
+    day_index: dict[datetime, int] = {}  # UTC day -> the day it belongs to
     for i, span in enumerate(whole):
-        day = span[0] if span else None
-        while span and day < span[1]:
+        if span is None:
+            continue
+        day, end = span
+        while day < end:
             day_index[day] = i
             day += DAY
     if day_index:
@@ -132,7 +138,7 @@ def _hours_per_day(conn, bounds: list[tuple[datetime, datetime]]) -> list[float 
     return totals
 
 
-def trend_series(engine: Engine, now: datetime, config, refresh: Refresh | None = None) -> Trends:
+def trend_series(engine: Engine, now: datetime, config: Config, refresh: Refresh | None = None) -> Trends:
     days, bounds = day_bounds(now, config, WINDOW_DAYS)
     starts = [lo for lo, _hi in bounds]
     params = {f"lo{i}": lo for i, (lo, _hi) in enumerate(bounds)} | {f"hi{i}": hi for i, (_lo, hi) in enumerate(bounds)}

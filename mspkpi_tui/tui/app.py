@@ -21,11 +21,13 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, TabbedContent, TabPane
@@ -33,29 +35,22 @@ from textual.worker import get_current_worker
 
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
+from mspkpi_tui.kpi.tickets import TicketRow
+from mspkpi_tui.safe_text import clean
 from mspkpi_tui.tui import loader
-from mspkpi_tui.tui.escalations_pane import EscalationsPane
 from mspkpi_tui.tui.footer import QuietFooter
-from mspkpi_tui.tui.pipeline_pane import PipelinePane
+from mspkpi_tui.tui.pane import LazyPane, Pane
+from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.queue_pane import QueuePane
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
-from mspkpi_tui.tui.service_pane import ServicePane
-from mspkpi_tui.tui.sla_pane import SlaPane
 from mspkpi_tui.tui.status_line import StatusLine, status_text
-from mspkpi_tui.tui.team_pane import TeamPane
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.trends_pane import TrendsPane
-from mspkpi_tui.tui.widgets import LazyPane, Table, TicketList
+from mspkpi_tui.tui.widgets import Table, TicketListView
 
-PANES = [
-    ("queue", "Queue", QueuePane),
-    ("sla", "SLAs", SlaPane),
-    ("escalations", "Escalations", EscalationsPane),
-    ("team", "Team", TeamPane),
-    ("pipeline", "Pipeline", PipelinePane),
-    ("service", "Service", ServicePane),
-    ("trends", "Trends", TrendsPane),
-]
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
+
+FIRST_PANE = "queue"  # shown and read first (its read takes the queue's query: loader.QueueRequest)
 # With a live clock, figures that depend on the time (due within the hour, overdue ...) are
 # re-read at least this often even when no sync wrote anything.
 REREAD_SECONDS = 300
@@ -82,8 +77,8 @@ class MspkpiApp(App):
     TITLE = "mspkpi"
     BINDINGS = [
         *[
-            Binding(str(n), f"show_pane('{pane_id}')", title, show=False, id=f"pane-{pane_id}")
-            for n, (pane_id, title, _) in enumerate(PANES, start=1)
+            Binding(str(n), f"show_pane('{pane.pane_id}')", pane.title, show=False, id=f"pane-{pane.pane_id}")
+            for n, pane in enumerate(PANES, start=1)
         ],
         Binding("question_mark", "help", "Help", id="help"),
         Binding("r", "refresh", "Refresh", id="refresh"),
@@ -92,7 +87,7 @@ class MspkpiApp(App):
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, engine: Engine, config, now: datetime | None = None, where: str | None = None) -> None:
+    def __init__(self, engine: Engine, config: Config, now: datetime | None = None, where: str | None = None) -> None:
         super().__init__()
         self.engine = engine
         self.config = config
@@ -117,12 +112,12 @@ class MspkpiApp(App):
 
     # --- building ------------------------------------------------------------------------
 
-    def compose(self):
-        with TabbedContent(initial="queue", id="panes"):
-            for n, (pane_id, title, cls) in enumerate(PANES, start=1):
-                with TabPane(f"{n} {title}", id=pane_id):
-                    pane = cls(id=f"pane-{pane_id}")
-                    yield pane if pane_id == "queue" else LazyPane(pane)
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial=FIRST_PANE, id="panes"):
+            for n, cls in enumerate(PANES, start=1):
+                with TabPane(f"{n} {cls.title}", id=cls.pane_id):
+                    pane = cls(id=f"pane-{cls.pane_id}")
+                    yield pane if cls.pane_id == FIRST_PANE else LazyPane(pane)
         yield StatusLine(id="status")
         yield QuietFooter(compact=True)
 
@@ -137,7 +132,7 @@ class MspkpiApp(App):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
         except (NotImplementedError, RuntimeError, ValueError, AttributeError):
             pass  # not on the main thread (tests) or no SIGHUP on this platform
-        self.pane("queue").focus_main()
+        self.pane(FIRST_PANE).focus_main()
         self._built = True
         if self.sync is not None:
             self._apply_status(self.sync)
@@ -152,15 +147,15 @@ class MspkpiApp(App):
         """The terminal went away (SSH dropped): stop instead of spinning on a dead tty."""
         self.exit(return_code=129)
 
-    def pane(self, pane_id: str):
-        return self.query_one(f"#pane-{pane_id}")
+    def pane(self, pane_id: str) -> Pane:
+        return self.query_one(f"#pane-{pane_id}", Pane)
 
-    def mounted_panes(self) -> list:
+    def mounted_panes(self) -> list[Pane]:
         """The panes built so far (all but the queue are built after the first paint)."""
-        return [self.query_one(f"#pane-{pane_id}") for pane_id, _, _ in PANES if self.query(f"#pane-{pane_id}")]
+        return [pane for cls in PANES for pane in self.query(f"#pane-{cls.pane_id}").results(Pane)]
 
-    def pane_mounted(self, pane) -> None:
-        pane_id = pane.id.removeprefix("pane-")
+    def pane_mounted(self, pane: Pane) -> None:
+        pane_id = pane.pane_id
         if pane_id in self.latest:
             pane.show_data(self.latest[pane_id])
         if pane_id == self.active_pane_id and not isinstance(self.focused, Input):
@@ -169,7 +164,7 @@ class MspkpiApp(App):
     def _deliver(self, pane_id: str, data) -> None:
         """New data for a pane: kept for when it is built, shown now if it is."""
         self.latest[pane_id] = data
-        for pane in self.query(f"#pane-{pane_id}"):
+        for pane in self.query(f"#pane-{pane_id}").results(Pane):
             pane.show_data(data)
 
     @property
@@ -181,7 +176,7 @@ class MspkpiApp(App):
     def check_for_changes(self, force: bool = False, request: loader.QueueRequest | None = None) -> None:
         """Re-read everything if the database changed (or when forced), then schedule the next check."""
         if request is None:
-            queue = self.query("#pane-queue")
+            queue = self.query(QueuePane)
             if not queue:  # the app is closing
                 return
             request = queue.first().request()
@@ -208,16 +203,18 @@ class MspkpiApp(App):
         self._call(self._apply_status, status)
         if not status.has_tickets or worker.is_cancelled:
             return
-        self._call(self._deliver, "queue", loader.load_queue(self.engine, now, self.config, request))
-        if not self.latest.keys() - {"queue"}:  # the first read: let the queue paint before the heavy reads
+        self._call(self._deliver, FIRST_PANE, loader.load_queue(self.engine, now, self.config, request))
+        if not self.latest.keys() - {FIRST_PANE}:  # the first read: let the queue paint before the heavy reads
             painted = threading.Event()
             self._call(self.call_after_refresh, painted.set)
             painted.wait(FIRST_PAINT_WAIT)
         trends = loader.load_trends(self.engine, now, self.config)
-        for pane_id, load in loader.LOADERS.items():
+        for cls in PANES:
+            if cls.pane_id == FIRST_PANE:
+                continue
             if worker.is_cancelled:
                 return
-            self._call(self._deliver, pane_id, load(self.engine, now, self.config, trends))
+            self._call(self._deliver, cls.pane_id, cls.load(self.engine, now, self.config, trends))
         self._call(self._read_done)
 
     def _call(self, callback, *args) -> None:
@@ -279,8 +276,7 @@ class MspkpiApp(App):
         if first:
             return
         for pane in self.mounted_panes():
-            if hasattr(pane, "tick"):
-                pane.tick()
+            pane.tick()
         self._show_status()
         if isinstance(self.screen, DetailScreen):
             self.screen.reload()
@@ -296,7 +292,7 @@ class MspkpiApp(App):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        for pane in self.query(f"#pane-{event.pane.id}"):  # not built yet: it focuses itself when mounted
+        for pane in self.query(f"#pane-{event.pane.id}").results(Pane):  # not built yet: it focuses itself when mounted
             pane.focus_main()
 
     def action_refresh(self) -> None:
@@ -306,16 +302,33 @@ class MspkpiApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_sections()))
 
-    def current_ticket(self):
+    def current_ticket(self) -> TicketRow | None:
         screen = self.screen
         if isinstance(screen, DetailScreen):
             return screen.current_ticket()
         if isinstance(screen, (EmptyScreen, HelpScreen)) or len(self.screen_stack) > 1:
             return None
-        pane = (
-            self.query(f"#pane-{self.active_pane_id}").first() if self.query(f"#pane-{self.active_pane_id}") else None
-        )
-        return pane.current_ticket() if hasattr(pane, "current_ticket") else None
+        panes = self.query(f"#pane-{self.active_pane_id}").results(Pane)
+        pane = next(iter(panes), None)
+        return pane.current_ticket() if pane is not None else None
+
+    # Every toast and every clipboard copy passes through the one sanitiser: a ticket number
+    # holding ESC ] 52 ... (set the clipboard) or ESC [ 2 J (clear the screen) is copied and
+    # shown as visible symbols, never as an escape sequence.
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=markup)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        super().copy_to_clipboard(clean(text))
 
     def action_copy_number(self) -> None:
         ticket = self.current_ticket()
@@ -341,7 +354,7 @@ class MspkpiApp(App):
 
     @on(DataTable.RowSelected)
     def _open_from_list(self, event: DataTable.RowSelected) -> None:
-        if isinstance(event.data_table, TicketList) and event.row_key.value is not None:
+        if isinstance(event.data_table, TicketListView) and event.row_key.value is not None:
             self.push_screen(DetailScreen(int(event.row_key.value)))
 
     # --- help and the command palette --------------------------------------------------------
@@ -356,21 +369,20 @@ class MspkpiApp(App):
             return [(self._keys(b), b.description + (f"  [{b.id}]" if b.id else "")) for b in made if b.description]
 
         everywhere = rows(self.BINDINGS) + [("ctrl+p", "Command palette (panes, refresh, theme, every action)")]
-        return [
-            ("Everywhere", everywhere),
-            ("Queue (pane 1)", rows(QueuePane.BINDINGS) + rows(TicketTable.BINDINGS)),
-            ("Filter box", [("Enter", "Keep the filter and go back to the table"), ("Esc", "Clear the filter")]),
-            ("SLAs (pane 2)", rows(SlaPane.BINDINGS)),
+        sections = [("Everywhere", everywhere)]
+        for n, cls in enumerate(PANES, start=1):  # a pane's own keys, from the registry
+            for title, bindings, extra in cls.key_help():
+                sections.append((f"{title or cls.title} (pane {n})" if not extra else title, rows(bindings) + extra))
+        return sections + [
             ("Tables in panes 2-6", rows(Table.BINDINGS) + [("Enter", "Open the ticket's detail (ticket lists)")]),
-            ("Trends (pane 7)", rows(TrendsPane.BINDINGS)),
             ("Ticket detail", rows(DetailScreen.BINDINGS)),
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for n, (pane_id, title, _) in enumerate(PANES, start=1):
+        for n, cls in enumerate(PANES, start=1):
             yield SystemCommand(
-                f"Pane {n}: {title}", f"Show the {title} pane", lambda p=pane_id: self.action_show_pane(p)
+                f"Pane {n}: {cls.title}", f"Show the {cls.title} pane", lambda p=cls.pane_id: self.action_show_pane(p)
             )
         yield SystemCommand("Refresh now", "Re-read the database", self.action_refresh)
         yield SystemCommand("Keys", "Every key binding", self.action_help)
@@ -380,12 +392,13 @@ class MspkpiApp(App):
         yield SystemCommand(
             "Copy ticket URL", "The selected ticket's PSA link, to the clipboard (OSC 52)", self.action_copy_url
         )
-        queue = self.pane("queue")
-        yield SystemCommand(
-            "Queue: filter",
-            "Filter the queue as you type",
-            lambda: (self.action_show_pane("queue"), queue.action_filter()),
-        )
+        queue = self.query_one(QueuePane)
+
+        def filter_queue() -> None:
+            self.action_show_pane(FIRST_PANE)
+            queue.action_filter()
+
+        yield SystemCommand("Queue: filter", "Filter the queue as you type", filter_queue)
         yield SystemCommand("Queue: next sort order", "Cycle the queue's sort order", queue.action_sort)
         yield SystemCommand(
             "Queue: facets", "Filter the queue by queue, assignee, priority or status", queue.action_facets
@@ -393,7 +406,7 @@ class MspkpiApp(App):
         yield SystemCommand("Queue: clear filter", "Show every open ticket", queue.action_clear)
 
 
-def run_app(engine: Engine, config, now: datetime | None = None) -> None:
+def run_app(engine: Engine, config: Config, now: datetime | None = None) -> None:
     """Open the dashboard (the CLI's default command); exits with the app's return code
     (129 after SIGHUP, so a supervisor sees the terminal went away)."""
     app = MspkpiApp(engine, config, now=now)

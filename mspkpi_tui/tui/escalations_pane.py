@@ -4,23 +4,29 @@ charts, the daily trend, and the open escalated tickets."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 
+from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart, Spark
 from mspkpi_tui.tui.loader import EscalationData
-from mspkpi_tui.tui.widgets import Figure, TicketList, TicketListPane
+from mspkpi_tui.tui.widgets import Figure, TicketListPane, TicketListView
 
 
 class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
-    def compose(self):
+    pane_id = "escalations"
+    title = "Escalations"
+    load = staticmethod(loader.load_escalations)
+
+    def compose(self) -> ComposeResult:
         yield Figure(id="esc-figures")
         with Horizontal(id="esc-charts"):
             yield Chart(id="esc-by-type", classes="chart")
             yield Chart(id="esc-by-priority", classes="chart")
         yield Chart(id="esc-trend")
         yield Figure(id="esc-list-title", classes="section")
-        yield TicketList(id="esc-list")
+        yield TicketListView(id="esc-list")
 
     def show_data(self, data: EscalationData) -> None:
         f = data.figures
@@ -39,4 +45,4 @@ class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
         if listed.total > len(listed.rows):
             title.append(f", the first {len(listed.rows)} shown", style="")
         self.query_one("#esc-list-title", Figure).show(title)
-        self.query_one(TicketList).show_tickets(listed.rows, self.app.now)
+        self.query_one(TicketListView).show_tickets(listed.rows, self.app.now)

@@ -3,16 +3,22 @@
 Textual's Footer recomposes (removes and mounts every key widget) whenever the focused
 widget's bindings change, which is on every pane switch; most panes show the same keys,
 so that work (and a second repaint) is usually for nothing.
+
+Public API only: `bindings_changed` (the Footer's hook for the screen's bindings signal) and
+`Screen.active_bindings`. `_shown_keys` is None until the first call has gone through to the
+Footer, so the first bindings always compose it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual.screen import Screen
 from textual.widgets import Footer
 
 
 class QuietFooter(Footer):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown_keys: tuple | None = None
 
@@ -25,7 +31,7 @@ class QuietFooter(Footer):
 
     def bindings_changed(self, screen: Screen) -> None:
         keys = self._keys(screen)
-        if keys == self._shown_keys and self._bindings_ready:
+        if keys == self._shown_keys:
             return
         self._shown_keys = keys
         super().bindings_changed(screen)

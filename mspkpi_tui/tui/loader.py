@@ -20,6 +20,7 @@ from mspkpi_tui.kpi.queue import QueueFigures, queue_figures
 from mspkpi_tui.kpi.tickets import TicketList, TicketQuery, TicketRow
 
 if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
     from mspkpi_tui.kpi.contracts import ContractFigures
     from mspkpi_tui.kpi.escalations import EscalationFigures
     from mspkpi_tui.kpi.pipeline import PipelineFigures
@@ -97,12 +98,12 @@ def load_queue_ids(
     return ids, ticket_lists.rows_by_id(engine, ids[start : start + 3 * height + 40])
 
 
-def load_queue(engine: Engine, now: datetime, config, request: QueueRequest) -> QueueData:
+def load_queue(engine: Engine, now: datetime, config: Config, request: QueueRequest) -> QueueData:
     ids, rows = load_queue_ids(engine, now, request.query, request.keep_id, request.cursor, max(request.height, 24))
     return QueueData(queue_figures(engine, now, config), request.query, ids, rows, request.keep_id)
 
 
-def load_sla(engine: Engine, now: datetime, config, trends: Trends) -> SlaData:
+def load_sla(engine: Engine, now: datetime, config: Config, trends: Trends) -> SlaData:
     from mspkpi_tui.kpi.sla import sla_figures
     from mspkpi_tui.kpi.sla_buckets import SLA_BUCKETS
 
@@ -110,7 +111,7 @@ def load_sla(engine: Engine, now: datetime, config, trends: Trends) -> SlaData:
     return SlaData(sla_figures(engine, now, config), lists, trends)
 
 
-def load_escalations(engine: Engine, now: datetime, config, trends: Trends) -> EscalationData:
+def load_escalations(engine: Engine, now: datetime, config: Config, trends: Trends) -> EscalationData:
     from mspkpi_tui.kpi.escalations import escalation_figures
 
     return EscalationData(
@@ -118,19 +119,19 @@ def load_escalations(engine: Engine, now: datetime, config, trends: Trends) -> E
     )
 
 
-def load_team(engine: Engine, now: datetime, config, trends: Trends) -> TeamData:
+def load_team(engine: Engine, now: datetime, config: Config, trends: Trends) -> TeamData:
     from mspkpi_tui.kpi.team import team_figures
 
     return TeamData(team_figures(engine, now, config), trends)
 
 
-def load_pipeline(engine: Engine, now: datetime, config, trends: Trends) -> PipelineFigures:
+def load_pipeline(engine: Engine, now: datetime, config: Config, trends: Trends) -> PipelineFigures:
     from mspkpi_tui.kpi.pipeline import pipeline_figures
 
     return pipeline_figures(engine, now, config)
 
 
-def load_service(engine: Engine, now: datetime, config, trends: Trends) -> ServiceData:
+def load_service(engine: Engine, now: datetime, config: Config, trends: Trends) -> ServiceData:
     from mspkpi_tui.kpi.contracts import contract_figures
     from mspkpi_tui.kpi.projects import project_figures
     from mspkpi_tui.kpi.service import service_figures
@@ -143,24 +144,7 @@ def load_service(engine: Engine, now: datetime, config, trends: Trends) -> Servi
     )
 
 
-def load_trends(engine: Engine, now: datetime, config) -> Trends:
+def load_trends(engine: Engine, now: datetime, config: Config) -> Trends:
     from mspkpi_tui.kpi.trends import trend_series
 
     return trend_series(engine, now, config)
-
-
-def load_trends_pane(engine: Engine, now: datetime, config, trends: Trends) -> Trends:
-    """The Trends pane reads its long view itself, only while shown (tui.trends_pane): a
-    refresh hands it the 30-day series, which tells it the data changed."""
-    return trends
-
-
-# The panes after the queue, in the order a refresh reads them.
-LOADERS = {
-    "sla": load_sla,
-    "escalations": load_escalations,
-    "team": load_team,
-    "pipeline": load_pipeline,
-    "service": load_service,
-    "trends": load_trends_pane,
-}

@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart
-from mspkpi_tui.tui.widgets import Figure, Pane, Table
+from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.widgets import Figure, Table
 
 if TYPE_CHECKING:
     from mspkpi_tui.kpi.pipeline import ClosedDeals, PipelineFigures
@@ -21,7 +24,11 @@ def _num(value: str) -> Text:
 
 
 class PipelinePane(Pane, VerticalScroll, can_focus=False):
-    def compose(self):
+    pane_id = "pipeline"
+    title = "Pipeline"
+    load = staticmethod(loader.load_pipeline)
+
+    def compose(self) -> ComposeResult:
         yield Figure(id="pipe-title")
         yield Table(("Stage", "Deals", "Amount", "Avg days", "Max days", "Past check-ins"), id="pipe-stages")
         yield Figure(id="pipe-totals")

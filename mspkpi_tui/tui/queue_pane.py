@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import on, work
-from textual.binding import Binding
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from mspkpi_tui.kpi import tickets as ticket_lists
+from mspkpi_tui.kpi.queue import QueueFigures
 from mspkpi_tui.kpi.tickets import SORTS, TicketQuery, TicketRow
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, load_queue_ids
+from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.widgets import Figure, Pane
+from mspkpi_tui.tui.widgets import Figure
 
 
 class QueuePane(Pane, Vertical):
+    pane_id = "queue"
+    title = "Queue"
+
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", id="sort"),
@@ -26,13 +34,13 @@ class QueuePane(Pane, Vertical):
         Binding("escape", "close_filter", "Close filter", show=False, id="close-filter"),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ticket_query = TicketQuery()
         self.shown_query: TicketQuery | None = None  # the query the table shows (a re-query may be in flight)
-        self.figures = None
+        self.figures: QueueFigures | None = None
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Figure(id="queue-summary")
         yield Input(
             placeholder="filter: number, title, company, assignee (Enter keeps, Esc clears)",
@@ -170,6 +178,13 @@ class QueuePane(Pane, Vertical):
             self.set_query(self.ticket_query.with_facet(name, value))
 
     # --- for the app -------------------------------------------------------------------------
+
+    @classmethod
+    def key_help(cls) -> list[tuple[str, list[BindingType], list[tuple[str, str]]]]:
+        return [
+            ("", [*cls.BINDINGS, *TicketTable.BINDINGS], []),
+            ("Filter box", [], [("Enter", "Keep the filter and go back to the table"), ("Esc", "Clear the filter")]),
+        ]
 
     def current_ticket(self) -> TicketRow | None:
         return self.table.current_row()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -12,14 +15,20 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from mspkpi_tui.kpi import tickets as ticket_lists
-from mspkpi_tui.kpi.tickets import FACETS, TicketDetail, TicketQuery
+from mspkpi_tui.kpi.tickets import FACETS, TicketDetail, TicketQuery, TicketRow
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.status_line import StatusLine
 from mspkpi_tui.tui.widgets import Figure, Table
 
+if TYPE_CHECKING:
+    from mspkpi_tui.tui.app import MspkpiApp
+
 
 class DetailScreen(Screen):
     """One ticket: every field, the PSA URL (a jump host has no browser), time entries, events."""
+
+    if TYPE_CHECKING:
+        app: MspkpiApp  # for the type checker: engine, config, now of the mspkpi app
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="close-detail"),
@@ -32,7 +41,7 @@ class DetailScreen(Screen):
         self.ticket_id = ticket_id
         self.detail: TicketDetail | None = None
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Figure(id="detail-title")
         with VerticalScroll(id="detail-body"):
             yield Figure(id="detail-fields")
@@ -119,7 +128,7 @@ class DetailScreen(Screen):
     def action_close(self) -> None:
         self.dismiss()
 
-    def current_ticket(self):
+    def current_ticket(self) -> TicketRow | None:
         return self.detail.row if self.detail else None
 
 
@@ -140,7 +149,7 @@ class HelpScreen(ModalScreen):
         super().__init__()
         self.sections = sections
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         text = Text()
         text.append("Keys (Esc closes; remap them with [tui.keymap] in the config, by binding id)\n", style="bold")
         for title, rows in self.sections:
@@ -155,6 +164,9 @@ class HelpScreen(ModalScreen):
 class FacetScreen(ModalScreen):
     """Pick one value of a facet (queue, assignee, priority, status), or clear one."""
 
+    if TYPE_CHECKING:
+        app: MspkpiApp  # for the type checker: engine, config, now of the mspkpi app
+
     BINDINGS = [Binding("escape", "dismiss", "Close", id="close-facets")]
     DEFAULT_CSS = """
     FacetScreen { align: center middle; }
@@ -165,7 +177,7 @@ class FacetScreen(ModalScreen):
         super().__init__()
         self.ticket_query = query
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         with Vertical():
             yield Figure(Text("Facets: Enter picks, Esc closes", style="bold"))
             yield OptionList(id="facet-options")
@@ -204,6 +216,9 @@ class FacetScreen(ModalScreen):
 class EmptyScreen(Screen):
     """Shown instead of empty tables while the database holds no tickets."""
 
+    if TYPE_CHECKING:
+        app: MspkpiApp  # for the type checker: engine, config, now of the mspkpi app
+
     BINDINGS = [
         Binding("q", "app.quit", "Quit", id="empty-quit"),
         Binding("r", "app.refresh", "Check again", id="empty-refresh"),
@@ -213,7 +228,7 @@ class EmptyScreen(Screen):
         super().__init__()
         self.where = where
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         text = Text()
         text.append("No tickets in the database yet.\n\n", style="bold")
         text.append("Database: ")

@@ -4,16 +4,23 @@ response and resolution times, contracts expiring, projects at risk, hours to de
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart, Spark
 from mspkpi_tui.tui.loader import ServiceData
-from mspkpi_tui.tui.widgets import Figure, Pane, Table
+from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.widgets import Figure, Table
 
 
 class ServicePane(Pane, VerticalScroll, can_focus=False):
-    def compose(self):
+    pane_id = "service"
+    title = "Service"
+    load = staticmethod(loader.load_service)
+
+    def compose(self) -> ComposeResult:
         yield Figure(id="svc-figures")
         yield Chart(id="svc-opened")
         yield Chart(id="svc-closed")

@@ -3,31 +3,39 @@ and the daily first-response breaches."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
 from mspkpi_tui.kpi.sla_buckets import SLA_BUCKETS
+from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Chart, Spark
 from mspkpi_tui.tui.loader import SlaData
-from mspkpi_tui.tui.widgets import Figure, TicketList, TicketListPane
+from mspkpi_tui.tui.widgets import Figure, TicketListPane, TicketListView
 
 
 class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
+    pane_id = "sla"
+    title = "SLAs"
+    load = staticmethod(loader.load_sla)
+
     BINDINGS = [Binding("b", "next_bucket", "Next list", id="sla-next-list")]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.bucket = next(iter(SLA_BUCKETS))
         self.data: SlaData | None = None
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Figure(id="sla-buckets")
         yield Figure(id="sla-compliance")
         yield Chart(id="sla-trend")
         yield Figure(id="sla-list-title", classes="section")
-        yield TicketList(id="sla-list")
+        yield TicketListView(id="sla-list")
 
     def show_data(self, data: SlaData) -> None:
         self.data = data
@@ -68,7 +76,7 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
             title.append(f", the first {len(listed.rows)} shown", style="")
         title.append("  (b: next list, Enter: detail)", style="dim")
         self.query_one("#sla-list-title", Figure).show(title)
-        self.query_one(TicketList).show_tickets(listed.rows, self.app.now)
+        self.query_one(TicketListView).show_tickets(listed.rows, self.app.now)
 
     def action_next_bucket(self) -> None:
         order = list(SLA_BUCKETS)

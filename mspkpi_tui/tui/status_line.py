@@ -3,7 +3,7 @@ drawn) and, beside it and never over the tables, a STALE / FAILED badge with the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 
@@ -14,7 +14,7 @@ from mspkpi_tui.tui.widgets import Figure
 BADGES = {STALE: " STALE ", FAILED: " SYNC FAILED ", NEVER: " NO SYNC YET "}
 
 
-def status_text(status: SyncStatus | None, now: datetime, zone, read_error: str | None = None) -> Text:
+def status_text(status: SyncStatus | None, now: datetime, zone: tzinfo, read_error: str | None = None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if status is None:
         text.append("reading the database…")

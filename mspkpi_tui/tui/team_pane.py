@@ -4,12 +4,15 @@ customer-facing shares, overdue timesheets, and the daily hours logged."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Chart, Spark
 from mspkpi_tui.tui.loader import TeamData
-from mspkpi_tui.tui.widgets import Figure, Pane, Table
+from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.widgets import Figure, Table
 
 RESOURCE_COLUMNS = ("Technician", "Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
 TIMESHEET_COLUMNS = ("Technician", "Period", "Billable h", "Non-bill h", "Worked h", "Status")
@@ -20,7 +23,11 @@ def _num(value: str) -> Text:
 
 
 class TeamPane(Pane, VerticalScroll, can_focus=False):
-    def compose(self):
+    pane_id = "team"
+    title = "Team"
+    load = staticmethod(loader.load_team)
+
+    def compose(self) -> ComposeResult:
         yield Figure(id="team-title")
         yield Table(RESOURCE_COLUMNS, id="team-hours")
         yield Figure(id="team-share")

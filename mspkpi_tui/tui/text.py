@@ -2,41 +2,26 @@
 
 PSA text (titles, company names, sync errors) is never parsed as markup: it goes into
 `rich.text.Text` objects, and control characters (ANSI escapes, BEL, CR/LF, bidi
-overrides) are replaced by visible stand-ins, so a ticket cannot change the screen.
+overrides) are replaced by visible stand-ins (mspkpi_tui.safe_text, the product's one
+sanitiser), so a ticket cannot change the screen.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from rich.text import Text
 
-# Bidirectional overrides and isolates reorder what follows them ("Trojan Source").
-_BIDI = {0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+from mspkpi_tui.safe_text import clean, truncate
+
+# A cell of a pane's table never grows past this many terminal cells (a 5,000-character title
+# must not push the other columns off the screen); longer text ends in an ellipsis.
+MAX_CELL = 40
 
 
-def _visible(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x20:
-        return chr(0x2400 + code)  # the Control Pictures block: ESC -> ␛, BEL -> ␇, LF -> ␊
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    if 0x80 <= code < 0xA0 or code in _BIDI:
-        return f"<U+{code:04X}>"
-    return ch
-
-
-def clean(value: object) -> str:
-    """The text with every control character made visible (one line, inert)."""
-    text = "" if value is None else str(value)
-    if text.isprintable():
-        return text
-    return "".join(_visible(ch) for ch in text)
-
-
-def plain(value: object, style: str = "") -> Text:
-    """Untrusted text as a Text object: shown literally, never interpreted."""
-    return Text(clean(value), style=style, no_wrap=True, overflow="ellipsis")
+def plain(value: object, style: str = "", max_cells: int = MAX_CELL) -> Text:
+    """Untrusted text as a Text object: shown literally, never interpreted, at most `max_cells` wide."""
+    return Text(truncate(clean(value), max_cells), style=style, no_wrap=True, overflow="ellipsis")
 
 
 # --- figures -----------------------------------------------------------------------------
@@ -99,7 +84,7 @@ def ago(then: datetime | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} days ago"
 
 
-def stamp(moment: datetime | None, zone) -> str:
+def stamp(moment: datetime | None, zone: tzinfo) -> str:
     return "–" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 

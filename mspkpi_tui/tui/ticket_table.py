@@ -3,6 +3,11 @@
 It holds the ordered ticket ids of the current query (a list of ints, cheap even for
 20,000 tickets) and fetches full rows for the visible window only, through the
 `fetch` callable it is given (kpi.tickets.rows_by_id). The row cache is bounded.
+
+Rendering never reads the database: `render_line` draws from the row cache, and a line
+whose row is not there yet is drawn blank while a worker thread fetches the window around
+it; the lines repaint when the rows arrive (refreshes prefetch the window on screen, so
+this happens only on a long jump through a big queue).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import datetime
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events, work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -22,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mspkpi_tui.kpi.tickets import TicketRow
+from mspkpi_tui.safe_text import cells, fit
 from mspkpi_tui.tui import text as fmt
 
 CACHE_LIMIT = 1000  # rows kept; beyond this only the window around the cursor is kept
@@ -81,8 +88,7 @@ def header_text(columns: list[tuple[Column, int]]) -> Text:
     for i, (column, width) in enumerate(columns):
         if i:
             text.append(" ")
-        label = column.header[:width]
-        text.append(label.rjust(width) if column.justify == "right" else label.ljust(width))
+        text.append(fit(column.header, width, column.justify))
     return text
 
 
@@ -130,6 +136,8 @@ class TicketTable(ScrollView, can_focus=True):
         self._number_width = 14
         self._columns: list[tuple[Column, int]] = []
         self._layout_width = -1
+        self._fetching: set[int] = set()  # ids a row worker is reading now
+        self._absent: set[int] = set()  # ids read but not found (deleted by a sync): until the next show()
 
     # --- data -------------------------------------------------------------------------
 
@@ -144,7 +152,8 @@ class TicketTable(ScrollView, can_focus=True):
                 pass
         self.ids = ids
         self._rows = {r.id: r for r in rows}
-        longest = max((len(r.number) for r in rows), default=0)
+        self._absent.clear()
+        longest = max((cells(fmt.clean(r.number)) for r in rows), default=0)
         if longest:
             self._number_width = longest
         self.virtual_size = Size(self.size.width, len(ids))
@@ -170,18 +179,45 @@ class TicketTable(ScrollView, can_focus=True):
         top = max(0, cursor - height)
         return self.ids[top : cursor + height + FETCH_MARGIN]
 
-    def _load_around(self, index: int) -> None:
+    def _missing_around(self, index: int) -> list[int]:
         height = max(self.size.height, 1)
         start = max(0, index - FETCH_MARGIN)
-        wanted = [i for i in self.ids[start : index + height + FETCH_MARGIN] if i not in self._rows]
-        if not wanted:
-            return
-        if len(self._rows) + len(wanted) > CACHE_LIMIT:
+        return [i for i in self.ids[start : index + height + FETCH_MARGIN] if i not in self._rows]
+
+    def _load_around(self, index: int) -> None:
+        """Read the window around `index` now (an action on the UI thread, never a render)."""
+        wanted = self._missing_around(index)
+        if wanted:
+            self._keep(self._fetch(wanted))
+
+    def _fetch_around(self, index: int) -> None:
+        """Have a worker read the window around `index` (rows already being read are not asked again)."""
+        wanted = [i for i in self._missing_around(index) if i not in self._fetching and i not in self._absent]
+        if wanted:
+            self._fetching.update(wanted)
+            self._fetch_worker(wanted)
+
+    @work(thread=True, group="ticket-rows", exit_on_error=False)
+    def _fetch_worker(self, wanted: list[int]) -> None:
+        rows: list[TicketRow] = []
+        try:
+            rows = self._fetch(wanted)
+        finally:  # even when the read failed: those lines stay blank until the next refresh
+            if self.app.is_running:
+                self.app.call_from_thread(self._arrived, wanted, rows)
+
+    def _arrived(self, wanted: list[int], rows: list[TicketRow]) -> None:
+        self._fetching.difference_update(wanted)
+        self._absent.update(set(wanted) - {row.id for row in rows})  # deleted since: not asked again
+        self._keep(rows)
+        self.refresh()
+
+    def _keep(self, rows: Sequence[TicketRow]) -> None:
+        if len(self._rows) + len(rows) > CACHE_LIMIT:  # bounded: keep only what was just read
             self._rows.clear()
-            wanted = self.ids[start : index + height + FETCH_MARGIN]
-        for row in self._fetch(wanted):
+        for row in rows:
             self._rows[row.id] = row
-            self._number_width = max(self._number_width, len(row.number))
+            self._number_width = max(self._number_width, cells(fmt.clean(row.number)))
 
     # --- layout and rendering ----------------------------------------------------------
 
@@ -208,11 +244,9 @@ class TicketTable(ScrollView, can_focus=True):
         base = self.rich_style
         if index >= len(self.ids):
             return Strip.blank(width, base)
-        ticket_id = self.ids[index]
-        if ticket_id not in self._rows:
-            self._load_around(index)
-        row = self._rows.get(ticket_id)
-        if row is None:  # deleted by a sync since the ids were read; the next refresh drops it
+        row = self._rows.get(self.ids[index])
+        if row is None:  # not read yet (a worker fetches it), or deleted by a sync since the ids were read
+            self._fetch_around(index)
             return Strip.blank(width, base)
         line = self._row_text(row)
         if index == self.cursor:
@@ -240,10 +274,7 @@ class TicketTable(ScrollView, can_focus=True):
         for i, (column, width) in enumerate(self._columns):
             if i:
                 text.append(" ")
-            cell = fmt.clean(values[column.key])
-            if len(cell) > width:
-                cell = cell[: max(width - 1, 0)] + "…"
-            cell = cell.rjust(width) if column.justify == "right" else cell.ljust(width)
+            cell = fit(fmt.clean(values[column.key]), width, column.justify)  # by display cells (CJK, emoji)
             style: Style | str = ""
             if column.key == "sla" and overdue:
                 style = self.get_component_rich_style("ticket-table--overdue")
@@ -296,7 +327,7 @@ class TicketTable(ScrollView, can_focus=True):
         if self.current_id is not None:
             self.post_message(self.Opened(self.current_id))
 
-    def on_click(self, event) -> None:
+    def on_click(self, event: events.Click) -> None:
         self._move_to(self.scroll_offset.y + event.y)
         if event.chain >= 2:
             self.action_open()

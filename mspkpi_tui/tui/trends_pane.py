@@ -23,7 +23,8 @@ from textual.worker import get_current_worker
 
 from mspkpi_tui.charts import Series, summary
 from mspkpi_tui.tui.charts import Bars, Chart, Lines, span
-from mspkpi_tui.tui.widgets import Figure, Pane
+from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.widgets import Figure
 
 RANGES = (30, 90, 365)
 WIDE = 110  # columns from which the charts sit two abreast
@@ -104,6 +105,9 @@ def trend_charts(h) -> dict[str, Lines | Bars]:
 
 
 class TrendsPane(Pane, VerticalScroll, can_focus=True):
+    pane_id = "trends"
+    title = "Trends"
+
     BINDINGS = [
         Binding("p", "next_range", "30/90/365 days", id="trends-range"),
         Binding("w", "toggle_by", "Day/week", id="trends-by"),
@@ -142,6 +146,12 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         grid = self.query_one("#trends-grid", Grid)
         if grid.styles.grid_size_columns != columns:
             grid.styles.grid_size_columns = columns
+
+    @staticmethod
+    def load(engine, now, config, trends):
+        """The long view is read by the pane itself, only while shown (`_read`): a refresh hands
+        it the 30-day series, which tells it the data changed."""
+        return trends
 
     def show_data(self, _trends) -> None:
         """The app read its data again: read the long view again if it is on screen."""

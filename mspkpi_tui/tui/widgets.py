@@ -3,63 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.lazy import Lazy
-from textual.widget import MountError, Widget
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
-
-class Pane:
-    """Mixed into the six panes: a pane mounted after its data arrived (the panes after the
-    queue are mounted lazily, after the first paint) shows the app's latest data for it."""
-
-    def on_mount(self) -> None:
-        self.app.pane_mounted(self)
+from mspkpi_tui.kpi.tickets import TicketRow
+from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.pane import Pane
 
 
 class TicketListPane(Pane):
     """A pane of figures above a list of tickets (SLAs, Escalations): the list is what
     the keys act on."""
 
-    def current_ticket(self):
-        return self.query_one(TicketList).current_ticket()
+    def current_ticket(self) -> TicketRow | None:
+        return self.query_one(TicketListView).current_ticket()
 
     def focus_main(self) -> None:
-        self.query_one(TicketList).focus(scroll_visible=False)  # the figures above the table stay in view
+        self.query_one(TicketListView).focus(scroll_visible=False)  # the figures above the table stay in view
 
     def tick(self) -> None:
-        self.query_one(TicketList).tick(self.app.now)
-
-
-class LazyPane(Lazy):
-    """textual.lazy.Lazy (the widget is mounted after the first paint) that does nothing when
-    the app is already closing by then (Lazy would raise MountError: a quick quit, SIGHUP)."""
-
-    async def mount_composed_widgets(self, widgets: list[Widget]) -> None:
-        parent = self.parent
-        if parent is None:
-            return
-
-        async def mount() -> None:
-            if not parent.is_attached:
-                return
-            try:
-                await parent.mount(self._replace_widget, after=self)
-            except MountError:
-                if parent.is_attached:
-                    raise
-                return
-            await self.remove()
-
-        self.call_after_refresh(mount)
+        self.query_one(TicketListView).tick(self.app.now)
 
 
 class Figure(Static):
     """A Static that ignores updates which would show the same thing (nothing moves)."""
 
-    def __init__(self, content: Text | str = "", **kwargs) -> None:
+    def __init__(self, content: Text | str = "", **kwargs: Any) -> None:
         super().__init__(content if isinstance(content, Text) else Text(content), **kwargs)
         self._shown: Text | None = content if isinstance(content, Text) else Text(content)
 
@@ -86,16 +60,16 @@ class Table(DataTable):
         Binding("pagedown", "page_down", "Page down", show=False, id="table-page-down"),
     ]
 
-    def __init__(self, columns: Sequence[str], **kwargs) -> None:
+    def __init__(self, columns: Sequence[str], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, show_cursor=True, **kwargs)
         self._column_labels = list(columns)
-        self._shown: list[tuple[Hashable, tuple]] | None = None
+        self._shown: Sequence[tuple[Hashable, tuple[Any, ...]]] | None = None
 
     def on_mount(self) -> None:
         for label in self._column_labels:
             self.add_column(label, key=label)
 
-    def show_rows(self, rows: list[tuple[Hashable, tuple]]) -> None:
+    def show_rows(self, rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> None:
         """(key, cells) per row; cells are Text objects (untrusted text never becomes markup)."""
         if rows == self._shown:
             return
@@ -119,7 +93,7 @@ class Table(DataTable):
     def current_key(self) -> str | None:
         if not self.row_count or self.cursor_row < 0 or self.cursor_row >= self.row_count:
             return None
-        return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
 
 
 def new_keys_as_str(keys: list[Hashable]) -> list[str]:
@@ -129,17 +103,15 @@ def new_keys_as_str(keys: list[Hashable]) -> list[str]:
 TICKET_COLUMNS = ("Number", "Pri", "Next due", "Age", "Company", "Title", "Assignee")
 
 
-class TicketList(Table):
-    """A short list of tickets (an SLA bucket, the open escalations), cursor kept by ticket."""
+class TicketListView(Table):
+    """Shows a kpi.tickets.TicketList (an SLA bucket, the open escalations), cursor kept by ticket."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(TICKET_COLUMNS, **kwargs)
-        self.rows_by_key: dict[str, object] = {}
-        self._last: tuple | None = None
+        self.rows_by_key: dict[str, TicketRow] = {}
+        self._last: tuple[Sequence[TicketRow], datetime] | None = None
 
-    def show_tickets(self, rows, now) -> None:
-        from mspkpi_tui.tui import text as fmt
-
+    def show_tickets(self, rows: Sequence[TicketRow], now: datetime) -> None:
         self._last = (rows, now)
         self.rows_by_key = {str(r.id): r for r in rows}
         cells = []
@@ -161,10 +133,10 @@ class TicketList(Table):
             )
         self.show_rows(cells)
 
-    def tick(self, now) -> None:
+    def tick(self, now: datetime) -> None:
         if self._last is not None:
             self.show_tickets(self._last[0], now)
 
-    def current_ticket(self):
+    def current_ticket(self) -> TicketRow | None:
         key = self.current_key
         return self.rows_by_key.get(key) if key is not None else None

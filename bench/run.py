@@ -1,0 +1,73 @@
+"""`make bench`: the benchmarks bench/RESULTS.md quotes, in one command.
+
+    python -m bench.run [kpi] [sync] [tui] [trends] [--write]
+
+With no names it runs all four. The KPI, TUI and Trends benchmarks read the large generated dataset
+(bench/data/large.db, about 3 minutes to generate); it is generated first when missing. The
+sync benchmark makes its own data in a temporary folder. `--write` replaces each benchmark's
+section of RESULTS.md with the new figures, as each module's own --write does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from bench.common import DEFAULT_DB_PATH
+
+
+def _kpi(write: bool) -> int:
+    from bench import kpi_bench
+
+    return kpi_bench.main(["--write"] if write else [])
+
+
+def _sync(write: bool) -> int:
+    from bench import sync_bench
+
+    return sync_bench.main(["--write"] if write else [])
+
+
+def _tui(write: bool) -> int:
+    from bench import tui_bench
+
+    sys.argv = ["bench.tui_bench", *(["--write"] if write else [])]  # tui_bench.main reads sys.argv
+    tui_bench.main()
+    return 0
+
+
+def _trends(write: bool) -> int:
+    from bench import trends_bench
+
+    return trends_bench.main(["--write"] if write else [])
+
+
+BENCHMARKS: dict[str, Callable[[bool], int]] = {"kpi": _kpi, "sync": _sync, "tui": _tui, "trends": _trends}
+NEEDS_DATASET = {"kpi", "tui", "trends"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"{', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument("--write", action="store_true", help="put the results into bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    names = args.names or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    if NEEDS_DATASET & set(names) and not DEFAULT_DB_PATH.exists():
+        from bench import generate
+
+        print(f"generating the dataset at {DEFAULT_DB_PATH} first", flush=True)
+        if generate.main([]):
+            return 1
+    status = 0
+    for name in names:
+        print(f"== bench {name}", flush=True)
+        status = BENCHMARKS[name](args.write) or status
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
