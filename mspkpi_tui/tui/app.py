@@ -149,7 +149,11 @@ class MspkpiApp(App):
         self._watch.close()
 
     def _hang_up(self) -> None:
-        """The terminal went away (SSH dropped): stop instead of spinning on a dead tty."""
+        """The terminal went away (SSH dropped): stop instead of spinning on a dead tty.
+        The clean exit can block writing to the dead terminal: the watchdog ends it anyway."""
+        from mspkpi_tui.terminal import HANGUP_GRACE_SECONDS, arm_watchdog
+
+        arm_watchdog(HANGUP_GRACE_SECONDS, 129)
         self.exit(return_code=129)
 
     def pane(self, pane_id: str):

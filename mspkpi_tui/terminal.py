@@ -1,0 +1,71 @@
+"""The process and its terminal: refuse to draw without one, and always end when told to.
+
+A clean shutdown can hang (Textual's output writer blocks on a terminal that is gone;
+a KeyboardInterrupt can land inside a driver's lock), so every stop request also arms a
+watchdog thread that ends the process if the clean path has not finished in time. What
+it cuts short is safe to cut: every page of a sync is one transaction, and a run left
+"running" by a dead process is reported as interrupted (store/liveness.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+from mspkpi_tui.errors import MspkpiError
+
+STOP_GRACE_SECONDS = 0.8  # SIGINT / SIGTERM: end within a second
+HANGUP_GRACE_SECONDS = 2.0  # SIGHUP in the TUI: end within two seconds
+
+
+class TerminalNeeded(MspkpiError):
+    """Shown as one line; exits 2 like a usage error."""
+
+    status = 2
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound like Ctrl-C (a sync marks its run interrupted), exit status 143."""
+
+    exit_status = 143
+
+
+def require_terminal(instead: str = "mspkpi kpi") -> None:
+    """The dashboard draws on a terminal: under cron, a pipe or nohup it would run forever."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise TerminalNeeded(f"mspkpi needs a terminal; use `{instead}` for scripts")
+
+
+def arm_watchdog(seconds: float, status: int) -> threading.Timer:
+    """End the process with `status` after `seconds`, whatever the main thread is stuck in."""
+    timer = threading.Timer(seconds, _hard_exit, args=(status,))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _hard_exit(status: int) -> None:
+    try:
+        sys.stderr.flush()
+    finally:
+        os._exit(status)
+
+
+def on_stop_signals() -> None:
+    """SIGINT and SIGTERM unwind the command (KeyboardInterrupt) and arm the watchdog."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    armed = threading.Event()
+
+    def stop(signum: int, _frame) -> None:
+        status = 128 + signum
+        if armed.is_set():  # a second request: no more waiting
+            _hard_exit(status)
+        armed.set()
+        arm_watchdog(STOP_GRACE_SECONDS, status)
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
