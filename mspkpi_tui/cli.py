@@ -274,7 +274,7 @@ def main() -> None:
     except MspkpiError as exc:
         if debug:
             raise
-        _fail(str(exc), status=getattr(exc, "status", None))
+        _fail(str(exc), status=getattr(exc, "exit_status", None))
     except SQLAlchemyError as exc:
         if debug:
             raise

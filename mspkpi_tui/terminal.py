@@ -23,7 +23,7 @@ HANGUP_GRACE_SECONDS = 2.0  # SIGHUP in the TUI: end within two seconds
 class TerminalNeeded(MspkpiError):
     """Shown as one line; exits 2 like a usage error."""
 
-    status = 2
+    exit_status = 2
 
 
 class Terminated(KeyboardInterrupt):

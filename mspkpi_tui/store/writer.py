@@ -161,6 +161,7 @@ class SyncWriter:
         assert summary is not None
         rows, rejects = validate_batch(entity, records, self.ids)
         with self.engine.begin() as conn:
+            sync_lock.heartbeat(conn, self.clock())
             upsert_rows(conn, entity, rows)
             self.ids.refresh(conn, entity, [r["source_id"] for r in rows])
             for index, reason in rejects:
