@@ -7,15 +7,26 @@ its mode: a file mode is only tested by a process without root's override capabi
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
+import pty
+import re
+import select
 import stat
+import struct
+import subprocess
+import sys
+import termios
+import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select as sql_select
 
 from mspkpi_tui.store import models
 from mspkpi_tui.store.engine import make_engine
 
+REPO = Path(__file__).resolve().parent.parent
 ONE_LINE_PREFIX = "mspkpi: error: "
 PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
 
@@ -37,7 +48,7 @@ def count_rows(url: str, model) -> int:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()
+            return conn.execute(sql_select(func.count()).select_from(model.__table__)).scalar_one()
     finally:
         engine.dispose()
 
@@ -47,13 +58,17 @@ def rows(url: str, model, *columns: str) -> list[tuple]:
     table = model.__table__
     try:
         with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(select(*(table.c[c] for c in columns)))]
+            return [tuple(r) for r in conn.execute(sql_select(*(table.c[c] for c in columns)))]
     finally:
         engine.dispose()
 
 
-def sync_runs(url: str) -> list[tuple]:
-    return rows(url, models.SyncRun, "status", "error")
+def small_folder(folder: Path) -> Path:
+    """An import folder of three records: quick to sync, for tests that need some data."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "companies.jsonl").write_text('{"id": "c1", "name": "Acme"}\n{"id": "c2", "name": "Globex"}\n')
+    (folder / "queues.jsonl").write_text('{"id": "q1", "name": "Service Desk"}\n')
+    return folder
 
 
 def as_other_user() -> dict:
@@ -73,3 +88,48 @@ def as_other_user() -> dict:
 
 def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
+
+
+class Tui:
+    """The real `mspkpi` dashboard on a pseudo-terminal (as tests/test_tui_process.py runs it)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], width: int = 160, **popen):
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, width, 0, 0))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mspkpi_tui", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            cwd=REPO,
+            env={**env, "TERM": "xterm-256color"},
+            **popen,
+        )
+        os.close(slave)
+        self.seen = b""
+
+    def text(self) -> str:
+        return ANSI.sub(b"", self.seen).decode("utf-8", "replace")
+
+    def read_until(self, fragment: str, timeout: float = 60) -> bool:
+        deadline = time.monotonic() + timeout
+        while fragment not in self.text() and time.monotonic() < deadline and self.proc.poll() is None:
+            self.read_some(0.3)
+        return fragment in self.text()
+
+    def read_some(self, seconds: float) -> None:
+        if select.select([self.master], [], [], seconds)[0]:
+            try:
+                self.seen += os.read(self.master, 65536)
+            except OSError:  # the child closed the terminal
+                time.sleep(seconds)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)

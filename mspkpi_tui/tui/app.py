@@ -33,6 +33,7 @@ from textual.worker import get_current_worker
 
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
+from mspkpi_tui.store.engine import is_read_only
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui.escalations_pane import EscalationsPane
 from mspkpi_tui.tui.footer import QuietFooter
@@ -272,7 +273,7 @@ class MspkpiApp(App):
             self.show_status_on(screen)
 
     def show_status_on(self, screen: Screen) -> None:
-        text = status_text(self.sync, self.now, self.config.zone, self.read_error)
+        text = status_text(self.sync, self.now, self.config.zone, self.read_error, is_read_only(self.engine))
         for line in screen.query(StatusLine):
             line.show(text)
 
