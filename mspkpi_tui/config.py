@@ -177,6 +177,8 @@ def load_config(path: str | Path | None = None) -> Config:
 
 def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     where = str(path or "config")
+    if "path" in data:  # not a setting: where the file was read from
+        raise ConfigError(f"{where}: unknown setting path{_did_you_mean(['path'])}")
     try:
         return Config(**data, path=path)
     except ValidationError as exc:
@@ -189,16 +191,35 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
     """The first problem as one line: the key, the value, what is expected."""
     error = exc.errors(include_url=False)[0]
     loc = [str(part) for part in error["loc"]]
-    key = _key_name(loc)
     value = error.get("input")
+    if loc and loc[0] in ("autotask", "connectwise"):  # a union: name the key, not the union's member
+        loc = loc[:2]
+        message = "a string, a number, true/false or a list of strings"
+        value = data.get(loc[0], {}).get(loc[1]) if len(loc) > 1 and isinstance(data.get(loc[0]), dict) else value
+    else:
+        message = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
     if error["type"] == "extra_forbidden":
+        key = f"[{loc[0]}]" if len(loc) == 1 and isinstance(data.get(loc[0]), dict) else _key_name(loc)
         return f"unknown setting {key}{_did_you_mean(loc)}"
-    message = error["msg"].removeprefix("Value error, ")
     if isinstance(value, dict | list) and len(repr(value)) > 60:
         shown = f"{repr(value)[:57]}..."
     else:
         shown = "<hidden>" if loc and loc[-1] in SECRET_KEYS | {"db_url"} else repr(value)
-    return f"{key} = {shown}: expected {message[0].lower()}{message[1:]}"
+    about = _description(loc)
+    return f"{_key_name(loc)} = {shown}: expected {message}{f' ({about})' if about else ''}"
+
+
+def _description(loc: list[str]) -> str | None:
+    """The key's documentation, from its declaration."""
+    model: Any = Config
+    field = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            break
+        field = fields[part]
+        model = field.annotation
+    return field.description if field is not None else None
 
 
 def _key_name(loc: list[str]) -> str:

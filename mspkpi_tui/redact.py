@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 
-# scheme://userinfo@ where userinfo holds a colon: keep the user, hide the password.
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*):(?P<password>[^\s@/]*)@")
+# [scheme://]user:password@host: keep the user, hide the password. The scheme is optional
+# because HTTP libraries name the host as netloc ("talking to user:pass@host:443").
+_URL_PASSWORD = re.compile(
+    r"(?P<head>(?:\b[a-zA-Z][a-zA-Z0-9+.\-]*://)?[^\s:/@'\"]*):(?P<password>[^\s@/'\"]+)@(?=[\w\[])"
+)
 # libpq's key=value form: password=secret
 _KEYWORD_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<password>'[^']*'|\S+)", re.IGNORECASE)
 HIDDEN = "***"

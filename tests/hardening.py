@@ -23,7 +23,6 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
 
-from mspkpi_tui.store import models
 from mspkpi_tui.store.engine import make_engine
 
 REPO = Path(__file__).resolve().parent.parent

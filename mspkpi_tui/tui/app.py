@@ -32,6 +32,7 @@ from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from mspkpi_tui.clock import utcnow
+from mspkpi_tui.config import THEME_ALIASES  # the config refuses any other unknown theme
 from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
 from mspkpi_tui.store.engine import is_read_only
 from mspkpi_tui.tui import loader
@@ -61,7 +62,6 @@ PANES = [
 # re-read at least this often even when no sync wrote anything.
 REREAD_SECONDS = 300
 FIRST_PAINT_WAIT = 2.0  # seconds the first read waits for the queue's paint before reading the other panes
-THEME_ALIASES = {"ansi": "ansi-dark", "textual-ansi": "ansi-dark", "light": "textual-light", "dark": "textual-dark"}
 KEY_NAMES = {
     "question_mark": "?",
     "slash": "/",
