@@ -261,7 +261,7 @@ def main() -> None:
     """Entry point: every error is one line on stderr naming what to fix; --debug shows the traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from mspkpi_tui.terminal import on_stop_signals
+    from mspkpi_tui.terminal import on_stop_signals, stop_status
 
     argv = sys.argv[1:]
     if "--debug" in argv:  # a flag of the whole program, wherever it stands
@@ -279,8 +279,8 @@ def main() -> None:
         if debug:
             raise
         _fail(f"database error: {_first_line(exc)}")
-    except KeyboardInterrupt as exc:
-        sys.exit(getattr(exc, "exit_status", 130))
+    except KeyboardInterrupt:
+        sys.exit(stop_status())
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, EOFError):
@@ -294,6 +294,8 @@ def main() -> None:
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {_first_line(exc)} (run with --debug for the traceback)")
+    if status == 130:  # typer's answer to KeyboardInterrupt, whichever signal raised it
+        status = stop_status()
     sys.exit(status if isinstance(status, int) else 0)
 
 

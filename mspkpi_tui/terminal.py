@@ -53,6 +53,14 @@ def _hard_exit(status: int) -> None:
         os._exit(status)
 
 
+received: int | None = None  # the stop signal that arrived, for the exit status
+
+
+def stop_status() -> int:
+    """128 + the signal that stopped the command (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + (received or signal.SIGINT)
+
+
 def on_stop_signals() -> None:
     """SIGINT and SIGTERM unwind the command (KeyboardInterrupt) and arm the watchdog."""
     if threading.current_thread() is not threading.main_thread():
@@ -60,6 +68,8 @@ def on_stop_signals() -> None:
     armed = threading.Event()
 
     def stop(signum: int, _frame) -> None:
+        global received
+        received = signum
         status = 128 + signum
         if armed.is_set():  # a second request: no more waiting
             _hard_exit(status)

@@ -104,8 +104,10 @@ class SyncWriter:
         summary = self.summary
         assert summary is not None
         flush_failure = None
+        stopping = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
         try:
-            self.flush_rollups()
+            if not stopping:  # stopped (Ctrl-C, SIGTERM): end within a second; the next run recounts
+                self.flush_rollups()
         except BaseException as failure:  # still pending: the next run recounts them
             flush_failure = failure
             if exc_type is None:
