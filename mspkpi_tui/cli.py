@@ -261,6 +261,7 @@ def main() -> None:
     """Entry point: every error is one line on stderr naming what to fix; --debug shows the traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from mspkpi_tui import terminal
     from mspkpi_tui.terminal import on_stop_signals, stop_status
 
     argv = sys.argv[1:]
@@ -286,6 +287,8 @@ def main() -> None:
     except (typer.Abort, EOFError):
         sys.exit(1)
     except Exception as exc:
+        if terminal.received is not None and not debug:  # a stop signal broke whatever was running (even an import)
+            sys.exit(stop_status())
         if _is_usage_error(exc):  # a mistyped flag or command, a bad value, a missing argument
             if type(exc).__name__ == "NoArgsIsHelpError" or debug:  # `mspkpi sync`: the help is the answer
                 exc.show()  # type: ignore[attr-defined]

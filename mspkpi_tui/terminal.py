@@ -9,6 +9,7 @@ it cuts short is safe to cut: every page of a sync is one transaction, and a run
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import sys
@@ -54,6 +55,7 @@ def _hard_exit(status: int) -> None:
 
 
 received: int | None = None  # the stop signal that arrived, for the exit status
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def stop_status() -> int:
@@ -62,20 +64,30 @@ def stop_status() -> int:
 
 
 def on_stop_signals() -> None:
-    """SIGINT and SIGTERM unwind the command (KeyboardInterrupt) and arm the watchdog."""
+    """SIGINT and SIGTERM unwind the command (KeyboardInterrupt) and arm the watchdog.
+
+    The signals are taken by a thread of their own (sigwait), not by the main thread: a
+    Python handler runs only between bytecodes, so a main thread waiting in C (SQLite's
+    busy wait on a locked database, 30 s) would not even arm the watchdog. The thread arms
+    it, then raises the interrupt in the main thread for the clean path."""
     if threading.current_thread() is not threading.main_thread():
         return
-    armed = threading.Event()
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _raise_stop)  # what interrupt_main runs in the main thread
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # threads started later inherit the mask
+    threading.Thread(target=_watch_stop_signals, name="mspkpi-stop-signals", daemon=True).start()
 
-    def stop(signum: int, _frame) -> None:
-        global received
+
+def _watch_stop_signals() -> None:
+    global received
+    while True:
+        signum = signal.sigwait(STOP_SIGNALS)
+        if received is not None:  # a second request: no more waiting
+            _hard_exit(128 + signum)
         received = signum
-        status = 128 + signum
-        if armed.is_set():  # a second request: no more waiting
-            _hard_exit(status)
-        armed.set()
-        arm_watchdog(STOP_GRACE_SECONDS, status)
-        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        arm_watchdog(STOP_GRACE_SECONDS, 128 + signum)
+        _thread.interrupt_main(signum)
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+
+def _raise_stop(signum: int, _frame) -> None:
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
