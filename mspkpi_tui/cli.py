@@ -118,9 +118,10 @@ def main_callback(
 
 
 def _open_tui(context: Context, default_name: str | None = None) -> None:
-    from mspkpi_tui.terminal import require_terminal
+    from mspkpi_tui.terminal import require_terminal, watch_terminal
 
     require_terminal()
+    watch_terminal()
     from mspkpi_tui.tui.app import run_app
 
     run_app(context.engine(default_name, create=False), context.config, now=context.pinned_now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import select
 import signal
 import sys
 import threading
@@ -37,6 +38,25 @@ def require_terminal(instead: str = "mspkpi kpi") -> None:
     """The dashboard draws on a terminal: under cron, a pipe or nohup it would run forever."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise TerminalNeeded(f"mspkpi needs a terminal; use `{instead}` for scripts")
+
+
+def watch_terminal(fd: int = 0) -> None:
+    """End the dashboard when its terminal goes away, even if no SIGHUP comes (the terminal
+    was not the process's controlling one, or the hang-up was lost): a thread waits for the
+    hang-up on stdin (poll with no events reports only POLLHUP and errors), arms the
+    watchdog and raises SIGHUP, which the app handles as a hang-up."""
+
+    def wait_for_hangup() -> None:
+        poller = select.poll()
+        poller.register(fd, 0)
+        while True:
+            for _fd, events in poller.poll():
+                if events & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                    arm_watchdog(HANGUP_GRACE_SECONDS, 129)
+                    os.kill(os.getpid(), signal.SIGHUP)
+                    return
+
+    threading.Thread(target=wait_for_hangup, name="mspkpi-terminal-watch", daemon=True).start()
 
 
 def arm_watchdog(seconds: float, status: int) -> threading.Timer:

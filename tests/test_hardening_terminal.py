@@ -92,8 +92,11 @@ def test_a_terminal_that_goes_away_ends_the_dashboard(tui_engine, cli_env, cpu_l
         else:  # the SSH session drops: the kernel hangs up the terminal's session
             os.close(tui.master)
             tui.master = os.open(os.devnull, os.O_RDONLY)
-        # Ended: by the app (129), by the watchdog (129) or, before the handler is installed, by the signal.
-        assert tui.proc.wait(timeout=30) in (129, -signal.SIGHUP)
+        status = tui.proc.wait(timeout=30)  # before the fix: still running, holding the database
+        if how == "sighup":  # by the app or its watchdog (129) or, before the handler is installed, by the signal
+            assert status in (129, -signal.SIGHUP)
+        else:  # a closed terminal early in start-up can also fail the start (not a terminal, a write error)
+            assert status != 0
     finally:
         tui.close()
 
