@@ -205,109 +205,70 @@ def _titled(what: str, days: Sequence[str], values: Sequence[float | None]) -> s
     return f"{what} {period} · {summary(values)}"
 
 
+# The report's charts: (title, the series its title summarises (last, min, max), the series it
+# draws as (key, legend, faint, on the right-hand axis)).
+DAILY_CHARTS = (
+    ("Opened per day", "opened", (("opened", "opened", False, False), ("closed", "closed", False, False))),
+    (
+        "First-response breaches per day",
+        "first_response_breaches",
+        (("first_response_breaches", "breaches", False, False),),
+    ),
+    ("Escalations per day", "escalations", (("escalations", "escalations", False, False),)),
+    ("Hours logged per day", "hours", (("hours", "hours", False, False),)),
+    ("CSAT average per day", "csat", (("csat", "CSAT", False, False),)),
+)
+# The long view's charts: "{per}" is its period (day or week); the others are drawn per week.
+HISTORY_CHARTS = (
+    (
+        "Open backlog at {per} end",
+        "backlog",
+        (("previous_backlog", "previous", True, False), ("backlog", "open", False, False)),
+    ),
+    (
+        "Open > 3 weeks at {per} end",
+        "aged_over_21d",
+        (
+            ("aged_over_7d", "> 1 wk", False, False),
+            ("aged_over_14d", "> 2 wk", False, False),
+            ("aged_over_21d", "> 3 wk", False, False),
+        ),
+    ),
+    (
+        "First response met % per week",
+        "first_response_pct",
+        (
+            ("previous_first_response_pct", "prev. response", True, False),
+            ("first_response_pct", "response", False, False),
+            ("resolution_pct", "resolution", False, False),
+        ),
+    ),
+    (
+        "Billable hours per {per}",
+        "billable_hours",
+        (("billable_hours", "billable", False, False), ("non_billable_hours", "non-billable", False, False)),
+    ),
+    ("CSAT per week", "csat", (("csat", "CSAT", False, False), ("csat_responses", "responses", False, True))),
+)
+
+
+def _charts(
+    declared, data: dict, days: Sequence[str], weeks: Sequence[str], per: str, size: tuple[int, int], color: bool
+) -> list[str]:
+    charts = []
+    for what, summarised, lines in declared:
+        x = days if "{per}" in what or "week" not in what else weeks
+        series = [Series(legend, tuple(data[key]), faint=faint, right=right) for key, legend, faint, right in lines]
+        title = _titled(what.format(per=per), x, data[summarised])
+        charts.append(line_chart(title, _day_labels(x), series, *size, color))
+    return charts
+
+
 def report_charts(trends: dict, width: int = 80, height: int = 12, color: bool = False) -> str:
     """The trends section of the report (its JSON form) as plotext charts, one under another."""
     days = trends.get("days", [])
-    x = _day_labels(days)
-    charts = [
-        line_chart(
-            _titled("Opened per day", days, trends["opened"]),
-            x,
-            [Series("opened", tuple(trends["opened"])), Series("closed", tuple(trends["closed"]))],
-            width,
-            height,
-            color,
-        ),
-        line_chart(
-            _titled("First-response breaches per day", days, trends["first_response_breaches"]),
-            x,
-            [Series("breaches", tuple(trends["first_response_breaches"]))],
-            width,
-            height,
-            color,
-        ),
-        line_chart(
-            _titled("Escalations per day", days, trends["escalations"]),
-            x,
-            [Series("escalations", tuple(trends["escalations"]))],
-            width,
-            height,
-            color,
-        ),
-        line_chart(
-            _titled("Hours logged per day", days, trends["hours"]),
-            x,
-            [Series("hours", tuple(trends["hours"]))],
-            width,
-            height,
-            color,
-        ),
-        line_chart(
-            _titled("CSAT average per day", days, trends["csat"]),
-            x,
-            [Series("CSAT", tuple(trends["csat"]))],
-            width,
-            height,
-            color,
-        ),
-    ]
+    charts = _charts(DAILY_CHARTS, trends, days, days, "day", (width, height), color)
     h = trends.get("history")
     if h:
-        per, px, wx = h["by"], _day_labels(h["periods"]), _day_labels(h["weeks"])
-        charts += [
-            line_chart(
-                _titled(f"Open backlog at {per} end", h["periods"], h["backlog"]),
-                px,
-                [
-                    Series("previous", tuple(h["previous_backlog"]), faint=True),
-                    Series("open", tuple(h["backlog"])),
-                ],
-                width,
-                height,
-                color,
-            ),
-            line_chart(
-                _titled(f"Open > 3 weeks at {per} end", h["periods"], h["aged_over_21d"]),
-                px,
-                [
-                    Series("> 1 wk", tuple(h["aged_over_7d"])),
-                    Series("> 2 wk", tuple(h["aged_over_14d"])),
-                    Series("> 3 wk", tuple(h["aged_over_21d"])),
-                ],
-                width,
-                height,
-                color,
-            ),
-            line_chart(
-                _titled("First response met % per week", h["weeks"], h["first_response_pct"]),
-                wx,
-                [
-                    Series("prev. response", tuple(h["previous_first_response_pct"]), faint=True),
-                    Series("response", tuple(h["first_response_pct"])),
-                    Series("resolution", tuple(h["resolution_pct"])),
-                ],
-                width,
-                height,
-                color,
-            ),
-            line_chart(
-                _titled(f"Billable hours per {per}", h["periods"], h["billable_hours"]),
-                px,
-                [
-                    Series("billable", tuple(h["billable_hours"])),
-                    Series("non-billable", tuple(h["non_billable_hours"])),
-                ],
-                width,
-                height,
-                color,
-            ),
-            line_chart(
-                _titled("CSAT per week", h["weeks"], h["csat"]),
-                wx,
-                [Series("CSAT", tuple(h["csat"])), Series("responses", tuple(h["csat_responses"]), right=True)],
-                width,
-                height,
-                color,
-            ),
-        ]
+        charts += _charts(HISTORY_CHARTS, h, h["periods"], h["weeks"], h["by"], (width, height), color)
     return "\n\n".join(charts) + "\n"

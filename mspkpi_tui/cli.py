@@ -65,6 +65,8 @@ class Context:
     def now(self) -> datetime:
         from mspkpi_tui.clock import parse_now
 
+        if self.now_text is not None and not self.now_text.strip():
+            raise MspkpiError("--now needs an ISO-8601 time (e.g. 2026-11-23T09:30:00Z), not an empty value")
         return parse_now(self.now_text)
 
     @property
@@ -72,17 +74,23 @@ class Context:
         return self.now if self.now_text else None
 
     def db_url(self, default_name: str | None = None) -> str:
-        from mspkpi_tui.store.engine import default_db_path, resolve_db_url
+        from mspkpi_tui.store.engine import default_db_path, is_memory, resolve_db_url
 
+        if self.db is not None and not self.db.strip():
+            raise MspkpiError("--db needs a database URL (e.g. sqlite:///path/to/file.db), not an empty value")
         if default_name and not self.db:
             return f"sqlite:///{default_db_path(default_name)}"
-        return resolve_db_url(self.db, self.config.db_url)
+        url = resolve_db_url(self.db, self.config.db_url)
+        if is_memory(url):
+            raise MspkpiError(f"{url!r} is an in-memory database that keeps nothing; name a file: sqlite:///path.db")
+        return url
 
-    def engine(self, default_name: str | None = None) -> Engine:
+    def engine(self, default_name: str | None = None, *, create: bool = True) -> Engine:
+        """`create`: demo, sync and db upgrade may make a new database; readers may not."""
         if self._engine is None:
             from mspkpi_tui.store.engine import open_database
 
-            self._engine = open_database(self.db_url(default_name))
+            self._engine = open_database(self.db_url(default_name), create=create)
         return self._engine
 
 
@@ -105,6 +113,7 @@ def main_callback(
     now: str | None = typer.Option(
         None, "--now", metavar="TIME", help="Pin the clock to this ISO-8601 time (for reports and tests)."
     ),
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error (env MSPKPI_DEBUG=1)."),
 ) -> None:
     """With no command: open the dashboard on the configured database."""
     ctx.obj = Context(db=db, config_path=config, now_text=now)
@@ -114,9 +123,13 @@ def main_callback(
 
 
 def _open_tui(context: Context, default_name: str | None = None) -> None:
+    from mspkpi_tui.terminal import require_terminal, watch_terminal
+
+    require_terminal()
+    watch_terminal()
     from mspkpi_tui.tui.app import run_app
 
-    run_app(context.engine(default_name), context.config, now=context.pinned_now)
+    run_app(context.engine(default_name, create=False), context.config, now=context.pinned_now)
 
 
 @app.command()
@@ -129,6 +142,10 @@ def demo(
     from mspkpi_tui.sources.file_import import import_folder
 
     context = _ctx(ctx)
+    if not no_tui:
+        from mspkpi_tui.terminal import require_terminal
+
+        require_terminal("mspkpi demo --no-tui")
     engine = context.engine("demo.db")
     started = time.perf_counter()
     with demo_folder() as folder:  # inside the package: an installed wheel has it too
@@ -227,7 +244,7 @@ def kpi(
 
     names = check_section(section)  # a bad --section is refused before the database is opened
     context = _ctx(ctx)
-    report = compute_report(context.engine(), context.now, context.config, names)
+    report = compute_report(context.engine(create=False), context.now, context.config, names)
     typer.echo(render(report, format.value), nl=False)
 
 
@@ -248,34 +265,65 @@ def _print_summary(summary: Any, seconds: float) -> None:
 
 def _echo_err(message: str) -> None:
     """Every line for stderr, whatever it quotes (a PSA's error text, a file name): made safe, one line."""
-    typer.echo(clean(message), err=True)
+    typer.echo(_printable(message), err=True)
 
 
 def main() -> None:
-    """Entry point: user errors are one line on stderr, never a traceback."""
+    """Entry point: every error is one line on stderr naming what to fix; --debug shows the traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from mspkpi_tui import terminal
+    from mspkpi_tui.terminal import on_stop_signals, stop_status
+
+    argv = sys.argv[1:]
+    if "--debug" in argv:  # a flag of the whole program, wherever it stands
+        argv = ["--debug", *(arg for arg in argv if arg != "--debug")]
+        os.environ["MSPKPI_DEBUG"] = "1"
+    debug = bool(os.environ.get("MSPKPI_DEBUG"))
+    on_stop_signals()
     try:
-        status = app(args=hoist_global_options(sys.argv[1:]), prog_name="mspkpi", standalone_mode=False)
+        status = app(args=hoist_global_options(argv), prog_name="mspkpi", standalone_mode=False)
     except MspkpiError as exc:
-        _fail(str(exc))
+        if debug:
+            raise
+        _fail(str(exc), status=getattr(exc, "exit_status", None))
     except SQLAlchemyError as exc:
+        if debug:
+            raise
         _fail(f"database error: {_first_line(exc)}")
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(stop_status())
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, EOFError):
         sys.exit(1)
     except Exception as exc:
-        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
-        if callable(show) and isinstance(code, int):  # usage errors (typer's own click)
-            show()
-            sys.exit(code)
-        if os.environ.get("MSPKPI_DEBUG"):
+        if terminal.received is not None and not debug:  # a stop signal broke whatever was running (even an import)
+            sys.exit(stop_status())
+        if _is_usage_error(exc):  # a mistyped flag or command, a bad value, a missing argument
+            if type(exc).__name__ == "NoArgsIsHelpError" or debug:  # `mspkpi sync`: the help is the answer
+                exc.show()  # type: ignore[attr-defined]
+                sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+            _fail(_usage_line(exc), status=exc.exit_code)  # type: ignore[attr-defined]
+        if debug:
             raise
-        _fail(f"internal error: {type(exc).__name__}: {_first_line(exc)} (set MSPKPI_DEBUG=1 for the traceback)")
+        _fail(f"internal error: {type(exc).__name__}: {_first_line(exc)} (run with --debug for the traceback)")
+    if status == 130:  # typer's answer to KeyboardInterrupt, whichever signal raised it
+        status = stop_status()
     sys.exit(status if isinstance(status, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Typer's own copy of click raises these (typer._click), so match by shape, not class."""
+    return callable(getattr(exc, "format_message", None)) and hasattr(exc, "exit_code")
+
+
+def _usage_line(exc) -> str:
+    """Click's usage error as one line, with where to read more."""
+    message = " ".join(exc.format_message().replace("Value error, ", "").split())
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "mspkpi"
+    return f"{message} (see `{command} --help`)"
 
 
 GLOBAL_OPTIONS = ("--db", "--config", "--now")
@@ -314,6 +362,13 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"mspkpi: error: {clean(message)}", err=True)
-    sys.exit(2 if message.startswith("--") else 1)
+def _printable(text: str) -> str:
+    """Passwords in URLs hidden (mspkpi_tui.redact), then made safe by the one sanitiser."""
+    from mspkpi_tui.redact import redact
+
+    return clean(redact(text))
+
+
+def _fail(message: str, status: int | None = None) -> None:
+    typer.echo(f"mspkpi: error: {_printable(message)}", err=True)
+    sys.exit(status if status is not None else 2 if message.startswith("--") else 1)

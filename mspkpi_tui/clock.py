@@ -7,6 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mspkpi_tui.errors import ConfigError, MspkpiError
 
+EARLIEST_NOW_YEAR = 1971
+LATEST_NOW_YEAR = 2999
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -20,6 +23,10 @@ def parse_now(value: str | None) -> datetime:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise MspkpiError(f"--now {value!r} is not an ISO-8601 time (e.g. 2026-11-23T09:30:00Z)") from None
+    if not EARLIEST_NOW_YEAR <= parsed.year <= LATEST_NOW_YEAR:  # the far ends overflow when zoned or shifted
+        raise MspkpiError(
+            f"--now {value!r} is out of range: pick a time between {EARLIEST_NOW_YEAR} and {LATEST_NOW_YEAR}"
+        )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

@@ -1,79 +1,145 @@
 """The config file (TOML, in the user config dir) and the rules it sets.
 
-Every rule the KPI definitions leave open is here, with its default, so the
-engine, the report and the TUI's help all show the rule in force.
+Every key is declared once here, typed, ranged and described (pydantic-settings), so a wrong
+value is refused with one line naming the key, the value and what is expected, and the
+engine, the report and the TUI's help all show the rule in force. Environment variables
+override the file: ``MSPKPI_DB_URL``, ``MSPKPI_TIMEZONE``, ``MSPKPI_TUI__THEME`` ...
+(``__`` steps into a table).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import stat
 import tomllib
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mspkpi_tui.errors import ConfigError
 
 CONFIG_ENV = "MSPKPI_CONFIG"
 SECRET_KEYS = {"secret", "private_key", "password", "client_secret"}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# The aliases the TUI accepts besides Textual's own theme names (see tui/app.py).
+THEME_ALIASES = {"ansi": "ansi-dark", "textual-ansi": "ansi-dark", "light": "textual-light", "dark": "textual-dark"}
 
 
-@dataclass
-class EscalationRules:
-    statuses: list[str] = field(default_factory=lambda: ["Escalate"])
-    queues: list[str] = field(default_factory=list)
-    udf: str | None = None
-    period_days: int = 30
+class _Table(BaseModel):
+    # A typo in a key is an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-@dataclass
-class TimesheetRules:
-    grace_days: float = 1.0
-    threshold: float = 0.9  # share of expected hours below which a week without timesheets is overdue
-    done_statuses: list[str] = field(default_factory=lambda: ["Submitted", "Approved"])  # not overdue (any case)
-    lookback_weeks: int = 2  # how many ended weeks the "Under hours" rule looks at (sources without timesheets)
-    time_off_categories: list[str] = field(default_factory=list)  # time codes that are time off, not work
+class EscalationRules(_Table):
+    statuses: list[str] = Field(default_factory=lambda: ["Escalate"], description="ticket statuses that escalate")
+    queues: list[str] = Field(default_factory=list, description="queues whose tickets are escalated")
+    udf: str | None = Field(None, description="a user-defined field that marks escalation")
+    period_days: int = Field(30, ge=1, le=3650, description="days the escalation counts look back")
 
 
-@dataclass
-class PipelineRules:
-    target: float | None = None  # the amount coverage is measured against (e.g. the quarter's quota)
-    coverage_multiple: float = 4.0  # the seed's rule of thumb
-    checkin_days: list[int] = field(default_factory=lambda: [15, 30, 45])
+class TimesheetRules(_Table):
+    grace_days: float = Field(1.0, ge=0, le=60, description="days after a week ends before its timesheet is overdue")
+    # share of expected hours below which a week without timesheets is overdue
+    threshold: float = Field(0.9, ge=0, le=1, description="a share of expected hours, 0 to 1")
+    done_statuses: list[str] = Field(default_factory=lambda: ["Submitted", "Approved"])  # not overdue (any case)
+    # how many ended weeks the "Under hours" rule looks at (sources without timesheets)
+    lookback_weeks: int = Field(2, ge=1, le=52, description="ended weeks the under-hours rule looks at")
+    time_off_categories: list[str] = Field(default_factory=list)  # time codes that are time off, not work
 
 
-@dataclass
-class ServiceRules:
-    fcr_period: str = "ytd"  # ytd | 30d
+class PipelineRules(_Table):
+    # the amount coverage is measured against (e.g. the quarter's quota)
+    target: float | None = Field(None, gt=0, le=1e15, description="the amount coverage is measured against")
+    coverage_multiple: float = Field(4.0, gt=0, le=100, description="the coverage rule of thumb")  # the seed's
+    checkin_days: list[int] = Field(default_factory=lambda: [15, 30, 45], description="whole days, 1 to 3650")
+
+    @field_validator("checkin_days")
+    @classmethod
+    def _days_in_range(cls, days: list[int]) -> list[int]:
+        if any(not 1 <= d <= 3650 for d in days):
+            raise ValueError("every day must be between 1 and 3650")
+        return days
+
+
+class ServiceRules(_Table):
+    fcr_period: Literal["ytd", "30d"] = Field("ytd", description="first-contact resolution period: ytd or 30d")
     # Status labels that are closed, to spot a reopen (closed -> open) in the status history.
-    closed_statuses: list[str] = field(
+    closed_statuses: list[str] = Field(
         default_factory=lambda: ["Complete", "Completed", "Closed", "Resolved", "Cancelled"]
     )
 
 
-@dataclass
-class TuiSettings:
-    refresh_seconds: float = 15.0  # 0 turns automatic refresh off
-    stale_after_minutes: float = 60.0
-    theme: str | None = None
-    keymap: dict[str, str] = field(default_factory=dict)
+class TuiSettings(_Table):
+    refresh_seconds: float = Field(15.0, ge=0, le=86400, description="seconds between refreshes, 0 for off")
+    stale_after_minutes: float = Field(60.0, gt=0, le=525600, description="minutes after which data is stale")
+    theme: str | None = Field(None, description="a Textual theme name")
+    keymap: dict[str, str] = Field(default_factory=dict, description="a table of binding id = key")
+
+    @field_validator("theme")
+    @classmethod
+    def _known_theme(cls, theme: str | None) -> str | None:
+        if theme is None:
+            return None
+        from textual.theme import BUILTIN_THEMES  # only when a theme is set: Textual is slow to import
+
+        known = sorted([*BUILTIN_THEMES, *THEME_ALIASES])
+        if THEME_ALIASES.get(theme, theme) not in BUILTIN_THEMES:
+            hint = difflib.get_close_matches(theme, known, n=1)
+            raise ValueError(f"a known theme{f' (did you mean {hint[0]!r}?)' if hint else ''}: {', '.join(known)}")
+        return theme
 
 
-@dataclass
-class Config:
-    path: Path | None = None
-    db_url: str | None = None
-    timezone: str | None = None  # IANA name; None = the machine's
-    week_start: int = 0  # 0 = Monday
-    escalation: EscalationRules = field(default_factory=EscalationRules)
-    timesheet: TimesheetRules = field(default_factory=TimesheetRules)
-    pipeline: PipelineRules = field(default_factory=PipelineRules)
-    service: ServiceRules = field(default_factory=ServiceRules)
-    tui: TuiSettings = field(default_factory=TuiSettings)
-    # Connector tables ([autotask], [connectwise]) are read by the connectors themselves.
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+# Connector tables are read by the connectors themselves (keys and environment variables there).
+SourceTable = dict[str, str | int | float | bool | list[str]]
+
+
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MSPKPI_", env_nested_delimiter="__", extra="forbid", validate_assignment=True
+    )
+
+    db_url: str | None = Field(None, min_length=1, description="a SQLAlchemy database URL")
+    timezone: str | None = Field(None, description="an IANA time zone name; unset = the machine's")
+    week_start: int = Field(0, description="the weekday a week starts on (0 = Monday)")
+    escalation: EscalationRules = Field(default_factory=EscalationRules)
+    timesheet: TimesheetRules = Field(default_factory=TimesheetRules)
+    pipeline: PipelineRules = Field(default_factory=PipelineRules)
+    service: ServiceRules = Field(default_factory=ServiceRules)
+    tui: TuiSettings = Field(default_factory=TuiSettings)
+    autotask: SourceTable = Field(default_factory=dict)
+    connectwise: SourceTable = Field(default_factory=dict)
+    path: Path | None = Field(None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file (the file's values arrive as init arguments).
+        return env_settings, init_settings
+
+    @field_validator("week_start", mode="before")
+    @classmethod
+    def _weekday(cls, value: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+            return value
+        if isinstance(value, str) and value.lower() in WEEKDAYS:
+            return WEEKDAYS.index(value.lower())
+        raise ValueError("a weekday name such as monday")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, value: str | None) -> str | None:
+        from mspkpi_tui.clock import get_zone
+
+        get_zone(value)  # ConfigError names the zone
+        return value
+
+    @property
+    def sources(self) -> dict[str, dict[str, Any]]:
+        return {"autotask": dict(self.autotask), "connectwise": dict(self.connectwise)}
 
     @property
     def zone(self):
@@ -91,11 +157,14 @@ def default_config_path() -> Path:
 def load_config(path: str | Path | None = None) -> Config:
     """Read the config; a missing default file means all defaults, a missing named file is an error."""
     explicit = path or os.environ.get(CONFIG_ENV)
+    if path == "":
+        raise ConfigError("--config needs a file path, not an empty value")
     config_path = Path(explicit).expanduser() if explicit else default_config_path()
     if not config_path.exists():
         if explicit:
             raise ConfigError(f"config file {config_path} does not exist")
-        return Config()
+        return config_from_dict({})
+    _refuse_writable_by_others(config_path)
     try:
         data = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -108,53 +177,90 @@ def load_config(path: str | Path | None = None) -> Config:
 
 def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     where = str(path or "config")
-    config = Config(path=path)
-    config.db_url = _typed(data, "db_url", str, where, None)
-    config.timezone = _typed(data, "timezone", str, where, None)
-    week_start = _typed(data, "week_start", str, where, "monday").lower()
-    if week_start not in WEEKDAYS:
-        raise ConfigError(f"{where}: week_start must be a weekday name, not {week_start!r}")
-    config.week_start = WEEKDAYS.index(week_start)
-    config.escalation = _section(data, "escalation", EscalationRules, where)
-    config.timesheet = _section(data, "timesheet", TimesheetRules, where)
-    config.pipeline = _section(data, "pipeline", PipelineRules, where)
-    config.service = _section(data, "service", ServiceRules, where)
-    config.tui = _section(data, "tui", TuiSettings, where)
-    config.sources = {
-        name: dict(data[name]) for name in ("autotask", "connectwise") if isinstance(data.get(name), dict)
-    }
-    _ = config.zone  # fail now, with a clear message, on an unknown time zone
-    return config
+    if "path" in data:  # not a setting: where the file was read from
+        raise ConfigError(f"{where}: unknown setting path{_did_you_mean(['path'])}")
+    try:
+        return Config(**data, path=path)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_describe(exc, data)}") from None
+    except TypeError as exc:  # a non-string key, only possible from code
+        raise ConfigError(f"{where}: {exc}") from None
 
 
-def _typed(data: dict, key: str, kind: type, where: str, default):
-    value = data.get(key, default)
-    if value is not None and not isinstance(value, kind):
-        raise ConfigError(f"{where}: {key} must be a {kind.__name__}, not {value!r}")
-    return value
+def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
+    """The first problem as one line: the key, the value, what is expected."""
+    error = exc.errors(include_url=False)[0]
+    loc = [str(part) for part in error["loc"]]
+    value = error.get("input")
+    if loc and loc[0] in ("autotask", "connectwise"):  # a union: name the key, not the union's member
+        loc = loc[:2]
+        message = "a string, a number, true/false or a list of strings"
+        value = data.get(loc[0], {}).get(loc[1]) if len(loc) > 1 and isinstance(data.get(loc[0]), dict) else value
+    else:
+        message = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+    if error["type"] == "extra_forbidden":
+        key = f"[{loc[0]}]" if len(loc) == 1 and isinstance(data.get(loc[0]), dict) else _key_name(loc)
+        return f"unknown setting {key}{_did_you_mean(loc)}"
+    if isinstance(value, dict | list) and len(repr(value)) > 60:
+        shown = f"{repr(value)[:57]}..."
+    else:
+        shown = "<hidden>" if loc and loc[-1] in SECRET_KEYS | {"db_url"} else repr(value)
+    about = _description(loc)
+    return f"{_key_name(loc)} = {shown}: expected {message}{f' ({about})' if about else ''}"
 
 
-def _section(data: dict, name: str, cls, where: str):
-    raw = data.get(name, {})
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: [{name}] must be a table")
-    known = {f.name: f for f in fields(cls)}
-    unknown = set(raw) - set(known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown setting(s) in [{name}]: {', '.join(sorted(unknown))}")
-    section = cls()
-    for key, value in raw.items():
-        default = getattr(section, key)
-        if isinstance(default, bool) or (
-            default is not None and isinstance(default, (int, float)) and not isinstance(value, (int, float))
-        ):
-            raise ConfigError(f"{where}: [{name}] {key} must be a number, not {value!r}")
-        setattr(section, key, value)
-    return section
+def _description(loc: list[str]) -> str | None:
+    """The key's documentation, from its declaration."""
+    model: Any = Config
+    field = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            break
+        field = fields[part]
+        model = field.annotation
+    return field.description if field is not None else None
+
+
+def _key_name(loc: list[str]) -> str:
+    if not loc:
+        return "the config"
+    if len(loc) == 1:
+        return f"[{loc[0]}]" if loc[0] in Config.model_fields and _is_table(loc[0]) else loc[0]
+    return f"[{loc[0]}] {'.'.join(loc[1:])}"
+
+
+def _is_table(name: str) -> bool:
+    annotation = Config.model_fields[name].annotation
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel) or name in ("autotask", "connectwise")
+
+
+def _did_you_mean(loc: list[str]) -> str:
+    if len(loc) == 1:
+        known = [name for name in Config.model_fields if name != "path"]
+    else:
+        table = Config.model_fields.get(loc[0])
+        model = table.annotation if table else None
+        known = list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+    hint = difflib.get_close_matches(loc[-1], known, n=1)
+    return f" (did you mean {hint[0]}?)" if hint else f" (known: {', '.join(known)})"
+
+
+def _refuse_writable_by_others(path: Path) -> None:
+    """The config can point the app at any database or PSA: only its owner may change it."""
+    info = path.stat()
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(f"config file {path} can be changed by other users; run: chmod go-w {path}")
+    if info.st_uid not in (os.getuid(), 0):
+        raise ConfigError(f"config file {path} belongs to another user (uid {info.st_uid}); refusing to use it")
 
 
 def _refuse_readable_secrets(path: Path, data: dict) -> None:
-    """Like ssh with keys: a file holding secrets must not be readable by others."""
+    """Like ssh with keys: a file holding secrets (a PSA secret, a password in db_url) must not be readable by others."""
+    from mspkpi_tui.redact import url_has_password
+
     has_secret = any(isinstance(t, dict) and SECRET_KEYS & set(t) for t in data.values())
+    db_url = data.get("db_url")
+    has_secret = has_secret or (isinstance(db_url, str) and url_has_password(db_url))
     if has_secret and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"config file {path} holds secrets but other users can read it; run: chmod 600 {path}")

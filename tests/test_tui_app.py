@@ -450,3 +450,28 @@ async def test_nothing_repaints_when_nothing_changed(tui_engine):
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+@pytest.mark.parametrize("pane_key, list_id", [("2", "#sla-list"), ("3", "#esc-list")])
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_ticket_lists_fit_their_width_whatever_the_psa_wrote(tui_engine, pane_key, list_id, size):
+    """5,000-character titles and company names: the number, due time and owner stay on
+    screen, the company and title give way, and nothing scrolls sideways."""
+    from mspkpi_tui.store import models
+
+    long = "W" * 5000
+    with tui_engine.begin() as conn:
+        conn.execute(models.table(models.Ticket).update().values(title=long))
+        conn.execute(models.table(models.Company).update().values(name=long))
+    app = make_app(tui_engine)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        await pilot.press(pane_key)
+        view = app.query_one(list_id)
+        await wait_until(pilot, lambda: view.row_count > 0 and view.size.width > 0)
+        await pilot.pause()
+        assert view.virtual_size.width <= view.size.width, (view.virtual_size, view.size)
+        row = view.get_row_at(0)
+        number, owner = row[0].plain, row[-1].plain
+        assert not number.endswith("…") and not owner.endswith("…")
+        assert number in screen_text(app)

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, exists, func, select
 
+from mspkpi_tui.clock import utcnow
 from mspkpi_tui.store import models
+from mspkpi_tui.store.liveness import dead_run_reason
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
@@ -54,10 +56,14 @@ def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
             .limit(1)
         ).first()
         running = conn.execute(select(func.max(sync_runs.c.started_at)).where(sync_runs.c.status == "running")).scalar()
+        dead = dead_run_reason(conn, utcnow()) if running is not None else None  # real time: --now may be pinned
         has_tickets = bool(conn.execute(select(exists().where(tickets.c.id.is_not(None)))).scalar())
     last_ok_at, last_ok_source = (last_ok.finished_at, last_ok.source) if last_ok else (None, None)
     state, reason = OK, None
-    if last_finished is not None and last_finished.status != "ok":
+    if dead is not None:  # killed mid-sync: shown as interrupted, not "running" all day
+        state, reason = FAILED, f"sync interrupted (started {running:%H:%M} UTC): {dead}"
+        running = None
+    elif last_finished is not None and last_finished.status != "ok":
         state = FAILED
         when = last_finished.finished_at.strftime("%H:%M UTC") if last_finished.finished_at else "?"
         reason = f"{last_finished.source} sync {last_finished.status} at {when}: {last_finished.error or 'no reason recorded'}"
@@ -98,6 +104,8 @@ class ChangeWatch:
                 select(func.max(sync_runs.c.id), func.max(sync_runs.c.finished_at), func.count()).select_from(sync_runs)
             ).one()
             running = conn.execute(select(func.count()).where(sync_runs.c.status == "running")).scalar()
+            if running and dead_run_reason(conn, utcnow()) is not None:
+                running = 0  # a dead run lands no more pages: no need to re-read on every check
         version = None
         if self._pragma_conn is not None:
             cursor = self._pragma_conn.cursor()

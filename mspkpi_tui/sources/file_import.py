@@ -9,6 +9,8 @@ keep their weekday); the demo dataset uses this to look live on any day.
 from __future__ import annotations
 
 import json
+import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,11 +21,66 @@ from sqlalchemy import Engine
 
 from mspkpi_tui.errors import SyncError
 from mspkpi_tui.store.models import ENTITY_TABLES
-from mspkpi_tui.store.records import fields_of_kind, parse_datetime
+from mspkpi_tui.store.records import RecordError, fields_of_kind, parse_datetime
 from mspkpi_tui.store.writer import Reject, RunSummary, SyncWriter
 
 PAGE = 2000
 DEFAULT_SOURCE = "file"
+# Documented limits (docs/import-format.md): a record is a flat object, so anything deeper
+# is not one (and 2,000 levels exhaust Python's recursion); a line longer than this is not
+# read into memory at all.
+MAX_LINE_BYTES = 1 << 20
+MAX_DEPTH = 32
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 parses as infinity
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def _too_deep(line: str) -> bool:
+    """Whether brackets nest deeper than MAX_DEPTH (counted outside strings).
+    The cheap count comes first: almost every line has a handful of brackets."""
+    if line.count("{") + line.count("[") <= MAX_DEPTH:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def parse_line(line: str) -> Any:
+    """One JSON value, or ValueError with the reason (bad JSON, NaN, too deep)."""
+    if _too_deep(line):
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels (a record is a flat object)")
+    try:
+        return json.loads(line, parse_constant=_no_constant, parse_float=_finite)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"bad JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels (a record is a flat object)") from None
+    except ValueError as exc:  # NaN/Infinity, an integer of more than 4,300 digits
+        raise ValueError(f"bad JSON: {exc}") from None
 
 
 @dataclass
@@ -64,6 +121,8 @@ class TimeShift:
             if isinstance(value, str) and value:
                 try:
                     record[name] = (parse_datetime(value, name) + self.delta).isoformat()
+                except OverflowError:
+                    raise RecordError(f"{name} {value!r} moved by the manifest's anchor leaves the calendar") from None
                 except ValueError:
                     pass  # left as it is: validation rejects it with the reason
         for name in fields_of_kind(entity, "date"):
@@ -71,6 +130,8 @@ class TimeShift:
             if isinstance(value, str) and len(value) >= 10:
                 try:
                     record[name] = (datetime.fromisoformat(value[:10]) + self.weeks).date().isoformat()
+                except OverflowError:
+                    raise RecordError(f"{name} {value!r} moved by the manifest's anchor leaves the calendar") from None
                 except ValueError:
                     pass
 
@@ -88,6 +149,8 @@ def import_folder(
         raise SyncError(f"{folder} is not a folder of .jsonl files")
     manifest = read_manifest(folder)
     files = {entity: folder / f"{entity}.jsonl" for entity in ENTITY_TABLES}
+    for path in files.values():
+        _check_readable(path)
     if not any(p.exists() for p in files.values()):
         raise SyncError(f"{folder} holds none of the import files ({', '.join(p.name for p in files.values())})")
     shift = TimeShift(manifest.anchor, now) if manifest.anchor else None
@@ -100,13 +163,47 @@ def import_folder(
         return run.summary
 
 
+def _check_readable(path: Path) -> None:
+    """Before anything is stored: an entity file that is there must be a readable file."""
+    if not path.exists():
+        if path.is_symlink():
+            raise SyncError(f"{path} is a symbolic link to {os.readlink(path)}, which does not exist")
+        return
+    if not path.is_file():
+        raise SyncError(f"{path} is not a file (a folder or a device); an entity file holds JSON Lines")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise SyncError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _lines(handle):
+    """(line number, bytes, too long) per line; a line over MAX_LINE_BYTES is skipped, not read whole."""
+    line_no = 0
+    while True:
+        chunk = handle.readline(MAX_LINE_BYTES + 1)
+        if not chunk:
+            return
+        line_no += 1
+        if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+            while chunk and not chunk.endswith(b"\n"):  # the rest of the line, a piece at a time
+                chunk = handle.readline(MAX_LINE_BYTES)
+            yield line_no, b"", True
+            continue
+        yield line_no, chunk, False
+
+
 def _import_file(run: SyncWriter, entity: str, path: Path, shift: TimeShift | None) -> None:
     records: list[Any] = []
     locations: list[str] = []
     raws: list[str] = []
     with path.open("rb") as handle:
-        for line_no, raw_line in enumerate(handle, start=1):
+        for line_no, raw_line, too_long in _lines(handle):
             location = f"{path}:{line_no}"
+            if too_long:
+                run.reject(entity, location, "", f"line longer than {MAX_LINE_BYTES} bytes (not read)")
+                continue
             try:
                 line = raw_line.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -115,12 +212,12 @@ def _import_file(run: SyncWriter, entity: str, path: Path, shift: TimeShift | No
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                run.reject(entity, location, line.rstrip("\n"), f"bad JSON: {exc.msg} at column {exc.colno}")
+                record = parse_line(line)
+                if shift is not None and isinstance(record, dict):
+                    shift.apply(entity, record)
+            except ValueError as exc:  # RecordError too
+                run.reject(entity, location, line.rstrip("\n"), str(exc))
                 continue
-            if shift is not None and isinstance(record, dict):
-                shift.apply(entity, record)
             records.append(record)
             locations.append(location)
             raws.append(line.rstrip("\n"))

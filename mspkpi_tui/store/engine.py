@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -28,7 +29,7 @@ def resolve_db_url(cli_url: str | None = None, config_url: str | None = None) ->
     return f"sqlite:///{default_db_path()}"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, read_only: bool = False) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -39,19 +40,25 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed)
+            return _sqlite_engine(parsed, read_only)
         return create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
 
 
-def _sqlite_engine(url) -> Engine:
+def _sqlite_engine(url, read_only: bool = False) -> Engine:
     database = url.database
     if database and database != ":memory:" and not database.startswith("file:"):
         parent = Path(database).expanduser().parent
         if not parent.is_dir():
             raise DatabaseError(f"cannot open database {database}: folder {parent} does not exist")
+        if read_only:
+            # A copy we cannot write (a shared snapshot): no journal, no -shm, no lock files.
+            path = quote(str(Path(database).expanduser()))
+            url = url.set(database=f"file:{path}?mode=ro&immutable=1", query={"uri": "true"})
     engine = create_engine(url, connect_args={"timeout": 30})
+    if read_only:
+        return engine
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
@@ -68,19 +75,64 @@ def _sqlite_engine(url) -> Engine:
 
 def describe(url: str) -> str:
     """The URL with any password hidden, for messages."""
+    from mspkpi_tui.redact import redact
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return url
+        return redact(url)
 
 
-def open_database(url: str) -> Engine:
-    """An engine on a reachable database whose schema is current (migrated on start)."""
+def is_read_only(engine: Engine) -> bool:
+    return engine.url.get_backend_name() == "sqlite" and "mode=ro" in (engine.url.database or "")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file a sqlite URL names, or None (another database, or in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    if parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def is_memory(url: str) -> bool:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    database = parsed.database or ""
+    return parsed.get_backend_name() == "sqlite" and (not database or database == ":memory:" or "mode=memory" in url)
+
+
+def open_database(url: str, create: bool = True) -> Engine:
+    """An engine on a reachable database whose schema is current (migrated on start).
+
+    `create`: only the commands that write (demo, sync, db upgrade) make a new database;
+    a reader given a path that holds none is told so instead of getting an empty one.
+    """
     from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     from mspkpi_tui.store.migrate import ensure_current
+    from mspkpi_tui.store.preflight import create_private, look_at
 
-    engine = make_engine(url)
+    try:
+        path = sqlite_path(url)
+    except ArgumentError:
+        path = None  # make_engine names the bad URL
+    read_only = False
+    if path is not None:
+        if path.parent.is_dir():
+            found = look_at(path)
+            if found.exists:
+                refuse_foreign(describe(url), found.tables)
+                read_only = not found.writable
+            elif not create:
+                raise DatabaseError(no_database_yet(str(path)))
+            else:
+                create_private(path)
+    engine = make_engine(url, read_only=read_only)
     try:
         with engine.connect():
             pass
@@ -88,6 +140,25 @@ def open_database(url: str) -> Engine:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(f"cannot open database {describe(url)}: {reason}") from None
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot open database {describe(url)}: {exc}") from None
-    ensure_current(engine)
+        raise DatabaseError(f"cannot open database {describe(url)}: {_first_line(exc)}") from None
+    ensure_current(engine, create=create, where=describe(url), read_only=read_only)
     return engine
+
+
+def no_database_yet(where: str) -> str:
+    return f"no database yet at {where}: try `mspkpi demo`, or `mspkpi sync ...`"
+
+
+def refuse_foreign(where: str, tables: tuple[str, ...] | list[str]) -> None:
+    """Tables, but not ours: never add ours beside them (mspkpi's mark is its alembic_version table)."""
+    from mspkpi_tui.store.migrate import is_foreign
+
+    if is_foreign(tables):
+        shown = ", ".join(sorted(tables)[:5]) + (" ..." if len(tables) > 5 else "")
+        raise DatabaseError(f"not an mspkpi database: {where} holds other tables ({shown}); point --db elsewhere")
+
+
+def _first_line(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from mspkpi_tui.store.driver import DriverStatement
 from mspkpi_tui.store.models import ENTITY_TABLES, table
-from mspkpi_tui.store.records import SPECS, RecordError, validate
+from mspkpi_tui.store.records import SPECS, RecordError, text_problem, validate
 from mspkpi_tui.store.rollups import day_floor, hour_floor, mark_pending
 
 # Rows per statement; keeps SQLite under its bound-parameter limit with the widest table.
@@ -194,7 +194,8 @@ def prefetch_references(entity: str, records: list[Any], ids: IdMap) -> None:
         # distinct values first (a page's entries name few resources); a value left out here
         # (True and 1 are one set member) is still looked up, one at a time, by IdMap.get
         values = {v for record in dicts if isinstance(v := record.get(spec.name), (str, int, float))}
-        wanted = {str(v) for v in values if not isinstance(v, bool) and v != ""}
+        # (a value the database cannot hold, NUL or a lone surrogate, is rejected by validate)
+        wanted = {str(v) for v in values if not isinstance(v, bool) and v != "" and text_problem(str(v)) is None}
         if wanted:
             ids.prefetch(spec.ref, wanted)
 

@@ -8,6 +8,7 @@ connectors map vendor JSON into, so every source is validated by the same code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -170,6 +171,29 @@ CHOICES = {
 
 # Before this, a date is a PSA's "unset" sentinel (HaloPSA writes 1900-01-01), not a real time.
 EARLIEST_REAL_YEAR = 1971
+# After this, a "never" sentinel (9999-12-31) that overflows when zoned or shifted.
+LATEST_REAL_YEAR = 2999
+# The widest whole number every database stores (PostgreSQL INTEGER; SQLite would take 64 bits).
+INT_RANGE = (-(2**31), 2**31 - 1)
+
+
+def text_problem(text: str) -> str | None:
+    """Why a string cannot be stored in both databases, or None: PostgreSQL refuses NUL,
+    and a lone surrogate (JSON's "\\ud800") cannot be encoded as UTF-8 by either."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate (not Unicode text)"
+    return None
+
+
+def storable(text: str) -> str:
+    """`text` made storable (for a reject's raw text and reason): NUL and lone surrogates escaped."""
+    if text_problem(text) is None:
+        return text
+    return text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def parse_datetime(value: Any, name: str = "time") -> datetime:
@@ -186,7 +210,12 @@ def parse_datetime(value: Any, name: str = "time") -> datetime:
         raise RecordError(f"{name} has no time zone: {value!r} (add Z or an offset)")
     if parsed.year < EARLIEST_REAL_YEAR:
         raise RecordError(f"{name} is a placeholder date, not a real time: {value!r}")
-    return parsed.astimezone(UTC)
+    if parsed.year > LATEST_REAL_YEAR:
+        raise RecordError(f"{name} is after year {LATEST_REAL_YEAR}, not a real time: {value!r}")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 2999-12-31T23:00-05:00 is still in range; this is belt and braces
+        raise RecordError(f"{name} is out of range: {value!r}") from None
 
 
 def parse_date(value: Any, name: str = "date") -> date:
@@ -198,26 +227,40 @@ def parse_date(value: Any, name: str = "date") -> date:
         raise RecordError(f"{name} is not a date: {value!r}") from None
     if parsed.year < EARLIEST_REAL_YEAR:
         raise RecordError(f"{name} is a placeholder date, not a real date: {value!r}")
+    if parsed.year > LATEST_REAL_YEAR:
+        raise RecordError(f"{name} is after year {LATEST_REAL_YEAR}, not a real date: {value!r}")
     return parsed
 
 
 def _to_str(value, name):
     if isinstance(value, str):
+        if problem := text_problem(value):
+            raise RecordError(f"{name} {problem}")
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
         return str(value)
     raise RecordError(f"{name} must be a string, not {value!r}")
 
 
 def _to_int(value, name):
     if isinstance(value, int) and not isinstance(value, bool):
+        if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            raise RecordError(f"{name} {value} is too large: whole numbers here are {INT_RANGE[0]} to {INT_RANGE[1]}")
         return value
     raise RecordError(f"{name} must be a whole number, not {value!r}")
 
 
 def _to_float(value, name):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise RecordError(f"{name} {value} is too large for a number") from None
+        if not math.isfinite(number):  # NaN and Infinity are no figures, and not JSON either
+            raise RecordError(f"{name} must be a finite number, not {value!r}")
+        return number
     raise RecordError(f"{name} must be a number, not {value!r}")
 
 
@@ -245,6 +288,8 @@ def source_id_of(record: Any) -> str:
         raise RecordError("missing required field 'id'")
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise RecordError(f"id must be a string or whole number, not {value!r}")
+    if isinstance(value, str) and (problem := text_problem(value)):
+        raise RecordError(f"id {problem}")
     return str(value)
 
 

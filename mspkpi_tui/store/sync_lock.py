@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mspkpi_tui.errors import SyncError
 from mspkpi_tui.store import models
+from mspkpi_tui.store.liveness import holder_gone
 
 LOCK_NAME = "sync"
 sync_lock = models.table(models.SyncLock)
@@ -39,9 +40,16 @@ def acquire(engine: Engine, clock: Callable[[], datetime]) -> None:
                 break
     with engine.connect() as conn:
         row = conn.execute(select(sync_lock).where(sync_lock.c.name == LOCK_NAME)).first()
-    since = f" since {row.acquired_at:%Y-%m-%d %H:%M} UTC" if row else ""
+    since = f", last active {row.acquired_at:%Y-%m-%d %H:%M} UTC" if row else ""
     named = row.holder if row else "another process"
     raise SyncError(f"another sync is already running on this database ({named}{since}); try again when it ends")
+
+
+def heartbeat(conn, now: datetime) -> None:
+    """The lock's time is when its holder was last heard from (readers tell a dead sync by it)."""
+    conn.execute(
+        update(sync_lock).where(sync_lock.c.name == LOCK_NAME, sync_lock.c.holder == holder()).values(acquired_at=now)
+    )
 
 
 def release(engine: Engine) -> None:
@@ -50,28 +58,18 @@ def release(engine: Engine) -> None:
 
 
 def _break_dead_lock(engine: Engine, clock: Callable[[], datetime]) -> bool:
-    """Take over a lock whose holder died on this host (killed mid-sync)."""
+    """Take over a lock whose holder died (killed mid-sync): see store/liveness.py."""
     with engine.begin() as conn:
         row = conn.execute(select(sync_lock).where(sync_lock.c.name == LOCK_NAME)).first()
         if row is None:
             return True
-        host, _, pid = row.holder.rpartition(":")
-        if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
+        reason = holder_gone(row.holder, row.acquired_at, clock())
+        if reason is None:
             return False
         conn.execute(sync_lock.delete().where(sync_lock.c.name == LOCK_NAME, sync_lock.c.holder == row.holder))
         conn.execute(
             update(sync_runs)
             .where(sync_runs.c.status == "running")
-            .values(status="interrupted", error=f"the sync process {row.holder} died", finished_at=clock())
+            .values(status="interrupted", error=reason, finished_at=clock())
         )
         return True
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -24,9 +24,11 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, select, update
 
 from mspkpi_tui.clock import utcnow
+from mspkpi_tui.redact import redact
 from mspkpi_tui.store import models, sync_lock
 from mspkpi_tui.store.deletes import delete_rows, detach_dependents
 from mspkpi_tui.store.ingest import IdMap, delete_missing, table_of, upsert_rows, validate_batch
+from mspkpi_tui.store.records import storable
 from mspkpi_tui.store.rollups import flush_pending
 
 MAX_PRUNE_SHARE = 0.9
@@ -102,8 +104,10 @@ class SyncWriter:
         summary = self.summary
         assert summary is not None
         flush_failure = None
+        stopping = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
         try:
-            self.flush_rollups()
+            if not stopping:  # stopped (Ctrl-C, SIGTERM): end within a second; the next run recounts
+                self.flush_rollups()
         except BaseException as failure:  # still pending: the next run recounts them
             flush_failure = failure
             if exc_type is None:
@@ -159,6 +163,7 @@ class SyncWriter:
         assert summary is not None
         rows, rejects = validate_batch(entity, records, self.ids)
         with self.engine.begin() as conn:
+            sync_lock.heartbeat(conn, self.clock())
             upsert_rows(conn, entity, rows)
             self.ids.refresh(conn, entity, [r["source_id"] for r in rows])
             for index, reason in rejects:
@@ -180,9 +185,10 @@ class SyncWriter:
                 sync_run_id=self.summary.run_id,
                 source=self.source,
                 entity=entity,
-                location=location,
-                raw=raw,
-                reason=reason,
+                # what the database can hold (PostgreSQL refuses NUL), and no password from a URL
+                location=storable(redact(location)),
+                raw=storable(raw),
+                reason=storable(redact(reason)),
                 created_at=self.clock(),
             )
         )
@@ -271,5 +277,5 @@ def _raw_text(record: Any) -> str:
 
 
 def _one_line(exc: BaseException | None) -> str:
-    text = str(exc).strip() if exc else ""
-    return text.splitlines()[0] if text else type(exc).__name__
+    text = redact(str(exc)).strip() if exc else ""  # stored with the run: never a password
+    return storable(text.splitlines()[0]) if text else type(exc).__name__

@@ -34,9 +34,11 @@ from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from mspkpi_tui.clock import utcnow
+from mspkpi_tui.config import THEME_ALIASES  # the config refuses any other unknown theme
 from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import clean
+from mspkpi_tui.store.engine import is_read_only
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui.footer import QuietFooter
 from mspkpi_tui.tui.pane import LazyPane, Pane
@@ -55,7 +57,6 @@ FIRST_PANE = "queue"  # shown and read first (its read takes the queue's query: 
 # re-read at least this often even when no sync wrote anything.
 REREAD_SECONDS = 300
 FIRST_PAINT_WAIT = 2.0  # seconds the first read waits for the queue's paint before reading the other panes
-THEME_ALIASES = {"ansi": "ansi-dark", "textual-ansi": "ansi-dark", "light": "textual-light", "dark": "textual-dark"}
 KEY_NAMES = {
     "question_mark": "?",
     "slash": "/",
@@ -144,7 +145,11 @@ class MspkpiApp(App):
         self._watch.close()
 
     def _hang_up(self) -> None:
-        """The terminal went away (SSH dropped): stop instead of spinning on a dead tty."""
+        """The terminal went away (SSH dropped): stop instead of spinning on a dead tty.
+        The clean exit can block writing to the dead terminal: the watchdog ends it anyway."""
+        from mspkpi_tui.terminal import HANGUP_GRACE_SECONDS, arm_watchdog
+
+        arm_watchdog(HANGUP_GRACE_SECONDS, 129)
         self.exit(return_code=129)
 
     def pane(self, pane_id: str) -> Pane:
@@ -265,7 +270,7 @@ class MspkpiApp(App):
             self.show_status_on(screen)
 
     def show_status_on(self, screen: Screen) -> None:
-        text = status_text(self.sync, self.now, self.config.zone, self.read_error)
+        text = status_text(self.sync, self.now, self.config.zone, self.read_error, is_read_only(self.engine))
         for line in screen.query(StatusLine):
             line.show(text)
 

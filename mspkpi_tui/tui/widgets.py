@@ -66,6 +66,9 @@ class Table(DataTable):
         self._shown: Sequence[tuple[Hashable, tuple[Any, ...]]] | None = None
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for label in self._column_labels:
             self.add_column(label, key=label)
 
@@ -101,19 +104,49 @@ def new_keys_as_str(keys: list[Hashable]) -> list[str]:
 
 
 TICKET_COLUMNS = ("Number", "Pri", "Next due", "Age", "Company", "Title", "Assignee")
+# What a ticket list keeps at any width: the number, priority, due time, age and owner; the
+# company and then the title give way (cut with an ellipsis) so the row always fits.
+KEPT_WIDTHS = {"Number": 14, "Pri": 8, "Next due": 8, "Age": 4, "Assignee": 13}  # T20240501.0002
+COMPANY_WIDTHS = (6, 20)  # the company's least and most
+TITLE_LEAST = 8
+
+
+def ticket_column_widths(width: int) -> dict[str, int]:
+    """Each column's width in cells for a list `width` cells wide (each column is padded by one
+    cell on either side, and a cell is kept for the scrollbar)."""
+    spare = width - 1 - 2 * len(TICKET_COLUMNS) - sum(KEPT_WIDTHS.values())
+    company = max(COMPANY_WIDTHS[0], min(COMPANY_WIDTHS[1], spare // 3))
+    return {**KEPT_WIDTHS, "Company": company, "Title": max(TITLE_LEAST, spare - company)}
 
 
 class TicketListView(Table):
-    """Shows a kpi.tickets.TicketList (an SLA bucket, the open escalations), cursor kept by ticket."""
+    """Shows a kpi.tickets.TicketList (an SLA bucket, the open escalations), cursor kept by ticket.
+    Its columns fit its width (ticket_column_widths), however long the PSA's text."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(TICKET_COLUMNS, **kwargs)
         self.rows_by_key: dict[str, TicketRow] = {}
         self._last: tuple[Sequence[TicketRow], datetime] | None = None
+        self.widths = ticket_column_widths(80)
+
+    def _add_columns(self) -> None:
+        self.widths = ticket_column_widths(self.size.width or self.app.size.width)
+        for label in TICKET_COLUMNS:
+            self.add_column(label, key=label, width=self.widths[label])
+
+    def on_resize(self) -> None:
+        if ticket_column_widths(self.size.width) == self.widths:
+            return
+        self.clear(columns=True)  # columns of the new widths, then the rows again
+        self._shown = None
+        self._add_columns()
+        if self._last is not None:
+            self.show_tickets(*self._last)
 
     def show_tickets(self, rows: Sequence[TicketRow], now: datetime) -> None:
         self._last = (rows, now)
         self.rows_by_key = {str(r.id): r for r in rows}
+        w = self.widths
         cells = []
         for r in rows:
             due, overdue = fmt.countdown(r.countdown(now))
@@ -121,13 +154,13 @@ class TicketListView(Table):
                 (
                     r.id,
                     (
-                        fmt.plain(r.number),
-                        fmt.plain(r.priority),
+                        fmt.plain(r.number, max_cells=w["Number"]),
+                        fmt.plain(r.priority, max_cells=w["Pri"]),
                         Text(due, style="bold red" if overdue else "", justify="right"),
                         Text(fmt.age(r.age(now)), justify="right"),
-                        fmt.plain(r.company or ""),
-                        fmt.plain(r.title),
-                        fmt.plain(r.assignee or "unassigned"),
+                        fmt.plain(r.company or "", max_cells=w["Company"]),
+                        fmt.plain(r.title, max_cells=w["Title"]),
+                        fmt.plain(r.assignee or "unassigned", max_cells=w["Assignee"]),
                     ),
                 )
             )
