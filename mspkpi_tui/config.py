@@ -59,6 +59,7 @@ class TuiSettings:
     stale_after_minutes: float = 60.0
     theme: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
+    readonly: bool = False  # true: no triage action is sent or queued (as --readonly)
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Config:
     path: Path | None = None
     db_url: str | None = None
     timezone: str | None = None  # IANA name; None = the machine's
+    me: str | None = None  # the lead's e-mail or name: "me" in Take / --assign me
     week_start: int = 0  # 0 = Monday
     escalation: EscalationRules = field(default_factory=EscalationRules)
     timesheet: TimesheetRules = field(default_factory=TimesheetRules)
@@ -111,6 +113,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     config = Config(path=path)
     config.db_url = _typed(data, "db_url", str, where, None)
     config.timezone = _typed(data, "timezone", str, where, None)
+    config.me = _typed(data, "me", str, where, None)
     week_start = _typed(data, "week_start", str, where, "monday").lower()
     if week_start not in WEEKDAYS:
         raise ConfigError(f"{where}: week_start must be a weekday name, not {week_start!r}")
@@ -145,9 +148,10 @@ def _section(data: dict, name: str, cls, where: str):
     section = cls()
     for key, value in raw.items():
         default = getattr(section, key)
-        if isinstance(default, bool) or (
-            default is not None and isinstance(default, (int, float)) and not isinstance(value, (int, float))
-        ):
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: [{name}] {key} must be true or false, not {value!r}")
+        elif default is not None and isinstance(default, (int, float)) and not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: [{name}] {key} must be a number, not {value!r}")
         setattr(section, key, value)
     return section

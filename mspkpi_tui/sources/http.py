@@ -39,6 +39,11 @@ class AuthRefused(PsaHttpError):
     """The PSA refused the credentials (401/403)."""
 
 
+class MaybeSent(PsaHttpError):
+    """A request that creates was sent but no answer came back (dropped, timed out): the PSA may
+    have applied it. Resending blindly could apply it twice; the caller must look first."""
+
+
 @dataclass
 class RetryPolicy:
     attempts: int = 6
@@ -125,8 +130,11 @@ class ApiClient:
     def __exit__(self, *_exc) -> None:
         self.close()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send with retries; returns a 2xx response or raises PsaHttpError/AuthRefused."""
+    def request(self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any) -> httpx.Response:
+        """Send with retries; returns a 2xx response or raises PsaHttpError/AuthRefused.
+
+        With ``idempotent=False`` (a POST that creates) a lost answer is not retried but raised
+        as MaybeSent; an error answer (429, 5xx) still is, since the PSA applied nothing then."""
         require_secure_url(url, "the PSA URL")
         last_problem = ""
         for attempt in range(self.retry.attempts):
@@ -136,6 +144,8 @@ class ApiClient:
             try:
                 response = self._client.request(method, url, **kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if not idempotent and not isinstance(exc, httpx.ConnectError):
+                    raise MaybeSent(f"no answer from {_host(url)} to {method} {urlsplit(url).path}") from None
                 last_problem = f"{type(exc).__name__} talking to {_host(url)}"
                 self.retry.sleep(self.retry.delay(attempt, None))
                 continue
