@@ -177,6 +177,18 @@ def test_a_change_made_in_the_psa_meanwhile_is_a_conflict_and_nothing_is_sent(cl
     assert log_states(sqlite_url) == ["done"]
 
 
+def test_a_change_landing_between_the_re_read_and_the_write_is_kept_and_shown(cli, fake, sqlite_url):
+    """No ETag: a colleague's change to another field in that instant survives (only our field
+    is sent), and the re-read after the write stores both."""
+    run = cli(sqlite_url)
+    fake.before_write = lambda ticket_id: fake.edit("Tickets", ticket_id, status=12)
+    done = run("ticket", number_of(fake), "--priority", "Critical")
+    assert done.returncode == 0, done.stderr
+    assert fake.data["Tickets"][1]["status"] == 12 and fake.data["Tickets"][1]["priority"] == 4
+    row = stored_ticket(sqlite_url, 1)
+    assert (row["status"], row["priority"]) == ("Waiting Vendor", "Critical")
+
+
 def test_a_value_not_in_the_tenants_picklist_is_refused_before_sending(cli, fake, sqlite_url):
     run = cli(sqlite_url)
     refused = run("ticket", number_of(fake), "--status", "Parked")

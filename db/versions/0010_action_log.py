@@ -1,8 +1,7 @@
 """Triage actions: the action log (an outbox of writes to the PSA)
 
 Revision ID: 0010
-Revises: 0008 (0009, the index migration of a parallel branch, was not on main when this
-was written: the integrator re-chains this revision onto it)
+Revises: 0009
 Create Date: 2026-12-02 12:10:00
 """
 
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -20,8 +20,7 @@ from mspkpi_tui.actions.errors import ActionError, Conflict
 from mspkpi_tui.actions.fields import same
 from mspkpi_tui.actions.writer import Writer, writer_for
 from mspkpi_tui.clock import utcnow
-from mspkpi_tui.errors import MspkpiError
-from mspkpi_tui.sources.http import MaybeSent
+from mspkpi_tui.errors import MaybeSent, MspkpiError
 from mspkpi_tui.store.models import ActionLogEntry, Resource
 from mspkpi_tui.store.ticket_update import store_ticket_state
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from mspkpi_tui.errors import SyncError
+from mspkpi_tui.errors import MaybeSent, SyncError
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # Test and benchmark knobs: multiply every backoff wait (0.01 makes the fault tests fast),
@@ -37,11 +37,6 @@ class PsaHttpError(SyncError):
 
 class AuthRefused(PsaHttpError):
     """The PSA refused the credentials (401/403)."""
-
-
-class MaybeSent(PsaHttpError):
-    """A request that creates was sent but no answer came back (dropped, timed out): the PSA may
-    have applied it. Resending blindly could apply it twice; the caller must look first."""
 
 
 @dataclass

@@ -27,6 +27,7 @@ import bisect
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -185,6 +186,9 @@ class AutotaskFake:
         self.pages: dict[str, tuple[str, str, dict, int]] = {}
         self.forbidden: dict[str, str] = {}  # entity -> the message its queries fail with (HTTP 500)
         self.forbidden_writes: dict[str, str] = {}  # entity -> the message its writes fail with (HTTP 500)
+        # Called just before a ticket PATCH is applied: a colleague's change landing between the
+        # client's re-read and its write (no ETag lets a client see that coming).
+        self.before_write: Callable[[int], None] | None = None
         # (entity, id) of rows a listing misses though a query by id finds them: the fault a
         # full pass must survive before it deletes anything (tests set it).
         self.unlisted: set[tuple[str, int]] = set()
@@ -344,6 +348,8 @@ class AutotaskFake:
         if not isinstance(body, dict) or not isinstance(body.get("id"), int):
             return Response(500, {"errors": ["An update must carry the id of the entity in its body."]})
         with self.lock:
+            if self.before_write is not None:
+                self.before_write(body["id"])
             ticket = self.data["Tickets"].get(body["id"])
             if ticket is None:
                 return Response(500, {"errors": [f"Ticket with id {body['id']} does not exist."]})

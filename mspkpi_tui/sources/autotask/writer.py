@@ -17,11 +17,12 @@ from typing import Any
 
 from mspkpi_tui.actions.errors import ActionError, Refused
 from mspkpi_tui.actions.writer import RemoteTicket
+from mspkpi_tui.errors import MaybeSent
 from mspkpi_tui.sources.autotask import SETTINGS, connector_from_config
 from mspkpi_tui.sources.autotask.client import AutotaskClient
 from mspkpi_tui.sources.autotask.mapping import Picklist, Picklists
 from mspkpi_tui.sources.connectors import read_settings
-from mspkpi_tui.sources.http import MaybeSent, PsaHttpError
+from mspkpi_tui.sources.http import PsaHttpError
 
 SOURCE = "autotask"
 TITLE_LENGTH = 250  # TicketNotes.title

@@ -17,9 +17,10 @@ from typing import Any
 
 from mspkpi_tui.actions.errors import ActionError, Refused
 from mspkpi_tui.actions.writer import RemoteTicket
+from mspkpi_tui.errors import MaybeSent
 from mspkpi_tui.sources.connectwise.client import CwClient, CwSettings, read_cw_settings
 from mspkpi_tui.sources.connectwise.mapping import priority_ranks
-from mspkpi_tui.sources.http import MaybeSent, PsaHttpError
+from mspkpi_tui.sources.http import PsaHttpError
 
 SOURCE = "connectwise"
 
