@@ -121,6 +121,8 @@ def main_callback(
 def _open_tui(context: Context, default_name: str | None = None) -> None:
     from mspkpi_tui.tui.app import run_app
 
+    if context.readonly:
+        context.config.tui.readonly = True  # the dashboard's triage keys refuse, as the CLI does
     run_app(context.engine(default_name), context.config, now=context.pinned_now)
 
 
