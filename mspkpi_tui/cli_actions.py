@@ -108,6 +108,17 @@ def actions_retry(ctx: typer.Context, action_id: int = typer.Argument(..., metav
     _report([actions.send(engine, config, action_id)])
 
 
+@actions_app.command("undo")
+def actions_undo(ctx: typer.Context, action_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Send the inverse of a done change (a conflict if the ticket changed since)."""
+    from mspkpi_tui import actions
+
+    context = _context(ctx)
+    engine, config = context.engine(), context.config
+    entry = actions.undo(engine, config, action_id, readonly=context.readonly, actor=_actor(config))
+    _report([actions.send(engine, config, entry.id)])
+
+
 @actions_app.command("cancel")
 def actions_cancel(ctx: typer.Context, action_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Drop a queued, conflicted or failed action: it will not be sent."""

@@ -177,6 +177,31 @@ def test_a_change_made_in_the_psa_meanwhile_is_a_conflict_and_nothing_is_sent(cl
     assert log_states(sqlite_url) == ["done"]
 
 
+def test_undo_sends_the_inverse_and_a_note_cannot_be_undone(cli, fake, sqlite_url):
+    run = cli(sqlite_url)
+    assert run("ticket", number_of(fake), "--priority", "High", "--note", "Raised it.").returncode == 0
+    undone = run("actions", "undo", "1")
+    assert undone.returncode == 0, undone.stderr
+    assert patches(fake) == [{"id": 1, "priority": 1}, {"id": 1, "priority": 2}]
+    assert stored_ticket(sqlite_url, 1)["priority"] == "Medium"
+    refused = run("actions", "undo", "2")
+    assert refused.returncode == 1 and "a note cannot be taken back" in refused.stderr
+
+
+def test_a_cancelled_action_is_never_sent(cli, fake, sqlite_url):
+    run = cli(sqlite_url)
+    fake.edit("Tickets", 1, priority=1)
+    assert run("ticket", number_of(fake), "--priority", "Low").returncode == 1
+    cancelled = run("actions", "cancel", "1")
+    assert cancelled.returncode == 0 and "cancelled" in cancelled.stdout
+    assert run("sync", "autotask").returncode == 0
+    assert patches(fake) == [] and log_states(sqlite_url) == ["cancelled"]
+    listed = run("actions", "--state", "cancelled")
+    assert "priority Medium -> Low" in listed.stdout
+    again = run("actions", "cancel", "1")
+    assert again.returncode == 1 and "only queued, conflict or failed" in again.stderr
+
+
 def test_a_change_landing_between_the_re_read_and_the_write_is_kept_and_shown(cli, fake, sqlite_url):
     """No ETag: a colleague's change to another field in that instant survives (only our field
     is sent), and the re-read after the write stores both."""

@@ -35,7 +35,7 @@ async def wait_until(pilot, condition, seconds: float = 60.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-async def test_priority_key_picks_a_value_and_a_worker_sends_it(synced):
+async def test_priority_key_picks_a_value_a_worker_sends_it_and_u_undoes_it(synced):
     fake, engine = synced
     app = MspkpiApp(engine, config_from_dict({}))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -47,9 +47,15 @@ async def test_priority_key_picks_a_value_and_a_worker_sends_it(synced):
         await pilot.press(*target, "enter")
         await wait_until(pilot, lambda: fake.server.requests_to("/v1.0/tickets", "PATCH") != [])
         await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: getattr(app, "_triage_last_action", None) is not None)
+        await pilot.press("u")  # undo: the inverse, through the same checks
+        await wait_until(pilot, lambda: len(fake.server.requests_to("/v1.0/tickets", "PATCH")) == 2)
+        await app.workers.wait_for_complete()
     ticket_id = next(i for i, t in fake.data["Tickets"].items() if t["ticketNumber"] == row.number)
+    before = {"Critical": 4, "High": 1, "Medium": 2, "Low": 3}[row.priority]
     assert [e.request.json() for e in fake.server.requests_to("/v1.0/tickets", "PATCH")] == [
-        {"id": ticket_id, "priority": value}
+        {"id": ticket_id, "priority": value},
+        {"id": ticket_id, "priority": before},
     ]
 
 

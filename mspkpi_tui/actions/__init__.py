@@ -10,6 +10,7 @@ from mspkpi_tui.actions.errors import ActionError, NotWritable, ReadOnly
 from mspkpi_tui.actions.outbox import cancel, list_actions, retry
 from mspkpi_tui.actions.request import TicketRequest, submit
 from mspkpi_tui.actions.sender import Outcome, send, send_queued
+from mspkpi_tui.actions.undo import undo
 
 __all__ = [
     "ActionError",
@@ -23,4 +24,5 @@ __all__ = [
     "send",
     "send_queued",
     "submit",
+    "undo",
 ]

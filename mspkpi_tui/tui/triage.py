@@ -28,7 +28,9 @@ TRIAGE_BINDINGS = [
     Binding("p", "triage('priority')", "Priority", show=False, id="triage-priority"),
     Binding("e", "triage('escalate')", "Escalate", show=False, id="triage-escalate"),
     Binding("n", "triage('note')", "Note", show=False, id="triage-note"),
+    Binding("u", "triage('undo')", "Undo", show=False, id="triage-undo"),
 ]
+LAST_ACTION = "_triage_last_action"  # the app attribute holding this session's last done change
 
 
 class PickerScreen(ModalScreen[str | None]):
@@ -96,6 +98,13 @@ def start(app: App, number: str, what: str, on_done: Callable[[], None]) -> None
     if config.tui.readonly:
         app.notify(READONLY_MESSAGE, severity="warning")
         return
+    if what == "undo":
+        last = getattr(app, LAST_ACTION, None)
+        if last is None:
+            app.notify("nothing to undo in this session", severity="warning")
+        else:
+            send_in_worker(app, None, on_done, undo_of=last)
+        return
     if what in ("take", "escalate"):
         request = actions.TicketRequest(number, assign="me" if what == "take" else None, escalate=what == "escalate")
         send_in_worker(app, request, on_done)
@@ -116,17 +125,28 @@ def start(app: App, number: str, what: str, on_done: Callable[[], None]) -> None
     app.push_screen(PickerScreen(f"{what.capitalize()} {number}", values), chosen)
 
 
-def send_in_worker(app: App, request: actions.TicketRequest, on_done: Callable[[], None]) -> None:
+def send_in_worker(
+    app: App, request: actions.TicketRequest | None, on_done: Callable[[], None], undo_of: int | None = None
+) -> None:
+    """Log and send on a thread; `undo_of` sends the inverse of that action instead of `request`."""
     engine, config = app.engine, app.config  # type: ignore[attr-defined]
+    actor = config.me or "tui"
 
     def work() -> None:
         try:
-            entries = actions.submit(engine, config, request, readonly=False, actor=config.me or "tui")
-            app.call_from_thread(app.notify, f"{request.number}: sending…", timeout=2)
+            if undo_of is not None:
+                entries = [actions.undo(engine, config, undo_of, readonly=False, actor=actor)]
+            else:
+                assert request is not None
+                entries = actions.submit(engine, config, request, readonly=False, actor=actor)
+            app.call_from_thread(app.notify, f"{entries[0].ticket_number}: sending…", timeout=2)
             outcomes = [actions.send(engine, config, entry.id) for entry in entries]
         except actions.ActionError as exc:
             app.call_from_thread(app.notify, str(exc), severity="error")
             return
+        changes = [e.id for e, o in zip(entries, outcomes) if o.state == "done" and e.kind != "note"]
+        if changes:
+            setattr(app, LAST_ACTION, changes[-1])
         for outcome in outcomes:
             severity = "information" if outcome.state == "done" else "error"
             message = f"{outcome.ticket_number}: {outcome.state}: {outcome.message}"
