@@ -42,7 +42,7 @@ async def test_priority_key_picks_a_value_a_worker_sends_it_and_u_undoes_it(sync
         await wait_until(pilot, lambda: app.query_one(TicketTable).current_row() is not None)
         row = app.query_one(TicketTable).current_row()
         target, value = ("Low", 3) if row.priority != "Low" else ("High", 1)
-        await pilot.press("p")
+        await pilot.press("P")
         await pilot.pause()
         await pilot.press(*target, "enter")
         await wait_until(pilot, lambda: fake.server.requests_to("/v1.0/tickets", "PATCH") != [])

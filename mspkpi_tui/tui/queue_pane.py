@@ -19,7 +19,7 @@ from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, load_queue_ids
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.triage import TRIAGE_BINDINGS
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS
 from mspkpi_tui.tui.widgets import Figure
 
 

@@ -20,16 +20,8 @@ from textual.widgets.option_list import Option
 from mspkpi_tui import actions
 from mspkpi_tui.actions.choices import choices_for
 from mspkpi_tui.actions.request import READONLY_MESSAGE
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS  # noqa: F401  (re-exported)
 
-TRIAGE_BINDINGS = [
-    Binding("a", "triage('assign')", "Assign", show=False, id="triage-assign"),
-    Binding("t", "triage('take')", "Take", show=False, id="triage-take"),
-    Binding("S", "triage('status')", "Status", show=False, id="triage-status"),
-    Binding("p", "triage('priority')", "Priority", show=False, id="triage-priority"),
-    Binding("e", "triage('escalate')", "Escalate", show=False, id="triage-escalate"),
-    Binding("n", "triage('note')", "Note", show=False, id="triage-note"),
-    Binding("u", "triage('undo')", "Undo", show=False, id="triage-undo"),
-]
 LAST_ACTION = "_triage_last_action"  # the app attribute holding this session's last done change
 
 
