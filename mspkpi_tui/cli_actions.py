@@ -47,8 +47,13 @@ def ticket(
     request = actions.TicketRequest(number, assign, status, priority, queue, escalate, note)
     engine, config = context.engine(), context.config
     entries = actions.submit(engine, config, request, readonly=context.readonly, actor=_actor(config))
-    outcomes = [actions.send(engine, config, entry.id) for entry in entries]
+    outcomes = [actions.send(engine, config, _id(entry)) for entry in entries]
     _report(outcomes)
+
+
+def _id(entry) -> int:
+    assert entry.id is not None  # a logged row always has its id
+    return int(entry.id)
 
 
 def _report(outcomes) -> None:
@@ -116,7 +121,7 @@ def actions_undo(ctx: typer.Context, action_id: int = typer.Argument(..., metava
     context = _context(ctx)
     engine, config = context.engine(), context.config
     entry = actions.undo(engine, config, action_id, readonly=context.readonly, actor=_actor(config))
-    _report([actions.send(engine, config, entry.id)])
+    _report([actions.send(engine, config, _id(entry))])
 
 
 @actions_app.command("cancel")

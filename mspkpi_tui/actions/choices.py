@@ -5,16 +5,17 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from mspkpi_tui.actions.request import find_ticket
-from mspkpi_tui.store.models import Resource, Ticket
+from mspkpi_tui.store.models import Resource, Ticket, table
 
 
 def choices_for(engine: Engine, number: str, what: str) -> list[str]:
     """Active technicians (by name) for assign; the source's status or priority labels otherwise."""
     source = find_ticket(engine, number).source
+    r, t = table(Resource), table(Ticket)
     with engine.connect() as conn:
         if what == "assign":
-            query = select(Resource.name).where(Resource.source == source, Resource.active).order_by(Resource.name)
+            query = select(r.c.name).where(r.c.source == source, r.c.active.is_(True)).order_by(r.c.name)
         else:
-            column = Ticket.priority if what == "priority" else Ticket.status
-            query = select(column).where(Ticket.source == source).distinct().order_by(column)
+            column = t.c.priority if what == "priority" else t.c.status
+            query = select(column).where(t.c.source == source).distinct().order_by(column)
         return [v for v in conn.scalars(query) if v]

@@ -16,7 +16,7 @@ from mspkpi_tui.actions import outbox
 from mspkpi_tui.actions.errors import ActionError, NotWritable, ReadOnly
 from mspkpi_tui.actions.fields import TicketValues, same
 from mspkpi_tui.actions.writer import WRITERS
-from mspkpi_tui.store.models import ActionLogEntry, Queue, Resource, Ticket
+from mspkpi_tui.store.models import ActionLogEntry, Queue, Resource, Ticket, table
 
 READONLY_MESSAGE = "read-only mode (--readonly or readonly = true in [tui]): no change was made or queued"
 
@@ -134,15 +134,16 @@ def _new_values(engine: Engine, config, ticket: StoredTicket, request: TicketReq
 
 def _label(engine: Engine, source: str, field: str, wanted: str) -> str:
     """The stored spelling of a status or priority label; an unseen one is left to the writer."""
-    column = getattr(Ticket, field)
+    t = table(Ticket)
     with engine.connect() as conn:
-        known = conn.scalars(select(column).where(Ticket.source == source).distinct()).all()
+        known = conn.scalars(select(t.c[field]).where(t.c.source == source).distinct()).all()
     return next((k for k in known if same(k, wanted)), wanted.strip())
 
 
 def _queue(engine: Engine, source: str, wanted: str) -> str:
     with engine.connect() as conn:
-        known = list(conn.scalars(select(Queue.name).where(Queue.source == source).order_by(Queue.name)))
+        q = table(Queue)
+        known = list(conn.scalars(select(q.c.name).where(q.c.source == source).order_by(q.c.name)))
     found = next((k for k in known if same(k, wanted)), None)
     if found is None:
         raise ActionError(f"no queue {wanted!r} in {source} (known: {', '.join(known) or 'none synced yet'})")
@@ -156,9 +157,10 @@ def resolve_technician(engine: Engine, config, source: str, wanted: str) -> str:
         if not me:
             raise ActionError('"me" is not set: add  me = "you@example.com"  (your e-mail or name) to the config')
         wanted = me
+    r = table(Resource)
     with engine.connect() as conn:
         people = conn.execute(
-            select(Resource.source_id, Resource.name, Resource.email).where(Resource.source == source, Resource.active)
+            select(r.c.source_id, r.c.name, r.c.email).where(r.c.source == source, r.c.active.is_(True))
         ).all()
     exact = [p for p in people if same(p.email, wanted) or same(p.name, wanted)]
     partial = [p for p in people if wanted.strip().casefold() in (p.name or "").casefold()]

@@ -21,7 +21,7 @@ from mspkpi_tui.actions.fields import same
 from mspkpi_tui.actions.writer import Writer, writer_for
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.errors import MaybeSent, MspkpiError
-from mspkpi_tui.store.models import ActionLogEntry, Resource
+from mspkpi_tui.store.models import ActionLogEntry, Resource, table
 from mspkpi_tui.store.ticket_update import store_ticket_state
 
 
@@ -103,7 +103,8 @@ def _shown(engine: Engine, source: str, field: str, value: str | None) -> str:
     if field != "assignee":
         return value
     with engine.connect() as conn:
-        name = conn.scalar(select(Resource.name).where(Resource.source == source, Resource.source_id == value))
+        r = table(Resource)
+        name = conn.scalar(select(r.c.name).where(r.c.source == source, r.c.source_id == value))
     return name or f"resource {value}"
 
 

@@ -102,17 +102,25 @@ def start(app: App, number: str, what: str, on_done: Callable[[], None]) -> None
         send_in_worker(app, request, on_done)
         return
     if what == "note":
-        app.push_screen(
-            NoteScreen(number),
-            lambda text: text and send_in_worker(app, actions.TicketRequest(number, note=text), on_done),
-        )
+
+        def noted(text: str | None) -> None:
+            if text:
+                send_in_worker(app, actions.TicketRequest(number, note=text), on_done)
+
+        app.push_screen(NoteScreen(number), noted)
         return
     values = choices_for(app.engine, number, what)  # type: ignore[attr-defined]
 
     def chosen(value: str | None) -> None:
         if value:
-            field = {"assign": "assign", "status": "status", "priority": "priority"}[what]
-            send_in_worker(app, actions.TicketRequest(number, **{field: value}), on_done)
+            request = actions.TicketRequest(number)
+            if what == "assign":
+                request.assign = value
+            elif what == "status":
+                request.status = value
+            else:
+                request.priority = value
+            send_in_worker(app, request, on_done)
 
     app.push_screen(PickerScreen(f"{what.capitalize()} {number}", values), chosen)
 
@@ -132,7 +140,7 @@ def send_in_worker(
                 assert request is not None
                 entries = actions.submit(engine, config, request, readonly=False, actor=actor)
             app.call_from_thread(app.notify, f"{entries[0].ticket_number}: sending…", timeout=2)
-            outcomes = [actions.send(engine, config, entry.id) for entry in entries]
+            outcomes = [actions.send(engine, config, entry.id) for entry in entries if entry.id is not None]
         except actions.ActionError as exc:
             app.call_from_thread(app.notify, str(exc), severity="error")
             return
