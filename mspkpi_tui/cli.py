@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mspkpi_tui.cli_actions import register as register_triage
 from mspkpi_tui.errors import MspkpiError
 from mspkpi_tui.safe_text import clean
 
@@ -50,6 +51,7 @@ class Context:
     db: str | None
     config_path: str | None
     now_text: str | None
+    readonly: bool = False  # --readonly: no triage action is sent or queued
     _engine: Engine | None = field(default=None, repr=False)
     _config: Config | None = field(default=None, repr=False)
 
@@ -114,9 +116,12 @@ def main_callback(
         None, "--now", metavar="TIME", help="Pin the clock to this ISO-8601 time (for reports and tests)."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error (env MSPKPI_DEBUG=1)."),
+    readonly: bool = typer.Option(
+        False, "--readonly", help="Change nothing in the PSA: every triage action is refused."
+    ),
 ) -> None:
     """With no command: open the dashboard on the configured database."""
-    ctx.obj = Context(db=db, config_path=config, now_text=now)
+    ctx.obj = Context(db=db, config_path=config, now_text=now, readonly=readonly)
     _ = ctx.obj.now  # reject a bad --now before doing anything
     if ctx.invoked_subcommand is None:
         _open_tui(ctx.obj)
@@ -129,6 +134,8 @@ def _open_tui(context: Context, default_name: str | None = None) -> None:
     watch_terminal()
     from mspkpi_tui.tui.app import run_app
 
+    if context.readonly:
+        context.config.tui.readonly = True  # the dashboard's triage keys refuse, as the CLI does
     run_app(context.engine(default_name, create=False), context.config, now=context.pinned_now)
 
 
@@ -173,9 +180,11 @@ def sync_file(
 
 
 def _sync_psa(ctx: typer.Context, name: str, full: bool, watch: bool, interval: float) -> None:
+    from mspkpi_tui.cli_actions import send_queued_before_sync
     from mspkpi_tui.sources.connectors import run_sync
 
     context = _ctx(ctx)
+    send_queued_before_sync(context, name, _echo_err)
     ok = run_sync(name, context.engine(), context.config, full=full, watch=watch, interval=interval, echo=_echo_err)
     if not ok:
         raise typer.Exit(1)
@@ -205,6 +214,9 @@ _register_psa(
 _register_psa(
     "connectwise", "Sync from ConnectWise PSA (settings: [connectwise] in the config, or MSPKPI_CW_* variables)."
 )
+
+
+register_triage(app)
 
 
 @db_app.command("upgrade")
@@ -327,6 +339,7 @@ def _usage_line(exc) -> str:
 
 
 GLOBAL_OPTIONS = ("--db", "--config", "--now")
+GLOBAL_FLAGS = ("--readonly",)
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
@@ -348,7 +361,9 @@ def hoist_global_options(argv: list[str]) -> list[str]:
             rest += [arg, *items]
             break
         name = arg.split("=", 1)[0]
-        if name in GLOBAL_OPTIONS:
+        if arg in GLOBAL_FLAGS:
+            hoisted.append(arg)
+        elif name in GLOBAL_OPTIONS:
             hoisted.append(arg)
             if "=" not in arg:
                 hoisted.append(next(items, ""))

@@ -77,6 +77,7 @@ class TuiSettings(_Table):
     stale_after_minutes: float = Field(60.0, gt=0, le=525600, description="minutes after which data is stale")
     theme: str | None = Field(None, description="a Textual theme name")
     keymap: dict[str, str] = Field(default_factory=dict, description="a table of binding id = key")
+    readonly: bool = Field(False, description="true: no triage action is sent or queued (as --readonly)")
 
     @field_validator("theme")
     @classmethod
@@ -103,6 +104,7 @@ class Config(BaseSettings):
 
     db_url: str | None = Field(None, min_length=1, description="a SQLAlchemy database URL")
     timezone: str | None = Field(None, description="an IANA time zone name; unset = the machine's")
+    me: str | None = Field(None, min_length=1, description='the lead\'s e-mail or name: "me" in Take and --assign me')
     week_start: int = Field(0, description="the weekday a week starts on (0 = Monday)")
     escalation: EscalationRules = Field(default_factory=EscalationRules)
     timesheet: TimesheetRules = Field(default_factory=TimesheetRules)

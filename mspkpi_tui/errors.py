@@ -15,3 +15,8 @@ class DatabaseError(MspkpiError):
 
 class SyncError(MspkpiError):
     pass
+
+
+class MaybeSent(SyncError):
+    """A request that creates was sent but no answer came back (dropped, timed out): the PSA may
+    have applied it. Resending blindly could apply it twice; the caller must look first."""

@@ -56,11 +56,6 @@ def escalation_events(config: Config, start: datetime | None = None, end: dateti
     return union_all(*[select(e.ticket_id.label("ticket_id"), e.at.label("t")).where(*rule, *window) for rule in rules])
 
 
-def has_escalation_event(config: Config):
-    """The ticket has at least one escalation event."""
-    return tickets.c.id.in_(select(escalation_events(config).subquery().c.ticket_id))
-
-
 def escalated_now(config: Config):
     """An open ticket escalated by any route: current state, the source's marker, or an
     escalation event. The one rule behind the open-escalations count and its list. Only events since the oldest open ticket was created can belong to an

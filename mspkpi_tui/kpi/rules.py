@@ -159,9 +159,6 @@ class Periods:
     year_start: datetime
     window_start: datetime  # now - 30 x 24 h
 
-    def days_window(self, days: int) -> tuple[datetime, datetime]:
-        return self.now - timedelta(days=days), self.now
-
 
 def period_bounds(now: datetime, config: Config) -> Periods:
     zone = config.zone

@@ -36,9 +36,6 @@ class SyncStatus:
     running_since: datetime | None  # a sync is running now (started then)
     has_tickets: bool
 
-    def minutes_since_ok(self, now: datetime) -> float | None:
-        return None if self.last_ok_at is None else (now - self.last_ok_at).total_seconds() / 60
-
 
 def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
     """The state of the last syncs; stale after config.tui.stale_after_minutes without a good one."""

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from mspkpi_tui.errors import SyncError
+from mspkpi_tui.errors import MaybeSent, SyncError
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # Test and benchmark knobs: multiply every backoff wait (0.01 makes the fault tests fast),
@@ -125,8 +125,11 @@ class ApiClient:
     def __exit__(self, *_exc) -> None:
         self.close()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send with retries; returns a 2xx response or raises PsaHttpError/AuthRefused."""
+    def request(self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any) -> httpx.Response:
+        """Send with retries; returns a 2xx response or raises PsaHttpError/AuthRefused.
+
+        With ``idempotent=False`` (a POST that creates) a lost answer is not retried but raised
+        as MaybeSent; an error answer (429, 5xx) still is, since the PSA applied nothing then."""
         require_secure_url(url, "the PSA URL")
         last_problem = ""
         for attempt in range(self.retry.attempts):
@@ -136,6 +139,8 @@ class ApiClient:
             try:
                 response = self._client.request(method, url, **kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if not idempotent and not isinstance(exc, httpx.ConnectError):
+                    raise MaybeSent(f"no answer from {_host(url)} to {method} {urlsplit(url).path}") from None
                 last_problem = f"{type(exc).__name__} talking to {_host(url)}"
                 self.retry.sleep(self.retry.delay(attempt, None))
                 continue

@@ -409,3 +409,29 @@ ENTITY_TABLES: dict[str, type[SQLModel]] = {
     "contracts": Contract,
     "survey_results": SurveyResult,
 }
+
+
+# --- triage actions (mspkpi_tui/actions) -------------------------------------------------
+
+
+class ActionLogEntry(SQLModel, table=True):
+    """One triage action, stored before it is sent (an outbox): a restart finds what is still
+    queued, and the values the lead saw are kept so the sender can refuse to overwrite a change
+    made in the PSA meanwhile. State: queued -> sending -> done | conflict | failed | cancelled."""
+
+    __tablename__ = "action_log"
+    __table_args__ = (Index("ix_action_log_state", "state", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str  # the PSA the ticket lives in ("autotask", "connectwise")
+    ticket_source_id: str
+    ticket_number: str
+    kind: str  # update | escalate | note | undo
+    seen: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # field -> value the lead saw
+    new: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # field -> value to set
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    actor: str
+    created_at: datetime = utc_field(nullable=False)
+    updated_at: datetime = utc_field(nullable=False)
+    state: str = "queued"
+    attempts: int = 0  # sends begun; a note with attempts > 0 is looked for before it is sent again
+    answer: str | None = Field(default=None, sa_column=Column(Text))  # the PSA's answer, or why not sent

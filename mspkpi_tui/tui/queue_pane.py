@@ -19,6 +19,7 @@ from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, load_queue_ids
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.ticket_table import TicketTable
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS
 from mspkpi_tui.tui.widgets import Figure
 
 
@@ -32,6 +33,7 @@ class QueuePane(Pane, Vertical):
         Binding("f", "facets", "Facets", id="facets"),
         Binding("x", "clear", "Clear filter", show=False, id="clear-filter"),
         Binding("escape", "close_filter", "Close filter", show=False, id="close-filter"),
+        *TRIAGE_BINDINGS,
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -133,6 +135,16 @@ class QueuePane(Pane, Vertical):
             self.shown_query = query
             self.table.cursor = 0
             self._show_query_line()
+
+    def action_triage(self, what: str) -> None:
+        """Triage keys (tui/triage.py): act on the ticket under the cursor."""
+        from mspkpi_tui.tui import triage
+
+        row = self.table.current_row()
+        if row is None:
+            self.app.notify("no ticket under the cursor", severity="warning")
+            return
+        triage.start(self.app, row.number, what, self.app.action_refresh)  # type: ignore[attr-defined]
 
     def action_filter(self) -> None:
         box = self.query_one("#queue-filter", Input)

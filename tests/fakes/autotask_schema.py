@@ -121,6 +121,7 @@ FIELDS: dict[str, list[Field]] = {
         _int("ticketType"),
         _int("source"),
         _ref("assignedResourceID", "Resource"),
+        _ref("assignedResourceRoleID", "Role"),
         _time("createDate", read_only=True),
         _time("firstResponseDueDateTime"),
         _time("firstResponseDateTime", read_only=True),
@@ -194,10 +195,30 @@ FIELDS: dict[str, list[Field]] = {
 }
 
 # User-defined fields per entity (a tenant's own; filters on them carry "udf": true).
+FIELDS["TicketNotes"] = [
+    _id(),
+    _ref("ticketID", "Ticket", required=True),
+    _text("title", 250, required=True),
+    _text("description", 32000, required=True),
+    _int("noteType", required=True),
+    _int("publish", required=True),
+    _ref("creatorResourceID", "Resource"),
+    _ref("impersonatorCreatorResourceID", "Resource"),
+    _time("createDateTime", read_only=True),
+    _time("lastActivityDate", read_only=True),
+]
+FIELDS["ResourceRoles"] = [
+    _id(),
+    _ref("resourceID", "Resource", required=True),
+    _ref("roleID", "Role", required=True),
+    _int("queueID"),
+    _bool("isActive"),
+]
+
 UDFS: dict[str, list[Field]] = {"Tickets": [_text("Escalated On", 100)]}
 
 # What GET {Entity}/entityInformation says each entity allows (mspkpi only reads).
-WRITABLE = {"Companies", "Contracts", "Projects", "Tasks", "Tickets", "TimeEntries", "Opportunities"}
+WRITABLE = {"Companies", "Contracts", "Projects", "Tasks", "Tickets", "TimeEntries", "Opportunities", "TicketNotes"}
 
 
 def field_info(field: Field, picklist: list[dict] | None) -> dict:

@@ -27,6 +27,7 @@ import bisect
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -62,6 +63,8 @@ ENTITIES = [
     "SurveyResults",
     "ServiceLevelAgreementResults",
     "DeletedTicketLogs",
+    "TicketNotes",
+    "ResourceRoles",
 ]
 
 
@@ -121,6 +124,11 @@ def default_picklists() -> dict[str, dict[str, list[dict]]]:
             "ticketType": [_pick("1", "Service Request", 1), _pick("2", "Incident", 2)],
             "serviceLevelAgreementID": [_pick("1", "Standard SLA", 1), _pick("2", "Premium SLA", 2)],
         },
+        # What decides whether a customer sees a note is `publish`; the values are per tenant.
+        "TicketNotes": {
+            "noteType": [_pick("1", "Task Summary", 1), _pick("2", "Task Detail", 2), _pick("3", "Task Notes", 3)],
+            "publish": [_pick("1", "All Autotask Users", 1), _pick("2", "Internal Only", 2)],
+        },
         "Projects": {
             "status": [_pick("1", "New", 1), _pick("2", "In Progress", 2), _pick("5", "Complete", 3)],
             "projectType": [_pick("5", "Client", 1), _pick("8", "Internal", 2)],
@@ -177,6 +185,10 @@ class AutotaskFake:
         # Paging tokens stay valid after use: a page can be fetched again after a failure.
         self.pages: dict[str, tuple[str, str, dict, int]] = {}
         self.forbidden: dict[str, str] = {}  # entity -> the message its queries fail with (HTTP 500)
+        self.forbidden_writes: dict[str, str] = {}  # entity -> the message its writes fail with (HTTP 500)
+        # Called just before a ticket PATCH is applied: a colleague's change landing between the
+        # client's re-read and its write (no ETag lets a client see that coming).
+        self.before_write: Callable[[int], None] | None = None
         # (entity, id) of rows a listing misses though a query by id finds them: the fault a
         # full pass must survive before it deletes anything (tests set it).
         self.unlisted: set[tuple[str, int]] = set()
@@ -318,7 +330,95 @@ class AutotaskFake:
         if len(rest) == 1 and rest[0].isdigit() and request.method == "GET":
             record = self.data[entity].get(int(rest[0]))
             return Response(200, {"item": record})
+        if request.method in ("PATCH", "POST") and entity in self.forbidden_writes:
+            return Response(500, {"errors": [self.forbidden_writes[entity]]})
+        if request.method == "PATCH" and not rest and entity == "Tickets":
+            return self._update_ticket(request.json())
+        if entity == "Tickets" and len(rest) == 2 and rest[0].isdigit() and rest[1] == "notes":
+            if request.method == "POST":
+                return self._create_note(request.json(), int(rest[0]))
+        if entity == "TicketNotes" and not rest and request.method == "POST":
+            return self._create_note(request.json(), None)
         return Response(404, {"errors": ["The requested resource does not exist."]})
+
+    # --- writes: validated as Autotask does, refusals as HTTP 500 with the reason ----------
+
+    def _update_ticket(self, body: Any) -> Response:
+        """PATCH Tickets: the id in the body, only the fields to change."""
+        if not isinstance(body, dict) or not isinstance(body.get("id"), int):
+            return Response(500, {"errors": ["An update must carry the id of the entity in its body."]})
+        with self.lock:
+            if self.before_write is not None:
+                self.before_write(body["id"])
+            ticket = self.data["Tickets"].get(body["id"])
+            if ticket is None:
+                return Response(500, {"errors": [f"Ticket with id {body['id']} does not exist."]})
+            try:
+                changes = self._checked_fields("Tickets", {k: v for k, v in body.items() if k != "id"})
+                self._check_assignment(changes, ticket)
+            except ValueError as exc:
+                return Response(500, {"errors": [str(exc)]})
+            self.edit("Tickets", body["id"], **changes)
+        return Response(200, {"itemId": body["id"]})
+
+    def _create_note(self, body: Any, parent: int | None) -> Response:
+        if not isinstance(body, dict):
+            return Response(500, {"errors": ["The body must be a TicketNote object."]})
+        body = dict(body)
+        if parent is not None:
+            body.setdefault("ticketID", parent)
+            if body["ticketID"] != parent:
+                return Response(500, {"errors": ["ticketID does not match the parent ticket in the URL."]})
+        try:
+            note = self._checked_fields("TicketNotes", body, creating=True)
+        except ValueError as exc:
+            return Response(500, {"errors": [str(exc)]})
+        with self.lock:
+            if note["ticketID"] not in self.data["Tickets"]:
+                return Response(500, {"errors": [f"Ticket with id {note['ticketID']} does not exist."]})
+            note["id"] = max(self.data["TicketNotes"], default=7000) + 1
+            note["createDateTime"] = note["lastActivityDate"] = at_time(self.now())
+            self.put("TicketNotes", note)
+        return Response(200, {"itemId": note["id"]})
+
+    def _checked_fields(self, entity: str, values: dict, creating: bool = False) -> dict:
+        """Field names (case-insensitive) known and writable, picklist values existing and active."""
+        by_name = {f.name.lower(): f for f in FIELDS[entity]}
+        checked = {}
+        for key, value in values.items():
+            field = by_name.get(str(key).lower())
+            if field is None:
+                raise ValueError(f"Unable to find field {key} in the {entity} entity.")
+            if field.read_only:
+                raise ValueError(f"Field {field.name} of the {entity} entity is read-only.")
+            picklist = self.picklists.get(entity, {}).get(field.name)
+            if picklist is not None and value is not None:
+                match = next((p for p in picklist if p["value"] == str(value)), None)
+                if match is None or not match["isActive"]:
+                    raise ValueError(f"Value {value} does not exist for the {field.name} field of {entity}.")
+            checked[field.name] = value
+        if creating:
+            missing = [
+                f.name for f in FIELDS[entity] if f.required and not f.read_only and checked.get(f.name) in (None, "")
+            ]
+            if missing:
+                raise ValueError(f"Required field(s) missing for {entity}: {', '.join(missing)}.")
+        return checked
+
+    def _check_assignment(self, changes: dict, ticket: dict) -> None:
+        """Autotask refuses a resource without a role the resource holds."""
+        if changes.get("assignedResourceID") is None:
+            if changes.get("assignedResourceRoleID") is not None:
+                raise ValueError("assignedResourceRoleID needs an assignedResourceID.")
+            return
+        resource, role = changes["assignedResourceID"], changes.get("assignedResourceRoleID")
+        if resource not in self.data["Resources"]:
+            raise ValueError(f"Resource with id {resource} does not exist.")
+        if role is None:
+            raise ValueError("When assignedResourceID is set, assignedResourceRoleID is required.")
+        held = {r["roleID"] for r in self.data["ResourceRoles"].values() if r["resourceID"] == resource}
+        if role not in held:
+            raise ValueError(f"Resource {resource} does not hold role {role}.")
 
     def _zone_information(self, request: Request) -> Response:
         if (request.param("user") or "").lower() != self.username.lower():
@@ -591,6 +691,7 @@ def populate(
                 "weeklyBillableHoursGoal": 30.0,
             },
         )
+        put("ResourceRoles", {"id": 700 + i, "resourceID": 100 + i, "roleID": 29683400 + i % 2, "isActive": True})
     for i in range(1, 4):
         put("BillingCodes", {"id": 900 + i, "name": ["Remote support", "Onsite", "Admin"][i - 1], "isActive": True})
     for i in range(1, contracts + 1):

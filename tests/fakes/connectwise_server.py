@@ -79,6 +79,8 @@ class ConnectWiseFake:
         self.data: dict[str, dict[int, dict]] = defaultdict(dict)
         self.objects: dict[str, Any] = {}  # single-object endpoints, e.g. an opportunity's forecast
         self.server_zone: tzinfo = UTC  # how a zone-less [datetime] in conditions is read
+        self.forbidden_writes: str = ""  # set: every write is refused with HTTP 403 and this message
+        self.notifications_sent = 0  # notes posted without processNotifications: false
         self.lock = threading.RLock()
         self.server = FakeServer(self.handle, error_body=error_body)
         # Headers and body go out in two writes; without TCP_NODELAY every answer waits
@@ -160,9 +162,10 @@ class ConnectWiseFake:
             return Response(401, {"code": "Unauthorized", "message": "Authentication failed"})
         if request.headers.get("clientid") != self.client_id:
             return Response(401, {"code": "Unauthorized", "message": "A valid clientId is required"})
-        if request.method != "GET":
-            return Response(405, {"code": "MethodNotAllowed", "message": "read-only fake"})
         wanted = path[len(prefix) :].strip("/")
+        if request.method != "GET":
+            with self.lock:
+                return self._write(request, wanted)
         with self.lock:
             endpoint = self._endpoint(wanted)
             if endpoint in self.objects:
@@ -179,6 +182,81 @@ class ConnectWiseFake:
             if single and int(single[2]) in self.data.get(self._endpoint(single[1]), {}):
                 return Response(200, self.data[self._endpoint(single[1])][int(single[2])])
         return Response(404, {"code": "NotFound", "message": f"{wanted} was not found"})
+
+    # --- writes: JSON Patch on a ticket, notes; refusals in ConnectWise's error shape ---------
+
+    def _write(self, request: Request, wanted: str) -> Response:
+        if self.forbidden_writes:
+            return Response(403, {"code": "Forbidden", "message": self.forbidden_writes})
+        ticket = re.fullmatch(r"service/tickets/(\d+)", wanted)
+        if ticket and request.method == "PATCH":
+            return self._patch_ticket(int(ticket[1]), request.json())
+        notes = re.fullmatch(r"service/tickets/(\d+)/notes", wanted)
+        if notes and request.method == "POST":
+            return self._add_note(int(notes[1]), request.json())
+        return Response(405, {"code": "MethodNotAllowed", "message": f"{request.method} is not supported on {wanted}"})
+
+    def _patch_ticket(self, ticket_id: int, ops: Any) -> Response:
+        ticket = self.data["service/tickets"].get(ticket_id)
+        if ticket is None:
+            return Response(404, {"code": "NotFound", "message": f"Ticket {ticket_id} was not found"})
+        if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
+            return _object_error("ticket", "", "The body must be a JSON Patch array of operations")
+        changes: dict[str, Any] = {}
+        for op in ops:
+            path = str(op.get("path", "")).strip("/")
+            if op.get("op") not in ("replace", "add", "remove"):
+                return _object_error("ticket", path, f"Unsupported patch operation {op.get('op')!r}")
+            if path not in TICKET_REFS:
+                return _object_error("ticket", path, f"Cannot patch {path!r}")
+            value = op.get("value")
+            if value is None:
+                if path != "owner":
+                    return _object_error("ticket", path, f"{path} is required")
+                changes[path] = None
+                continue
+            found = self._reference(TICKET_REFS[path], value, changes.get("board", ticket.get("board")))
+            if found is None:
+                return _object_error("ticket", path, f"The {path} {value!r} is not valid")
+            changes[path] = found
+        board = changes.get("board", ticket.get("board")) or {}
+        status = changes.get("status", ticket.get("status")) or {}
+        if status.get("id") not in self.data.get(f"service/boards/{board.get('id')}/statuses", {}):
+            return _object_error("ticket", "status", "The status is not valid for the board")
+        for key, value in changes.items():
+            if value is None:
+                ticket.pop(key, None)
+            else:
+                ticket[key] = value
+        self.put("service/tickets", ticket)
+        return Response(200, ticket)
+
+    def _reference(self, endpoint: str, value: Any, board: Any) -> dict | None:
+        if not isinstance(value, dict) or not isinstance(value.get("id"), int):
+            return None
+        if endpoint == "statuses":
+            endpoint = f"service/boards/{(board or {}).get('id')}/statuses"
+        record = self.data.get(endpoint, {}).get(value["id"])
+        if record is None or record.get("inactiveFlag") is True:
+            return None
+        name = record.get("name") or " ".join(p for p in (record.get("firstName"), record.get("lastName")) if p)
+        ref = {"id": record["id"], "name": name}
+        if record.get("identifier"):
+            ref["identifier"] = record["identifier"]
+        return ref
+
+    def _add_note(self, ticket_id: int, body: Any) -> Response:
+        if ticket_id not in self.data["service/tickets"]:
+            return Response(404, {"code": "NotFound", "message": f"Ticket {ticket_id} was not found"})
+        if not isinstance(body, dict) or not str(body.get("text") or "").strip():
+            return _object_error("ticketNote", "text", "text is required")
+        if not any(body.get(flag) is True for flag in NOTE_FLAGS):
+            return _object_error("ticketNote", "detailDescriptionFlag", "At least one of " + ", ".join(NOTE_FLAGS))
+        endpoint = f"service/tickets/{ticket_id}/notes"
+        note = {k: v for k, v in body.items() if k != "processNotifications"}
+        note.update(id=max(self.data[endpoint], default=500) + 1, ticketId=ticket_id)
+        self.notifications_sent += body.get("processNotifications") is not False
+        return Response(201, self.put(endpoint, note))
 
     def _endpoint(self, lowered: str) -> str:
         """The stored endpoint a lower-cased path names (itself when none)."""
@@ -293,6 +371,26 @@ def _invalid(endpoint: str, parameter: str, message: str) -> Response:
             "code": "InvalidObject",
             "message": f"{parameter}: {message}",
             "errors": [{"code": "InvalidCondition", "message": message, "resource": endpoint, "field": parameter}],
+        },
+    )
+
+
+TICKET_REFS = {
+    "board": "service/boards",
+    "status": "statuses",
+    "priority": "service/priorities",
+    "owner": "system/members",
+}
+NOTE_FLAGS = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
+
+
+def _object_error(resource: str, field: str, message: str) -> Response:
+    return Response(
+        400,
+        {
+            "code": "InvalidObject",
+            "message": f"{resource} object is invalid",
+            "errors": [{"code": "InvalidField", "message": message, "resource": resource, "field": field}],
         },
     )
 

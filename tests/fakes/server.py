@@ -40,6 +40,7 @@ class Response:
     body: Any = None  # serialised as JSON unless `raw` is given
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
+    drop: bool = False  # close the connection instead of answering (see Fault.drop)
 
     def payload(self) -> bytes:
         if self.raw is not None:
@@ -65,6 +66,9 @@ class Fault:
     delay: float = 0.0  # sleep first (a slow response, or one that times out)
     method: str | None = None
     after: int = 0  # let this many matching requests through untouched first
+    # Apply the request, then close the connection without an answer: the client cannot
+    # know whether a write happened (what a dropped connection does to a POST).
+    drop: bool = False
 
 
 class FakeServer:
@@ -76,6 +80,7 @@ class FakeServer:
         # (a real PSA never answers a 429 or 503 with an empty body labelled JSON).
         self.error_body = error_body
         self.log: list[LoggedRequest] = []
+        self.arrived: list[Request] = []  # every request as it arrives, before any fault delays it
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
@@ -122,6 +127,10 @@ class FakeServer:
         """The next `times` matching requests (after `after` of them) are answered normally, but `seconds` late."""
         self.add_fault(Fault(match.lower(), times, None, seconds, method=method, after=after))
 
+    def drop_after_apply(self, match: str, times: int = 1, method: str | None = None, after: int = 0) -> None:
+        """The next `times` matching requests are applied by the app, then the connection is closed unanswered."""
+        self.add_fault(Fault(match.lower(), times, None, method=method, after=after, drop=True))
+
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
             self._faults.append(fault)
@@ -162,6 +171,8 @@ class FakeServer:
         return sum(e.seconds for e in list(self.log))
 
     def handle(self, request: Request) -> Response:
+        with self._lock:
+            self.arrived.append(request)
         fault = self._take_fault(request)
         if fault and fault.delay:
             time.sleep(fault.delay)
@@ -176,6 +187,8 @@ class FakeServer:
         items = getattr(response, "items", None)
         with self._lock:
             self.log.append(LoggedRequest(request, response.status, time.perf_counter() - started, items))
+        if fault and fault.drop:
+            return Response(response.status, drop=True)
         return response
 
 
@@ -205,6 +218,9 @@ def _handler_for(server: FakeServer):
                 body=body,
             )
             response = server.handle(request)
+            if response.drop:
+                self.close_connection = True  # applied, but the client never hears back
+                return
             payload = response.payload()
             try:
                 self.send_response(response.status)
