@@ -394,6 +394,25 @@ class SyncLock(SQLModel, table=True):
     acquired_at: datetime = utc_field(nullable=False)
 
 
+class PicklistValue(SQLModel, table=True):
+    """One value of a PSA picklist as the last sync read it: what triage actions are checked
+    against (never hard-coded values). `field` is status, priority, queue, note_type or
+    note_publish; `scope` is "" for a tenant-wide list, or the ConnectWise board (by name)
+    whose statuses these are. `value` is the PSA's id, `label` what the lead sees."""
+
+    __tablename__ = "picklist_values"
+    __table_args__ = (UniqueConstraint("source", "field", "scope", "value", name="uq_picklist_values"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    field: str
+    scope: str = ""
+    value: str
+    label: str
+    sort_order: int = 0
+    active: bool = True
+    updated_at: datetime = utc_field(nullable=False)
+
+
 # Tables a sync source fills, in the order references need them.
 ENTITY_TABLES: dict[str, type[SQLModel]] = {
     "companies": Company,
