@@ -47,6 +47,7 @@ from mspkpi_tui.tui.queue_pane import QueuePane
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.ticket_table import TicketTable
+from mspkpi_tui.tui.triage_keys import Marks, Pending
 from mspkpi_tui.tui.widgets import Table, TicketListView
 
 if TYPE_CHECKING:
@@ -103,6 +104,8 @@ class MspkpiApp(App):
         self._last_read = 0.0
         self.latest: dict[str, object] = {}  # pane id -> the data last read for it
         self._built = False  # on_mount has run
+        self.marks = Marks()  # tickets marked for a bulk action (space), shared by every list
+        self.pending = Pending()  # triage changes sent, not yet confirmed: the lists show them at once
         theme = config.tui.theme
         if theme:
             self.theme = THEME_ALIASES.get(theme, theme)

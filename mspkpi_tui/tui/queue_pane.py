@@ -19,11 +19,11 @@ from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, load_queue_ids
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, TriageKeys, marks_of
 from mspkpi_tui.tui.widgets import Figure
 
 
-class QueuePane(Pane, Vertical):
+class QueuePane(TriageKeys, Pane, Vertical):
     pane_id = "queue"
     title = "Queue"
 
@@ -100,6 +100,9 @@ class QueuePane(Pane, Vertical):
             text.append(fmt.clean(value), style="bold")
         if self.ticket_query.is_filtered:
             text.append(" · x clears")
+        marks = marks_of(self)
+        if marks is not None and len(marks):
+            text.append(f" · {len(marks)} marked (M clears)", style="bold")
         self.query_one("#queue-query", Figure).show(text)
 
     @on(TicketTable.LayoutChanged)
@@ -136,15 +139,12 @@ class QueuePane(Pane, Vertical):
             self.table.cursor = 0
             self._show_query_line()
 
-    def action_triage(self, what: str) -> None:
-        """Triage keys (tui/triage.py): act on the ticket under the cursor."""
-        from mspkpi_tui.tui import triage
+    def repaint_marks(self) -> None:
+        self.table.refresh()
+        self._show_query_line()
 
-        row = self.table.current_row()
-        if row is None:
-            self.app.notify("no ticket under the cursor", severity="warning")
-            return
-        triage.start(self.app, row.number, what, self.app.action_refresh)  # type: ignore[attr-defined]
+    def move_down(self) -> None:
+        self.table.action_cursor_down()
 
     def action_filter(self) -> None:
         box = self.query_one("#queue-filter", Input)

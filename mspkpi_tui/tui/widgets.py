@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.triage_keys import MARK, PENDING, TRIAGE_BINDINGS, TriageKeys, marks_of, pending_of
 
 
-class TicketListPane(Pane):
+class TicketListPane(TriageKeys, Pane):
     """A pane of figures above a list of tickets (SLAs, Escalations): the list is what
-    the keys act on."""
+    the keys act on, the triage keys included (space marks for a bulk action)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*TRIAGE_BINDINGS]
+
+    def repaint_marks(self) -> None:
+        self.query_one(TicketListView).tick(self.app.now)
+
+    def move_down(self) -> None:
+        self.query_one(TicketListView).action_cursor_down()
 
     def current_ticket(self) -> TicketRow | None:
         return self.query_one(TicketListView).current_ticket()
@@ -147,20 +156,25 @@ class TicketListView(Table):
         self._last = (rows, now)
         self.rows_by_key = {str(r.id): r for r in rows}
         w = self.widths
+        marks, pending = marks_of(self), pending_of(self)
         cells = []
         for r in rows:
             due, overdue = fmt.countdown(r.countdown(now))
+            changes = pending.of(r.number) if pending is not None else {}
+            marked = marks is not None and r.id in marks
+            priority = changes["priority"] + PENDING if "priority" in changes else r.priority
+            assignee = changes["assignee"] + PENDING if "assignee" in changes else r.assignee or "unassigned"
             cells.append(
                 (
                     r.id,
                     (
-                        fmt.plain(r.number, max_cells=w["Number"]),
-                        fmt.plain(r.priority, max_cells=w["Pri"]),
+                        fmt.plain((MARK if marked else "") + r.number, max_cells=w["Number"]),
+                        fmt.plain(priority, max_cells=w["Pri"]),
                         Text(due, style="bold red" if overdue else "", justify="right"),
                         Text(fmt.age(r.age(now)), justify="right"),
                         fmt.plain(r.company or "", max_cells=w["Company"]),
                         fmt.plain(r.title, max_cells=w["Title"]),
-                        fmt.plain(r.assignee or "unassigned", max_cells=w["Assignee"]),
+                        fmt.plain(assignee, max_cells=w["Assignee"]),
                     ),
                 )
             )
