@@ -30,7 +30,8 @@ queues = models.table(models.Queue)
 time_entries = models.table(models.TimeEntry)
 ticket_events = models.table(models.TicketEvent)
 
-NONE_LABEL = "(none)"  # the facet value of a ticket without a queue or assignee
+NONE_LABEL = "(none)"  # the facet value of a ticket without a queue, company, priority or status
+NOBODY = "unassigned"  # the facet value (and the word everywhere) of a ticket nobody owns
 
 # Sort orders in the order the sort key cycles through them; "due" is the default
 # (kpi-definitions: overdue first, then next due ascending, then priority rank, then age).
@@ -42,7 +43,7 @@ SORTS: dict[str, str] = {
     "company": "company, then next due",
     "assignee": "assignee (unassigned first), then next due",
 }
-FACETS = ("queue", "assignee", "priority", "status")
+FACETS = ("queue", "assignee", "company", "priority", "status")
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def _facet_column(name: str) -> ColumnElement:
     return {
         "queue": _queue.c.name,
         "assignee": _assignee.c.name,
+        "company": _company.c.name,
         "priority": tickets.c.priority,
         "status": tickets.c.status,
     }[name]
@@ -193,7 +195,12 @@ def _facet_column(name: str) -> ColumnElement:
 
 def _facet_filter(name: str, value: str) -> ColumnElement:
     column = _facet_column(name)
-    return column.is_(None) if value == NONE_LABEL else column == value
+    return column.is_(None) if value == missing_label(name) else column == value
+
+
+def missing_label(facet: str) -> str:
+    """The facet value shown for a ticket without one: "unassigned" for the assignee."""
+    return NOBODY if facet == "assignee" else NONE_LABEL
 
 
 def _nulls_last(column: ColumnElement) -> ColumnElement:
@@ -236,7 +243,7 @@ def _queue_from(query: TicketQuery):
     needed = {query.sort} & {"company", "assignee"}
     if query.text.strip():
         needed |= {"company", "assignee"}
-    needed |= {name for name, _ in query.facets} & {"queue", "assignee"}
+    needed |= {name for name, _ in query.facets} & {"queue", "assignee", "company"}
     joined: FromClause = tickets
     if "company" in needed:
         joined = joined.outerjoin(_company, _company.c.id == tickets.c.company_id)
@@ -290,7 +297,8 @@ def facet_values(engine: Engine) -> dict[str, list[tuple[str, int]]]:
                 .group_by(column)
                 .order_by(n.desc(), column)
             )
-            result[name] = [(value if value is not None else NONE_LABEL, count) for value, count in conn.execute(stmt)]
+            missing = missing_label(name)
+            result[name] = [(value if value is not None else missing, count) for value, count in conn.execute(stmt)]
     return result
 
 
@@ -379,7 +387,7 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
         ("Status", row.status),
         ("Priority", f"{row.priority} (rank {row.priority_rank})"),
         ("Queue", row.queue or ""),
-        ("Assignee", row.assignee or "unassigned"),
+        ("Assignee", row.assignee or NOBODY),
         ("Issue type", t["issue_type"] or ""),
         ("Sub-issue type", t["sub_issue_type"] or ""),
         ("Created", _when(row.created_at)),

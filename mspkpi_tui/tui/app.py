@@ -406,7 +406,7 @@ class MspkpiApp(App):
         yield SystemCommand("Queue: filter", "Filter the queue as you type", filter_queue)
         yield SystemCommand("Queue: next sort order", "Cycle the queue's sort order", queue.action_sort)
         yield SystemCommand(
-            "Queue: facets", "Filter the queue by queue, assignee, priority or status", queue.action_facets
+            "Queue: facets", "Filter the queue by queue, assignee, company, priority or status", queue.action_facets
         )
         yield SystemCommand("Queue: clear filter", "Show every open ticket", queue.action_clear)
 

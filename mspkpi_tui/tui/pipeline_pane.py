@@ -12,11 +12,20 @@ from textual.containers import VerticalScroll
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart
+from mspkpi_tui.tui.columns import Column
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
 
 if TYPE_CHECKING:
     from mspkpi_tui.kpi.pipeline import ClosedDeals, PipelineFigures
+
+
+# The stage's name gives way; the figures stay (tui.columns).
+PIPELINE_COLUMNS = (
+    Column("Stage", least=10, most=30, gives=1),
+    *(Column(label, justify="right") for label in ("Deals", "Amount", "Avg days", "Max days")),
+    Column("Past check-ins", least=8, gives=2),
+)
 
 
 def _num(value: str) -> Text:
@@ -30,7 +39,7 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Figure(id="pipe-title")
-        yield Table(("Stage", "Deals", "Amount", "Avg days", "Max days", "Past check-ins"), id="pipe-stages")
+        yield Table(PIPELINE_COLUMNS, id="pipe-stages")
         yield Figure(id="pipe-totals")
         yield Chart(id="pipe-by-stage")
         yield Figure(id="pipe-closed")

@@ -162,7 +162,7 @@ class HelpScreen(ModalScreen):
 
 
 class FacetScreen(ModalScreen):
-    """Pick one value of a facet (queue, assignee, priority, status), or clear one."""
+    """Pick one value of a facet (queue, assignee, company, priority, status), or clear one."""
 
     if TYPE_CHECKING:
         app: MspkpiApp  # for the type checker: engine, config, now of the mspkpi app

@@ -10,9 +10,22 @@ from textual.containers import VerticalScroll
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart, Spark
+from mspkpi_tui.tui.columns import Column
 from mspkpi_tui.tui.loader import ServiceData
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
+
+# Who and when stay on screen at 80x24: the end date and the company are kept; the contract's
+# name, type, period, number and start give way, in that order (tui.columns).
+CONTRACT_COLUMNS = (
+    Column("End"),
+    Column("Company", least=10, most=24, gives=5),
+    Column("Contract", least=8, most=30, gives=1),
+    Column("Number", least=6, most=16, gives=4),
+    Column("Type", least=4, most=16, gives=2),
+    Column("Period", most=12, gives=3),
+    Column("Start", least=5, gives=6),
+)
 
 
 class ServicePane(Pane, VerticalScroll, can_focus=False):
@@ -26,7 +39,7 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         yield Chart(id="svc-closed")
         yield Chart(id="svc-csat")
         yield Figure(id="svc-contracts-title", classes="section")
-        yield Table(("Company", "Contract", "Number", "Type", "Period", "Start", "End"), id="svc-contracts")
+        yield Table(CONTRACT_COLUMNS, id="svc-contracts")
         yield Figure(id="svc-projects")
         yield Chart(id="svc-hours-by-category")
 
@@ -71,13 +84,13 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
                 (
                     (e.number, e.contract, e.end.isoformat()),
                     (
+                        Text(e.end.isoformat(), style="bold"),
                         fmt.plain(e.company or ""),
                         fmt.plain(e.contract),
                         fmt.plain(e.number or ""),
                         fmt.plain(e.type or ""),
                         fmt.plain(e.period_type or ""),
                         Text(e.start.isoformat() if e.start else "–"),
-                        Text(e.end.isoformat()),
                     ),
                 )
                 for e in c.expiring

@@ -10,12 +10,25 @@ from textual.containers import VerticalScroll
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Chart, Spark
+from mspkpi_tui.tui.columns import Column
 from mspkpi_tui.tui.loader import TeamData
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
 
-RESOURCE_COLUMNS = ("Technician", "Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
-TIMESHEET_COLUMNS = ("Technician", "Period", "Billable h", "Non-bill h", "Worked h", "Status")
+# The technician's name gives way; the figures stay (tui.columns).
+RESOURCE_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(
+        Column(label, justify="right")
+        for label in ("Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
+    ),
+)
+TIMESHEET_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    Column("Period"),
+    *(Column(label, justify="right") for label in ("Billable h", "Non-bill h", "Worked h")),
+    Column("Status", least=6, most=20, gives=2),
+)
 
 
 def _num(value: str) -> Text:

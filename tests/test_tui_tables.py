@@ -1,0 +1,74 @@
+"""Pilot tests of the panes' tables: widths by display cells (tui.columns), unique row keys,
+the cursor always on a row on screen, the same keys in every list."""
+
+from __future__ import annotations
+
+import pytest
+from test_tui_app import loaded, screen_text, wait_until
+from test_tui_support import make_app, tui_engine, tui_template_db  # noqa: F401
+
+from mspkpi_tui.store import models
+from mspkpi_tui.tui.columns import Column, fit_widths, natural_widths
+from mspkpi_tui.tui.widgets import Table
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def test_columns_give_way_in_their_order_and_the_kept_ones_stay():
+    columns = (
+        Column("Company", least=6, gives=1),
+        Column("Contract", least=8, gives=2),
+        Column("End"),
+    )
+    natural = {"Company": 40, "Contract": 40, "End": 10}
+    widths = fit_widths(columns, 60, natural)  # room: 60 - 1 - 6 = 53
+    assert widths["End"] == 10 and widths["Company"] == 6 and widths["Contract"] == 37
+    assert sum(widths.values()) == 53
+
+
+def test_natural_widths_count_display_cells_not_characters():
+    columns = (Column("Title", most=40),)
+    assert natural_widths(columns, [("漢字漢字",)]) == {"Title": 8}
+    assert natural_widths(columns, [("W" * 5000,)]) == {"Title": 40}
+
+
+async def test_technicians_with_the_same_5000_character_name_do_not_stop_the_read(tui_engine):
+    """Every resource named the same 5,000 characters: the Team table gets one row per
+    technician (their keys are made unique) and nothing pushes its figures off screen."""
+    long = "W" * 5000
+    with tui_engine.begin() as conn:
+        conn.execute(models.table(models.Resource).update().values(name=long))
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("4")
+        table = app.query_one("#team-hours", Table)
+        await wait_until(pilot, lambda: table.row_count > 0 and table.size.width > 0)
+        await pilot.pause()
+        technicians = app.latest["team"].figures.resources
+        assert len(technicians) >= 2 and table.row_count == len(technicians)
+        assert table.virtual_size.width <= table.size.width, (table.virtual_size, table.size)
+        assert "Util %" in screen_text(app)
+
+
+@pytest.mark.parametrize("pane_key, table_id", [("4", "#team-hours"), ("5", "#pipe-stages"), ("6", "#svc-contracts")])
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_every_pane_table_fits_its_width_whatever_the_psa_wrote(tui_engine, pane_key, table_id, size):
+    long = "漢" * 2500
+    with tui_engine.begin() as conn:
+        for model in (models.Resource, models.Company, models.Contract):
+            conn.execute(models.table(model).update().values(name=long))
+        conn.execute(models.table(models.Opportunity).update().values(stage=long))
+    app = make_app(tui_engine)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        await pilot.press(pane_key)
+        table = app.query_one(table_id, Table)
+        await wait_until(pilot, lambda: table.row_count > 0 and table.size.width > 0)
+        await pilot.pause()
+        assert table.virtual_size.width <= table.size.width, (table.virtual_size, table.size)
