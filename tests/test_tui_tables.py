@@ -72,3 +72,59 @@ async def test_every_pane_table_fits_its_width_whatever_the_psa_wrote(tui_engine
         await wait_until(pilot, lambda: table.row_count > 0 and table.size.width > 0)
         await pilot.pause()
         assert table.virtual_size.width <= table.size.width, (table.virtual_size, table.size)
+
+
+async def test_the_command_palette_lists_each_action_once(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert titles.count("Keys") == 1 and len(titles) == len(set(titles))
+
+
+@pytest.mark.parametrize("pane_key, tables", [("2", ["sla-list"]), ("4", ["team-hours", "team-timesheets"])])
+async def test_tab_moves_between_the_tab_strip_and_the_panes_tables(tui_engine, pane_key, tables):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press(pane_key)
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == tables[0])
+
+        def focused() -> str:
+            return app.focused.id or type(app.focused).__name__
+
+        seen = []
+        for _ in range(len(tables) + 1):
+            await pilot.press("tab")
+            await pilot.pause()
+            seen.append(focused())
+        assert seen == [*tables[1:], "ContentTabs", tables[0]]  # the tab strip, then back to the tables
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert focused() == "ContentTabs"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_the_cursor_is_always_on_a_row_on_screen(tui_engine, size):
+    """The SLA pane's longest list at 80x24 runs below the fold: G, PageDown and j move the
+    cursor there and the pane scrolls with it; g brings it back to the top."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        await pilot.press("2", "b", "b", "b")
+        view = app.query_one("#sla-list")
+        await wait_until(pilot, lambda: view.row_count >= 8)
+
+        def cursor_number_on_screen() -> bool:
+            number = view.current_ticket().number
+            return number in screen_text(app)
+
+        for keys in (("G",), ("g",), ("pagedown",), ("j", "j", "j", "j", "j", "j", "j")):
+            await pilot.press(*keys)
+            await pilot.pause()
+            await pilot.pause()
+            assert cursor_number_on_screen(), (keys, screen_text(app))
+        await pilot.press("G")
+        await pilot.pause()
+        await pilot.pause()
+        assert view.cursor_row == view.row_count - 1 and cursor_number_on_screen()

@@ -384,7 +384,9 @@ class MspkpiApp(App):
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" (its key panel) is replaced by ours (every key, the keymap applied):
+        # the palette lists each action once.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         for n, cls in enumerate(PANES, start=1):
             yield SystemCommand(
                 f"Pane {n}: {cls.title}", f"Show the {cls.title} pane", lambda p=cls.pane_id: self.action_show_pane(p)

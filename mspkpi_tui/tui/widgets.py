@@ -165,7 +165,7 @@ TICKET_COLUMNS = (
     Column("Age", most=4, justify="right"),
     Column("Company", least=6, most=20, gives=1),
     Column("Title", least=8, most=400, gives=2, fill=True),
-    Column("Assignee", most=13),
+    Column("Assignee", most=18),
 )
 # What a ticket list keeps at any width: the number, priority, due time, age and owner; the
 # company and then the title give way (cut with an ellipsis) so the row always fits.
