@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, Engine, FromClause, case, func, or_, select
 
 from mspkpi_tui.kpi import rules, sla_buckets
-from mspkpi_tui.kpi.escalations import escalated_now
+from mspkpi_tui.kpi.drills import issue_type_matches
+from mspkpi_tui.kpi.escalations import escalated_now, first_escalations
 from mspkpi_tui.store import models
 
 if TYPE_CHECKING:
@@ -326,6 +327,14 @@ def open_escalated(engine: Engine, now: datetime, config: Config, limit: int = 2
     count), in the queue's default order."""
     where = escalated_now(config)
     return _limited(engine, where, _order("due", now)[:-1], limit)
+
+
+def escalated_of_type(engine: Engine, now: datetime, config: Config, issue_type: str, limit: int = 200) -> TicketList:
+    """The tickets first escalated in the escalation period with this issue type: the list
+    behind one bar of "By issue type" (escalations.first_escalations, the rule it counts)."""
+    first = first_escalations(config, now - timedelta(days=int(config.escalation.period_days)), now)
+    where = tickets.c.id.in_(select(first.c.ticket_id)) & issue_type_matches(issue_type)
+    return _limited(engine, where, [tickets.c.created_at.desc()], limit)
 
 
 # --- one ticket ----------------------------------------------------------------------
