@@ -26,7 +26,9 @@ def test_rejects_are_counted_in_the_status_line_and_listed_with_their_reasons(ru
     assert len(lines) == 2 and all("companies.jsonl:" in line for line in lines), lines
     assert "\x1b" not in listed.stdout
     assert len(run_cli("--db", db_url, "rejects", "--limit", "1").stdout.splitlines()) == 1
-    assert run_cli("--db", db_url, "rejects", "--source", "nowhere").stdout.strip() == "no rejected records from nowhere"
+    assert (
+        run_cli("--db", db_url, "rejects", "--source", "nowhere").stdout.strip() == "no rejected records from nowhere"
+    )
 
     engine = open_database(db_url)
     try:
