@@ -132,3 +132,95 @@ async def test_the_cursor_is_always_on_a_row_on_screen(tui_engine, size):
         await pilot.pause()
         await pilot.pause()
         assert view.cursor_row == view.row_count - 1 and cursor_number_on_screen()
+
+
+async def test_a_ticket_list_sorts_by_a_column_reverses_and_keeps_it_over_a_refresh(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("3")
+        view = app.query_one("#esc-list")
+        await wait_until(pilot, lambda: view.row_count >= 2)
+
+        def keys() -> list[str]:
+            return [row.key.value for row in view.ordered_rows]
+
+        await pilot.press("s", "s")  # Number, then Pri
+        await pilot.pause()
+        ascending = [view.rows_by_key[k].priority_rank for k in keys()]
+        assert ascending == sorted(ascending) and "Pri ▲" in screen_text(app)
+        await pilot.press("v")
+        await pilot.pause()
+        descending = [view.rows_by_key[k].priority_rank for k in keys()]
+        assert descending == sorted(ascending, reverse=True) and "Pri ▼" in screen_text(app)
+        reads = app.reads
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.reads > reads)
+        await pilot.pause()
+        assert [view.rows_by_key[k].priority_rank for k in keys()] == descending and "Pri ▼" in screen_text(app)
+
+
+async def test_the_queue_sort_reverses_with_v_and_says_so(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        pane = app.pane("queue")
+        first = list(pane.table.ids)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: pane.shown_query == pane.ticket_query and pane.ticket_query.descending)
+        await pilot.pause()
+        assert "reversed (v)" in screen_text(app)
+        assert list(pane.table.ids) != first and set(pane.table.ids) == set(first)
+        reads = app.reads
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.reads > reads)
+        assert pane.ticket_query.descending and "reversed (v)" in screen_text(app)
+
+
+async def test_the_list_keys_work_in_the_facet_picker_and_the_help_which_lists_them(tui_engine):
+    from textual.widgets import OptionList
+
+    from mspkpi_tui.tui.screens import FacetScreen, HelpScreen
+
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, FacetScreen) and app.screen.query_one(OptionList).option_count > 5
+        )
+        options = app.screen.query_one(OptionList)
+        start = options.highlighted
+        await pilot.press("j", "j")
+        assert options.highlighted > start
+        await pilot.press("G")
+        last = options.highlighted
+        assert last == options.option_count - 1
+        await pilot.press("k")
+        assert options.highlighted < last
+        await pilot.press("g")
+        assert options.highlighted == 1  # the first option that can be picked (headings cannot)
+        assert (
+            "company"
+            in " ".join(str(options.get_option_at_index(i).prompt) for i in range(options.option_count)).lower()
+        )
+        await pilot.press("escape", "question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        body = app.screen.query_one("#help-body")
+        await pilot.pause()
+        await pilot.press("G")
+        await pilot.pause()
+        assert body.scroll_y == body.max_scroll_y > 0
+        await pilot.press("g")
+        await pilot.pause()
+        assert body.scroll_y == 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert body.scroll_y > 0
+        await pilot.press("j")
+        await pilot.pause()
+        help_text = app.screen.query_one("#help-text").plain
+        for section in ("Facet picker", "This help", "Tables in panes"):
+            assert section in help_text
+        for key in ("j", "k", "g", "G", "PgUp", "PgDn", "s", "v"):
+            assert f"\n  {key} " in help_text, key

@@ -55,6 +55,7 @@ class TicketQuery:
     text: str = ""
     facets: tuple[tuple[str, str], ...] = ()
     sort: str = "due"
+    descending: bool = False  # the sort order reversed (tickets without the value stay last)
 
     def facet(self, name: str) -> str | None:
         return dict(self.facets).get(name)
@@ -68,6 +69,7 @@ class TicketQuery:
         return (
             self.facets == other.facets
             and self.sort == other.sort
+            and self.descending == other.descending
             and self.text.startswith(other.text)
             and self.text != other.text
         )
@@ -75,6 +77,9 @@ class TicketQuery:
     def next_sort(self) -> TicketQuery:
         order = list(SORTS)
         return replace(self, sort=order[(order.index(self.sort) + 1) % len(order)])
+
+    def reversed(self) -> TicketQuery:
+        return replace(self, descending=not self.descending)
 
     @property
     def is_filtered(self) -> bool:
@@ -208,24 +213,34 @@ def _nulls_last(column: ColumnElement) -> ColumnElement:
     return case((column.is_(None), 1), else_=0)
 
 
-def _order(sort: str, now: datetime) -> list[ColumnElement]:
+def _order(sort: str, now: datetime, descending: bool = False) -> list[ColumnElement]:
+    """The sort's ORDER BY; `descending` reverses every term but the nulls-last flags, so
+    tickets without a due time, an activity or a company stay at the end either way."""
+
+    def way(column: ColumnElement) -> ColumnElement:
+        return column.desc() if descending else column
+
     due = rules.next_due()
     by_due: list[ColumnElement] = [
-        case((due < rules.at(now), 0), else_=1),
+        way(case((due < rules.at(now), 0), else_=1)),
         _nulls_last(due),
-        due,
-        tickets.c.priority_rank,
-        tickets.c.created_at,
+        way(due),
+        way(tickets.c.priority_rank),
+        way(tickets.c.created_at),
     ]
     orders: dict[str, list[ColumnElement]] = {
         "due": by_due,
-        "priority": [tickets.c.priority_rank, *by_due],
-        "age": [tickets.c.created_at],
-        "activity": [_nulls_last(tickets.c.last_activity_at), tickets.c.last_activity_at, tickets.c.created_at],
-        "company": [_nulls_last(_company.c.name), _company.c.name, *by_due],
-        "assignee": [case((_assignee.c.name.is_(None), 0), else_=1), _assignee.c.name, *by_due],
+        "priority": [way(tickets.c.priority_rank), *by_due],
+        "age": [way(tickets.c.created_at)],
+        "activity": [
+            _nulls_last(tickets.c.last_activity_at),
+            way(tickets.c.last_activity_at),
+            way(tickets.c.created_at),
+        ],
+        "company": [_nulls_last(_company.c.name), way(_company.c.name), *by_due],
+        "assignee": [way(case((_assignee.c.name.is_(None), 0), else_=1)), way(_assignee.c.name), *by_due],
     }
-    return [*orders[sort], tickets.c.id]  # the id makes every order total, so paging is stable
+    return [*orders[sort], way(tickets.c.id)]  # the id makes every order total, so paging is stable
 
 
 def _where(query: TicketQuery) -> list[ColumnElement]:
@@ -267,7 +282,12 @@ def queue_ids(engine: Engine, now: datetime, query: TicketQuery, within: Sequenc
     where = _where(query)
     if within is not None and len(within) <= NARROW_LIMIT:
         where.append(tickets.c.id.in_(list(within)))
-    stmt = select(tickets.c.id).select_from(_queue_from(query)).where(*where).order_by(*_order(query.sort, now))
+    stmt = (
+        select(tickets.c.id)
+        .select_from(_queue_from(query))
+        .where(*where)
+        .order_by(*_order(query.sort, now, query.descending))
+    )
     with engine.connect() as conn:
         return list(conn.execute(stmt).scalars())
 

@@ -44,7 +44,7 @@ from mspkpi_tui.tui.footer import QuietFooter
 from mspkpi_tui.tui.pane import LazyPane, Pane
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.queue_pane import QueuePane
-from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
+from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, FacetScreen, HelpScreen
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.ticket_table import TicketTable
 from mspkpi_tui.tui.widgets import Table, TicketListView
@@ -379,8 +379,20 @@ class MspkpiApp(App):
             for title, bindings, extra in cls.key_help():
                 sections.append((f"{title or cls.title} (pane {n})" if not extra else title, rows(bindings) + extra))
         return sections + [
-            ("Tables in panes 2-6", rows(Table.BINDINGS) + [("Enter", "Open the ticket's detail (ticket lists)")]),
+            (
+                "Tables in panes 2-6 and the lists behind figures",
+                rows(Table.BINDINGS)
+                + [
+                    ("Enter", "Open the ticket's detail (ticket lists), or the list behind a figure"),
+                    ("Tab Shift+Tab", "Next / previous table of the pane, and the tab strip"),
+                ],
+            ),
             ("Ticket detail", rows(DetailScreen.BINDINGS)),
+            (
+                "Facet picker",
+                rows(FacetScreen.BINDINGS) + [("↑ ↓ Home End PgUp PgDn", "Move"), ("Enter", "Pick the value")],
+            ),
+            ("This help", rows(HelpScreen.BINDINGS)),
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -64,6 +64,8 @@ class Table(DataTable):
         Binding("G,end", "scroll_bottom", "Last row", show=False, id="table-last"),
         Binding("pageup", "page_up", "Page up", show=False, id="table-page-up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="table-page-down"),
+        Binding("s", "sort_next", "Sort by the next column", show=False, id="table-sort"),
+        Binding("v", "sort_reverse", "Reverse the sort", show=False, id="table-reverse"),
     ]
 
     def __init__(self, columns: Sequence[Column | str], **kwargs: Any) -> None:
@@ -71,7 +73,12 @@ class Table(DataTable):
         self.specs = columns_of(columns)
         self._column_labels = [c.label for c in self.specs]
         self._shown: Sequence[tuple[str, tuple[Any, ...]]] | None = None
+        self._given: list[tuple[str, tuple[Any, ...]]] = []  # the rows in the order the pane gave them
         self.widths: dict[str, int] = {}
+        # The sort the lead chose (s: next column, v: reverse), kept over every refresh; None:
+        # the order the figure's rule gives. Shown in the header (▲ / ▼ beside the column).
+        self.sort_column: int | None = None
+        self.sort_reverse = False
 
     def on_mount(self) -> None:
         self._rebuild(())
@@ -89,8 +96,8 @@ class Table(DataTable):
         current = self.current_key
         self.clear(columns=True)
         self.widths = self._fit(rows)
-        for c in self.specs:
-            self.add_column(c.label, key=c.label, width=self.widths[c.label])
+        for i, c in enumerate(self.specs):
+            self.add_column(self._header_label(i), key=c.label, width=self.widths[c.label])
         for key, cells in rows:
             self.add_row(*self._cells(cells), key=key)
         keys = [k for k, _ in rows]
@@ -106,7 +113,8 @@ class Table(DataTable):
     def show_rows(self, rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> None:
         """(key, cells) per row; cells are Text objects (untrusted text never becomes markup).
         Keys need not be unique (two technicians of the same name): a repeat gets a suffix."""
-        keyed = unique_keys(rows)
+        self._given = unique_keys(rows)
+        keyed = self._sorted(self._given)
         if keyed == self._shown:
             return
         if (
@@ -121,6 +129,62 @@ class Table(DataTable):
                 if value != old:
                     self.update_cell(key, label, shown)
         self._shown = keyed
+
+    # --- sorting -------------------------------------------------------------------------
+
+    def _header_label(self, index: int) -> str:
+        label = self.specs[index].label
+        if index != self.sort_column:
+            return label
+        return f"{label} {'▼' if self.sort_reverse else '▲'}"
+
+    def sort_value(self, key: str, cells: tuple[Any, ...], index: int) -> tuple:
+        """What a row sorts by in column `index`: a number for a right-aligned figure
+        ("1,234.5", "12%"), else the text without case; missing values ("–") last."""
+        cell = cells[index]
+        plain = (cell.plain if isinstance(cell, Text) else str(cell)).strip()
+        if plain in ("", "–", "no data"):
+            return (1, 0.0, "")
+        if self.specs[index].justify == "right":
+            digits = "".join(ch for ch in plain if ch.isdigit() or ch in ".-")
+            try:
+                return (0, float(digits), "")
+            except ValueError:
+                pass
+        return (0, 0.0, plain.casefold())
+
+    def _sorted(self, rows: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, tuple[Any, ...]]]:
+        if self.sort_column is None:
+            return list(reversed(rows)) if self.sort_reverse else rows
+        index = self.sort_column
+        present = [r for r in rows if self.sort_value(r[0], r[1], index)[0] == 0]
+        missing = [r for r in rows if self.sort_value(r[0], r[1], index)[0] != 0]
+        present.sort(key=lambda r: self.sort_value(r[0], r[1], index), reverse=self.sort_reverse)
+        return present + missing  # rows without the value stay last either way
+
+    def _resort(self) -> None:
+        self.widths = {}  # the header label changed: columns again
+        self._shown = None
+        self.show_rows(self._given)
+
+    def action_sort_next(self) -> None:
+        n = len(self.specs)
+        self.sort_column = (
+            0 if self.sort_column is None else (self.sort_column + 1 if self.sort_column + 1 < n else None)
+        )
+        self._resort()
+
+    def action_sort_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._resort()
+
+    @property
+    def sort_label(self) -> str:
+        """The sort in words, for a list's title line."""
+        if self.sort_column is None:
+            return "sort (s): as listed" + (", reversed (v)" if self.sort_reverse else "")
+        label = self.specs[self.sort_column].label
+        return f"sort (s): {label}, {'descending' if self.sort_reverse else 'ascending'} (v)"
 
     @property
     def current_key(self) -> str | None:
@@ -201,6 +265,22 @@ class TicketListView(Table):
                 )
             )
         self.show_rows(cells)
+
+    def sort_value(self, key: str, cells: tuple[Any, ...], index: int) -> tuple:
+        """Tickets sort by what the column means (due time, priority rank, age), not its text."""
+        row = self.rows_by_key.get(key.partition("#")[0])
+        if row is None or self._last is None:
+            return super().sort_value(key, cells, index)
+        value: Any = (
+            row.number,
+            row.priority_rank,
+            row.next_due,
+            row.age(self._last[1]).total_seconds(),
+            (row.company or "").casefold() or None,
+            row.title.casefold(),
+            (row.assignee or "").casefold() or None,
+        )[index]
+        return (1, value) if value is None else (0, value)
 
     def tick(self, now: datetime) -> None:
         if self._last is not None:
