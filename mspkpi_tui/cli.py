@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mspkpi_tui.cli_actions import register as register_triage
+from mspkpi_tui.cli_rejects import register as register_rejects
 from mspkpi_tui.errors import MspkpiError
 from mspkpi_tui.safe_text import clean
 
@@ -217,6 +218,7 @@ _register_psa(
 
 
 register_triage(app)
+register_rejects(app)
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -30,6 +31,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", id="sort"),
+        Binding("v", "reverse", "Reverse sort", show=False, id="reverse-sort"),
         Binding("f", "facets", "Facets", id="facets"),
         Binding("x", "clear", "Clear filter", show=False, id="clear-filter"),
         Binding("escape", "close_filter", "Close filter", show=False, id="close-filter"),
@@ -92,6 +94,8 @@ class QueuePane(TriageKeys, Pane, Vertical):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{shown:,} of {fmt.count(total)}" if self.ticket_query.is_filtered else f"{shown:,} open")
         text.append(f" · sort (s): {SORTS[self.ticket_query.sort]}")
+        if self.ticket_query.descending:
+            text.append(", reversed (v)", style="bold")
         if self.ticket_query.text.strip():
             text.append(" · filter: ")
             text.append(fmt.clean(self.ticket_query.text), style="bold")
@@ -153,7 +157,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
 
     @on(Input.Changed, "#queue-filter")
     def _typed(self, event: Input.Changed) -> None:
-        self.set_query(TicketQuery(event.value, self.ticket_query.facets, self.ticket_query.sort))
+        self.set_query(replace(self.ticket_query, text=event.value))
 
     @on(Input.Submitted, "#queue-filter")
     def _submitted(self) -> None:
@@ -172,12 +176,15 @@ class QueuePane(TriageKeys, Pane, Vertical):
     def action_sort(self) -> None:
         self.set_query(self.ticket_query.next_sort())
 
+    def action_reverse(self) -> None:
+        self.set_query(self.ticket_query.reversed())
+
     def action_clear(self) -> None:
         box = self.query_one("#queue-filter", Input)
         with box.prevent(Input.Changed):
             box.value = ""
         box.display = False
-        self.set_query(TicketQuery(sort=self.ticket_query.sort))
+        self.set_query(TicketQuery(sort=self.ticket_query.sort, descending=self.ticket_query.descending))
 
     def action_facets(self) -> None:
         from mspkpi_tui.tui.screens import FacetScreen

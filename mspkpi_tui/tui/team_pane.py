@@ -7,15 +7,33 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.kpi.drills import Records
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Chart, Spark
+from mspkpi_tui.tui.columns import Column
+from mspkpi_tui.tui.drills import Drill, DrillList
 from mspkpi_tui.tui.loader import TeamData
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
 
-RESOURCE_COLUMNS = ("Technician", "Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
-TIMESHEET_COLUMNS = ("Technician", "Period", "Billable h", "Non-bill h", "Worked h", "Status")
+# The technician's name gives way; the figures stay (tui.columns).
+RESOURCE_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(
+        Column(label, justify="right")
+        for label in ("Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
+    ),
+)
+TIMESHEET_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    Column("Period"),
+    *(Column(label, justify="right") for label in ("Billable h", "Non-bill h", "Worked h")),
+    Column("Status", least=6, most=20, gives=2),
+)
+
+TIMESHEET_FIELDS = ("Technician", "From", "To", "Billable h", "Non-bill h", "Worked h", "Status")
+OVERDUE_LABEL = "Overdue timesheets (period ended, not approved)"
 
 
 def _num(value: str) -> Text:
@@ -29,6 +47,7 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Figure(id="team-title")
+        yield DrillList(id="team-drills")  # the overdue timesheets count, on the first screen at 80x24
         yield Table(RESOURCE_COLUMNS, id="team-hours")
         yield Figure(id="team-share")
         yield Figure(id="team-timesheets-title", classes="section")
@@ -71,6 +90,15 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         else:
             share.append("no hours logged yet")
         self.query_one("#team-share", Figure).show(share)
+        overdue = f.overdue_timesheets
+        rows = [
+            (t.resource, t.period_start, t.period_end, t.billable_hours, t.non_billable_hours, t.hours_worked, t.status)
+            for t in overdue
+        ]
+        listed = Records(TIMESHEET_FIELDS, rows, len(rows))
+        self.query_one("#team-drills", DrillList).show_drills(
+            [Drill("timesheets", OVERDUE_LABEL, len(overdue), (lambda app: listed) if overdue else None)]
+        )
         self.query_one("#team-timesheets-title", Figure).show(
             Text(f"Overdue timesheets: {len(f.overdue_timesheets)}", style="bold")
         )
