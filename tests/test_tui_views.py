@@ -61,3 +61,41 @@ async def test_aged_key_steps_weeks_and_a_custom_key_shows_its_filter(tui_engine
         rows = app.query_one("#queue-table")._fetch(table(app).ids)
         assert rows and all(r.priority == "Critical" for r in rows)
         assert "view: Hot" in screen_text(app)
+
+
+# --- alerts on the dashboard ----------------------------------------------------------------------
+
+
+async def test_alerts_ring_once_show_a_toast_and_the_log_opens_the_ticket(tui_engine):
+    from mspkpi_tui.config import AlertSettings
+    from mspkpi_tui.tui.alerts import AlertLogScreen
+    from mspkpi_tui.tui.screens import DetailScreen
+
+    app = make_app(tui_engine, tui_config(alerts=AlertSettings(sync="off", new_queue="off", group_over=100)))
+    written: list[str] = []
+    app.terminal_write = written.append
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: written)
+        assert written == ["\x07"]  # one bell for the burst, no OSC (bell is the default delivery)
+        assert any(n.title == "Alert" for n in app._notifications)
+        await pilot.press("r")  # a re-read: still firing, nothing new
+        await wait_for(pilot, lambda: app.reads >= 2)
+        await settle(pilot)
+        assert written == ["\x07"]
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, AlertLogScreen)
+        assert "Today's alerts" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.ticket_id == app.alert_log()[-1].ticket_id
+
+
+async def wait_for(pilot, condition, seconds: float = 30.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
