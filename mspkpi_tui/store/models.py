@@ -260,7 +260,7 @@ class TimeEntry(SQLModel, table=True):
     __tablename__ = "time_entries"
     __table_args__ = source_key("time_entries") + (
         Index("ix_time_entries_started", "started_at"),
-        Index("ix_time_entries_ticket", "ticket_id"),
+        Index("ix_time_entries_ticket", "ticket_id", "started_at"),  # last entry per ticket (0012)
         # KPI engine: team hours by week (covering) and one technician's period.
         Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
         Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"),

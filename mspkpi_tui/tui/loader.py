@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.kpi.queue import QueueFigures, queue_figures
 from mspkpi_tui.kpi.tickets import TicketList, TicketQuery, TicketRow
+from mspkpi_tui.kpi.views import AGED, NEW, AgedCounts, View, aged_counts, median_triage_seconds
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
@@ -44,12 +45,21 @@ class QueueRequest:
 
 
 @dataclass(frozen=True)
+class ViewNote:
+    """The figures shown beside a triage view (kpi/views.py)."""
+
+    triage_median_seconds: float | None = None  # New / unassigned
+    aged: AgedCounts | None = None  # Aged
+
+
+@dataclass(frozen=True)
 class QueueData:
     figures: QueueFigures
     query: TicketQuery
     ids: list[int]
     rows: list[TicketRow]  # the window around the kept cursor
     keep_id: int | None
+    note: ViewNote | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +108,21 @@ def load_queue_ids(
     return ids, ticket_lists.rows_by_id(engine, ids[start : start + 3 * height + 40])
 
 
+def load_view_note(engine: Engine, now: datetime, config: Config, view: View | None) -> ViewNote | None:
+    """The figures beside a view, read only while that view is shown."""
+    if view is None:
+        return None
+    if view.kind == NEW:
+        return ViewNote(triage_median_seconds=median_triage_seconds(engine, now, config))
+    if view.kind == AGED:
+        return ViewNote(aged=aged_counts(engine, now))
+    return None
+
+
 def load_queue(engine: Engine, now: datetime, config: Config, request: QueueRequest) -> QueueData:
     ids, rows = load_queue_ids(engine, now, request.query, request.keep_id, request.cursor, max(request.height, 24))
-    return QueueData(queue_figures(engine, now, config), request.query, ids, rows, request.keep_id)
+    note = load_view_note(engine, now, config, request.query.view)
+    return QueueData(queue_figures(engine, now, config), request.query, ids, rows, request.keep_id, note)
 
 
 def load_sla(engine: Engine, now: datetime, config: Config, trends: Trends) -> SlaData:
