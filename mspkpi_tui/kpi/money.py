@@ -44,6 +44,7 @@ class ContractTerms:
     start: date | None
     end: date | None
     status: str
+    type: str | None = None
 
     @property
     def recurring(self) -> bool:
@@ -71,11 +72,12 @@ def read_contracts(conn: Connection) -> list[ContractTerms]:
         contracts.c.category,
         contracts.c.monthly_value,
         contracts.c.seats,
-        contracts.c.start_date,
-        contracts.c.end_date,
+        contracts.c.start_date.label("start"),
+        contracts.c.end_date.label("end"),
         contracts.c.status,
+        contracts.c.type,
     )
-    return [ContractTerms(*row) for row in conn.execute(query)]
+    return [ContractTerms(**row._mapping) for row in conn.execute(query)]
 
 
 def has_billing_items(conn: Connection) -> bool:
