@@ -176,6 +176,39 @@ def _xticks(ticks: Sequence[int], labels: Sequence[str]) -> None:
     monitor.xticks[0], monitor.xlabels[0] = [t for t, _ in got], [label for _, label in got]
 
 
+def scatter_chart(
+    title: str,
+    points: Sequence[tuple[float, float]],
+    x_line: float | None,
+    y_line: float | None,
+    width: int,
+    height: int,
+    xlabel: str = "",
+    ylabel: str = "",
+    color: bool = True,
+) -> str:
+    """Points with a vertical and a horizontal line (the quadrants: e.g. at the medians)."""
+    with _FIGURE:
+        _start(width, height - 1)
+        if not points:
+            plt.text("no data in this period", x=0, y=0, alignment="center")
+            plt.xlim(-1, 1)
+            plt.ylim(-1, 1)
+            plt.xticks([])
+            plt.yticks([])
+            return fit(title, width) + "\n" + _finish(color).rstrip("\n")
+        plt.scatter([x for x, _ in points], [y for _, y in points], marker="dot", color="cyan")
+        if x_line is not None:
+            plt.vline(x_line, color=FAINT)
+        if y_line is not None:
+            plt.hline(y_line, color=FAINT)
+        if xlabel:
+            plt.xlabel(xlabel)
+        if ylabel:
+            plt.ylabel(ylabel)
+        return fit(title, width) + "\n" + _finish(color).rstrip("\n")
+
+
 def _cut(text: str, room: int) -> str:
     """A label shortened to `room` characters, keeping its value (the last word) readable."""
     text = "".join(ch if ch.isprintable() else "?" for ch in text)

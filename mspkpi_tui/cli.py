@@ -249,7 +249,7 @@ def kpi(
         None,
         "--section",
         "-s",
-        help="Only this area: queue, sla, service, escalations, team, pipeline, contracts, projects, trends.",
+        help="Only this area: queue, sla, service, escalations, team, pipeline, contracts, projects, trends, clients.",
     ),
 ) -> None:
     """Print every KPI figure."""

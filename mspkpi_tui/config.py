@@ -72,6 +72,20 @@ class ServiceRules(_Table):
     )
 
 
+class ClientRules(_Table):
+    """The Clients pane, `mspkpi kpi --section clients` and `mspkpi review` (docs/kpi.md)."""
+
+    margin_threshold_pct: float = Field(20.0, ge=-1000, le=100, description="a margin % below which a client is needy")
+    # hours per ticket or reactive tickets per seat above this multiple of the MSP's median: needy
+    needy_multiple: float = Field(1.5, gt=1, le=100, description="a multiple of the MSP median, above 1")
+    # issue types that are not reactive (planned work): left out of reactive tickets per seat
+    non_reactive_issue_types: list[str] = Field(default_factory=lambda: ["Project", "Maintenance", "Recurring"])
+    # time entry categories (work types) that are training, per technician in the Team pane
+    training_categories: list[str] = Field(default_factory=lambda: ["Training"])
+    # the survey question recommend_score answers (shown beside NPS)
+    nps_question: str = Field("How likely are you to recommend us? (0-10)", min_length=1)
+
+
 class TuiSettings(_Table):
     refresh_seconds: float = Field(15.0, ge=0, le=86400, description="seconds between refreshes, 0 for off")
     stale_after_minutes: float = Field(60.0, gt=0, le=525600, description="minutes after which data is stale")
@@ -186,6 +200,7 @@ class Config(BaseSettings):
     timesheet: TimesheetRules = Field(default_factory=TimesheetRules)
     pipeline: PipelineRules = Field(default_factory=PipelineRules)
     service: ServiceRules = Field(default_factory=ServiceRules)
+    clients: ClientRules = Field(default_factory=ClientRules)
     tui: TuiSettings = Field(default_factory=TuiSettings)
     views: ViewSettings = Field(default_factory=ViewSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)

@@ -5,14 +5,14 @@ is one seek to the end of the ticket's range, not a read of every entry's row. T
 name, widened: every query that used the narrower index uses this one as well.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 08:00:00
 """
 
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

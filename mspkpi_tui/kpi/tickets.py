@@ -442,3 +442,9 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
         time_entries=[TimeEntryLine(*e) for e in entries],
         events=[EventLine(*e) for e in events],
     )
+
+
+def company_open(engine: Engine, now: datetime, company_id: int, limit: int = 200) -> TicketList:
+    """One company's open tickets in the queue's default order (the Clients pane's company page)."""
+    where = rules.is_open() & (tickets.c.company_id == company_id)
+    return _limited(engine, where, _order("due", now)[:-1], limit)

@@ -80,6 +80,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_first_response_due", "first_response_due", "first_response_at"),
         Index("ix_tickets_resolution_due", "resolution_due", "resolved_at"),
         Index("ix_tickets_escalated", "escalated_at"),
+        # Per-company figures (kpi/clients.py): one company's tickets by time, covering (0014).
+        Index("ix_tickets_company", "company_id", "created_at", "completed_at", "is_closed"),
         # The open tickets (about 2% of all) with every column the queue, SLA and escalation
         # figures read (and the TUI's ticket lists): those figures never touch the table itself.
         Index(
@@ -330,6 +332,10 @@ class Contract(SQLModel, table=True):
     end_date: date | None = None
     status: str = "Active"
     monthly_value: float | None = None
+    # Seats (users or devices) the recurring contract covers, and its category
+    # ("Managed services", "Block hours", ...): per-seat figures and the MRR split (0014).
+    seats: float | None = None
+    category: str | None = None
 
 
 class SurveyResult(SQLModel, table=True):
@@ -342,6 +348,35 @@ class SurveyResult(SQLModel, table=True):
     company_id: int | None = Field(default=None, foreign_key="companies.id")
     completed_at: datetime = utc_field(nullable=False, index=True)
     rating: float
+    # A 0-10 "would you recommend" answer where the survey has one (NPS), and the comment (0014).
+    recommend_score: float | None = None
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class BillingItem(SQLModel, table=True):
+    """A posted charge to a company (Autotask BillingItems, ConnectWise invoice lines): invoiced
+    revenue and what it cost us. ``recurring`` marks a recurring contract period's charge,
+    which the contract's monthly value already counts (kpi/money.py counts it once)."""
+
+    __tablename__ = "billing_items"
+    __table_args__ = source_key("billing_items") + (
+        Index("ix_billing_items_company", "company_id", "item_date", "recurring", "extended_price", "our_cost"),
+        Index("ix_billing_items_date", "item_date", "company_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    company_id: int = Field(foreign_key="companies.id")
+    contract_id: int | None = Field(default=None, foreign_key="contracts.id")
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    item_date: date
+    item_type: str | None = None
+    description: str | None = None
+    quantity: float | None = None
+    extended_price: float
+    our_cost: float | None = None
+    recurring: bool = False
+    posted_at: datetime | None = utc_field()
 
 
 # --- sync bookkeeping -------------------------------------------------------
@@ -427,6 +462,7 @@ ENTITY_TABLES: dict[str, type[SQLModel]] = {
     "opportunity_stage_changes": OpportunityStageChange,
     "contracts": Contract,
     "survey_results": SurveyResult,
+    "billing_items": BillingItem,
 }
 
 

@@ -73,6 +73,26 @@ class Bars:
         return Text.from_ansi(charts.bar_chart(self.title, self.items, width, height))
 
 
+@dataclass(frozen=True)
+class Scatter:
+    """Points with quadrant lines (the Clients pane's time and profitability matrix)."""
+
+    title: str
+    points: tuple[tuple[float, float], ...]
+    x_line: float | None
+    y_line: float | None
+    xlabel: str = ""
+    ylabel: str = ""
+    height: int | None = None
+
+    def draw(self, width: int, height: int) -> Text:
+        return Text.from_ansi(
+            charts.scatter_chart(
+                self.title, self.points, self.x_line, self.y_line, width, height, self.xlabel, self.ylabel
+            )
+        )
+
+
 class Chart(Static):
     """Shows a spec (Spark, Lines, Bars); builds it with plotext only when the spec or the size changed."""
 
@@ -81,10 +101,10 @@ class Chart(Static):
 
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
-        self.spec: Spark | Lines | Bars | None = None
+        self.spec: Spark | Lines | Bars | Scatter | None = None
         self._built: tuple | None = None  # (spec, width, height) last drawn
 
-    def plot(self, spec: Spark | Lines | Bars) -> None:
+    def plot(self, spec: Spark | Lines | Bars | Scatter) -> None:
         if spec == self.spec:
             return
         self.spec = spec
