@@ -37,18 +37,12 @@ class HaloConnector:
             zone=self.settings.zone,
             url=self.settings.url,
             issue_type_field=str(self.options.get("issue_type_field") or "category_1"),
-            won_statuses={s.casefold() for s in _names(self.options.get("won_statuses"), ["Won"])},
-            lost_statuses={s.casefold() for s in _names(self.options.get("lost_statuses"), ["Lost"])},
+            won_statuses={s.casefold() for s in option_list(self.options.get("won_statuses"), ["Won"])},
+            lost_statuses={s.casefold() for s in option_list(self.options.get("lost_statuses"), ["Lost"])},
         )
 
     def closed_types(self) -> set[int]:
-        raw = _names(self.options.get("closed_status_types"), [str(t) for t in DEFAULT_CLOSED_TYPES])
-        try:
-            return {int(t) for t in raw}
-        except ValueError:
-            raise ConfigError(
-                f"[halo] closed_status_types = {raw!r}: expected whole numbers (status type codes)"
-            ) from None
+        return closed_types_of(self.options)
 
     def sync(self, engine: Engine, *, full: bool, now_fn: Callable, stop: threading.Event) -> RunSummary:
         catalog, closed = self.catalog(), self.closed_types()
@@ -71,7 +65,17 @@ class HaloConnector:
             return run.summary
 
 
-def _names(value, default: list[str]) -> list[str]:
+def closed_types_of(options: dict) -> set[int]:
+    """[halo] closed_status_types: the status type codes that close a ticket (docs/sources.md)."""
+    raw = option_list(options.get("closed_status_types"), [str(t) for t in DEFAULT_CLOSED_TYPES])
+    try:
+        return {int(t) for t in raw}
+    except ValueError:
+        raise ConfigError(f"[halo] closed_status_types = {raw!r}: expected whole numbers (status type codes)") from None
+
+
+def option_list(value, default: list[str]) -> list[str]:
+    """A list setting given as a TOML list or a comma-separated string."""
     if value is None:
         return default
     if isinstance(value, list):
