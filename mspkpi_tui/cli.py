@@ -215,6 +215,7 @@ _register_psa(
 _register_psa(
     "connectwise", "Sync from ConnectWise PSA (settings: [connectwise] in the config, or MSPKPI_CW_* variables)."
 )
+_register_psa("halo", "Sync from HaloPSA (settings: [halo] in the config, or MSPKPI_HALO_* variables).")
 
 
 register_triage(app)

@@ -184,6 +184,7 @@ class AlertSettings(_Table):
 
 
 # Connector tables are read by the connectors themselves (keys and environment variables there).
+SOURCE_TABLES = ("autotask", "connectwise", "halo")
 SourceTable = dict[str, str | int | float | bool | list[str]]
 
 
@@ -206,6 +207,7 @@ class Config(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     autotask: SourceTable = Field(default_factory=dict)
     connectwise: SourceTable = Field(default_factory=dict)
+    halo: SourceTable = Field(default_factory=dict)
     path: Path | None = Field(None, exclude=True)
 
     @classmethod
@@ -234,7 +236,7 @@ class Config(BaseSettings):
 
     @property
     def sources(self) -> dict[str, dict[str, Any]]:
-        return {"autotask": dict(self.autotask), "connectwise": dict(self.connectwise)}
+        return {"autotask": dict(self.autotask), "connectwise": dict(self.connectwise), "halo": dict(self.halo)}
 
     @property
     def zone(self):
@@ -287,7 +289,7 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
     error = exc.errors(include_url=False)[0]
     loc = [str(part) for part in error["loc"]]
     value = error.get("input")
-    if loc and loc[0] in ("autotask", "connectwise"):  # a union: name the key, not the union's member
+    if loc and loc[0] in SOURCE_TABLES:  # a union: name the key, not the union's member
         loc = loc[:2]
         message = "a string, a number, true/false or a list of strings"
         value = data.get(loc[0], {}).get(loc[1]) if len(loc) > 1 and isinstance(data.get(loc[0]), dict) else value
@@ -327,7 +329,7 @@ def _key_name(loc: list[str]) -> str:
 
 def _is_table(name: str) -> bool:
     annotation = Config.model_fields[name].annotation
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel) or name in ("autotask", "connectwise")
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel) or name in SOURCE_TABLES
 
 
 def _did_you_mean(loc: list[str]) -> str:
