@@ -30,22 +30,23 @@ class PickerScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
 
-    def __init__(self, title: str, values: list[str]) -> None:
+    def __init__(self, title: str, values: list[str], labels: dict[str, str] | None = None) -> None:
         super().__init__()
         self.title_text, self.values = title, values
+        self.labels = labels or {}  # value -> what the list shows (the assign picker: name and load)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Label(self.title_text)
             yield Input(placeholder="type to filter", id="picker-filter")
-            yield OptionList(*[Option(v, id=v) for v in self.values], id="picker-list")
+            yield OptionList(*[Option(self.labels.get(v, v), id=v) for v in self.values], id="picker-list")
 
     @on(Input.Changed, "#picker-filter")
     def _filter(self, event: Input.Changed) -> None:
         wanted = event.value.casefold()
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([Option(v, id=v) for v in self.values if wanted in v.casefold()])
+        options.add_options([Option(self.labels.get(v, v), id=v) for v in self.values if wanted in v.casefold()])
         options.highlighted = 0 if options.option_count else None
 
     @on(Input.Submitted, "#picker-filter")
@@ -110,6 +111,9 @@ def start(app: App, number: str, what: str, on_done: Callable[[], None]) -> None
         app.push_screen(NoteScreen(number), noted)
         return
     values = choices_for(app.engine, number, what)  # type: ignore[attr-defined]
+    labels: dict[str, str] = {}
+    if what == "assign":
+        values, labels = by_dispatch(app, values)
 
     def chosen(value: str | None) -> None:
         if value:
@@ -122,7 +126,25 @@ def start(app: App, number: str, what: str, on_done: Callable[[], None]) -> None
                 request.priority = value
             send_in_worker(app, request, on_done)
 
-    app.push_screen(PickerScreen(f"{what.capitalize()} {number}", values), chosen)
+    app.push_screen(PickerScreen(f"{what.capitalize()} {number}", values, labels), chosen)
+
+
+def by_dispatch(app: App, names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Technicians in the Dispatch now order (kpi/dispatch.py), each with their load beside the name."""
+    from mspkpi_tui.kpi.dispatch import dispatch_now
+    from mspkpi_tui.safe_text import clean
+
+    team = dispatch_now(app.engine, app.now, app.config)  # type: ignore[attr-defined]
+    rank = {t.name: n for n, t in enumerate(team)}
+    ordered = sorted(names, key=lambda name: rank.get(name, len(rank)))
+    labels = {
+        t.name: clean(
+            f"{t.name}  · {t.open_assigned} open, {t.at_risk} at risk, {t.hours_today:g}/{t.day_hours:g} h today"
+            + (" · off today" if t.time_off_today else "")
+        )
+        for t in team
+    }
+    return ordered, labels
 
 
 def send_in_worker(
