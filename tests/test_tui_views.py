@@ -99,3 +99,21 @@ async def wait_for(pilot, condition, seconds: float = 30.0) -> None:
             return
         await pilot.pause(0.05)
     raise AssertionError("condition not met in time")
+
+
+async def test_the_assign_picker_lists_technicians_best_placed_first_with_their_load(tui_engine):
+    from mspkpi_tui.kpi.dispatch import dispatch_now
+    from mspkpi_tui.tui.triage import PickerScreen
+
+    app = make_app(tui_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+        picker = app.screen
+        team = dispatch_now(tui_engine, NOW, app.config)
+        assert picker.values == [t.name for t in team]
+        first = team[0]
+        assert f"{first.open_assigned} open, {first.at_risk} at risk" in picker.labels[first.name]
+        assert "at risk" in screen_text(app)
+        await pilot.press("escape")

@@ -9,7 +9,7 @@ screen does not wait for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from mspkpi_tui.kpi.views import AGED, NEW, AgedCounts, View, aged_counts, media
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
     from mspkpi_tui.kpi.contracts import ContractFigures
+    from mspkpi_tui.kpi.dispatch import Technician
     from mspkpi_tui.kpi.escalations import EscalationFigures
     from mspkpi_tui.kpi.pipeline import PipelineFigures
     from mspkpi_tui.kpi.projects import ProjectFigures
@@ -80,6 +81,7 @@ class EscalationData:
 class TeamData:
     figures: TeamFigures
     trends: Trends
+    dispatch: list[Technician] = field(default_factory=list)  # best placed first
 
 
 @dataclass(frozen=True)
@@ -142,9 +144,10 @@ def load_escalations(engine: Engine, now: datetime, config: Config, trends: Tren
 
 
 def load_team(engine: Engine, now: datetime, config: Config, trends: Trends) -> TeamData:
+    from mspkpi_tui.kpi.dispatch import dispatch_now
     from mspkpi_tui.kpi.team import team_figures
 
-    return TeamData(team_figures(engine, now, config), trends)
+    return TeamData(team_figures(engine, now, config), trends, dispatch_now(engine, now, config))
 
 
 def load_pipeline(engine: Engine, now: datetime, config: Config, trends: Trends) -> PipelineFigures:

@@ -37,22 +37,23 @@ class PickerScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
 
-    def __init__(self, title: str, values: list[str]) -> None:
+    def __init__(self, title: str, values: list[str], labels: dict[str, str] | None = None) -> None:
         super().__init__()
         self.title_text, self.values = title, values
+        self.labels = labels or {}  # value -> what the list shows (the assign picker: name and load)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Label(self.title_text, markup=False)
             yield Input(placeholder="type to filter", id="picker-filter")
-            yield OptionList(*[Option(v, id=v) for v in self.values], id="picker-list")
+            yield OptionList(*[Option(self.labels.get(v, v), id=v) for v in self.values], id="picker-list")
 
     @on(Input.Changed, "#picker-filter")
     def _filter(self, event: Input.Changed) -> None:
         wanted = event.value.casefold()
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([Option(v, id=v) for v in self.values if wanted in v.casefold()])
+        options.add_options([Option(self.labels.get(v, v), id=v) for v in self.values if wanted in v.casefold()])
         options.highlighted = 0 if options.option_count else None
 
     @on(Input.Submitted, "#picker-filter")
@@ -133,6 +134,9 @@ def start(app: App, numbers: list[str], what: str, on_done: Callable[[], None]) 
         app.notify(str(exc), severity="error", markup=False)
         return
     title = {"queue": "Queue / board", "assign": "Assign"}.get(what, what.capitalize())
+    labels: dict[str, str] = {}
+    if what == "assign":
+        values, labels = by_dispatch(app, values)
 
     def chosen(value: str | None) -> None:
         if not value:
@@ -143,7 +147,7 @@ def start(app: App, numbers: list[str], what: str, on_done: Callable[[], None]) 
         requests = [_request(n, what, value) for n in numbers]
         send_in_worker(app, requests, on_done, verb=f"{title} {value}", pending={FIELD_OF[what]: value})
 
-    app.push_screen(PickerScreen(f"{title}: {_label(numbers)}", values), chosen)
+    app.push_screen(PickerScreen(f"{title}: {_label(numbers)}", values, labels), chosen)
 
 
 def _request(number: str, what: str, value: str) -> actions.TicketRequest:
@@ -170,6 +174,24 @@ def _ask_board_status(app: App, numbers: list[str], board: str, on_done: Callabl
             send_in_worker(app, requests, on_done, verb=verb, pending={"queue": board, "status": status})
 
     app.push_screen(PickerScreen(f"Status on board {board}: {_label(numbers)}", statuses), chosen)
+
+
+def by_dispatch(app: App, names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Technicians in the Dispatch now order (kpi/dispatch.py), each with their load beside the name."""
+    from mspkpi_tui.kpi.dispatch import dispatch_now
+    from mspkpi_tui.safe_text import clean
+
+    team = dispatch_now(app.engine, app.now, app.config)  # type: ignore[attr-defined]
+    rank = {t.name: n for n, t in enumerate(team)}
+    ordered = sorted(names, key=lambda name: rank.get(name, len(rank)))
+    labels = {
+        t.name: clean(
+            f"{t.name}  · {t.open_assigned} open, {t.at_risk} at risk, {t.hours_today:g}/{t.day_hours:g} h today"
+            + (" · off today" if t.time_off_today else "")
+        )
+        for t in team
+    }
+    return ordered, labels
 
 
 def send_in_worker(
