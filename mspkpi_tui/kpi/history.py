@@ -23,11 +23,11 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 
 from sqlalchemy import (
     Engine,
     Integer,
-    and_,
     bindparam,
     case,
     column,
@@ -166,45 +166,68 @@ def per_period(conn, bounds: Bounds, time_column, *where, measures=None) -> list
     return out
 
 
-def flow(conn, bounds: Bounds, names: list[str]) -> dict[str, list[int]]:
-    """The ticket_flow_hours columns `names` summed over each [lo, hi): the whole UTC hours
-    from the rollup (one statement), the partial hours at the edges (the window's end at now,
-    a zone whose midnight is not on the hour) counted from the tickets, as the rollup counts."""
-    whole: Bounds = []
-    pieces: list[tuple[int, datetime, datetime]] = []
-    for i, (lo, hi) in enumerate(bounds):
-        a, b = hour_ceil(lo), hour_floor(hi)
-        if a < b:
-            whole.append((a, b))
-            pieces += [(i, x, y) for x, y in ((lo, a), (b, hi)) if x < y]
-        else:
-            whole.append((lo, lo))
-            pieces.append((i, lo, hi))
-    out = {n: [0] * len(bounds) for n in names}
-    b = _table(len(whole)).cte("b")
-    hour = flow_hours.c.hour
-    grouped = (
-        select(b.c.i, *[func.sum(flow_hours.c[n]) for n in names])
-        .select_from(b.join(flow_hours, and_(hour >= b.c.lo, hour < b.c.hi)))
-        .group_by(b.c.i)
-    )
-    for i, *got in conn.execute(grouped, _params(whole)):  # one statement, every period and column
-        for n, value in zip(names, got):
-            out[n][i] = int(value or 0)
-    if not pieces:
+def slot_sums(conn, key, measures: list, ranges: Bounds, *where) -> list[list[float]]:
+    """For each [lo, hi): the sums of `measures` over the rows with lo <= key < hi, where `key`
+    is a rollup's slot (an hour, a day). One statement reads the slots from the earliest lo to
+    the latest hi, grouped by slot; each range is then a difference of prefix sums. (A VALUES
+    table of the ranges has no SQLAlchemy cache key: it was compiled anew on every read, which
+    cost more than the query on a year of days.)"""
+    out = [[0.0] * len(ranges) for _ in measures]
+    real = [(lo, hi) for lo, hi in ranges if lo < hi]
+    if not real:
         return out
+    first, last = min(lo for lo, _hi in real), max(hi for _lo, hi in real)
+    rows = conn.execute(
+        select(key, *[func.sum(m) for m in measures])
+        .where(key >= at(first), key < at(last), *where)
+        .group_by(key)
+        .order_by(key)
+    ).all()
+    keys = [row[0] for row in rows]
+    for k in range(len(measures)):
+        prefix = list(accumulate((float(row[k + 1] or 0) for row in rows), initial=0.0))
+        for i, (lo, hi) in enumerate(ranges):
+            if lo < hi:
+                out[k][i] = prefix[bisect.bisect_left(keys, hi)] - prefix[bisect.bisect_left(keys, lo)]
+    return out
+
+
+def flow(conn, wanted: list[tuple[Bounds, list[str]]]) -> list[dict[str, list[int]]]:
+    """For each (bounds, names): the ticket_flow_hours columns `names` summed over each
+    [lo, hi). The whole UTC hours come from the rollup (one statement for every request), the
+    partial hours at the edges (the window's end at now, a zone whose midnight is not on the
+    hour) are counted from the tickets as the rollup counts them."""
+    names = sorted({n for _bounds, asked in wanted for n in asked})
+    whole: Bounds = []
+    pieces: list[tuple[int, datetime, datetime]] = []  # (index into whole, lo, hi)
+    for bounds, _asked in wanted:
+        for lo, hi in bounds:
+            a, b = hour_ceil(lo), hour_floor(hi)
+            i = len(whole)
+            if a < b:
+                whole.append((a, b))
+                pieces += [(i, x, y) for x, y in ((lo, a), (b, hi)) if x < y]
+            else:
+                whole.append((lo, lo))
+                pieces.append((i, lo, hi))
+    sums = slot_sums(conn, flow_hours.c.hour, [flow_hours.c[n] for n in names], whole)
+    totals = {n: [int(v) for v in got] for n, got in zip(names, sums)}
     ranges = [(lo, hi) for _i, lo, hi in pieces]
     for moment, measures, columns in (
         (tickets.c.created_at, created_measures(), CREATED_COLUMNS),
         (tickets.c.completed_at, completed_measures(), COMPLETED_COLUMNS),
     ):
-        wanted = [k for k, column in enumerate(columns) if column in out]
-        if not wanted:
+        picked = [k for k, column in enumerate(columns) if column in totals]
+        if not picked or not ranges:
             continue
-        got = per_period(conn, ranges, moment, measures=[measures[k] for k in wanted])
-        for k, values_ in zip(wanted, got):
+        got = per_period(conn, ranges, moment, measures=[measures[k] for k in picked])
+        for k, values_ in zip(picked, got):
             for (i, _lo, _hi), value in zip(pieces, values_):
-                out[columns[k]][i] += int(value)
+                totals[columns[k]][i] += int(value)
+    out, start = [], 0
+    for bounds, asked in wanted:
+        out.append({n: totals[n][start : start + len(bounds)] for n in asked})
+        start += len(bounds)
     return out
 
 
@@ -379,9 +402,14 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
     n = len(bounds)
     shifted = [(lo - timedelta(days=k), hi - timedelta(days=k)) for k in AGES for lo, hi in bounds]
     with engine.connect() as conn:
-        now_ = flow(conn, bounds, ["opened", "opened_counted", "completed", "closes", *(f"ended_{k}d" for k in AGES)])
-        then = flow(conn, before, ["opened", "opened_counted", "closes"])
-        lived = flow(conn, shifted, [f"lived_{k}d" for k in AGES])  # each age's own n periods
+        now_, then, lived = flow(
+            conn,
+            [
+                (bounds, ["opened", "opened_counted", "completed", "closes", *(f"ended_{k}d" for k in AGES)]),
+                (before, ["opened", "opened_counted", "closes"]),
+                (shifted, [f"lived_{k}d" for k in AGES]),  # each age's own n periods
+            ],
+        )
         opened, closed = now_["opened"], now_["completed"]
         spells = closed_spells(conn, config, before[0][0], now)
         lo0, lo_before = bounds[0][0], before[0][0]
