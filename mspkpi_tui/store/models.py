@@ -162,6 +162,24 @@ class TicketResponseHour(SQLModel, table=True):
     resolved_in_time: int = 0
 
 
+class TicketFlowHour(SQLModel, table=True):
+    """Rollup kept by the store's write paths (store/rollups/flow_hours.py): per UTC hour, the
+    tickets created in it and those completed in it, as the Trends' long view counts them."""
+
+    __tablename__ = "ticket_flow_hours"
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    opened: int = 0
+    opened_counted: int = 0
+    lived_7d: int = 0
+    lived_14d: int = 0
+    lived_21d: int = 0
+    completed: int = 0
+    closes: int = 0
+    ended_7d: int = 0
+    ended_14d: int = 0
+    ended_21d: int = 0
+
+
 class ResourceDayHours(SQLModel, table=True):
     """Rollup kept by the store's write paths (store/rollups/): one technician's time
     entries started in one UTC day, summed (team hours read it instead of the entries)."""
