@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mspkpi_tui.kpi.service import ServiceFigures
     from mspkpi_tui.kpi.sla import SlaFigures
     from mspkpi_tui.kpi.team import TeamFigures
+    from mspkpi_tui.kpi.technicians import TechnicianEfficiency
     from mspkpi_tui.kpi.trends import Trends
 
 LIST_LIMIT = 200  # tickets listed under an SLA figure or as open escalations
@@ -70,6 +71,7 @@ class EscalationData:
 class TeamData:
     figures: TeamFigures
     trends: Trends
+    efficiency: list[TechnicianEfficiency]
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,9 @@ def load_escalations(engine: Engine, now: datetime, config: Config, trends: Tren
 
 def load_team(engine: Engine, now: datetime, config: Config, trends: Trends) -> TeamData:
     from mspkpi_tui.kpi.team import team_figures
+    from mspkpi_tui.kpi.technicians import technician_efficiency
 
-    return TeamData(team_figures(engine, now, config), trends)
+    return TeamData(team_figures(engine, now, config), trends, technician_efficiency(engine, now, config))
 
 
 def load_pipeline(engine: Engine, now: datetime, config: Config, trends: Trends) -> PipelineFigures:

@@ -15,6 +15,7 @@ from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
 
 RESOURCE_COLUMNS = ("Technician", "Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
+EFFICIENCY_COLUMNS = ("Technician", "Ticket h", "Closed", "h/ticket", "FCR %", "Training h")
 TIMESHEET_COLUMNS = ("Technician", "Period", "Billable h", "Non-bill h", "Worked h", "Status")
 
 
@@ -31,6 +32,8 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         yield Figure(id="team-title")
         yield Table(RESOURCE_COLUMNS, id="team-hours")
         yield Figure(id="team-share")
+        yield Figure(id="team-efficiency-title", classes="section")
+        yield Table(EFFICIENCY_COLUMNS, id="team-efficiency")
         yield Figure(id="team-timesheets-title", classes="section")
         yield Table(TIMESHEET_COLUMNS, id="team-timesheets")
         yield Chart(id="team-trend")
@@ -71,6 +74,25 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         else:
             share.append("no hours logged yet")
         self.query_one("#team-share", Figure).show(share)
+        eff_title = Text("Technician efficiency, last 30 days", style="bold")
+        eff_title.append("  h/ticket = ticket hours / tickets closed; FCR = closed with < 2 time entries", style="dim")
+        self.query_one("#team-efficiency-title", Figure).show(eff_title)
+        self.query_one("#team-efficiency", Table).show_rows(
+            [
+                (
+                    e.name,
+                    (
+                        fmt.plain(e.name),
+                        _num(fmt.hours(e.ticket_hours)),
+                        _num(fmt.count(e.tickets_closed)),
+                        _num(fmt.hours(e.hours_per_ticket) if e.hours_per_ticket is not None else "no data"),
+                        _num(fmt.pct(e.fcr_pct)),
+                        _num(fmt.hours(e.training_hours)),
+                    ),
+                )
+                for e in data.efficiency
+            ]
+        )
         self.query_one("#team-timesheets-title", Figure).show(
             Text(f"Overdue timesheets: {len(f.overdue_timesheets)}", style="bold")
         )
