@@ -204,3 +204,30 @@ def test_a_configured_margin_threshold_flags_and_names_the_rule(engine):
 def test_unknown_period_is_refused():
     with pytest.raises(ValueError, match="unknown period 'week'"):
         period_window(NOW, config("UTC"), "week")
+
+
+def test_technician_efficiency(engine):
+    from mspkpi_tui.kpi.technicians import technician_efficiency
+
+    d = dataset()
+    d.add(
+        "tickets",
+        id="T6",
+        number="T6",
+        title="t",
+        status="Complete",
+        is_closed=True,
+        priority="Low",
+        created_at="2026-11-02T09:00:00Z",
+        completed_at="2026-11-03T09:00:00Z",
+        assigned_resource_id="R2",
+    )
+    d.entry("R2", "2026-11-16 10:00", 4.0, category="Training")
+    d.store(engine)
+    rows = {r.name: r for r in technician_efficiency(engine, NOW, config("UTC"))}
+    alice, bob = rows["Alice"], rows["Bob"]
+    # Alice: 2 + 1 + 5 h on tickets in the window (8 h on T4 was before it), closed none assigned to her.
+    assert (alice.ticket_hours, alice.tickets_closed, alice.hours_per_ticket, alice.fcr_pct) == (8.0, 0, None, None)
+    # Bob: 1 h on T2; T6 closed with no entries (first touch); 4 h training.
+    assert (bob.ticket_hours, bob.tickets_closed, bob.hours_per_ticket, bob.fcr_pct) == (1.0, 1, 1.0, 100.0)
+    assert (bob.training_hours, alice.training_hours) == (4.0, 0.0)

@@ -86,7 +86,7 @@ class CompanyScreen(Screen):
     BINDINGS = [Binding("escape", "close", "Close", id="close-company")]
     DEFAULT_CSS = """
     #company-charts { grid-size: 2; height: auto; }
-    #company-charts Chart { height: 10; }
+    #company-charts Chart { height: 12; }
     """
 
     def __init__(self, row: ClientRow, period: str) -> None:

@@ -31,6 +31,10 @@ DISPATCH_COLUMNS = (
     Column("On ticket", least=6, most=14, gives=2),
     Column("Off"),
 )
+EFFICIENCY_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(Column(label, justify="right") for label in ("Ticket h", "Closed", "h/ticket", "FCR %", "Training h")),
+)
 TIMESHEET_COLUMNS = (
     Column("Technician", least=10, most=30, gives=1),
     Column("Period"),
@@ -58,6 +62,8 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         yield Figure(id="team-title", classes="section")
         yield Table(RESOURCE_COLUMNS, id="team-hours")
         yield Figure(id="team-share")
+        yield Figure(id="team-efficiency-title", classes="section")
+        yield Table(EFFICIENCY_COLUMNS, id="team-efficiency")
         yield Figure(id="team-timesheets-title", classes="section")
         yield Table(TIMESHEET_COLUMNS, id="team-timesheets")
         yield Chart(id="team-trend")
@@ -99,6 +105,25 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         else:
             share.append("no hours logged yet")
         self.query_one("#team-share", Figure).show(share)
+        eff_title = Text("Technician efficiency, last 30 days", style="bold")
+        eff_title.append("  h/ticket = ticket hours / tickets closed; FCR = closed with < 2 time entries", style="dim")
+        self.query_one("#team-efficiency-title", Figure).show(eff_title)
+        self.query_one("#team-efficiency", Table).show_rows(
+            [
+                (
+                    e.name,
+                    (
+                        fmt.plain(e.name),
+                        _num(fmt.hours(e.ticket_hours)),
+                        _num(fmt.count(e.tickets_closed)),
+                        _num(fmt.hours(e.hours_per_ticket) if e.hours_per_ticket is not None else "no data"),
+                        _num(fmt.pct(e.fcr_pct)),
+                        _num(fmt.hours(e.training_hours)),
+                    ),
+                )
+                for e in data.efficiency
+            ]
+        )
         overdue = f.overdue_timesheets
         rows = [
             (t.resource, t.period_start, t.period_end, t.billable_hours, t.non_billable_hours, t.hours_worked, t.status)
@@ -153,4 +178,4 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         )
 
     def focus_main(self) -> None:
-        self.query_one("#team-hours", Table).focus(scroll_visible=False)  # the figures above the table stay in view
+        self.query_one("#team-dispatch", Table).focus(scroll_visible=False)  # the first screen stays in view

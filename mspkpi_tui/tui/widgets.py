@@ -208,8 +208,8 @@ class Table(DataTable):
     def show_cursor_row(self) -> None:
         """Scroll the pane holding the table so the cursor's row (and the header) is on screen:
         the table grows with its rows, so the pane, not the table, is what scrolls."""
-        if not self.row_count or not self.is_attached:
-            return
+        if not self.row_count or not self.is_attached or not self.has_focus:
+            return  # only the table being moved in scrolls the pane (another's refresh must not)
         row = self.cursor_row + (1 if self.show_header else 0)
         for ancestor in self.ancestors:
             if isinstance(ancestor, ScrollableContainer) and ancestor.allow_vertical_scroll:

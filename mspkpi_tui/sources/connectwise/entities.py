@@ -81,7 +81,7 @@ class Pass(SyncPass):
             simple("timesheets", "time/sheets", mapping.timesheet),
             simple("time_entries", "time/entries", mapping.time_entry),
             Synchronizer("opportunities", "sales/opportunities", CURSOR_FIELD, PAGE_SIZE, self.store_opportunities),
-            simple("contracts", "finance/agreements", mapping.agreement),
+            Synchronizer("contracts", "finance/agreements", CURSOR_FIELD, PAGE_SIZE, self.store_agreements),
             # one list of results per survey, found when the step starts
             Synchronizer(
                 "survey_results",
@@ -90,6 +90,7 @@ class Pass(SyncPass):
                 PAGE_SIZE,
                 self.simple_store("survey_results", mapping.survey_result),
             ),
+            simple("billing_items", "finance/invoices", mapping.invoice),
         ]
 
     def run_all(self) -> bool:
@@ -221,6 +222,16 @@ class Pass(SyncPass):
             self.run.store_page(
                 "opportunity_stage_changes", changes, [f"{page.url} opportunity {c['opportunity_id']}" for c in changes]
             )
+
+    def store_agreements(self, page: Page) -> None:
+        """Agreements with their additions (one request per agreement: seats and recurring value)."""
+        additions = {
+            str(r["id"]): self.read_list(f"finance/agreements/{r['id']}/additions") for r in page.records if _has_id(r)
+        }
+        records, locations, raws = self.map_page(
+            "contracts", page, lambda r: mapping.agreement(r, additions.get(str(_obj_id(r))))
+        )
+        self.run.store_page("contracts", records, locations, raws)
 
     def forecast(self, opportunity_id: Any) -> float | None:
         try:
