@@ -474,7 +474,7 @@ def test_killed_mid_run_and_resumed_ends_identical(run_cli, cli_env, db_url, fak
     fake.server.slow("/api/", 0.15, times=10_000)
     process = subprocess.Popen(
         [sys.executable, "-m", "mspkpi_tui", "--db", db_url, "sync", "halo"],
-        env={**cli_env, **fake.env()},
+        env={**cli_env, **fake.env(MSPKPI_HALO_STORE_BATCH="1")},  # every Halo page stored alone
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
