@@ -618,3 +618,25 @@ def test_a_second_sync_on_the_same_database_is_refused(run_cli, cli_env, sqlite_
     fake.server.clear_faults()
     assert sync(run_cli, sqlite_url, fake).returncode == 0
     assert len(rows(sqlite_url, "tickets")) == 30
+
+
+@pytest.mark.slow
+def test_the_demo_msp_served_by_the_fake_fills_every_report_section(run_cli, sqlite_url):
+    """`mspkpi sync halo` from the demo MSP (tests/fakes/halo_demo.py) gives every pane's figures."""
+    import json
+
+    from fakes.halo_demo import load_demo
+
+    with HaloFake() as server:
+        counts = load_demo(server)
+        done = sync(run_cli, sqlite_url, server, MSPKPI_HALO_RATE_LIMIT="0")
+        assert done.returncode == 0, done.stderr
+    assert f"{counts['tickets']} tickets" in done.stderr and f"{counts['actions']} time_entries" in done.stderr
+    report = json.loads(run_cli("--db", sqlite_url, "kpi", "-f", "json").stdout)
+    assert report["queue"]["open"] > 0 and report["queue"]["by_queue"]
+    assert report["sla"]["compliance_30d"]["first_response_pct"] is not None
+    assert report["service"]["opened_30d"] > 0 and report["service"]["csat_30d"]["responses"] > 0
+    assert report["escalations"]["total"] > 0
+    assert any(r["hours_this_week"] or r["hours_last_week"] for r in report["team"]["resources"])
+    assert report["pipeline"]["stages"] and report["contracts"]["expiring_90d"] > 0
+    assert sum(report["projects"]["at_risk"].values()) > 0 and report["trends"]["days"]
