@@ -640,3 +640,21 @@ def test_the_demo_msp_served_by_the_fake_fills_every_report_section(run_cli, sql
     assert any(r["hours_this_week"] or r["hours_last_week"] for r in report["team"]["resources"])
     assert report["pipeline"]["stages"] and report["contracts"]["expiring_90d"] > 0
     assert sum(report["projects"]["at_risk"].values()) > 0 and report["trends"]["days"]
+
+
+def test_no_feedback_in_the_tenant_and_options_from_the_halo_table(run_cli, sqlite_url, fake, tmp_path):
+    fake.feedback_enabled = False  # the tenant does not expose Feedback: 403, not an error
+    fake.edit("Tickets", 1002, category_2="Laptop>Battery")
+    path = tmp_path / "config.toml"
+    path.write_text('[halo]\nissue_type_field = "category_2"\nclosed_status_types = "2, 4"\n')
+    done = run_cli("--db", sqlite_url, "--config", str(path), "sync", "halo", env=fake.env())
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr and not rows(sqlite_url, "survey_results")
+    tickets = rows(sqlite_url, "tickets")
+    assert (tickets["1002"]["issue_type"], tickets["1002"]["sub_issue_type"]) == ("Laptop", "Battery")
+    assert tickets["1002"]["is_closed"] is True, "In Progress has type 2, which this config closes"
+
+    path.write_text('[halo]\nclosed_status_types = "two"\n')
+    refused = run_cli("--db", sqlite_url, "--config", str(path), "sync", "halo", env=fake.env())
+    assert refused.returncode == 1 and "closed_status_types" in refused.stderr
+    assert refused.stderr.count("\n") == 1
