@@ -474,7 +474,7 @@ def test_killed_mid_run_and_resumed_ends_identical(run_cli, cli_env, db_url, fak
     fake.server.slow("/api/", 0.15, times=10_000)
     process = subprocess.Popen(
         [sys.executable, "-m", "mspkpi_tui", "--db", db_url, "sync", "halo"],
-        env={**cli_env, **fake.env()},
+        env={**cli_env, **fake.env(MSPKPI_HALO_STORE_BATCH="1")},  # every Halo page stored alone
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -618,3 +618,43 @@ def test_a_second_sync_on_the_same_database_is_refused(run_cli, cli_env, sqlite_
     fake.server.clear_faults()
     assert sync(run_cli, sqlite_url, fake).returncode == 0
     assert len(rows(sqlite_url, "tickets")) == 30
+
+
+@pytest.mark.slow
+def test_the_demo_msp_served_by_the_fake_fills_every_report_section(run_cli, sqlite_url):
+    """`mspkpi sync halo` from the demo MSP (tests/fakes/halo_demo.py) gives every pane's figures."""
+    import json
+
+    from fakes.halo_demo import load_demo
+
+    with HaloFake() as server:
+        counts = load_demo(server)
+        done = sync(run_cli, sqlite_url, server, MSPKPI_HALO_RATE_LIMIT="0")
+        assert done.returncode == 0, done.stderr
+    assert f"{counts['tickets']} tickets" in done.stderr and f"{counts['actions']} time_entries" in done.stderr
+    report = json.loads(run_cli("--db", sqlite_url, "kpi", "-f", "json").stdout)
+    assert report["queue"]["open"] > 0 and report["queue"]["by_queue"]
+    assert report["sla"]["compliance_30d"]["first_response_pct"] is not None
+    assert report["service"]["opened_30d"] > 0 and report["service"]["csat_30d"]["responses"] > 0
+    assert report["escalations"]["total"] > 0
+    assert any(r["hours_this_week"] or r["hours_last_week"] for r in report["team"]["resources"])
+    assert report["pipeline"]["stages"] and report["contracts"]["expiring_90d"] > 0
+    assert sum(report["projects"]["at_risk"].values()) > 0 and report["trends"]["days"]
+
+
+def test_no_feedback_in_the_tenant_and_options_from_the_halo_table(run_cli, sqlite_url, fake, tmp_path):
+    fake.feedback_enabled = False  # the tenant does not expose Feedback: 403, not an error
+    fake.edit("Tickets", 1002, category_2="Laptop>Battery")
+    path = tmp_path / "config.toml"
+    path.write_text('[halo]\nissue_type_field = "category_2"\nclosed_status_types = "2, 4"\n')
+    done = run_cli("--db", sqlite_url, "--config", str(path), "sync", "halo", env=fake.env())
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr and not rows(sqlite_url, "survey_results")
+    tickets = rows(sqlite_url, "tickets")
+    assert (tickets["1002"]["issue_type"], tickets["1002"]["sub_issue_type"]) == ("Laptop", "Battery")
+    assert tickets["1002"]["is_closed"] is True, "In Progress has type 2, which this config closes"
+
+    path.write_text('[halo]\nclosed_status_types = "two"\n')
+    refused = run_cli("--db", sqlite_url, "--config", str(path), "sync", "halo", env=fake.env())
+    assert refused.returncode == 1 and "closed_status_types" in refused.stderr
+    assert refused.stderr.count("\n") == 1

@@ -53,6 +53,7 @@ LIST_KEYS = {
 }
 PLAIN = {"status", "priority", "agent", "team", "timesheet"}
 IGNORES_PAGING = {"agent", "timesheet"}
+DELETED = "__deleted__"  # marks a deleted ticket among the selected keys
 WRITABLE = {"status_id": "status", "priority_id": "priority", "agent_id": "agent"}
 
 
@@ -105,6 +106,7 @@ class HaloFake:
         self.emails_sent = 0  # notes posted without sendemail: false
         self.visible_notes = 0  # notes posted without hiddenfromuser: true
         self._recent: deque[float] = deque()
+        self._sorted: dict[str, list[Any]] = {}  # entity -> its keys in list order (benchmarks page a million rows)
         self.lock = threading.RLock()
         self.server = FakeServer(self.handle, error_body=error_body)
 
@@ -139,6 +141,8 @@ class HaloFake:
         if key is None:
             key = (record["ticket_id"], record["id"]) if entity == "actions" else record["id"]
         with self.lock:
+            if key not in self.data[entity]:
+                self._sorted.pop(entity, None)
             self.data[entity][key] = record
             self.updated[entity][key] = at or datetime.now(UTC)
         return record
@@ -155,11 +159,13 @@ class HaloFake:
                 self.data[entity].pop(ticket_id, None)
             for key in [k for k in self.data["actions"] if k[0] == ticket_id]:
                 del self.data["actions"][key]
+            self._sorted.clear()
             self.deleted[ticket_id] = at or datetime.now(UTC)
 
     def delete(self, entity: str, key: Any) -> None:
         with self.lock:
             del self.data[entity.lower()][key]
+            self._sorted.pop(entity.lower(), None)
 
     def revoke_tokens(self) -> None:
         with self.lock:
@@ -238,7 +244,9 @@ class HaloFake:
 
     # --- lists ------------------------------------------------------------------------
 
-    def _selected(self, entity: str, request: Request) -> list[Any] | Response:
+    def _selected(self, entity: str, request: Request) -> list[tuple[Any, str]] | list[Any] | Response:
+        """The (key, entity) pairs a request selects in list order; with no filter on a single
+        list, just its sorted keys (benchmarks page through a million rows)."""
         since = request.param("lastupdatefromdate")
         moment = None
         if since:
@@ -249,33 +257,48 @@ class HaloFake:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=self.instance_zone)
         if entity == "tickets" and request.param("deleted") == "true":
-            return [
-                {"id": tid, "summary": "(deleted)", "deleted": True}
-                for tid, when in sorted(self.deleted.items())
-                if moment is None or when >= moment
-            ]
+            return [(tid, DELETED) for tid, when in sorted(self.deleted.items()) if moment is None or when >= moment]
         sources = [entity]
         if entity == "tickets" and self.tickets_include_projects:
             sources += ["projects", "opportunities"]
-        keyed = [(k, e) for e in sources for k in self.data.get(e, {})]
-        keyed = [(k, e) for k, e in keyed if moment is None or self.updated[e][k] >= moment]
         ticket = request.param("ticket_id")
+        if len(sources) == 1 and moment is None and not ticket:
+            return self._keys(entity)
+        keyed = [(k, e) for e in sources for k in self._keys(e)]
+        if len(sources) > 1:
+            keyed.sort(key=lambda pair: _order(pair[0]))
+        if moment is not None:
+            keyed = [(k, e) for k, e in keyed if self.updated[e][k] >= moment]
         if entity == "actions" and ticket:
             keyed = [(k, e) for k, e in keyed if str(k[0]) == ticket]
-        return [self.data[e][k] for k, e in sorted(keyed, key=lambda pair: _order(pair[0]))]
+        return keyed
+
+    def _keys(self, entity: str) -> list[Any]:
+        if entity not in self._sorted:
+            self._sorted[entity] = sorted(self.data.get(entity, {}), key=_order)
+        return self._sorted[entity]
 
     def _list(self, entity: str, request: Request) -> Response:
-        rows = self._selected(entity, request)
-        if isinstance(rows, Response):
-            return rows
-        total = len(rows)
+        selected = self._selected(entity, request)
+        if isinstance(selected, Response):
+            return selected
+        total = len(selected)
         if request.param("pageinate") == "true" and entity not in IGNORES_PAGING:
             size = max(1, min(int(request.param("page_size") or 50), self.max_page_size))
             number = max(1, int(request.param("page_no") or 1))
-            rows = rows[(number - 1) * size : number * size]
+            selected = selected[(number - 1) * size : number * size]
+        rows = [self._record(item, entity) for item in selected]
         if entity in PLAIN:
             return ItemsResponse(200, rows, items=len(rows))
         return ItemsResponse(200, {"record_count": total, LIST_KEYS[entity]: rows}, items=len(rows))
+
+    def _record(self, item: Any, entity: str) -> Any:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+            key, entity = item
+            if entity == DELETED:
+                return {"id": key, "summary": "(deleted)", "deleted": True}
+            return self.data[entity][key]
+        return self.data[entity][item]
 
     # --- writes -------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ class HaloConnector:
                     catalog=catalog,
                     closed_types=closed,
                     rule=self.rule,
+                    batch=self.settings.store_batch,
                 ).run_all()
             finally:
                 client.close()

@@ -41,6 +41,7 @@ PAGE_SIZE = 100  # Halo's cap: it never sends more, whatever is asked
 RATE_WINDOW = 300.0  # seconds: hosted Halo counts requests per rolling 5 minutes
 DEFAULT_RATE_LIMIT = 280  # under the ~300 hosted Halo allows, leaving room for the web app's own calls
 RATE_LIMITED_DELAY = 30.0  # a 429 without Retry-After: 5 s is not enough for Halo
+STORE_BATCH = 1000  # records stored per transaction (10 of Halo's pages)
 TOKEN_MARGIN = 60.0  # renew the token this long before it expires
 
 SETTINGS = [
@@ -51,6 +52,7 @@ SETTINGS = [
     Setting("scope", "MSPKPI_HALO_SCOPE", required=False, default="all"),
     Setting("timezone", "MSPKPI_HALO_TIMEZONE", required=False, default="UTC"),
     Setting("rate_limit", "MSPKPI_HALO_RATE_LIMIT", required=False, default=str(DEFAULT_RATE_LIMIT)),
+    Setting("store_batch", "MSPKPI_HALO_STORE_BATCH", required=False, default=str(STORE_BATCH)),
 ]
 
 
@@ -63,6 +65,7 @@ class HaloSettings:
     scope: str = "all"
     zone: tzinfo = UTC  # the instance's time zone: how its zone-less dates are read
     rate_limit: int = DEFAULT_RATE_LIMIT  # requests per 5 minutes; 0 = no budget (benchmarks, on-premises)
+    store_batch: int = STORE_BATCH  # records per stored batch (the stop check's grain too)
 
     def __repr__(self) -> str:  # never show the secret, even in a debugger or a traceback
         return f"HaloSettings(url={self.url!r}, client_id={self.client_id!r}, tenant={self.tenant!r})"
@@ -77,12 +80,8 @@ def read_halo_settings(config) -> HaloSettings:
         url = "https://" + url
     url = url.removesuffix("/api")  # the API root is {url}/api: accept either
     require_secure_url(url, "MSPKPI_HALO_URL")
-    try:
-        rate_limit = int(str(values["rate_limit"]).strip())
-    except ValueError:
-        raise ConfigError(f"MSPKPI_HALO_RATE_LIMIT = {values['rate_limit']!r}: expected a whole number") from None
-    if rate_limit < 0:
-        raise ConfigError(f"MSPKPI_HALO_RATE_LIMIT = {rate_limit}: expected 0 (no budget) or more")
+    rate_limit = _whole(values["rate_limit"], "MSPKPI_HALO_RATE_LIMIT", 0)
+    store_batch = _whole(values["store_batch"], "MSPKPI_HALO_STORE_BATCH", 1)
     return HaloSettings(
         url=url,
         client_id=str(values["client_id"]).strip(),
@@ -91,7 +90,18 @@ def read_halo_settings(config) -> HaloSettings:
         scope=str(values["scope"] or "all").strip(),
         zone=get_zone(str(values["timezone"])),
         rate_limit=rate_limit,
+        store_batch=store_batch,
     )
+
+
+def _whole(value: Any, name: str, least: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name} = {value!r}: expected a whole number") from None
+    if number < least:
+        raise ConfigError(f"{name} = {number}: expected {least} or more")
+    return number
 
 
 def format_time(moment: datetime, zone: tzinfo) -> str:

@@ -42,17 +42,28 @@ TRACKED = ("status", "queue", "priority", "assignee")
 
 
 class HaloReader:
-    """Pages of a Halo list: ``pageinate``d, from ``lastupdatefromdate`` when there is a cursor."""
+    """Pages of a Halo list: ``pageinate``d, from ``lastupdatefromdate`` when there is a cursor.
 
-    def __init__(self, client: HaloClient):
+    Halo sends at most 100 records a page; the loop stores (and checks for a stop) per batch
+    of about `batch` records, so the cost of a transaction is spread over more rows."""
+
+    def __init__(self, client: HaloClient, batch: int):
         self.client = client
+        self.batch = max(batch, 1)
 
     def pages(self, sync: Synchronizer, endpoint: str, cursor: str | None) -> Generator[Page, None, None]:
         path, _, query = endpoint.partition("?")
         params: dict[str, Any] = dict(parse_qsl(query))
         if cursor and sync.cursor_field:
             params[sync.cursor_field] = cursor
-        yield from self.client.pages(path, params, LIST_KEYS.get(path))
+        pending: list[Page] = []
+        for page in self.client.pages(path, params, LIST_KEYS.get(path)):
+            pending.append(page)
+            if sum(len(p.records) for p in pending) >= self.batch:
+                yield _merged(pending)
+                pending = []
+        if pending:
+            yield _merged(pending)
 
     def records(self, page: Page) -> list[Any]:
         return page.records
@@ -86,8 +97,10 @@ class Pass(SyncPass):
         catalog: Catalog,
         closed_types: set[int],
         rule: EscalationRule,
+        batch: int = 1000,
     ):
         super().__init__(run, full=full, now_fn=now_fn, stop=stop)
+        self.batch = batch
         self.run = run
         self.client = client
         self.catalog = catalog
@@ -132,7 +145,7 @@ class Pass(SyncPass):
         ]
 
     def run_all(self) -> bool:
-        return self.execute(HaloReader(self.client), self.steps())
+        return self.execute(HaloReader(self.client, self.batch), self.steps())
 
     def read_catalog(self) -> None:
         self.catalog.statuses = mapping.statuses(self.client.read_all("Status"), self.closed_types)
@@ -160,18 +173,16 @@ class Pass(SyncPass):
 
     def map_page(self, entity: str, records: list[Any], page: Page, map_one: Callable[[Any], dict]):
         """Map records; one that cannot even be mapped is rejected here with the vendor JSON."""
-        mapped, locations, raws = [], [], []
+        mapped, kept = [], []
         for record in records:
-            location = f"{page.url} id={record.get('id') if isinstance(record, dict) else None}"
             try:
                 row = map_one(record)
             except MappingError as exc:
-                self.run.reject(entity, location, dump(record), str(exc))
+                self.run.reject(entity, _location(page, record), dump(record), str(exc))
                 continue
             mapped.append(row)
-            locations.append(location)
-            raws.append(dump(record))
-        return mapped, locations, raws
+            kept.append(record)
+        return mapped, lambda i: _location(page, kept[i]), LazyDump(kept)
 
     def store_feedback(self, page: Page) -> None:
         self.simple_store("survey_results", lambda r: mapping.feedback(r, self.catalog))(page)
@@ -280,6 +291,27 @@ class Pass(SyncPass):
                 select(r.c.source_id, r.c.name).where(r.c.source == self.run.source, r.c.source_id.in_(sorted(ids)))
             )
             return {row.source_id: row.name for row in found}
+
+
+def _location(page: Page, record: Any) -> str:
+    return f"{page.url} id={record.get('id') if isinstance(record, dict) else None}"
+
+
+def _merged(pages: list[Page]) -> Page:
+    if len(pages) == 1:
+        return pages[0]
+    url = pages[0].url + f" (and the next {len(pages) - 1} pages)"
+    return Page([r for p in pages for r in p.records], url)
+
+
+class LazyDump:
+    """The vendor JSON of each record, serialised only for the few that are rejected."""
+
+    def __init__(self, records: list[Any]):
+        self.records = records
+
+    def __getitem__(self, index: int) -> str:
+        return dump(self.records[index])
 
 
 def _nothing(_page: Any) -> None:
