@@ -87,7 +87,10 @@ async def test_the_command_palette_lists_each_action_once(tui_engine):
 
 @pytest.mark.parametrize(
     "pane_key, tables",
-    [("2", ["sla-list"]), ("4", ["team-dispatch", "team-hours", "team-efficiency", "team-timesheets", "ContentTabs", "team-drills"])],
+    [
+        ("2", ["sla-list"]),
+        ("4", ["team-dispatch", "team-hours", "team-efficiency", "team-timesheets", "ContentTabs", "team-drills"]),
+    ],
 )
 async def test_tab_moves_between_the_tab_strip_and_the_panes_tables(tui_engine, pane_key, tables):
     app = make_app(tui_engine)
