@@ -23,7 +23,7 @@ from mspkpi_tui.sources.halo.mapping import Catalog, MappingError
 from mspkpi_tui.sources.http import PsaHttpError
 from mspkpi_tui.sources.synchronizer import Deletion, Reference, Step, Synchronizer, SyncPass
 from mspkpi_tui.store import models
-from mspkpi_tui.store.writer import SyncWriter
+from mspkpi_tui.store.writer import PicklistEntry, SyncWriter
 
 CURSOR = "lastupdatefromdate"  # Halo's last-update window parameter
 PAGE_SIZE = 100
@@ -150,6 +150,25 @@ class Pass(SyncPass):
     def read_catalog(self) -> None:
         self.catalog.statuses = mapping.statuses(self.client.read_all("Status"), self.closed_types)
         self.catalog.priorities, self.catalog.priority_rank = mapping.priorities(self.client.read_all("Priority"))
+        # For triage (actions/picklists.py): the values a status or priority change is checked
+        # against. A priority is listed once by its id (Halo repeats it per SLA); teams are the
+        # queues table already.
+        self.run.store_picklist(
+            "status",
+            [
+                PicklistEntry(sid, s.name, sort_order=n)
+                for n, (sid, s) in enumerate(self.catalog.statuses.items())
+                if s.name
+            ],
+        )
+        self.run.store_picklist(
+            "priority",
+            [
+                PicklistEntry(pid, name, sort_order=self.catalog.priority_rank.get(pid, 0))
+                for (sla, pid), name in self.catalog.priorities.items()
+                if sla is None
+            ],
+        )
 
     def feedback_paths(self) -> list[str]:
         """Feedback, where the tenant exposes it (a 403 or 404 means it does not: nothing to read)."""
