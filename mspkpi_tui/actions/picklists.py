@@ -16,7 +16,7 @@ from mspkpi_tui.actions.fields import same
 from mspkpi_tui.store.models import PicklistValue, Queue, table
 
 SCOPED = {"connectwise": {"status"}}  # fields whose values belong to a board in that PSA
-PSA_NAMES = {"autotask": "Autotask", "connectwise": "ConnectWise", "demo": "the demo PSA"}
+PSA_NAMES = {"autotask": "Autotask", "connectwise": "ConnectWise", "halo": "HaloPSA", "demo": "the demo PSA"}
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ class Pass(SyncPass):
         self.closed_types = closed_types
         self.rule = rule
         self.feedback_missing = False
+        self.teams: list[dict] = []  # the Team list as read this pass (for the queue picklist)
 
     # --- the declarations ----------------------------------------------------------------
 
@@ -124,7 +125,7 @@ class Pass(SyncPass):
             whole("companies", "Client", mapping.client),
             whole("resources", "Agent", mapping.agent),
             Synchronizer(  # tickets name their team: the name is the queue's source id
-                "queues", "Team", None, PAGE_SIZE, self.simple_store("queues", mapping.team), key=mapping.team_key
+                "queues", "Team", None, PAGE_SIZE, self.store_teams, key=mapping.team_key
             ),
             Reference("catalog", self.read_catalog),
             changed("projects", "Projects", self.simple_store("projects", lambda r: mapping.project(r, cat))),
@@ -147,9 +148,18 @@ class Pass(SyncPass):
     def run_all(self) -> bool:
         return self.execute(HaloReader(self.client, self.batch), self.steps())
 
+    def store_teams(self, page: Page) -> None:
+        self.teams += [t for t in page.records if isinstance(t, dict)]
+        self.simple_store("queues", mapping.team)(page)
+
     def read_catalog(self) -> None:
-        self.catalog.statuses = mapping.statuses(self.client.read_all("Status"), self.closed_types)
-        self.catalog.priorities, self.catalog.priority_rank = mapping.priorities(self.client.read_all("Priority"))
+        statuses, priorities = self.client.read_all("Status"), self.client.read_all("Priority")
+        self.catalog.statuses = mapping.statuses(statuses, self.closed_types)
+        self.catalog.priorities, self.catalog.priority_rank = mapping.priorities(priorities)
+        # What triage actions are checked against (mspkpi_tui/actions/picklists.py).
+        self.run.store_picklist("status", mapping.picklist(statuses))
+        self.run.store_picklist("queue", mapping.picklist(self.teams))
+        self.run.store_picklist("priority", mapping.priority_picklist(priorities, self.catalog.priority_rank))
 
     def feedback_paths(self) -> list[str]:
         """Feedback, where the tenant exposes it (a 403 or 404 means it does not: nothing to read)."""
