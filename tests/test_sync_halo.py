@@ -419,7 +419,7 @@ def test_429_5xx_and_a_revoked_token_end_identical_to_a_fault_free_run(run_cli, 
     fake.server.fail("/api/client", 500, times=1)
     fake.server.fail("/api/status", 502, times=1)
     fake.server.fail("/auth/token", 503, times=1)
-    # Every token is revoked after the 10th page of actions: the client renews it once and goes on.
+    # Every token is revoked at the 3rd request for actions: the client renews it once and goes on.
     revoke_at = {"n": 0}
     original = fake.handle
 
