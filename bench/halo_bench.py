@@ -128,7 +128,20 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def startup_cpu(workdir: Path, runs: int) -> float:
+    """CPU of a sync from an empty tenant (Python, imports, creating the database): the fixed
+    part of every run, measured so the per-record rate can be given without it too."""
+    empty = build_fake(0, 0)
+    seconds = []
+    with empty:
+        for run in range(runs):
+            seconds.append(run_sync(f"sqlite:///{workdir / f'empty{run}.db'}", empty).cpu_seconds)
+    return statistics.median(seconds)
+
+
 def measure(workdir: Path, tickets: int, actions: int, changed: int, runs: int) -> dict:
+    startup = startup_cpu(workdir, runs)
+    print(f"start-up: {startup:.2f} CPU s", flush=True)
     print(f"building a tenant of {tickets:,} tickets and {actions:,} actions ...", flush=True)
     fake = build_fake(tickets, actions)
     records = tickets + len(fake.data["actions"])
@@ -154,6 +167,7 @@ def measure(workdir: Path, tickets: int, actions: int, changed: int, runs: int) 
             fetched = sum(e.items or 0 for e in fake.server.log if e.request.path == "/api/Tickets")
             print(f"  incremental {run + 1}: {timing.seconds:.2f} s, server {timing.server_seconds:.2f} s", flush=True)
     return {
+        "startup": startup,
         "records": records,
         "firsts": firsts,
         "baselines": baselines,
@@ -187,6 +201,8 @@ def report(m: dict, command: str) -> str:
             f"| first sync: {m['records']:,} records (tickets + actions with time), wall clock of `mspkpi sync halo` | {wall:.1f} s | | |",
             f"| first sync: CPU time of the sync process | {cpu:.1f} s | | |",
             f"| first sync: records per CPU second | {rate:,.0f} | >= {TARGET_RATE:,} | {'yes' if rate >= TARGET_RATE else '**no**'} |",
+            f"| (start-up: CPU of a sync from an empty tenant, measured in the same run) | {m['startup']:.2f} s | | |",
+            f"| first sync: records per CPU second after start-up | {m['records'] / (cpu - m['startup']):,.0f} | | |",
             f"| first sync: time the fake server spent answering ({requests:,} requests of 100 records) | {server:.1f} s | | |",
             f"| plain sqlite3 executemany of the same rows into an empty schema | {base:.2f} s | | |",
             f"| sync CPU time / executemany time | {cpu / base:.1f}x | | |",

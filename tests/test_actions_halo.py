@@ -98,8 +98,12 @@ def test_a_change_made_in_halo_meanwhile_is_a_conflict_and_nothing_is_sent(cli, 
 
 def test_a_status_halo_does_not_have_is_refused_before_sending(cli, fake, sqlite_url):
     run = cli(sqlite_url)
-    refused = run("ticket", "1002", "--status", "Parked")
-    assert refused.returncode == 1 and "status 'Parked' is not a status of HaloPSA" in refused.stderr
+    refused = run("ticket", "1002", "--status", "Parked")  # not in the picklist the sync stored
+    assert refused.returncode == 1 and "'Parked' is not a status of HaloPSA" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and updates(fake) == []
+    fake.delete("Status", 3)  # removed in Halo since the last sync: the writer's own look-up refuses it
+    refused = run("ticket", "1002", "--status", "Escalate")
+    assert refused.returncode == 1 and "Halo has no status 'Escalate'" in refused.stderr
     assert refused.stderr.count("\n") == 1 and updates(fake) == []
 
 

@@ -419,7 +419,7 @@ def test_429_5xx_and_a_revoked_token_end_identical_to_a_fault_free_run(run_cli, 
     fake.server.fail("/api/client", 500, times=1)
     fake.server.fail("/api/status", 502, times=1)
     fake.server.fail("/auth/token", 503, times=1)
-    # Every token is revoked after the 10th page of actions: the client renews it once and goes on.
+    # Every token is revoked at the 3rd request for actions: the client renews it once and goes on.
     revoke_at = {"n": 0}
     original = fake.handle
 
@@ -658,3 +658,38 @@ def test_no_feedback_in_the_tenant_and_options_from_the_halo_table(run_cli, sqli
     refused = run_cli("--db", sqlite_url, "--config", str(path), "sync", "halo", env=fake.env())
     assert refused.returncode == 1 and "closed_status_types" in refused.stderr
     assert refused.stderr.count("\n") == 1
+
+
+def test_ctrl_c_in_watch_mode_finishes_the_batch_and_keeps_the_cursor(cli_env, sqlite_url, fake, reference):
+    fake.server.slow("/api/", 0.1, times=10_000)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mspkpi_tui", "--db", sqlite_url, "sync", "halo", "--watch", "--interval", "60"],
+        env={**cli_env, **fake.env(MSPKPI_HALO_STORE_BATCH="1")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(fake.list_requests("Tickets")) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=60)
+
+    assert "stopping after the current page" in err and "stopped before tickets finished" in err, err
+    stored = snapshot(sqlite_url)
+    assert len(stored["tickets"]) % PAGE == 0 and 0 < len(stored["tickets"]) < 30, "whole pages only"
+    engine = open_database(sqlite_url)
+    with engine.connect() as conn:
+        cursors = set(conn.execute(select(SyncCursorRow.entity)).scalars())
+    engine.dispose()
+    assert "projects" in cursors and "tickets" not in cursors
+    fake.server.clear_faults()
+    done = subprocess.run(
+        [sys.executable, "-m", "mspkpi_tui", "--db", sqlite_url, "sync", "halo"],
+        env={**cli_env, **fake.env()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert snapshot(sqlite_url) == reference

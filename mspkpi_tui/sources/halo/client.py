@@ -33,7 +33,6 @@ from mspkpi_tui.sources.http import (
     PsaHttpError,
     RateBudget,
     RetryPolicy,
-    _error_detail,
     require_secure_url,
 )
 
@@ -295,7 +294,7 @@ def _json(response: httpx.Response, path: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise SyncError(f"Halo returned a body that is not JSON for {path}{_error_detail(response)}") from None
+        raise SyncError(f"Halo returned a body that is not JSON for {path}") from None
 
 
 def _describe(url: httpx.URL) -> str:

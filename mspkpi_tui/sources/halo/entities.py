@@ -23,7 +23,7 @@ from mspkpi_tui.sources.halo.mapping import Catalog, MappingError
 from mspkpi_tui.sources.http import PsaHttpError
 from mspkpi_tui.sources.synchronizer import Deletion, Reference, Step, Synchronizer, SyncPass
 from mspkpi_tui.store import models
-from mspkpi_tui.store.writer import PicklistEntry, SyncWriter
+from mspkpi_tui.store.writer import SyncWriter
 
 CURSOR = "lastupdatefromdate"  # Halo's last-update window parameter
 PAGE_SIZE = 100
@@ -107,6 +107,7 @@ class Pass(SyncPass):
         self.closed_types = closed_types
         self.rule = rule
         self.feedback_missing = False
+        self.teams: list[dict] = []  # the Team list as read this pass (for the queue picklist)
 
     # --- the declarations ----------------------------------------------------------------
 
@@ -124,7 +125,7 @@ class Pass(SyncPass):
             whole("companies", "Client", mapping.client),
             whole("resources", "Agent", mapping.agent),
             Synchronizer(  # tickets name their team: the name is the queue's source id
-                "queues", "Team", None, PAGE_SIZE, self.simple_store("queues", mapping.team), key=mapping.team_key
+                "queues", "Team", None, PAGE_SIZE, self.store_teams, key=mapping.team_key
             ),
             Reference("catalog", self.read_catalog),
             changed("projects", "Projects", self.simple_store("projects", lambda r: mapping.project(r, cat))),
@@ -147,28 +148,18 @@ class Pass(SyncPass):
     def run_all(self) -> bool:
         return self.execute(HaloReader(self.client, self.batch), self.steps())
 
+    def store_teams(self, page: Page) -> None:
+        self.teams += [t for t in page.records if isinstance(t, dict)]
+        self.simple_store("queues", mapping.team)(page)
+
     def read_catalog(self) -> None:
-        self.catalog.statuses = mapping.statuses(self.client.read_all("Status"), self.closed_types)
-        self.catalog.priorities, self.catalog.priority_rank = mapping.priorities(self.client.read_all("Priority"))
-        # For triage (actions/picklists.py): the values a status or priority change is checked
-        # against. A priority is listed once by its id (Halo repeats it per SLA); teams are the
-        # queues table already.
-        self.run.store_picklist(
-            "status",
-            [
-                PicklistEntry(sid, s.name, sort_order=n)
-                for n, (sid, s) in enumerate(self.catalog.statuses.items())
-                if s.name
-            ],
-        )
-        self.run.store_picklist(
-            "priority",
-            [
-                PicklistEntry(pid, name, sort_order=self.catalog.priority_rank.get(pid, 0))
-                for (sla, pid), name in self.catalog.priorities.items()
-                if sla is None
-            ],
-        )
+        statuses, priorities = self.client.read_all("Status"), self.client.read_all("Priority")
+        self.catalog.statuses = mapping.statuses(statuses, self.closed_types)
+        self.catalog.priorities, self.catalog.priority_rank = mapping.priorities(priorities)
+        # What triage actions are checked against (mspkpi_tui/actions/picklists.py).
+        self.run.store_picklist("status", mapping.picklist(statuses))
+        self.run.store_picklist("queue", mapping.picklist(self.teams))
+        self.run.store_picklist("priority", mapping.priority_picklist(priorities, self.catalog.priority_rank))
 
     def feedback_paths(self) -> list[str]:
         """Feedback, where the tenant exposes it (a 403 or 404 means it does not: nothing to read)."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from mspkpi_tui.store.writer import PicklistEntry
+
 # Before this year a Halo date is its "not set" (1900-01-01, 0001-01-01, 1899-12-30).
 SENTINEL_BEFORE_YEAR = 1901
 
@@ -138,6 +140,29 @@ def priorities(records: list[Any]) -> tuple[dict[tuple[str | None, str], str], d
         names.setdefault((None, pid), str(record["name"]))
     ids = sorted({pid for _sla, pid in names}, key=lambda p: (float(p) if p.replace(".", "").isdigit() else 1e9, p))
     return names, {pid: rank for rank, pid in enumerate(ids, start=1)}
+
+
+def picklist(records: list[Any]) -> list[PicklistEntry]:
+    """Statuses or teams as picklist values (id, name), in Halo's order (`sequence`, else the list's)."""
+    entries = []
+    for n, r in enumerate(records):
+        if isinstance(r, dict) and r.get("id") is not None and r.get("name"):
+            sequence = r.get("sequence")
+            order = int(sequence) if isinstance(sequence, int | float) and not isinstance(sequence, bool) else n
+            active = r.get("inactive") is not True and r.get("isdisabled") is not True
+            entries.append(PicklistEntry(str(r["id"]), str(r["name"]), sort_order=order, active=active))
+    return entries
+
+
+def priority_picklist(records: list[Any], ranks: dict[str, int]) -> list[PicklistEntry]:
+    """Priorities by name (rows per SLA share a priority id; each name is listed once), most urgent first."""
+    entries: dict[str, PicklistEntry] = {}
+    for r in records:
+        pid = _id(r.get("priorityid", r.get("id"))) if isinstance(r, dict) else None
+        if pid is not None and r.get("name"):
+            name = str(r["name"])
+            entries.setdefault(name.casefold(), PicklistEntry(pid, name, sort_order=ranks.get(pid, 99)))
+    return list(entries.values())
 
 
 # --- entities ------------------------------------------------------------------------
