@@ -9,6 +9,7 @@ sanitiser), so a ticket cannot change the screen.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from rich.text import Text
 
@@ -19,8 +20,19 @@ from mspkpi_tui.safe_text import clean, truncate
 MAX_CELL = 40
 # The one word for a ticket or a record nobody owns, in every list, facet and detail.
 NOBODY = "unassigned"
-# Overdue stands out without colour too (NO_COLOR, 16 colours): bold, and a "!" beside the figure.
+# Overdue stands out without colour too: bold and a "!" beside the figure everywhere, and
+# reversed where colour cannot carry it (NO_COLOR, 16 colours, where red is also the cursor's).
 OVERDUE = "bold red"
+OVERDUE_LOW_COLOUR = "bold reverse"
+
+
+def low_colour(app: Any) -> bool:
+    """No colour (NO_COLOR) or 16 colours at most: overdue is marked by more than colour."""
+    return bool(app.no_color) or app.console.color_system in (None, "standard")
+
+
+def overdue_style(low_colour: bool) -> str:
+    return OVERDUE_LOW_COLOUR if low_colour else OVERDUE
 
 
 def plain(value: object, style: str = "", max_cells: int = MAX_CELL) -> Text:

@@ -256,7 +256,9 @@ class TicketListView(Table):
                     (
                         fmt.plain(r.number),
                         fmt.plain(r.priority),
-                        Text(due, style=fmt.OVERDUE if overdue else "", justify="right"),
+                        Text(
+                            due, style=fmt.overdue_style(fmt.low_colour(self.app)) if overdue else "", justify="right"
+                        ),
                         Text(fmt.age(r.age(now)), justify="right"),
                         fmt.plain(r.company or ""),
                         fmt.plain(r.title, max_cells=400),
