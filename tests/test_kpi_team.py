@@ -61,7 +61,7 @@ def test_time_off_reduces_available_hours_when_configured(engine):
     d.store(engine)
     rules = config("America/New_York", timesheet={"lookback_weeks": 1, "time_off_categories": ["Vacation"]})
     alice = team_figures(engine, NOW, rules).resources[0]
-    assert (alice.hours_this_week, alice.utilization_pct) == (6.0, 15.62)  # 5 billable / (40 - 8)
+    assert (alice.hours_this_week, alice.utilization_pct) == (6.0, 15.63)  # 5 billable / (40 - 8) = 15.625, half up
 
 
 def test_under_hours_weeks_for_a_source_without_timesheets(engine):

@@ -85,7 +85,8 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         share.append("This week, whole team: ", style="bold")
         if worked:
             share.append(
-                f"customer-facing {facing / worked:.0%} · internal/admin {1 - facing / worked:.0%} of {worked:,.1f} h worked"
+                f"customer-facing {fmt.pct(100 * facing / worked)} · internal/admin {fmt.pct(100 - 100 * facing / worked)}"
+                f" of {fmt.hours(worked)} h worked"
             )
         else:
             share.append("no hours logged yet")

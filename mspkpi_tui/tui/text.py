@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.text import Text
 
+from mspkpi_tui.kpi.common import half_up  # the one rounding: half up, as the report's
 from mspkpi_tui.safe_text import clean, truncate
 
 # A cell of a pane's table never grows past this many terminal cells (a 5,000-character title
@@ -48,15 +49,15 @@ def count(n: int | None) -> str:
 
 
 def pct(value: float | None) -> str:
-    return "no data" if value is None else f"{value:.0f}%"
+    return "no data" if value is None else f"{half_up(value):.0f}%"
 
 
 def hours(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.1f}"
+    return "–" if value is None else f"{half_up(value, 1):,.1f}"
 
 
 def money(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
+    return "–" if value is None else f"{half_up(value):,.0f}"
 
 
 def duration(delta: timedelta) -> str:
@@ -102,6 +103,11 @@ def ago(then: datetime | None, now: datetime) -> str:
 
 def stamp(moment: datetime | None, zone: tzinfo) -> str:
     return "–" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    """A figure at `digits` decimals, rounded half up like every other."""
+    return "–" if value is None else f"{half_up(value, digits):,.{digits}f}"
 
 
 def duration_minutes(minutes: float) -> str:
