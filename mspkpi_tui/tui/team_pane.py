@@ -58,7 +58,9 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         f = data.figures
         title = Text(f"Hours this week (from {f.week_start:%a %d %b}) and last week", style="bold")
         title.append(
-            "  Util = billable / available; Bill = billable / worked; Cust = customer-facing / worked", style="dim"
+            "  Util wtd = billable / availability so far (Mon-Fri 09-17); Util wk = billable / the whole week's;"
+            " Bill = billable / worked; Cust = customer-facing / worked",
+            style="dim",
         )
         self.query_one("#team-title", Figure).show(title)
         self.query_one("#team-hours", Table).show_rows(
@@ -71,6 +73,7 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
                         _num(fmt.hours(r.billable_this_week)),
                         _num(fmt.hours(r.non_billable_this_week)),
                         _num(fmt.hours(r.hours_last_week)),
+                        _num(fmt.pct(r.utilization_wtd_pct)),
                         _num(fmt.pct(r.utilization_pct)),
                         _num(fmt.pct(r.billable_pct)),
                         _num(fmt.pct(r.customer_facing_pct)),
