@@ -22,7 +22,7 @@ RESOURCE_COLUMNS = (
     Column("Technician", least=10, most=30, gives=1),
     *(
         Column(label, justify="right")
-        for label in ("Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
+        for label in ("Wk h", "Bill h", "NB h", "Last wk", "Util wtd", "Util wk", "Bill%", "Cust%")
     ),
 )
 TIMESHEET_COLUMNS = (
@@ -59,7 +59,7 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         title = Text(f"Hours this week (from {f.week_start:%a %d %b}) and last week", style="bold")
         title.append(
             "  Util wtd = billable / availability so far (Mon-Fri 09-17); Util wk = billable / the whole week's;"
-            " Bill = billable / worked; Cust = customer-facing / worked",
+            " NB = non-billable; Bill = billable / worked; Cust = customer-facing / worked",
             style="dim",
         )
         self.query_one("#team-title", Figure).show(title)

@@ -113,6 +113,7 @@ class Table(DataTable):
     def show_rows(self, rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> None:
         """(key, cells) per row; cells are Text objects (untrusted text never becomes markup).
         Keys need not be unique (two technicians of the same name): a repeat gets a suffix."""
+        assert all(len(cells) == len(self.specs) for _, cells in rows), "a row's cells do not match the columns"
         self._given = unique_keys(rows)
         keyed = self._sorted(self._given)
         if keyed == self._shown:
