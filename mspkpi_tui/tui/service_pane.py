@@ -136,13 +136,16 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
             ]
         )
         projects = Text()
-        projects.append("Projects at risk: ", style="bold")
+        projects.append("Open projects at risk (now): ", style="bold")
         projects.append(" · ".join(f"{colour} {p.at_risk.get(colour, 0)}" for colour in ("Red", "Amber", "Green")))
-        projects.append("\nHours to be delivered: ", style="bold")
+        projects.append("\nHours to be delivered (open projects, now): ", style="bold")
         projects.append(f"{fmt.hours(p.hours_to_be_delivered.total)} h")
         self.query_one("#svc-projects", Figure).show(projects)
         self.query_one("#svc-hours-by-category", Chart).plot(
-            Bars("Hours to be delivered by category", tuple(p.hours_to_be_delivered.by_category.items()))
+            Bars(
+                "Hours to be delivered by category (top 5, rest as Other)",
+                tuple(p.hours_to_be_delivered.by_category.items()),
+            )
         )
 
     def focus_main(self) -> None:
