@@ -53,6 +53,9 @@ async def test_technicians_with_the_same_5000_character_name_do_not_stop_the_rea
         technicians = app.latest["team"].figures.resources
         assert len(technicians) >= 2 and table.row_count == len(technicians)
         assert table.virtual_size.width <= table.size.width, (table.virtual_size, table.size)
+        assert "At risk" in screen_text(app)  # the Dispatch now table, first on the pane
+        table.scroll_visible(animate=False)
+        await pilot.pause()
         assert "Cust%" in screen_text(app)  # the last column is on screen
 
 
@@ -84,7 +87,10 @@ async def test_the_command_palette_lists_each_action_once(tui_engine):
 
 @pytest.mark.parametrize(
     "pane_key, tables",
-    [("2", ["sla-list"]), ("4", ["team-hours", "team-timesheets", "ContentTabs", "team-drills"])],
+    [
+        ("2", ["sla-list"]),
+        ("4", ["team-dispatch", "team-hours", "team-efficiency", "team-timesheets", "ContentTabs", "team-drills"]),
+    ],
 )
 async def test_tab_moves_between_the_tab_strip_and_the_panes_tables(tui_engine, pane_key, tables):
     app = make_app(tui_engine)

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Engine, FromClause, case, func, or_, selec
 from mspkpi_tui.kpi import rules, sla_buckets
 from mspkpi_tui.kpi.drills import issue_type_matches
 from mspkpi_tui.kpi.escalations import escalated_now, first_escalations
+from mspkpi_tui.kpi.views import View, view_filter
 from mspkpi_tui.store import models
 
 if TYPE_CHECKING:
@@ -50,12 +51,13 @@ FACETS = ("queue", "assignee", "company", "priority", "status")
 @dataclass(frozen=True)
 class TicketQuery:
     """What the queue shows: free text over number/title/company/assignee, one value per
-    facet at most, and a sort order."""
+    facet at most, a sort order, and a triage view (kpi/views.py) if one is chosen."""
 
     text: str = ""
     facets: tuple[tuple[str, str], ...] = ()
     sort: str = "due"
     descending: bool = False  # the sort order reversed (tickets without the value stay last)
+    view: View | None = None
 
     def facet(self, name: str) -> str | None:
         return dict(self.facets).get(name)
@@ -70,6 +72,7 @@ class TicketQuery:
             self.facets == other.facets
             and self.sort == other.sort
             and self.descending == other.descending
+            and self.view == other.view
             and self.text.startswith(other.text)
             and self.text != other.text
         )
@@ -83,7 +86,7 @@ class TicketQuery:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.text.strip() or self.facets)
+        return bool(self.text.strip() or self.facets or self.view)
 
 
 @dataclass(frozen=True)
@@ -282,12 +285,13 @@ def queue_ids(engine: Engine, now: datetime, query: TicketQuery, within: Sequenc
     where = _where(query)
     if within is not None and len(within) <= NARROW_LIMIT:
         where.append(tickets.c.id.in_(list(within)))
-    stmt = (
-        select(tickets.c.id)
-        .select_from(_queue_from(query))
-        .where(*where)
-        .order_by(*_order(query.sort, now, query.descending))
-    )
+    joined = _queue_from(query)
+    order = _order(query.sort, now, query.descending)
+    if query.view is not None:
+        chosen = view_filter(query.view, now)
+        where += chosen.where
+        order = [*chosen.order, *order]
+    stmt = select(tickets.c.id).select_from(joined).where(*where).order_by(*order)
     with engine.connect() as conn:
         return list(conn.execute(stmt).scalars())
 
@@ -438,3 +442,9 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
         time_entries=[TimeEntryLine(*e) for e in entries],
         events=[EventLine(*e) for e in events],
     )
+
+
+def company_open(engine: Engine, now: datetime, company_id: int, limit: int = 200) -> TicketList:
+    """One company's open tickets in the queue's default order (the Clients pane's company page)."""
+    where = rules.is_open() & (tickets.c.company_id == company_id)
+    return _limited(engine, where, _order("due", now)[:-1], limit)

@@ -60,7 +60,7 @@ def _section(console: Console, data: dict[str, Any]) -> None:
             table.add_row(Text(title(key)), Text(display(value)))
         console.print(table)
     for key, value in tables:
-        header, rows = rows_of(key, value)
+        header, rows = rows_of(key, value, narrow=True)
         if not rows:
             console.print(Text(f"{title(key)}: none"))
             continue

@@ -25,6 +25,16 @@ RESOURCE_COLUMNS = (
         for label in ("Wk h", "Bill h", "NB h", "Last wk", "Util wtd", "Util wk", "Bill%", "Cust%")
     ),
 )
+DISPATCH_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(Column(label, justify="right") for label in ("Open", "At risk", "Today h", "Day h")),
+    Column("On ticket", least=6, most=14, gives=2),
+    Column("Off"),
+)
+EFFICIENCY_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(Column(label, justify="right") for label in ("Ticket h", "Closed", "h/ticket", "FCR %", "Training h")),
+)
 TIMESHEET_COLUMNS = (
     Column("Technician", least=10, most=30, gives=1),
     Column("Period"),
@@ -46,15 +56,20 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
     load = staticmethod(loader.load_team)
 
     def compose(self) -> ComposeResult:
-        yield Figure(id="team-title")
         yield DrillList(id="team-drills")  # the overdue timesheets count, on the first screen at 80x24
+        yield Figure(id="team-dispatch-title")
+        yield Table(DISPATCH_COLUMNS, id="team-dispatch")
+        yield Figure(id="team-title", classes="section")
         yield Table(RESOURCE_COLUMNS, id="team-hours")
         yield Figure(id="team-share")
+        yield Figure(id="team-efficiency-title", classes="section")
+        yield Table(EFFICIENCY_COLUMNS, id="team-efficiency")
         yield Figure(id="team-timesheets-title", classes="section")
         yield Table(TIMESHEET_COLUMNS, id="team-timesheets")
         yield Chart(id="team-trend")
 
     def show_data(self, data: TeamData) -> None:
+        self._show_dispatch(data)
         f = data.figures
         title = Text(f"Hours this week (from {f.week_start:%a %d %b}) and last week", style="bold")
         title.append(
@@ -94,6 +109,25 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         else:
             share.append("no hours logged yet")
         self.query_one("#team-share", Figure).show(share)
+        eff_title = Text("Technician efficiency, last 30 days", style="bold")
+        eff_title.append("  h/ticket = ticket hours / tickets closed; FCR = closed with < 2 time entries", style="dim")
+        self.query_one("#team-efficiency-title", Figure).show(eff_title)
+        self.query_one("#team-efficiency", Table).show_rows(
+            [
+                (
+                    e.name,
+                    (
+                        fmt.plain(e.name),
+                        _num(fmt.hours(e.ticket_hours)),
+                        _num(fmt.count(e.tickets_closed)),
+                        _num(fmt.hours(e.hours_per_ticket) if e.hours_per_ticket is not None else "no data"),
+                        _num(fmt.pct(e.fcr_pct)),
+                        _num(fmt.hours(e.training_hours)),
+                    ),
+                )
+                for e in data.efficiency
+            ]
+        )
         overdue = f.overdue_timesheets
         rows = [
             (t.resource, t.period_start, t.period_end, t.billable_hours, t.non_billable_hours, t.hours_worked, t.status)
@@ -125,5 +159,27 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         t = data.trends
         self.query_one("#team-trend", Chart).plot(Spark("Hours logged/day", tuple(t.days), tuple(t.hours)))
 
+    def _show_dispatch(self, data: TeamData) -> None:
+        title = Text("Dispatch now", style="bold")
+        title.append("  best placed for an urgent ticket first (as in the assign picker)", style="dim")
+        self.query_one("#team-dispatch-title", Figure).show(title)
+        self.query_one("#team-dispatch", Table).show_rows(
+            [
+                (
+                    t.resource_id,
+                    (
+                        fmt.plain(t.name),
+                        _num(str(t.open_assigned)),
+                        Text(str(t.at_risk), justify="right", style="bold red" if t.at_risk else ""),
+                        _num(fmt.hours(t.hours_today)),
+                        _num(fmt.hours(t.day_hours)),
+                        fmt.plain(t.current_ticket or ""),
+                        Text("off" if t.time_off_today else ""),
+                    ),
+                )
+                for t in data.dispatch
+            ]
+        )
+
     def focus_main(self) -> None:
-        self.query_one("#team-hours", Table).focus(scroll_visible=False)  # the figures above the table stay in view
+        self.query_one("#team-dispatch", Table).focus(scroll_visible=False)  # the first screen stays in view

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Spacing
@@ -18,11 +18,20 @@ from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.columns import Column, clip, columns_of, fit_widths, natural_widths
 from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.triage_keys import MARK, PENDING, TRIAGE_BINDINGS, TriageKeys, marks_of, pending_of
 
 
-class TicketListPane(Pane):
+class TicketListPane(TriageKeys, Pane):
     """A pane of figures above a list of tickets (SLAs, Escalations): the list is what
-    the keys act on."""
+    the keys act on, the triage keys included (space marks for a bulk action)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*TRIAGE_BINDINGS]
+
+    def repaint_marks(self) -> None:
+        self.query_one(TicketListView).tick(self.app.now)
+
+    def move_down(self) -> None:
+        self.query_one(TicketListView).action_cursor_down()
 
     def current_ticket(self) -> TicketRow | None:
         return self.query_one(TicketListView).current_ticket()
@@ -200,8 +209,8 @@ class Table(DataTable):
     def show_cursor_row(self) -> None:
         """Scroll the pane holding the table so the cursor's row (and the header) is on screen:
         the table grows with its rows, so the pane, not the table, is what scrolls."""
-        if not self.row_count or not self.is_attached:
-            return
+        if not self.row_count or not self.is_attached or not self.has_focus:
+            return  # only the table being moved in scrolls the pane (another's refresh must not)
         row = self.cursor_row + (1 if self.show_header else 0)
         for ancestor in self.ancestors:
             if isinstance(ancestor, ScrollableContainer) and ancestor.allow_vertical_scroll:
@@ -248,22 +257,27 @@ class TicketListView(Table):
     def show_tickets(self, rows: Sequence[TicketRow], now: datetime) -> None:
         self._last = (rows, now)
         self.rows_by_key = {str(r.id): r for r in rows}
+        marks, pending = marks_of(self), pending_of(self)
         cells = []
         for r in rows:
             due, overdue = fmt.countdown(r.countdown(now))
+            changes = pending.of(r.number) if pending is not None else {}
+            marked = marks is not None and r.id in marks
+            priority = changes["priority"] + PENDING if "priority" in changes else r.priority
+            assignee = changes["assignee"] + PENDING if "assignee" in changes else r.assignee or fmt.NOBODY
             cells.append(
                 (
                     r.id,
                     (
-                        fmt.plain(r.number),
-                        fmt.plain(r.priority),
+                        fmt.plain((MARK if marked else "") + r.number),
+                        fmt.plain(priority),
                         Text(
                             due, style=fmt.overdue_style(fmt.low_colour(self.app)) if overdue else "", justify="right"
                         ),
                         Text(fmt.age(r.age(now)), justify="right"),
                         fmt.plain(r.company or ""),
                         fmt.plain(r.title, max_cells=400),
-                        fmt.plain(r.assignee or fmt.NOBODY),
+                        fmt.plain(assignee),
                     ),
                 )
             )
