@@ -177,6 +177,20 @@ class Table(DataTable):
         self._shown = None
         self.show_rows(self._given)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A pane that sorts its own table (the Clients pane's s/o) keeps its keys: the table's
+        # sort steps aside and the key goes on to the pane.
+        if action in ("sort_next", "sort_reverse") and self._pane_sorts():
+            return False
+        return super().check_action(action, parameters)
+
+    def _pane_sorts(self) -> bool:
+        for ancestor in self.ancestors:
+            own = Binding.make_bindings(getattr(type(ancestor), "BINDINGS", []))
+            if any(b.key in ("s", "v") for b in own):
+                return True
+        return False
+
     def action_sort_next(self) -> None:
         n = len(self.specs)
         self.sort_column = (
