@@ -53,6 +53,7 @@ NESTED = {
         "utilization_pct",
         "billable_pct",
         "customer_facing_pct",
+        "utilization_wtd_pct",
     ],
     ("team", "overdue_timesheets"): [
         "resource",

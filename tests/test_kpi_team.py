@@ -42,6 +42,8 @@ def test_hours_per_technician_this_and_last_week(engine):
         "utilization_pct": 12.5,
         "billable_pct": 83.33,
         "customer_facing_pct": 83.33,
+        # Wednesday 11:00 EDT: 2.25 of 5 working days gone, 18 of 40 h: 5 / 18
+        "utilization_wtd_pct": 27.78,
     }
     assert bob.to_dict() == {
         "name": "Bob",
@@ -52,7 +54,27 @@ def test_hours_per_technician_this_and_last_week(engine):
         "utilization_pct": 0.0,
         "billable_pct": 0.0,
         "customer_facing_pct": 100.0,
+        "utilization_wtd_pct": 0.0,
     }
+
+
+def test_week_to_date_utilization_counts_the_working_hours_gone_by():
+    from datetime import datetime
+
+    from mspkpi_tui.kpi.team import week_share_elapsed
+
+    assert week_share_elapsed(datetime(2026, 3, 9, 8, 0)) == 0.0  # Monday before 09:00: nothing yet
+    assert week_share_elapsed(datetime(2026, 3, 9, 13, 0)) == 0.1  # half of Monday
+    assert week_share_elapsed(datetime(2026, 3, 11, 17, 30)) == 0.6  # Wednesday evening
+    assert week_share_elapsed(datetime(2026, 3, 14, 10, 0)) == 1.0  # the weekend: the whole week
+
+
+def test_hours_to_deliver_lists_the_five_largest_categories_and_the_rest_as_other():
+    from mspkpi_tui.kpi.projects import top
+
+    eight = {f"C{i}": float(i) for i in range(1, 9)}
+    assert top(eight) == {"C8": 8.0, "C7": 7.0, "C6": 6.0, "C5": 5.0, "C4": 4.0, "Other": 6.0}
+    assert top({"A": 2.0, "B": 1.0}) == {"A": 2.0, "B": 1.0}
 
 
 def test_time_off_reduces_available_hours_when_configured(engine):
@@ -61,7 +83,7 @@ def test_time_off_reduces_available_hours_when_configured(engine):
     d.store(engine)
     rules = config("America/New_York", timesheet={"lookback_weeks": 1, "time_off_categories": ["Vacation"]})
     alice = team_figures(engine, NOW, rules).resources[0]
-    assert (alice.hours_this_week, alice.utilization_pct) == (6.0, 15.62)  # 5 billable / (40 - 8)
+    assert (alice.hours_this_week, alice.utilization_pct) == (6.0, 15.63)  # 5 billable / (40 - 8) = 15.625, half up
 
 
 def test_under_hours_weeks_for_a_source_without_timesheets(engine):

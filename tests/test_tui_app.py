@@ -219,7 +219,7 @@ async def test_number_keys_switch_panes_and_each_shows_figures(tui_engine):
                 "First contact resolution",
                 "CSAT (30 days): 3.50",
                 "Contracts expiring: 1 in 30 days",
-                "Projects at risk: Red 1",
+                "Open projects at risk (now): Red 1",
             ],
         ),
         "1": ("queue", ["Open 18"]),

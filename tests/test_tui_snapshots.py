@@ -9,6 +9,16 @@ from __future__ import annotations
 import pytest
 from test_tui_support import make_app, tui_engine, tui_template_db  # noqa: F401
 
+
+@pytest.fixture(autouse=True)
+def full_colour_terminal(monkeypatch):
+    """The same terminal for every run, wherever it runs (CI has no TERM of its own): the
+    colour system decides how overdue is marked (reversed in 16 colours and under NO_COLOR)."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLORTERM", "truecolor")
+
+
 PANE_KEYS = {
     "queue": "1",
     "sla": "2",

@@ -56,7 +56,7 @@ async def test_technicians_with_the_same_5000_character_name_do_not_stop_the_rea
         assert "At risk" in screen_text(app)  # the Dispatch now table, first on the pane
         table.scroll_visible(animate=False)
         await pilot.pause()
-        assert "Util %" in screen_text(app)
+        assert "Cust%" in screen_text(app)  # the last column is on screen
 
 
 @pytest.mark.parametrize("pane_key, table_id", [("4", "#team-hours"), ("5", "#pipe-stages"), ("6", "#svc-contracts")])
@@ -230,3 +230,60 @@ async def test_the_list_keys_work_in_the_facet_picker_and_the_help_which_lists_t
             assert section in help_text
         for key in ("j", "k", "g", "G", "PgUp", "PgDn", "s", "v"):
             assert f"\n  {key} " in help_text, key
+
+
+async def test_at_40x12_the_footer_status_line_and_sla_counts_degrade_cleanly(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await loaded(pilot)
+        lines = screen_text(app).splitlines()
+        footer, status = lines[-1], lines[-2]
+        assert "palette" not in footer and "Filter" in footer  # no hint docked over the keys
+        assert status.startswith("last sync") and len(status) <= 40
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "Resolution due today" in screen_text(app))
+        await pilot.pause()
+        buckets = [line for line in screen_text(app).splitlines() if "overdue" in line or "due " in line]
+        counts = app.latest["sla"].figures.bucket_counts()
+        assert len(buckets) >= 4 and all(line.rstrip()[-1].isdigit() for line in buckets[:4]), buckets
+        assert sorted(int(line.split()[-1]) for line in buckets[:4]) == sorted(counts.values())
+    async with make_app(tui_engine).run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert "palette" in screen_text(pilot.app).splitlines()[-1]  # wide enough: the hint is back
+
+
+@pytest.mark.parametrize(
+    "env, no_color",
+    [
+        ({"NO_COLOR": "1", "COLORTERM": "truecolor"}, True),
+        ({"TERM": "xterm-16color", "COLORTERM": None}, True),
+        ({"TERM": "xterm-256color", "COLORTERM": "truecolor"}, False),
+    ],
+    ids=["NO_COLOR", "16-colours", "truecolor"],
+)
+async def test_overdue_stands_out_without_colour(tui_engine, monkeypatch, env, no_color):
+    """Under NO_COLOR and in 16 colours an overdue countdown is bold, reversed and marked
+    "!" in the queue and in every ticket list; with full colour it is bold red with the "!"."""
+    from rich.style import Style
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        queue = app.query_one("#queue-table")
+        row = queue.current_row()
+        assert row.countdown(app.now).total_seconds() < 0  # the first ticket is overdue
+        line = queue._row_text(row)
+        styles = [Style.parse(str(span.style)) if isinstance(span.style, str) else span.style for span in line.spans]
+        assert any(s.bold and bool(s.reverse) == no_color for s in styles if s is not None)
+        await pilot.press("2")
+        view = app.query_one("#sla-list")
+        await wait_until(pilot, lambda: view.row_count > 0)
+        due = view.get_row_at(0)[2]
+        assert due.plain.endswith("!") and "bold" in str(due.style)
+        assert ("reverse" in str(due.style)) == no_color

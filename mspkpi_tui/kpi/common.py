@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Hashable
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -33,25 +34,37 @@ def json_ready(value: Any) -> Any:
     return value
 
 
+def half_up(value: float, digits: int = 0) -> float:
+    """`value` rounded half away from zero at `digits` decimals (0.125 -> 0.13, 0.375 -> 0.38),
+    the one rounding of every figure, in the report and on screen.
+
+    Python's round() rounds the binary value half to even (0.125 -> 0.12), and the same figure
+    computed by SQLite and PostgreSQL can differ in its last binary digits (76.74999999 vs
+    76.75000001): the value is first cut to 9 decimals, which removes that noise, then rounded
+    as decimal text, so both databases print the same figure."""
+    exact = Decimal(repr(round(float(value), 9)))
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
 def pct(part: float | None, whole: float | None) -> float | None:
     """part / whole as a 0-100 float, or None when there is nothing to divide by."""
     if not whole or part is None:
         return None
-    return round(100.0 * float(part) / float(whole), 2)
+    return half_up(100.0 * float(part) / float(whole), 2)
 
 
 def ratio(part: float | None, whole: float | None, digits: int = 2) -> float | None:
     if not whole or part is None:
         return None
-    return round(float(part) / float(whole), digits)
+    return half_up(float(part) / float(whole), digits)
 
 
 def hours(value: float | None) -> float:
-    return round(float(value or 0.0), 2)
+    return half_up(float(value or 0.0), 2)
 
 
 def maybe(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(float(value), digits)
+    return None if value is None else half_up(float(value), digits)
 
 
 def label(value: Any) -> str:

@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
-from mspkpi_tui.kpi.common import Result, maybe, pct
+from mspkpi_tui.kpi.common import Result, half_up, maybe, pct
 from mspkpi_tui.kpi.escalations import first_escalation_rows
 from mspkpi_tui.kpi.rules import at, ticket_events, tickets
 from mspkpi_tui.kpi.service import reopen_event
@@ -368,7 +368,7 @@ def hours_per_period(conn, bounds: Bounds) -> tuple[list[float], list[float]]:
         for (i, _lo, _hi), t, bill in zip(pieces, got_total, got_billable):
             total[i] += float(t)
             billable[i] += float(bill)
-    return [round(v, 2) for v in billable], [round(t - v, 2) for t, v in zip(total, billable)]
+    return [half_up(v, 2) for v in billable], [half_up(t - v, 2) for t, v in zip(total, billable)]
 
 
 def compliance(conn, bounds: Bounds) -> tuple[list[float | None], list[float | None]]:

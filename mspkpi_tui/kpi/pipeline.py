@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, case, func, literal, select
 
-from mspkpi_tui.kpi.common import Result, label, maybe, ratio
+from mspkpi_tui.kpi.common import Result, half_up, label, maybe, ratio
 from mspkpi_tui.kpi.rules import epoch_seconds, period_bounds
 from mspkpi_tui.store import models
 
@@ -109,14 +109,14 @@ def pipeline_figures(engine: Engine, now: datetime, config: Config) -> PipelineF
         StageFigures(
             stage=row[0],
             count=row[2],
-            amount=round(float(row[3]), 2),
+            amount=half_up(float(row[3]), 2),
             avg_days_in_stage=maybe(row[4], 1),
             max_days_in_stage=maybe(row[5], 1),
             past_checkins={d: int(n) for d, n in zip(checkins, row[6:])},
         )
         for row in stage_rows
     ]
-    open_amount = round(sum(s.amount for s in stages), 2)
+    open_amount = half_up(sum(s.amount for s in stages), 2)
     target = config.pipeline.target
     return PipelineFigures(
         stages=stages,
@@ -134,6 +134,6 @@ def _closed(rows, status: str) -> ClosedDeals:
         by_reason[label(why)] = by_reason.get(label(why), 0) + n
     return ClosedDeals(
         count=sum(r[2] for r in mine),
-        amount=round(sum(float(r[3]) for r in mine), 2),
+        amount=half_up(sum(float(r[3]) for r in mine), 2),
         by_reason=dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
     )

@@ -94,8 +94,19 @@ def project_figures(engine: Engine, now: datetime, config: Config) -> ProjectFig
         by_category[label(category)] = by_category.get(label(category), 0.0) + float(left)
     return ProjectFigures(
         at_risk=at_risk,
-        hours_to_be_delivered=HoursToDeliver(
-            total=hours(sum(by_category.values())),
-            by_category={k: hours(v) for k, v in sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0]))},
-        ),
+        hours_to_be_delivered=HoursToDeliver(total=hours(sum(by_category.values())), by_category=top(by_category)),
     )
+
+
+TOP_CATEGORIES = 5  # kpi-definitions: the five largest categories, the rest summed as "Other"
+OTHER = "Other"
+
+
+def top(by_category: dict[str, float], most: int = TOP_CATEGORIES) -> dict[str, float]:
+    """The `most` largest categories, largest first, and the rest summed as "Other"."""
+    ranked = sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = {k: hours(v) for k, v in ranked[:most]}
+    rest = ranked[most:]
+    if rest:
+        shown[OTHER] = hours(shown.get(OTHER, 0.0) + sum(v for _, v in rest))
+    return shown

@@ -68,7 +68,8 @@ def rules_in_force(config: Config) -> dict[str, str]:
         ),
         "team": (
             f"weeks start {weekday} 00:00 local; utilization = billable / weekly hours"
-            f"{' minus time off' if ts.time_off_categories else ''} (this week); billable % = billable / worked; "
+            f"{' minus time off' if ts.time_off_categories else ''} (the whole week); utilization wtd = billable / "
+            "the weekly hours gone by (Mon-Fri 09-17 local); billable % = billable / worked; "
             f"timesheet overdue after deadline or period end + {ts.grace_days:g} day(s) unless {'/'.join(ts.done_statuses)}; "
             f"no timesheet records: weeks under {ts.threshold:.0%} of weekly hours (last {ts.lookback_weeks} weeks)"
         ),
@@ -77,7 +78,10 @@ def rules_in_force(config: Config) -> dict[str, str]:
             f"coverage = open amount / target ({target}; rule of thumb {pipe.coverage_multiple:g}x); month in the business zone"
         ),
         "contracts": f"active contracts ending today .. today + {'/'.join(str(h) for h in HORIZONS)} days (cumulative)",
-        "projects": "open projects; Red = late on calendar and hours, Amber = one, Green = neither; no estimate = not late on hours",
+        "projects": (
+            "open projects; Red = late on calendar and hours, Amber = one, Green = neither; no estimate = not late on "
+            "hours; hours to deliver: the five largest categories, the rest as Other"
+        ),
         "trends": (
             "the last 30 business-zone days, today last (up to now); history: backlog and aged at each day's end "
             "(reopened tickets open again from the reopen), SLA and CSAT per week, faint = the previous 30 days"

@@ -44,6 +44,9 @@ class ResourceHours(Result):
     utilization_pct: float | None
     billable_pct: float | None
     customer_facing_pct: float | None
+    # Week to date: billable / the availability up to now (WORKDAY_START..+WORKDAY_HOURS local,
+    # Monday to Friday), so Monday morning does not read as failure beside the full week's.
+    utilization_wtd_pct: float | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,17 @@ class _Tally:
         return self.billable + self.non_billable
 
 
+WORKDAY_START, WORKDAY_HOURS, WORKDAYS = 9, 8, 5  # the week-to-date availability's working day
+
+
+def week_share_elapsed(local: datetime) -> float:
+    """The share (0..1) of the working week (Mon-Fri, 09:00-17:00 local) gone by at `local`."""
+    if local.weekday() >= WORKDAYS:
+        return 1.0
+    today = min(max(local.hour + local.minute / 60 - WORKDAY_START, 0.0), WORKDAY_HOURS) / WORKDAY_HOURS
+    return (local.weekday() + today) / WORKDAYS
+
+
 def team_figures(engine: Engine, now: datetime, config: Config) -> TeamFigures:
     periods = period_bounds(now, config)
     zone, rules = config.zone, config.timesheet
@@ -98,9 +112,11 @@ def team_figures(engine: Engine, now: datetime, config: Config) -> TeamFigures:
             tallies = _rolled_up_tallies(conn, week_starts, now)
         overdue = _overdue_timesheets(conn, now, periods.today, config)
     team = []
+    share = week_share_elapsed(now.astimezone(zone))
     for rid, name, weekly, _source in people:
         this, last = tallies.get((rid, 0), _Tally()), tallies.get((rid, 1), _Tally())
         available = (weekly or 0.0) - this.time_off
+        available_so_far = (weekly or 0.0) * share - this.time_off
         team.append(
             ResourceHours(
                 name=name,
@@ -111,6 +127,7 @@ def team_figures(engine: Engine, now: datetime, config: Config) -> TeamFigures:
                 utilization_pct=pct(this.billable, available) if available > 0 else None,
                 billable_pct=pct(this.billable, this.worked),
                 customer_facing_pct=pct(this.customer_facing, this.worked),
+                utilization_wtd_pct=pct(this.billable, available_so_far) if available_so_far > 0 else None,
             )
         )
     overdue += _under_hours(people, tallies, week_starts, now, config, timesheet_sources)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from mspkpi_tui.kpi.common import half_up
 from mspkpi_tui.safe_text import clean
 
 
@@ -35,7 +36,7 @@ def display(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return "-"
-        text = f"{value:,.2f}"
+        text = f"{half_up(value, 2):,.2f}"  # half up, as on screen
         return text.rstrip("0").rstrip(".") if "." in text else text
     return clean(value)
 

@@ -49,9 +49,11 @@ class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
         text.append(f"Escalated in the last {f.period_days} days: ", style="bold")
         text.append(f"{f.total:,} · rate {fmt.pct(f.rate_pct)} of tickets opened · open escalated now: {f.open:,}")
         self.query_one("#esc-figures", Figure).show(text)
-        self.query_one("#esc-by-type", Chart).plot(Bars("By issue type", tuple(f.by_issue_type.items()), most=4))
+        self.query_one("#esc-by-type", Chart).plot(
+            Bars(f"By issue type, last {f.period_days} d", tuple(f.by_issue_type.items()), most=4)
+        )
         self.query_one("#esc-by-priority", Chart).plot(
-            Bars("By priority when escalated", tuple(f.by_priority.items()), most=4)
+            Bars(f"By priority when escalated, last {f.period_days} d", tuple(f.by_priority.items()), most=4)
         )
         t = data.trends
         self.query_one("#esc-trend", Chart).plot(Spark("Escalations/day", tuple(t.days), tuple(t.escalations)))

@@ -16,11 +16,20 @@ from typing import Any
 from textual.screen import Screen
 from textual.widgets import Footer
 
+# Below this width the "^p palette" hint (docked right, over the keys) would cover the keys:
+# it is left out and the keys are cut cleanly at the edge (the palette key still works).
+PALETTE_HINT_MIN_WIDTH = 60
+
 
 class QuietFooter(Footer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown_keys: tuple | None = None
+
+    def on_resize(self) -> None:
+        wanted = self.size.width >= PALETTE_HINT_MIN_WIDTH
+        if self.show_command_palette != wanted:
+            self.show_command_palette = wanted
 
     def _keys(self, screen: Screen) -> tuple:
         return tuple(

@@ -71,8 +71,8 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
                         fmt.plain(s.stage),
                         _num(f"{s.count:,}"),
                         _num(fmt.money(s.amount)),
-                        _num("–" if s.avg_days_in_stage is None else f"{s.avg_days_in_stage:.0f}"),
-                        _num("–" if s.max_days_in_stage is None else f"{s.max_days_in_stage:.0f}"),
+                        _num(fmt.number(s.avg_days_in_stage)),
+                        _num(fmt.number(s.max_days_in_stage)),
                         Text(" ".join(f"{d}d:{s.past_checkins.get(d, 0)}" for d in checkin_days)),
                     ),
                 )
@@ -99,7 +99,7 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
             totals.append("no target set ([pipeline] target in the config)")
         else:
             totals.append(
-                f"{f.coverage:.1f}x of {fmt.money(target)} (aim: {self.app.config.pipeline.coverage_multiple:g}x)"
+                f"{fmt.number(f.coverage, 1)}x of {fmt.money(target)} (aim: {self.app.config.pipeline.coverage_multiple:g}x)"
             )
         self.query_one("#pipe-totals", Figure).show(totals)
         self.query_one("#pipe-by-stage", Chart).plot(

@@ -175,10 +175,11 @@ class HelpScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         text = Text()
         text.append("Keys (Esc closes; remap them with [tui.keymap] in the config, by binding id)\n", style="bold")
+        keys_width = max(8, min(22, self.app.size.width // 4))  # narrow terminals keep room for the words
         for title, rows in self.sections:
             text.append(f"\n{title}\n", style="bold underline")
             for keys, description in rows:
-                text.append(f"  {keys:<22}", style="bold")
+                text.append(f"  {keys:<{keys_width}}", style="bold")
                 text.append(f"{description}\n")
         with VerticalScroll(id="help-body"):
             yield Figure(text, id="help-text")

@@ -69,7 +69,7 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
             f"({fcr_label}): {fmt.pct(s.fcr_ytd.pct)} · {s.fcr_ytd.first_touch:,} of {s.fcr_ytd.total:,} closed with <2 time entries\n"
         )
         text.append("CSAT (30 days): ", style="bold")
-        avg = "no responses" if s.csat_30d.avg is None else f"{s.csat_30d.avg:.2f}"
+        avg = "no responses" if s.csat_30d.avg is None else fmt.number(s.csat_30d.avg, 2)
         text.append(f"{avg} from {s.csat_30d.responses:,} response(s) · below 3: {s.csat_30d.below_3:,} (follow up)\n")
         text.append("Tickets (30 days): ", style="bold")
         text.append(
@@ -81,7 +81,7 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
             if s.avg_first_response_minutes_30d is None
             else fmt.duration_minutes(s.avg_first_response_minutes_30d)
         )
-        resolution = "no data" if s.avg_resolution_hours_30d is None else f"{s.avg_resolution_hours_30d:,.1f} h"
+        resolution = "no data" if s.avg_resolution_hours_30d is None else f"{fmt.hours(s.avg_resolution_hours_30d)} h"
         text.append(f"first response {response} · resolution {resolution}")
         self.query_one("#svc-figures", Figure).show(text)
         t = data.trends
@@ -136,13 +136,16 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
             ]
         )
         projects = Text()
-        projects.append("Projects at risk: ", style="bold")
+        projects.append("Open projects at risk (now): ", style="bold")
         projects.append(" · ".join(f"{colour} {p.at_risk.get(colour, 0)}" for colour in ("Red", "Amber", "Green")))
-        projects.append("\nHours to be delivered: ", style="bold")
+        projects.append("\nHours to be delivered (open projects, now): ", style="bold")
         projects.append(f"{fmt.hours(p.hours_to_be_delivered.total)} h")
         self.query_one("#svc-projects", Figure).show(projects)
         self.query_one("#svc-hours-by-category", Chart).plot(
-            Bars("Hours to be delivered by category", tuple(p.hours_to_be_delivered.by_category.items()))
+            Bars(
+                "Hours to be delivered by category (top 5, rest as Other)",
+                tuple(p.hours_to_be_delivered.by_category.items()),
+            )
         )
 
     def focus_main(self) -> None:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 
 from mspkpi_tui.kpi.sla_buckets import SLA_BUCKETS
+from mspkpi_tui.safe_text import fit
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Chart, Spark
@@ -57,12 +58,14 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
             return
         counts = self.data.figures.bucket_counts()
         text = Text(no_wrap=True, overflow="ellipsis")
+        # The label column narrows with the pane (40 columns and up: the counts stay on the line).
+        label_width = max(8, min(32, (self.size.width or self.app.size.width) - 12))
         for i, (bucket, rule) in enumerate(SLA_BUCKETS.items()):
             if i:
                 text.append("\n")
             chosen = bucket == self.bucket
             text.append("▶ " if chosen else "  ")
-            text.append(f"{rule.label:<32}", style="bold" if chosen else "")
+            text.append(fit(rule.label, label_width), style="bold" if chosen else "")
             text.append(f"{counts[bucket]:>7,}", style="bold")
         self.query_one("#sla-buckets", Figure).show(text)
         listed = self.data.lists[self.bucket]
@@ -77,6 +80,9 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
         title.append("  (b: next list, Enter: detail)", style="dim")
         self.query_one("#sla-list-title", Figure).show(title)
         self.query_one(TicketListView).show_tickets(listed.rows, self.app.now)
+
+    def on_resize(self) -> None:
+        self._show_bucket()
 
     def action_next_bucket(self) -> None:
         order = list(SLA_BUCKETS)

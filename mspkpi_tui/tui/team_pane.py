@@ -22,7 +22,7 @@ RESOURCE_COLUMNS = (
     Column("Technician", least=10, most=30, gives=1),
     *(
         Column(label, justify="right")
-        for label in ("Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
+        for label in ("Wk h", "Bill h", "NB h", "Last wk", "Util wtd", "Util wk", "Bill%", "Cust%")
     ),
 )
 DISPATCH_COLUMNS = (
@@ -73,7 +73,9 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         f = data.figures
         title = Text(f"Hours this week (from {f.week_start:%a %d %b}) and last week", style="bold")
         title.append(
-            "  Util = billable / available; Bill = billable / worked; Cust = customer-facing / worked", style="dim"
+            "  Util wtd = billable / availability so far (Mon-Fri 09-17); Util wk = billable / the whole week's;"
+            " NB = non-billable; Bill = billable / worked; Cust = customer-facing / worked",
+            style="dim",
         )
         self.query_one("#team-title", Figure).show(title)
         self.query_one("#team-hours", Table).show_rows(
@@ -86,6 +88,7 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
                         _num(fmt.hours(r.billable_this_week)),
                         _num(fmt.hours(r.non_billable_this_week)),
                         _num(fmt.hours(r.hours_last_week)),
+                        _num(fmt.pct(r.utilization_wtd_pct)),
                         _num(fmt.pct(r.utilization_pct)),
                         _num(fmt.pct(r.billable_pct)),
                         _num(fmt.pct(r.customer_facing_pct)),
@@ -100,7 +103,8 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         share.append("This week, whole team: ", style="bold")
         if worked:
             share.append(
-                f"customer-facing {facing / worked:.0%} · internal/admin {1 - facing / worked:.0%} of {worked:,.1f} h worked"
+                f"customer-facing {fmt.pct(100 * facing / worked)} · internal/admin {fmt.pct(100 - 100 * facing / worked)}"
+                f" of {fmt.hours(worked)} h worked"
             )
         else:
             share.append("no hours logged yet")

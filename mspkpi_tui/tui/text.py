@@ -9,9 +9,11 @@ sanitiser), so a ticket cannot change the screen.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from rich.text import Text
 
+from mspkpi_tui.kpi.common import half_up  # the one rounding: half up, as the report's
 from mspkpi_tui.safe_text import clean, truncate
 
 # A cell of a pane's table never grows past this many terminal cells (a 5,000-character title
@@ -19,8 +21,19 @@ from mspkpi_tui.safe_text import clean, truncate
 MAX_CELL = 40
 # The one word for a ticket or a record nobody owns, in every list, facet and detail.
 NOBODY = "unassigned"
-# Overdue stands out without colour too (NO_COLOR, 16 colours): bold, and a "!" beside the figure.
+# Overdue stands out without colour too: bold and a "!" beside the figure everywhere, and
+# reversed where colour cannot carry it (NO_COLOR, 16 colours, where red is also the cursor's).
 OVERDUE = "bold red"
+OVERDUE_LOW_COLOUR = "bold reverse"
+
+
+def low_colour(app: Any) -> bool:
+    """No colour (NO_COLOR) or 16 colours at most: overdue is marked by more than colour."""
+    return bool(app.no_color) or app.console.color_system in (None, "standard")
+
+
+def overdue_style(low_colour: bool) -> str:
+    return OVERDUE_LOW_COLOUR if low_colour else OVERDUE
 
 
 def plain(value: object, style: str = "", max_cells: int = MAX_CELL) -> Text:
@@ -36,15 +49,15 @@ def count(n: int | None) -> str:
 
 
 def pct(value: float | None) -> str:
-    return "no data" if value is None else f"{value:.0f}%"
+    return "no data" if value is None else f"{half_up(value):.0f}%"
 
 
 def hours(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.1f}"
+    return "–" if value is None else f"{half_up(value, 1):,.1f}"
 
 
 def money(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
+    return "–" if value is None else f"{half_up(value):,.0f}"
 
 
 def duration(delta: timedelta) -> str:
@@ -90,6 +103,11 @@ def ago(then: datetime | None, now: datetime) -> str:
 
 def stamp(moment: datetime | None, zone: tzinfo) -> str:
     return "–" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    """A figure at `digits` decimals, rounded half up like every other."""
+    return "–" if value is None else f"{half_up(value, digits):,.{digits}f}"
 
 
 def duration_minutes(minutes: float) -> str:

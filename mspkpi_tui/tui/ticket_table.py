@@ -113,8 +113,8 @@ class TicketTable(ScrollView, can_focus=True):
     }
     DEFAULT_CSS = """
     TicketTable { scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0; }
-    TicketTable > .ticket-table--cursor { background: $accent 40%; text-style: bold; }
-    TicketTable:focus > .ticket-table--cursor { background: $accent; color: $text; text-style: bold; }
+    TicketTable > .ticket-table--cursor { background: $block-cursor-blurred-background; text-style: bold; }
+    TicketTable:focus > .ticket-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
     TicketTable > .ticket-table--overdue { color: $error; text-style: bold; }
     TicketTable > .ticket-table--urgent { text-style: bold; }
     TicketTable > .ticket-table--marked { color: $warning; text-style: bold; }
@@ -294,6 +294,8 @@ class TicketTable(ScrollView, can_focus=True):
                 style = self.get_component_rich_style("ticket-table--marked")
             elif column.key == "sla" and overdue:
                 style = self.get_component_rich_style("ticket-table--overdue")
+                if fmt.low_colour(self.app):  # colour alone cannot carry it (NO_COLOR, 16 colours)
+                    style += Style(bold=True, reverse=True)
             elif column.key == "priority" and row.priority_rank <= 1:
                 style = self.get_component_rich_style("ticket-table--urgent")
             text.append(cell, style)

@@ -122,6 +122,7 @@ class Table(DataTable):
     def show_rows(self, rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> None:
         """(key, cells) per row; cells are Text objects (untrusted text never becomes markup).
         Keys need not be unique (two technicians of the same name): a repeat gets a suffix."""
+        assert all(len(cells) == len(self.specs) for _, cells in rows), "a row's cells do not match the columns"
         self._given = unique_keys(rows)
         keyed = self._sorted(self._given)
         if keyed == self._shown:
@@ -175,6 +176,20 @@ class Table(DataTable):
         self.widths = {}  # the header label changed: columns again
         self._shown = None
         self.show_rows(self._given)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A pane that sorts its own table (the Clients pane's s/o) keeps its keys: the table's
+        # sort steps aside and the key goes on to the pane.
+        if action in ("sort_next", "sort_reverse") and self._pane_sorts():
+            return False
+        return super().check_action(action, parameters)
+
+    def _pane_sorts(self) -> bool:
+        for ancestor in self.ancestors:
+            own = Binding.make_bindings(getattr(type(ancestor), "BINDINGS", []))
+            if any(b.key in ("s", "v") for b in own):
+                return True
+        return False
 
     def action_sort_next(self) -> None:
         n = len(self.specs)
@@ -270,7 +285,9 @@ class TicketListView(Table):
                     (
                         fmt.plain((MARK if marked else "") + r.number),
                         fmt.plain(priority),
-                        Text(due, style=fmt.OVERDUE if overdue else "", justify="right"),
+                        Text(
+                            due, style=fmt.overdue_style(fmt.low_colour(self.app)) if overdue else "", justify="right"
+                        ),
                         Text(fmt.age(r.age(now)), justify="right"),
                         fmt.plain(r.company or ""),
                         fmt.plain(r.title, max_cells=400),

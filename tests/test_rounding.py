@@ -1,0 +1,49 @@
+"""One rounding for every figure: half up at the shown precision, the same on SQLite and
+PostgreSQL, in the report and on screen."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from test_kpi_builder import NOW, Data, config
+
+from mspkpi_tui.kpi.common import half_up, hours, maybe, pct
+from mspkpi_tui.kpi.pipeline import pipeline_figures
+from mspkpi_tui.output.values import display
+from mspkpi_tui.tui import text as fmt
+
+
+@pytest.mark.parametrize(
+    "value, digits, expected",
+    [(0.125, 2, 0.13), (0.375, 2, 0.38), (2.5, 0, 3.0), (0.25, 1, 0.3), (0.35, 1, 0.4), (-0.125, 2, -0.13)],
+)
+def test_half_up_where_pythons_round_goes_to_even(value, digits, expected):
+    assert half_up(value, digits) == expected
+
+
+def test_every_writer_rounds_the_same_way():
+    assert hours(0.125) == 0.13 and hours(0.375) == 0.38  # the report's hours
+    assert maybe(76.74999999999, 1) == 76.8 == maybe(76.75000000001, 1)  # float noise from a database
+    assert pct(1, 8) == 12.5 and fmt.pct(12.5) == "13%"
+    assert fmt.hours(0.25) == "0.3" and fmt.hours(0.35) == "0.4" and fmt.hours(0.125) == "0.1"
+    assert display(0.125) == "0.13" and display(0.375) == "0.38"
+
+
+def test_days_in_stage_print_the_same_on_both_databases(engine):
+    """76.75 days in stage: SQLite's and PostgreSQL's epoch arithmetic differ in the last bits;
+    both print 76.8 (half up), not 76.7 on one of them."""
+    d = Data()
+    entered = NOW - timedelta(days=76, hours=18)
+    d.add(
+        "opportunities",
+        id="O1",
+        title="a",
+        stage="Qualify",
+        stage_rank=1,
+        amount=1000,
+        stage_entered_at=entered.isoformat().replace("+00:00", "Z"),
+    )
+    d.store(engine)
+    stage = pipeline_figures(engine, NOW, config("UTC")).stages[0]
+    assert stage.max_days_in_stage == 76.8 and stage.avg_days_in_stage == 76.8
