@@ -264,9 +264,13 @@ def test_readonly_option_and_setting_refuse_every_action(cli, fake, sqlite_url):
 
 
 def test_the_import_source_says_it_cannot_be_written(run_cli, sqlite_url):
-    imported = run_cli("--db", sqlite_url, "demo", "--no-tui")
+    imported = run_cli("--db", sqlite_url, "sync", "file", str(REPO / "tests" / "data" / "tui"))
     assert imported.returncode == 0, imported.stderr
-    refused = run_cli("--db", sqlite_url, "ticket", "T40001", "--priority", "High")
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        number = conn.scalar(select(models.Ticket.__table__.c.number).limit(1))
+    engine.dispose()
+    refused = run_cli("--db", sqlite_url, "ticket", number, "--priority", "High")
     assert refused.returncode == 1
     assert "cannot be written" in refused.stderr and refused.stderr.count("\n") == 1
 

@@ -30,6 +30,7 @@ from mspkpi_tui.store.deletes import delete_rows, detach_dependents
 from mspkpi_tui.store.ingest import IdMap, delete_missing, table_of, upsert_rows, validate_batch
 from mspkpi_tui.store.records import storable
 from mspkpi_tui.store.rollups import flush_pending
+from mspkpi_tui.store.ticket_update import store_ticket_state
 
 MAX_PRUNE_SHARE = 0.9
 sync_runs = models.table(models.SyncRun)
@@ -305,6 +306,24 @@ class SyncWriter:
         self.ids.forget(entity, gone)
         summary.pruned[entity] = len(gone)
         return len(gone)
+
+
+def store_confirmed_change(
+    engine: Engine,
+    source: str,
+    source_id: str,
+    values: dict[str, str | None],
+    *,
+    at: datetime,
+    is_closed: bool | None = None,
+    priority_rank: int | None = None,
+) -> list[str]:
+    """A triage change the PSA confirmed, stored at once (the ticket as the PSA now has it, and a
+    ticket event per changed field), so every pane shows it before the next sync. The actions
+    layer and the demo PSA store through this door, like a sync. Returns the changed fields."""
+    return store_ticket_state(
+        engine, source, source_id, values, at=at, is_closed=is_closed, priority_rank=priority_rank
+    )
 
 
 def _raw_text(record: Any) -> str:

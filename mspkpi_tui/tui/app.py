@@ -38,7 +38,6 @@ from mspkpi_tui.config import THEME_ALIASES  # the config refuses any other unkn
 from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import clean
-from mspkpi_tui.store.engine import is_read_only
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui.footer import QuietFooter
 from mspkpi_tui.tui.pane import LazyPane, Pane
@@ -273,7 +272,7 @@ class MspkpiApp(App):
             self.show_status_on(screen)
 
     def show_status_on(self, screen: Screen) -> None:
-        text = status_text(self.sync, self.now, self.config.zone, self.read_error, is_read_only(self.engine))
+        text = status_text(self.sync, self.now, self.config.zone, self.read_error)
         for line in screen.query(StatusLine):
             line.show(text)
 

@@ -188,7 +188,7 @@ def _psa(call):
         raise Refused(f"Autotask: {exc}") from None
 
 
-def writer_from_config(config) -> AutotaskWriter:
+def writer_from_config(config, engine=None) -> AutotaskWriter:
     settings = read_settings(config, "autotask", SETTINGS)
     table = config.sources.get("autotask", {})
     rules = connector_from_config(config).rules
