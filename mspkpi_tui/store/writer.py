@@ -31,6 +31,7 @@ from mspkpi_tui.store.ingest import IdMap, delete_missing, table_of, upsert_rows
 from mspkpi_tui.store.records import storable
 from mspkpi_tui.store.rollups import flush_pending
 from mspkpi_tui.store.ticket_update import store_ticket_state
+from mspkpi_tui.terminal import on_hard_exit
 
 MAX_PRUNE_SHARE = 0.9
 sync_runs = models.table(models.SyncRun)
@@ -92,6 +93,7 @@ class SyncWriter:
         self.on_reject: Callable[[Reject], None] | None = None
         # Set by a synchronizer that returned early because it was asked to stop (Ctrl-C in --watch).
         self.interrupted = False
+        self._unhook: Callable[[], None] = lambda: None
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -111,9 +113,31 @@ class SyncWriter:
             ).inserted_primary_key
         assert key is not None
         self.summary = RunSummary(run_id=key[0], source=self.source)
+        # The watchdog may end the process before __exit__ runs (a stop while the main thread
+        # waits on the network): the run is then marked interrupted from the exit hook.
+        self._unhook = on_hard_exit(self._cut_short)
         return self
 
+    def _cut_short(self) -> None:
+        """The process is being ended by its watchdog: mark the run interrupted, free the lock."""
+        assert self.summary is not None
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(sync_runs)
+                .where(sync_runs.c.id == self.summary.run_id, sync_runs.c.status == "running")
+                .values(
+                    finished_at=self.clock(),
+                    status="interrupted",
+                    error="stopped: the process was ended before the run could finish (the next run recounts)",
+                    counts=self.summary.counts,
+                    rejected=len(self.summary.rejects),
+                    requests=self.summary.requests,
+                )
+            )
+        sync_lock.release(self.engine)
+
     def __exit__(self, exc_type, exc, _tb) -> None:
+        self._unhook()
         summary = self.summary
         assert summary is not None
         flush_failure = None
