@@ -100,9 +100,14 @@ def writer_session(source: str, config, engine: Engine) -> Iterator[Writer]:
             kept.busy, writer = True, kept.writer
     if writer is None:
         writer = writer_for(source, config, engine)
+        stale = None
         with _lock:
-            if source not in _kept:
+            kept = _kept.get(source)
+            if kept is None or not kept.busy:  # none kept, or one for another config or database
+                stale = kept
                 _kept[source] = _Kept(writer, config, engine, now, True)
+        if stale is not None:
+            stale.writer.close()
     try:
         yield writer
     finally:
