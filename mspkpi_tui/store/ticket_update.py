@@ -32,7 +32,14 @@ def store_ticket_state(
     t, q, r = Ticket.__table__, Queue.__table__, Resource.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
         row = conn.execute(
-            select(t.c.id, t.c.status, t.c.priority, q.c.name.label("queue"), r.c.name.label("assignee"))
+            select(
+                t.c.id,
+                t.c.status,
+                t.c.priority,
+                t.c.escalated_at,
+                q.c.name.label("queue"),
+                r.c.name.label("assignee"),
+            )
             .select_from(t.outerjoin(q, q.c.id == t.c.queue_id).outerjoin(r, r.c.id == t.c.assigned_resource_id))
             .where(t.c.source == source, t.c.source_id == source_id)
         ).one_or_none()
@@ -47,6 +54,9 @@ def store_ticket_state(
             changes["is_closed"] = is_closed
         if priority_rank is not None:
             changes["priority_rank"] = priority_rank
+        if values.get("escalation") and not row.escalated_at:  # escalated by its UDF just now
+            changes["escalation_level"] = 1
+            changes["escalated_at"] = at
         conn.execute(update(t).where(t.c.id == row.id).values(**changes))
         new = {
             "status": values.get("status"),
