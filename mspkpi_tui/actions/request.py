@@ -100,10 +100,11 @@ def find_ticket(engine: Engine, number: str) -> StoredTicket:
             t.c.source, t.c.source_id, t.c.number, t.c.status, t.c.priority, q.c.name, r.c.source_id, t.c.escalated_at
         )
         .select_from(t.outerjoin(q, q.c.id == t.c.queue_id).outerjoin(r, r.c.id == t.c.assigned_resource_id))
-        .where(func.lower(t.c.number) == number.strip().lower())
     )
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        rows = conn.execute(query.where(t.c.number == number.strip())).all()  # by the index
+        if not rows:  # typed in another case: the slower way
+            rows = conn.execute(query.where(func.lower(t.c.number) == number.strip().lower())).all()
     if not rows:
         raise ActionError(f"no ticket {number} in the database (run mspkpi sync first?)")
     if len(rows) > 1:

@@ -80,6 +80,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_first_response_due", "first_response_due", "first_response_at"),
         Index("ix_tickets_resolution_due", "resolution_due", "resolved_at"),
         Index("ix_tickets_escalated", "escalated_at"),
+        Index("ix_tickets_number", "number"),  # triage actions find their ticket by number (0011)
         # The open tickets (about 2% of all) with every column the queue, SLA and escalation
         # figures read (and the TUI's ticket lists): those figures never touch the table itself.
         Index(
