@@ -95,12 +95,9 @@ def submit(engine: Engine, config, request: TicketRequest, *, readonly: bool, ac
 
 def find_ticket(engine: Engine, number: str) -> StoredTicket:
     t, q, r = Ticket.__table__, Queue.__table__, Resource.__table__  # type: ignore[attr-defined]
-    query = (
-        select(
-            t.c.source, t.c.source_id, t.c.number, t.c.status, t.c.priority, q.c.name, r.c.source_id, t.c.escalated_at
-        )
-        .select_from(t.outerjoin(q, q.c.id == t.c.queue_id).outerjoin(r, r.c.id == t.c.assigned_resource_id))
-    )
+    query = select(
+        t.c.source, t.c.source_id, t.c.number, t.c.status, t.c.priority, q.c.name, r.c.source_id, t.c.escalated_at
+    ).select_from(t.outerjoin(q, q.c.id == t.c.queue_id).outerjoin(r, r.c.id == t.c.assigned_resource_id))
     with engine.connect() as conn:
         rows = conn.execute(query.where(t.c.number == number.strip())).all()  # by the index
         if not rows:  # typed in another case: the slower way
