@@ -229,3 +229,28 @@ async def test_Q_on_connectwise_asks_for_a_status_of_the_target_board(cw_synced)
         {"op": "replace", "path": "board", "value": {"id": 2}},
         {"op": "replace", "path": "status", "value": {"id": 21}},
     ]
+
+
+async def test_u_undoes_through_the_same_checks_a_colleagues_change_since_is_a_conflict(synced):
+    fake, engine = synced
+    app = MspkpiApp(engine, config_from_dict({}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(TicketTable)
+        await wait_until(pilot, lambda: table.current_row() is not None)
+        row = table.current_row()
+        target, value = ("Low", 3) if row.priority != "Low" else ("High", 1)
+        await pilot.press("P")
+        await pilot.pause()
+        await pilot.press(*target, "enter")
+        await wait_until(pilot, lambda: getattr(app, "_triage_last_action", None) is not None)
+        await app.workers.wait_for_complete()
+        ticket_id = next(i for i, t in fake.data["Tickets"].items() if t["ticketNumber"] == row.number)
+        assert fake.data["Tickets"][ticket_id]["priority"] == value
+        fake.edit("Tickets", ticket_id, priority=4 if value != 4 else 2)  # a colleague, after our change
+        await pilot.press("u")
+        await wait_until(pilot, lambda: any("conflict" in str(n.message) for n in app._notifications))
+        await app.workers.wait_for_complete()
+        toasts = [str(n.message) for n in app._notifications]
+    assert any(f"{row.number}: conflict: changed by the PSA since you looked: priority is now" in t for t in toasts)
+    assert len(fake.server.requests_to("/v1.0/tickets", "PATCH")) == 1  # the undo sent nothing
+    assert fake.data["Tickets"][ticket_id]["priority"] == (4 if value != 4 else 2)
