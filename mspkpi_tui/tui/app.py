@@ -46,7 +46,7 @@ from mspkpi_tui.tui.queue_pane import QueuePane
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.triage_keys import Marks, Pending
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, Marks, Pending
 from mspkpi_tui.tui.widgets import Table, TicketListView
 
 if TYPE_CHECKING:
@@ -382,6 +382,7 @@ class MspkpiApp(App):
                 sections.append((f"{title or cls.title} (pane {n})" if not extra else title, rows(bindings) + extra))
         return sections + [
             ("Tables in panes 2-6", rows(Table.BINDINGS) + [("Enter", "Open the ticket's detail (ticket lists)")]),
+            ("Ticket lists in panes 2-3 (triage, as in the Queue)", rows(TRIAGE_BINDINGS)),
             ("Ticket detail", rows(DetailScreen.BINDINGS)),
         ]
 
