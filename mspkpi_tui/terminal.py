@@ -3,8 +3,9 @@
 A clean shutdown can hang (Textual's output writer blocks on a terminal that is gone;
 a KeyboardInterrupt can land inside a driver's lock), so every stop request also arms a
 watchdog thread that ends the process if the clean path has not finished in time. What
-it cuts short is safe to cut: every page of a sync is one transaction, and a run left
-"running" by a dead process is reported as interrupted (store/liveness.py).
+it cuts short is safe to cut: every page of a sync is one transaction, a sync marks its run
+interrupted from a hard-exit hook (`on_hard_exit`), and a run left "running" by a process
+that died harder still is reported as interrupted (store/liveness.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import select
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from mspkpi_tui.errors import MspkpiError
 
@@ -67,8 +69,41 @@ def arm_watchdog(seconds: float, status: int) -> threading.Timer:
     return timer
 
 
+HOOK_SECONDS = 0.5  # what the hard-exit hooks may take together: the watchdog must still end the process
+_exit_hooks: dict[int, Callable[[], None]] = {}
+_hooks_lock = threading.Lock()
+
+
+def on_hard_exit(hook: Callable[[], None]) -> Callable[[], None]:
+    """Run `hook` if the watchdog ends the process (the clean path, which would have done the
+    same, was cut short): e.g. a sync marks its run interrupted. Returns the call that removes it."""
+    key = id(hook)
+    with _hooks_lock:
+        _exit_hooks[key] = hook
+
+    def remove() -> None:
+        with _hooks_lock:
+            _exit_hooks.pop(key, None)
+
+    return remove
+
+
+def _run_exit_hooks() -> None:
+    with _hooks_lock:
+        hooks = list(_exit_hooks.values())
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:  # best effort: the process ends either way
+            pass
+
+
 def _hard_exit(status: int) -> None:
     try:
+        # In a thread of their own, with a bound: a hook may wait on what the main thread is stuck in.
+        runner = threading.Thread(target=_run_exit_hooks, name="mspkpi-exit-hooks", daemon=True)
+        runner.start()
+        runner.join(HOOK_SECONDS)
         sys.stderr.flush()
     finally:
         os._exit(status)

@@ -264,9 +264,13 @@ def test_readonly_option_and_setting_refuse_every_action(cli, fake, sqlite_url):
 
 
 def test_the_import_source_says_it_cannot_be_written(run_cli, sqlite_url):
-    imported = run_cli("--db", sqlite_url, "demo", "--no-tui")
+    imported = run_cli("--db", sqlite_url, "sync", "file", str(REPO / "tests" / "data" / "tui"))
     assert imported.returncode == 0, imported.stderr
-    refused = run_cli("--db", sqlite_url, "ticket", "T40001", "--priority", "High")
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        number = conn.scalar(select(models.Ticket.__table__.c.number).limit(1))
+    engine.dispose()
+    refused = run_cli("--db", sqlite_url, "ticket", number, "--priority", "High")
     assert refused.returncode == 1
     assert "cannot be written" in refused.stderr and refused.stderr.count("\n") == 1
 
@@ -346,3 +350,39 @@ def test_actions_lists_the_log(cli, fake, sqlite_url):
     listed = run("actions", "--state", "done")
     assert listed.returncode == 0
     assert "priority Medium -> High" in listed.stdout
+
+
+# --- escalation by the tenant's UDF ([escalation] udf) ------------------------------------
+
+UDF_CONFIG = '[escalation]\nstatuses = []\nudf = "Escalated On"\n'
+
+
+def test_escalate_sets_the_escalation_udf_by_name_and_undo_clears_it(cli, fake, db_url):
+    run = cli(db_url, UDF_CONFIG)
+    done = run("ticket", number_of(fake), "--escalate")
+    assert done.returncode == 0, done.stderr
+    (patch,) = patches(fake)
+    assert set(patch) == {"id", "userDefinedFields"} and patch["id"] == 1
+    ((udf),) = patch["userDefinedFields"]
+    assert udf["name"] == "Escalated On" and udf["value"].endswith("Z")
+    assert {"name": "Escalated On", "value": udf["value"]} in fake.data["Tickets"][1]["userDefinedFields"]
+    engine = make_engine(db_url)
+    t = models.Ticket.__table__
+    with engine.connect() as conn:
+        level = conn.scalar(select(t.c.escalation_level).where(t.c.source == "autotask", t.c.source_id == "1"))
+    engine.dispose()
+    assert level == 1
+    again = run("ticket", number_of(fake), "--escalate")  # already escalated: nothing is sent
+    assert again.returncode == 1 and f"ticket {number_of(fake)} is already escalated (since 20" in again.stderr
+    undone = run("actions", "undo", done.stdout.split("(action ")[1].split(")")[0])
+    assert undone.returncode == 0, undone.stderr
+    assert patches(fake)[-1] == {"id": 1, "userDefinedFields": [{"name": "Escalated On", "value": None}]}
+
+
+def test_an_escalation_udf_set_in_the_psa_meanwhile_is_a_conflict(cli, fake, sqlite_url):
+    run = cli(sqlite_url, UDF_CONFIG)
+    fake.edit("Tickets", 1, userDefinedFields=[{"name": "Escalated On", "value": "2026-01-05T09:00:00Z"}])
+    refused = run("ticket", number_of(fake), "--escalate")
+    assert refused.returncode == 1
+    assert "changed by the PSA since you looked: escalation is now 2026-01-05T09:00:00Z" in refused.stderr
+    assert patches(fake) == []

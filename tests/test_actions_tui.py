@@ -148,3 +148,109 @@ async def test_M_clears_the_marks_and_marks_are_shared_by_the_sla_list(synced):
         await pilot.press("M")
         assert len(app.marks) == 0 and not row_text(table, 0).startswith("*")
         assert "marked" not in app.query_one("#queue-query").plain
+
+
+async def test_Q_moves_the_ticket_to_a_queue_from_the_tenants_picklist_with_one_writer_for_both_sends(synced):
+    fake, engine = synced
+    app = MspkpiApp(engine, config_from_dict({}))
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.query_one(TicketTable)
+        await wait_until(pilot, lambda: table.current_row() is not None)
+        row = table.current_row()
+        target = "Level II Support" if row.queue != "Level II Support" else "Client Portal"
+        await pilot.press("Q")
+        await pilot.pause()
+        picker = app.screen
+        assert [o.prompt for o in picker.query_one("#picker-list")._options][:4] == [
+            "Client Portal",
+            "Level I Support",
+            "Level II Support",
+            "Escalations",
+        ]
+        await pilot.press(*target, "enter")
+        await wait_until(pilot, lambda: len(app.pending) == 0 and fake.server.requests_to("/v1.0/tickets", "PATCH"))
+        await app.workers.wait_for_complete()
+        await pilot.press("P")  # a second action in the same session: the writer is kept, not rebuilt
+        await pilot.pause()
+        await pilot.press(*("Low" if row.priority != "Low" else "High"), "enter")
+        await wait_until(pilot, lambda: len(fake.server.requests_to("/v1.0/tickets", "PATCH")) == 2)
+        await wait_until(pilot, lambda: len(app.pending) == 0)
+        await app.workers.wait_for_complete()
+    ticket_id = next(i for i, t in fake.data["Tickets"].items() if t["ticketNumber"] == row.number)
+    queue_value = {"Level II Support": 29683354, "Client Portal": 29682833}[target]
+    assert fake.server.requests_to("/v1.0/tickets", "PATCH")[0].request.json() == {
+        "id": ticket_id,
+        "queueID": queue_value,
+    }
+    # the tenant's picklists were read once for both sends (one kept writer)
+    assert len(fake.server.requests_to("tickets/entityinformation/fields", "GET")) == 1
+
+
+@pytest.fixture
+def cw_synced(run_cli, sqlite_url, monkeypatch):
+    from fakes.connectwise_server import ConnectWiseFake
+    from test_sync_connectwise import populate as populate_cw
+
+    with ConnectWiseFake(max_page_size=1000) as fake:
+        populate_cw(fake)
+        done = run_cli("--db", sqlite_url, "sync", "connectwise", env={**fake.env(), **FAST})
+        assert done.returncode == 0, done.stderr
+        for name, value in {**fake.env(), **FAST}.items():
+            monkeypatch.setenv(name, value)
+        fake.server.clear_log()
+        yield fake, open_database(sqlite_url)
+
+
+async def test_Q_on_connectwise_asks_for_a_status_of_the_target_board(cw_synced):
+    from sqlalchemy import select
+
+    from mspkpi_tui.store.models import Ticket
+
+    fake, engine = cw_synced
+    with engine.connect() as conn:
+        local_id = conn.scalar(select(Ticket.__table__.c.id).where(Ticket.__table__.c.number == "1002"))
+    app = MspkpiApp(engine, config_from_dict({}))
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.query_one(TicketTable)
+        await wait_until(pilot, lambda: table.current_row() is not None and local_id in table.ids)
+        table.cursor = table.ids.index(local_id)
+        await wait_until(pilot, lambda: table.current_row() is not None and table.current_row().number == "1002")
+        await pilot.press("Q")
+        await pilot.pause()
+        await pilot.press(*"Projects", "enter")
+        await pilot.pause()
+        statuses = [o.prompt for o in app.screen.query_one("#picker-list")._options]
+        assert statuses == ["Completed", "New"]  # the target board's, not Service Desk's
+        await pilot.press(*"New", "enter")
+        await wait_until(pilot, lambda: len(app.pending) == 0 and fake.server.requests_to("service/tickets/", "PATCH"))
+        await app.workers.wait_for_complete()
+    (patch,) = [e.request.json() for e in fake.server.requests_to("service/tickets/", "PATCH")]
+    assert patch == [
+        {"op": "replace", "path": "board", "value": {"id": 2}},
+        {"op": "replace", "path": "status", "value": {"id": 21}},
+    ]
+
+
+async def test_u_undoes_through_the_same_checks_a_colleagues_change_since_is_a_conflict(synced):
+    fake, engine = synced
+    app = MspkpiApp(engine, config_from_dict({}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(TicketTable)
+        await wait_until(pilot, lambda: table.current_row() is not None)
+        row = table.current_row()
+        target, value = ("Low", 3) if row.priority != "Low" else ("High", 1)
+        await pilot.press("P")
+        await pilot.pause()
+        await pilot.press(*target, "enter")
+        await wait_until(pilot, lambda: getattr(app, "_triage_last_action", None) is not None)
+        await app.workers.wait_for_complete()
+        ticket_id = next(i for i, t in fake.data["Tickets"].items() if t["ticketNumber"] == row.number)
+        assert fake.data["Tickets"][ticket_id]["priority"] == value
+        fake.edit("Tickets", ticket_id, priority=4 if value != 4 else 2)  # a colleague, after our change
+        await pilot.press("u")
+        await wait_until(pilot, lambda: any("conflict" in str(n.message) for n in app._notifications))
+        await app.workers.wait_for_complete()
+        toasts = [str(n.message) for n in app._notifications]
+    assert any(f"{row.number}: conflict: changed by the PSA since you looked: priority is now" in t for t in toasts)
+    assert len(fake.server.requests_to("/v1.0/tickets", "PATCH")) == 1  # the undo sent nothing
+    assert fake.data["Tickets"][ticket_id]["priority"] == (4 if value != 4 else 2)

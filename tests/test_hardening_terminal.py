@@ -173,3 +173,34 @@ def test_a_stop_signal_ends_a_sync_waiting_for_the_lock(run_cli, cli_env, tmp_pa
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+@pytest.mark.slow
+def test_a_sync_cut_short_by_the_watchdog_marks_its_run_interrupted_at_once(cli_env, db_url):
+    """A stop while the sync waits on the PSA: the main thread cannot unwind in time, the watchdog
+    ends the process, and its exit hook marks the run interrupted (no "running" row left behind,
+    no next sync needed to find out) and frees the sync lock."""
+    from fakes.autotask_server import AutotaskFake, populate
+
+    with AutotaskFake() as fake:
+        populate(fake, tickets=6, time_entries=4)
+        fake.server.slow("/v1.0/tickets/query", 30)  # the PSA does not answer for 30 s
+        sync = subprocess.Popen(
+            [sys.executable, "-m", "mspkpi_tui", "--db", db_url, "sync", "autotask"],
+            cwd=REPO,
+            env={**cli_env, **fake.env(), "MSPKPI_HTTP_BACKOFF_SCALE": "0.001"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while not any("tickets/query" in r.path.lower() for r in fake.server.arrived) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        wait_for_stop_handling(sync.pid)
+        sync.send_signal(signal.SIGINT)
+        _out, err = sync.communicate(timeout=20)
+    assert sync.returncode == 130, err
+    runs = rows(db_url, models.SyncRun, "status", "error")
+    assert [r[0] for r in runs] == ["interrupted"]
+    assert "ended before the run could finish" in runs[0][1]
+    assert rows(db_url, models.SyncLock, "name") == []

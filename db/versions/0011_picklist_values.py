@@ -1,4 +1,5 @@
-"""Triage: the PSA's picklists as synced (statuses, priorities, queues / boards, note types)
+"""Triage: the PSA's picklists as synced (statuses, priorities, queues / boards, note types),
+and tickets by number (an action names its ticket by number: no scan of a million rows)
 
 Revision ID: 0011
 Revises: 0010
@@ -29,7 +30,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("source", "field", "scope", "value", name="uq_picklist_values"),
     )
+    op.create_index("ix_tickets_number", "tickets", ["number"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_number", table_name="tickets")
     op.drop_table("picklist_values")

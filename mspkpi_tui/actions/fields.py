@@ -6,7 +6,8 @@ the ConnectWise board), assignee as the resource's source id (None = unassigned)
 
 from __future__ import annotations
 
-FIELDS = ("status", "priority", "queue", "assignee")
+FIELDS = ("status", "priority", "queue", "assignee", "escalation")
+# "escalation" is the Autotask escalation UDF ([escalation] udf): the time it was set, as text.
 
 TicketValues = dict[str, str | None]
 

@@ -16,8 +16,10 @@ from mspkpi_tui.actions import outbox, picklists
 from mspkpi_tui.actions.errors import ActionError, NotWritable, ReadOnly
 from mspkpi_tui.actions.fields import TicketValues, same
 from mspkpi_tui.actions.writer import WRITERS
+from mspkpi_tui.clock import utcnow
 from mspkpi_tui.store.models import ActionLogEntry, Queue, Resource, Ticket, table
 
+UDF_SOURCES = ("autotask",)  # PSAs whose escalation can be a user-defined field ([escalation] udf)
 READONLY_MESSAGE = "read-only mode (--readonly or readonly = true in [tui]): no change was made or queued"
 
 
@@ -93,29 +95,33 @@ def submit(engine: Engine, config, request: TicketRequest, *, readonly: bool, ac
 
 def find_ticket(engine: Engine, number: str) -> StoredTicket:
     t, q, r = Ticket.__table__, Queue.__table__, Resource.__table__  # type: ignore[attr-defined]
-    query = (
-        select(t.c.source, t.c.source_id, t.c.number, t.c.status, t.c.priority, q.c.name, r.c.source_id)
-        .select_from(t.outerjoin(q, q.c.id == t.c.queue_id).outerjoin(r, r.c.id == t.c.assigned_resource_id))
-        .where(func.lower(t.c.number) == number.strip().lower())
-    )
+    query = select(
+        t.c.source, t.c.source_id, t.c.number, t.c.status, t.c.priority, q.c.name, r.c.source_id, t.c.escalated_at
+    ).select_from(t.outerjoin(q, q.c.id == t.c.queue_id).outerjoin(r, r.c.id == t.c.assigned_resource_id))
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        rows = conn.execute(query.where(t.c.number == number.strip())).all()  # by the index
+        if not rows:  # typed in another case: the slower way
+            rows = conn.execute(query.where(func.lower(t.c.number) == number.strip().lower())).all()
     if not rows:
         raise ActionError(f"no ticket {number} in the database (run mspkpi sync first?)")
     if len(rows) > 1:
         raise ActionError(f"ticket number {number} exists in several sources: {', '.join(r[0] for r in rows)}")
-    source, source_id, found, status, priority, queue, assignee = rows[0]
+    source, source_id, found, status, priority, queue, assignee, escalated_at = rows[0]
     values = {"status": status, "priority": priority, "queue": queue, "assignee": assignee}
+    # Escalated as far as the store knows: the UDF is not set again (and "seen" stays empty).
+    values["escalation"] = escalated_at.strftime("%Y-%m-%dT%H:%M:%SZ") if escalated_at else None
     return StoredTicket(source, source_id, found, values)
 
 
 def _new_values(engine: Engine, config, ticket: StoredTicket, request: TicketRequest) -> TicketValues:
     """The values asked for, each checked against the PSA's picklist as the last sync stored it."""
     wanted: dict[str, str] = {}
+    udf = None
     if request.escalate:
         rules = config.escalation
-        if not rules.statuses and not rules.queues:
-            raise ActionError("[escalation] names no status or queue to escalate to")
+        udf = rules.udf if ticket.source in UDF_SOURCES else None
+        if not rules.statuses and not rules.queues and not udf:
+            raise ActionError("[escalation] names no status, queue or (Autotask) udf to escalate with")
         if rules.statuses:
             wanted["status"] = rules.statuses[0]
         if rules.queues:
@@ -135,6 +141,10 @@ def _new_values(engine: Engine, config, ticket: StoredTicket, request: TicketReq
         new["priority"] = picklists.check(engine, ticket.source, "priority", wanted["priority"])
     if request.assign:
         new["assignee"] = resolve_technician(engine, config, ticket.source, request.assign)
+    if udf and not ticket.values.get("escalation"):  # the escalation UDF gets the time it was set
+        new["escalation"] = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif udf and not new:
+        raise ActionError(f"ticket {ticket.number} is already escalated (since {ticket.values['escalation']})")
     return new
 
 

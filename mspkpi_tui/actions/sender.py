@@ -18,11 +18,11 @@ from sqlalchemy import Engine, select
 from mspkpi_tui.actions import outbox
 from mspkpi_tui.actions.errors import ActionError, Conflict
 from mspkpi_tui.actions.fields import same
-from mspkpi_tui.actions.writer import Writer, writer_for
+from mspkpi_tui.actions.writer import Writer, writer_session
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.errors import MaybeSent, MspkpiError
 from mspkpi_tui.store.models import ActionLogEntry, Resource, table
-from mspkpi_tui.store.ticket_update import store_ticket_state
+from mspkpi_tui.store.writer import store_confirmed_change
 
 
 @dataclass
@@ -43,20 +43,16 @@ def send(engine: Engine, config, action_id: int) -> Outcome:
     if entry is None:  # finished or cancelled meanwhile
         entry = outbox.get(engine, action_id)
         return Outcome(action_id, entry.ticket_number, entry.state, entry.answer or "")
-    writer: Writer | None = None
     try:
-        writer = writer_for(entry.source, config)
-        if entry.kind == "note":
-            state, answer = "done", _send_note(writer, entry)
-        else:
-            state, answer = "done", _send_update(engine, writer, entry)
+        with writer_session(entry.source, config, engine) as writer:
+            if entry.kind == "note":
+                state, answer = "done", _send_note(writer, entry)
+            else:
+                state, answer = "done", _send_update(engine, writer, entry)
     except Conflict as exc:
         state, answer = "conflict", str(exc)
     except MspkpiError as exc:
         state, answer = "failed", str(exc)
-    finally:
-        if writer is not None:
-            writer.close()
     outbox.finish(engine, action_id, state, answer)
     return Outcome(action_id, entry.ticket_number, state, answer)
 
@@ -72,7 +68,7 @@ def _send_update(engine: Engine, writer: Writer, entry: ActionLogEntry) -> str:
         raise Conflict(f"changed by the PSA since you looked: {now} (nothing sent; retry to apply it anyway)")
     answer = writer.apply(sid, {f: entry.new[f] for f in pending}) if pending else "already so in the PSA: nothing sent"
     after = writer.read_ticket(sid)
-    store_ticket_state(
+    store_confirmed_change(
         engine,
         entry.source,
         sid,
@@ -113,11 +109,8 @@ def current_values(engine: Engine, config, action_id: int) -> dict:
     entry = outbox.get(engine, action_id)
     if entry.kind == "note":
         return {}
-    writer = writer_for(entry.source, config)
-    try:
+    with writer_session(entry.source, config, engine) as writer:
         remote = writer.read_ticket(entry.ticket_source_id)
-    finally:
-        writer.close()
     return {f: remote.values.get(f) for f in entry.new}
 
 

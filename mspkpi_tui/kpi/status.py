@@ -17,6 +17,7 @@ from sqlalchemy import Engine, exists, func, select
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.kpi.rejects import last_run_rejected
 from mspkpi_tui.store import models
+from mspkpi_tui.store.engine import is_read_only
 from mspkpi_tui.store.liveness import dead_run_reason
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ sync_runs = models.table(models.SyncRun)
 tickets = models.table(models.Ticket)
 
 OK, STALE, FAILED, NEVER = "ok", "stale", "failed", "never"
+DEMO_SOURCE = "demo"  # the demo data's source (its manifest), whose writes go to the simulated PSA
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class SyncStatus:
     running_since: datetime | None  # a sync is running now (started then)
     has_tickets: bool
     rejected: int = 0  # records the last finished sync or import could not store (`mspkpi rejects`)
+    read_only: bool = False  # a read-only copy or snapshot: nothing can be stored
+    demo_psa: bool = False  # the demo data: triage actions go to a simulated PSA, not a real one
 
 
 def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
@@ -58,6 +62,7 @@ def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
         dead = dead_run_reason(conn, utcnow()) if running is not None else None  # real time: --now may be pinned
         has_tickets = bool(conn.execute(select(exists().where(tickets.c.id.is_not(None)))).scalar())
         rejected = last_run_rejected(conn)
+        demo_psa = bool(conn.execute(select(exists().where(tickets.c.source == DEMO_SOURCE))).scalar())
     last_ok_at, last_ok_source = (last_ok.finished_at, last_ok.source) if last_ok else (None, None)
     state, reason = OK, None
     if dead is not None:  # killed mid-sync: shown as interrupted, not "running" all day
@@ -71,7 +76,9 @@ def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
         state, reason = NEVER, "no sync has finished yet"
     elif now - last_ok_at > timedelta(minutes=config.tui.stale_after_minutes):
         state, reason = STALE, f"no successful sync for {_span(now - last_ok_at)}"
-    return SyncStatus(state, reason, last_ok_at, last_ok_source, running, has_tickets, rejected)
+    return SyncStatus(
+        state, reason, last_ok_at, last_ok_source, running, has_tickets, rejected, is_read_only(engine), demo_psa
+    )
 
 
 def _span(delta: timedelta) -> str:

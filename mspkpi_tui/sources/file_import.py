@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from mspkpi_tui.errors import SyncError
 from mspkpi_tui.store.models import ENTITY_TABLES
 from mspkpi_tui.store.records import RecordError, fields_of_kind, parse_datetime
-from mspkpi_tui.store.writer import Reject, RunSummary, SyncWriter
+from mspkpi_tui.store.writer import PicklistEntry, Reject, RunSummary, SyncWriter
 
 PAGE = 2000
 DEFAULT_SOURCE = "file"
@@ -159,8 +159,32 @@ def import_folder(
         for entity, path in files.items():
             if path.exists():
                 _import_file(run, entity, path, shift)
+        _import_picklists(run, folder / "picklists.json")
         assert run.summary is not None  # set on entering the run
         return run.summary
+
+
+PICKLIST_FIELDS = ("status", "priority", "queue")
+
+
+def _import_picklists(run: SyncWriter, path: Path) -> None:
+    """An optional picklists.json ({"status": [labels], "priority": [...], "queue": [...]}, in the
+    PSA's order): the values a triage action may set, stored as a PSA sync stores its picklists."""
+    if not path.is_file():
+        return
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        run.reject("picklists", str(path), "", f"not a JSON picklists file: {exc}")
+        return
+    if not isinstance(data, dict):
+        run.reject("picklists", str(path), "", "picklists.json must hold an object of label lists")
+        return
+    for field in PICKLIST_FIELDS:
+        labels = data.get(field)
+        if isinstance(labels, list):
+            entries = [PicklistEntry(str(i), label, sort_order=i) for i, label in enumerate(labels, start=1)]
+            run.store_picklist(field, [e for e in entries if isinstance(e.label, str) and e.label.strip()])
 
 
 def _check_readable(path: Path) -> None:

@@ -82,6 +82,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_escalated", "escalated_at"),
         # Per-company figures (kpi/clients.py): one company's tickets by time, covering (0014).
         Index("ix_tickets_company", "company_id", "created_at", "completed_at", "is_closed"),
+        Index("ix_tickets_number", "number"),  # triage actions find their ticket by number (0011)
         # The open tickets (about 2% of all) with every column the queue, SLA and escalation
         # figures read (and the TUI's ticket lists): those figures never touch the table itself.
         Index(

@@ -37,6 +37,7 @@ def store_ticket_state(
                 t.c.id,
                 t.c.status,
                 t.c.priority,
+                t.c.escalated_at,
                 q.c.name.label("queue"),
                 r.c.name.label("assignee"),
                 t.c.is_closed,
@@ -57,6 +58,9 @@ def store_ticket_state(
             changes["is_closed"] = is_closed
         if priority_rank is not None:
             changes["priority_rank"] = priority_rank
+        if values.get("escalation") and not row.escalated_at:  # escalated by its UDF just now
+            changes["escalation_level"] = 1
+            changes["escalated_at"] = at
         conn.execute(update(t).where(t.c.id == row.id).values(**changes))
         if is_closed is not None and is_closed != row.is_closed:  # the flow rollup counts is_closed
             mark_pending(conn, hours={hour_floor(m) for m in (row.created_at, row.completed_at) if m is not None})

@@ -30,6 +30,8 @@ from mspkpi_tui.store.deletes import delete_rows, detach_dependents
 from mspkpi_tui.store.ingest import IdMap, delete_missing, table_of, upsert_rows, validate_batch
 from mspkpi_tui.store.records import storable
 from mspkpi_tui.store.rollups import flush_pending
+from mspkpi_tui.store.ticket_update import store_ticket_state
+from mspkpi_tui.terminal import on_hard_exit
 
 MAX_PRUNE_SHARE = 0.9
 sync_runs = models.table(models.SyncRun)
@@ -91,6 +93,7 @@ class SyncWriter:
         self.on_reject: Callable[[Reject], None] | None = None
         # Set by a synchronizer that returned early because it was asked to stop (Ctrl-C in --watch).
         self.interrupted = False
+        self._unhook: Callable[[], None] = lambda: None
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -110,9 +113,31 @@ class SyncWriter:
             ).inserted_primary_key
         assert key is not None
         self.summary = RunSummary(run_id=key[0], source=self.source)
+        # The watchdog may end the process before __exit__ runs (a stop while the main thread
+        # waits on the network): the run is then marked interrupted from the exit hook.
+        self._unhook = on_hard_exit(self._cut_short)
         return self
 
+    def _cut_short(self) -> None:
+        """The process is being ended by its watchdog: mark the run interrupted, free the lock."""
+        assert self.summary is not None
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(sync_runs)
+                .where(sync_runs.c.id == self.summary.run_id, sync_runs.c.status == "running")
+                .values(
+                    finished_at=self.clock(),
+                    status="interrupted",
+                    error="stopped: the process was ended before the run could finish (the next run recounts)",
+                    counts=self.summary.counts,
+                    rejected=len(self.summary.rejects),
+                    requests=self.summary.requests,
+                )
+            )
+        sync_lock.release(self.engine)
+
     def __exit__(self, exc_type, exc, _tb) -> None:
+        self._unhook()
         summary = self.summary
         assert summary is not None
         flush_failure = None
@@ -305,6 +330,24 @@ class SyncWriter:
         self.ids.forget(entity, gone)
         summary.pruned[entity] = len(gone)
         return len(gone)
+
+
+def store_confirmed_change(
+    engine: Engine,
+    source: str,
+    source_id: str,
+    values: dict[str, str | None],
+    *,
+    at: datetime,
+    is_closed: bool | None = None,
+    priority_rank: int | None = None,
+) -> list[str]:
+    """A triage change the PSA confirmed, stored at once (the ticket as the PSA now has it, and a
+    ticket event per changed field), so every pane shows it before the next sync. The actions
+    layer and the demo PSA store through this door, like a sync. Returns the changed fields."""
+    return store_ticket_state(
+        engine, source, source_id, values, at=at, is_closed=is_closed, priority_rank=priority_rank
+    )
 
 
 def _raw_text(record: Any) -> str:

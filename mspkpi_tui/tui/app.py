@@ -38,7 +38,6 @@ from mspkpi_tui.config import THEME_ALIASES  # the config refuses any other unkn
 from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import clean
-from mspkpi_tui.store.engine import is_read_only
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui.footer import QuietFooter
 from mspkpi_tui.tui.pane import LazyPane, Pane
@@ -47,7 +46,7 @@ from mspkpi_tui.tui.queue_pane import QueuePane
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, FacetScreen, HelpScreen
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.triage_keys import Marks, Pending
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, Marks, Pending
 from mspkpi_tui.tui.widgets import Table, TicketListView
 
 if TYPE_CHECKING:
@@ -323,7 +322,7 @@ class MspkpiApp(App):
             self.show_status_on(screen)
 
     def show_status_on(self, screen: Screen) -> None:
-        text = status_text(self.sync, self.now, self.config.zone, self.read_error, is_read_only(self.engine))
+        text = status_text(self.sync, self.now, self.config.zone, self.read_error)
         for line in screen.query(StatusLine):
             line.show(text)
 
@@ -442,6 +441,7 @@ class MspkpiApp(App):
                     ("Tab Shift+Tab", "Next / previous table of the pane, and the tab strip"),
                 ],
             ),
+            ("Ticket lists in panes 2-3 (triage, as in the Queue)", rows(TRIAGE_BINDINGS)),
             ("Ticket detail", rows(DetailScreen.BINDINGS)),
             (
                 "Facet picker",

@@ -14,9 +14,7 @@ from mspkpi_tui.tui.widgets import Figure
 BADGES = {STALE: " STALE ", FAILED: " SYNC FAILED ", NEVER: " NO SYNC YET "}
 
 
-def status_text(
-    status: SyncStatus | None, now: datetime, zone: tzinfo, read_error: str | None = None, read_only: bool = False
-) -> Text:
+def status_text(status: SyncStatus | None, now: datetime, zone: tzinfo, read_error: str | None = None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if status is None:
         text.append("reading the database…")
@@ -43,8 +41,12 @@ def status_text(
         text.append("mspkpi rejects", style="bold")
     if status.running_since is not None:
         text.append(f" · sync running since {fmt.stamp(status.running_since, zone)[-5:]}")
-    if read_only:  # a shared copy or snapshot, opened without writing to it
+    if status.read_only:  # a shared copy or snapshot, opened without writing to it
         text.append(" · read-only database")
+    if status.demo_psa:  # triage actions are real actions, sent to a simulated PSA
+        text.append(" · ")
+        text.append(" demo ", style="reverse")
+        text.append(" changes go to a simulated PSA")
     return text
 
 

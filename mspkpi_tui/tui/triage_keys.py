@@ -125,7 +125,13 @@ class TriageKeys:
 
 
 def repaint_all(app) -> None:
-    """Every mounted ticket list redraws its marks and pending values."""
+    """Every mounted ticket list redraws its marks and pending values: the pane on screen at
+    once, the others after the screen has been refreshed (a list rebuilds its rows, which
+    would delay the change the lead is looking at)."""
+    active = app.active_pane_id
     for pane in app.mounted_panes():
         if isinstance(pane, TriageKeys):
-            pane.repaint_marks()
+            if pane.pane_id == active:  # type: ignore[attr-defined]
+                pane.repaint_marks()
+            else:
+                app.call_after_refresh(pane.repaint_marks)

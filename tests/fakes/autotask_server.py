@@ -364,8 +364,11 @@ class AutotaskFake:
             if ticket is None:
                 return Response(500, {"errors": [f"Ticket with id {body['id']} does not exist."]})
             try:
-                changes = self._checked_fields("Tickets", {k: v for k, v in body.items() if k != "id"})
+                fields = {k: v for k, v in body.items() if k not in ("id", "userDefinedFields")}
+                changes = self._checked_fields("Tickets", fields)
                 self._check_assignment(changes, ticket)
+                if "userDefinedFields" in body:
+                    changes["userDefinedFields"] = self._merged_udfs(ticket, body["userDefinedFields"])
             except ValueError as exc:
                 return Response(500, {"errors": [str(exc)]})
             self.edit("Tickets", body["id"], **changes)
@@ -414,6 +417,19 @@ class AutotaskFake:
             if missing:
                 raise ValueError(f"Required field(s) missing for {entity}: {', '.join(missing)}.")
         return checked
+
+    def _merged_udfs(self, ticket: dict, items: Any) -> list[dict]:
+        """A PATCH sets user-defined fields by name: [{"name": ..., "value": ...}]; unknown names are refused."""
+        known = {f.name.lower(): f.name for f in UDFS.get("Tickets", [])}
+        merged = {u["name"]: u.get("value") for u in ticket.get("userDefinedFields") or []}
+        if not isinstance(items, list):
+            raise ValueError("userDefinedFields must be a list of {name, value}.")
+        for item in items:
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str) or name.lower() not in known:
+                raise ValueError(f"Unable to find user-defined field {name} in the Tickets entity.")
+            merged[known[name.lower()]] = item.get("value")
+        return [{"name": n, "value": v} for n, v in merged.items()]
 
     def _check_assignment(self, changes: dict, ticket: dict) -> None:
         """Autotask refuses a resource without a role the resource holds."""

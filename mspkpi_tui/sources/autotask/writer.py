@@ -7,6 +7,8 @@
 - a note is ``POST /V1.0/Tickets/{id}/Notes``; ``noteType`` and ``publish`` come from the
   tenant's TicketNotes picklists, ``publish`` being the value whose label says internal:
   a note is never published to the customer by guessing a number;
+- escalation by a user-defined field (``[escalation] udf``) sets that UDF, by name, to the
+  time of the escalation (the text the sync reads back as the escalation time);
 - ``[autotask] impersonate`` (a resource id or e-mail) sends ``ImpersonationResourceId``
   so Autotask records the lead as the author, not the API user.
 """
@@ -20,7 +22,7 @@ from mspkpi_tui.actions.writer import RemoteTicket
 from mspkpi_tui.errors import MaybeSent
 from mspkpi_tui.sources.autotask import SETTINGS, connector_from_config
 from mspkpi_tui.sources.autotask.client import AutotaskClient
-from mspkpi_tui.sources.autotask.mapping import Picklist, Picklists
+from mspkpi_tui.sources.autotask.mapping import Picklist, Picklists, udf_value
 from mspkpi_tui.sources.connectors import read_settings
 from mspkpi_tui.sources.http import PsaHttpError
 
@@ -31,9 +33,16 @@ TITLE_LENGTH = 250  # TicketNotes.title
 class AutotaskWriter:
     source = SOURCE
 
-    def __init__(self, settings: dict[str, Any], closed_statuses: set[str], impersonate: str | None):
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        closed_statuses: set[str],
+        impersonate: str | None,
+        escalation_udf: str | None = None,
+    ):
         self.client = AutotaskClient(settings)
         self.closed_statuses = closed_statuses
+        self.escalation_udf = escalation_udf
         self.impersonate_setting = impersonate
         self._lists: Picklists | None = None
         self._notes: Picklists | None = None
@@ -58,12 +67,14 @@ class AutotaskWriter:
         status = _label(self.lists.get("Tickets", "status"), item.get("status"))
         priority = self.lists.get("Tickets", "priority")
         assignee = item.get("assignedResourceID")
+        udf = udf_value(item, self.escalation_udf) if self.escalation_udf else None
         return RemoteTicket(
             values={
                 "status": status,
                 "priority": _label(priority, item.get("priority")),
                 "queue": _label(self.lists.get("Tickets", "queueID"), item.get("queueID")),
                 "assignee": None if assignee is None else str(assignee),
+                "escalation": None if udf in (None, "") else str(udf),
             },
             is_closed=str(item.get("status")) in self.closed_statuses
             or (status or "").casefold() in self.closed_statuses,
@@ -81,6 +92,10 @@ class AutotaskWriter:
             resource = changes["assignee"]
             body["assignedResourceID"] = int(resource) if resource else None
             body["assignedResourceRoleID"] = self._role_of(int(resource)) if resource else None
+        if "escalation" in changes:  # [escalation] udf: a user-defined field, set by name
+            if not self.escalation_udf:
+                raise ActionError("[escalation] udf is not set: no escalation field to write")
+            body["userDefinedFields"] = [{"name": self.escalation_udf, "value": changes["escalation"]}]
         answer = _psa(lambda: self.client.call("PATCH", "Tickets", json=body, headers=self._headers()))
         return f"Autotask updated ticket {answer.get('itemId', ticket_id) if isinstance(answer, dict) else ticket_id}"
 
@@ -188,9 +203,14 @@ def _psa(call):
         raise Refused(f"Autotask: {exc}") from None
 
 
-def writer_from_config(config) -> AutotaskWriter:
+def writer_from_config(config, engine=None) -> AutotaskWriter:
     settings = read_settings(config, "autotask", SETTINGS)
     table = config.sources.get("autotask", {})
     rules = connector_from_config(config).rules
     impersonate = table.get("impersonate")
-    return AutotaskWriter(settings, rules.closed_ticket_statuses, None if impersonate is None else str(impersonate))
+    return AutotaskWriter(
+        settings,
+        rules.closed_ticket_statuses,
+        None if impersonate is None else str(impersonate),
+        rules.escalation_udf,
+    )

@@ -169,6 +169,6 @@ def _psa(call):
         raise Refused(f"ConnectWise: {exc}") from None
 
 
-def writer_from_config(config) -> ConnectWiseWriter:
+def writer_from_config(config, engine=None) -> ConnectWiseWriter:
     member = config.sources.get("connectwise", {}).get("member")
     return ConnectWiseWriter(read_cw_settings(config), None if member is None else str(member))
