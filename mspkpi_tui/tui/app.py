@@ -19,7 +19,7 @@ import asyncio
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -107,7 +107,7 @@ class MspkpiApp(App):
         self.latest: dict[str, object] = {}  # pane id -> the data last read for it
         self._built = False  # on_mount has run
         self._alerts: Announcer | None = None  # what was announced (loaded in the worker on first use)
-        self.terminal_write = self._write_terminal  # where bells and notifications go (tests catch them)
+        self.terminal_write: Callable[[str], None] = self._write_terminal  # where bells and notifications go (tests catch them)
         theme = config.tui.theme
         if theme:
             self.theme = THEME_ALIASES.get(theme, theme)
