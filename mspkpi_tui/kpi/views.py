@@ -246,14 +246,14 @@ def triage_times(engine: Engine, now: datetime, days: int) -> list[float]:
         )
         .scalar_subquery()
     )
-    assigned = (
-        select((rules.epoch_seconds(first) - rules.epoch_seconds(tickets.c.created_at)).label("seconds"))
-        .where(tickets.c.created_at >= rules.at(start), tickets.c.created_at < rules.at(now))
-        .subquery()
+    # One row per ticket, the sign checked here: a WHERE on the difference in SQL would make
+    # SQLite run the per-ticket lookup twice (it inlines the subquery).
+    stmt = select(rules.epoch_seconds(first) - rules.epoch_seconds(tickets.c.created_at)).where(
+        tickets.c.created_at >= rules.at(start), tickets.c.created_at < rules.at(now)
     )
-    stmt = select(assigned.c.seconds).where(assigned.c.seconds >= 0)
     with engine.connect() as conn:
-        return [round(float(s), 1) for s in conn.execute(stmt).scalars()]  # julianday: 1e-5 s noise
+        seconds = conn.execute(stmt).scalars().all()
+    return [round(float(s), 1) for s in seconds if s is not None and s >= 0]  # julianday: 1e-5 s noise
 
 
 def median_triage_seconds(engine: Engine, now: datetime, config: Config) -> float | None:
