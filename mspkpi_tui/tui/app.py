@@ -107,7 +107,8 @@ class MspkpiApp(App):
         self.latest: dict[str, object] = {}  # pane id -> the data last read for it
         self._built = False  # on_mount has run
         self._alerts: Announcer | None = None  # what was announced (loaded in the worker on first use)
-        self.terminal_write: Callable[[str], None] = self._write_terminal  # where bells and notifications go (tests catch them)
+        # Where bells and notifications are written (the terminal; tests catch them instead).
+        self.terminal_write: Callable[[str], None] = self._write_terminal
         theme = config.tui.theme
         if theme:
             self.theme = THEME_ALIASES.get(theme, theme)
