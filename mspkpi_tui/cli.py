@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mspkpi_tui.cli_actions import register as register_triage
+from mspkpi_tui.cli_rejects import register as register_rejects
 from mspkpi_tui.errors import MspkpiError
 from mspkpi_tui.safe_text import clean
 
@@ -214,9 +215,11 @@ _register_psa(
 _register_psa(
     "connectwise", "Sync from ConnectWise PSA (settings: [connectwise] in the config, or MSPKPI_CW_* variables)."
 )
+_register_psa("halo", "Sync from HaloPSA (settings: [halo] in the config, or MSPKPI_HALO_* variables).")
 
 
 register_triage(app)
+register_rejects(app)
 
 
 @db_app.command("upgrade")
@@ -247,7 +250,7 @@ def kpi(
         None,
         "--section",
         "-s",
-        help="Only this area: queue, sla, service, escalations, team, pipeline, contracts, projects, trends.",
+        help="Only this area: queue, sla, service, escalations, team, pipeline, contracts, projects, trends, clients.",
     ),
 ) -> None:
     """Print every KPI figure."""

@@ -72,6 +72,20 @@ class ServiceRules(_Table):
     )
 
 
+class ClientRules(_Table):
+    """The Clients pane, `mspkpi kpi --section clients` and `mspkpi review` (docs/kpi.md)."""
+
+    margin_threshold_pct: float = Field(20.0, ge=-1000, le=100, description="a margin % below which a client is needy")
+    # hours per ticket or reactive tickets per seat above this multiple of the MSP's median: needy
+    needy_multiple: float = Field(1.5, gt=1, le=100, description="a multiple of the MSP median, above 1")
+    # issue types that are not reactive (planned work): left out of reactive tickets per seat
+    non_reactive_issue_types: list[str] = Field(default_factory=lambda: ["Project", "Maintenance", "Recurring"])
+    # time entry categories (work types) that are training, per technician in the Team pane
+    training_categories: list[str] = Field(default_factory=lambda: ["Training"])
+    # the survey question recommend_score answers (shown beside NPS)
+    nps_question: str = Field("How likely are you to recommend us? (0-10)", min_length=1)
+
+
 class TuiSettings(_Table):
     refresh_seconds: float = Field(15.0, ge=0, le=86400, description="seconds between refreshes, 0 for off")
     stale_after_minutes: float = Field(60.0, gt=0, le=525600, description="minutes after which data is stale")
@@ -96,7 +110,7 @@ class TuiSettings(_Table):
 # Keys the dashboard binds (or reserves for panes being built): a custom view may not take one.
 # tests/test_kpi_views.py checks this list against every binding of the app.
 RESERVED_KEYS = frozenset(
-    "1 2 3 4 5 6 7 8 9 0 q r c y ? / s f x j k g G b w p R N Z W A ! space M Q a t S P e n u v m".split()
+    "1 2 3 4 5 6 7 8 9 0 q r c y ? / s f x j k g G b w p o R N Z W A ! space M Q a t S P e n u v m".split()
 )
 Delivery = Literal["off", "bell", "notify", "both"]
 
@@ -170,6 +184,7 @@ class AlertSettings(_Table):
 
 
 # Connector tables are read by the connectors themselves (keys and environment variables there).
+SOURCE_TABLES = ("autotask", "connectwise", "halo")
 SourceTable = dict[str, str | int | float | bool | list[str]]
 
 
@@ -186,11 +201,13 @@ class Config(BaseSettings):
     timesheet: TimesheetRules = Field(default_factory=TimesheetRules)
     pipeline: PipelineRules = Field(default_factory=PipelineRules)
     service: ServiceRules = Field(default_factory=ServiceRules)
+    clients: ClientRules = Field(default_factory=ClientRules)
     tui: TuiSettings = Field(default_factory=TuiSettings)
     views: ViewSettings = Field(default_factory=ViewSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     autotask: SourceTable = Field(default_factory=dict)
     connectwise: SourceTable = Field(default_factory=dict)
+    halo: SourceTable = Field(default_factory=dict)
     path: Path | None = Field(None, exclude=True)
 
     @classmethod
@@ -219,7 +236,7 @@ class Config(BaseSettings):
 
     @property
     def sources(self) -> dict[str, dict[str, Any]]:
-        return {"autotask": dict(self.autotask), "connectwise": dict(self.connectwise)}
+        return {"autotask": dict(self.autotask), "connectwise": dict(self.connectwise), "halo": dict(self.halo)}
 
     @property
     def zone(self):
@@ -272,7 +289,7 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
     error = exc.errors(include_url=False)[0]
     loc = [str(part) for part in error["loc"]]
     value = error.get("input")
-    if loc and loc[0] in ("autotask", "connectwise"):  # a union: name the key, not the union's member
+    if loc and loc[0] in SOURCE_TABLES:  # a union: name the key, not the union's member
         loc = loc[:2]
         message = "a string, a number, true/false or a list of strings"
         value = data.get(loc[0], {}).get(loc[1]) if len(loc) > 1 and isinstance(data.get(loc[0]), dict) else value
@@ -312,7 +329,7 @@ def _key_name(loc: list[str]) -> str:
 
 def _is_table(name: str) -> bool:
     annotation = Config.model_fields[name].annotation
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel) or name in ("autotask", "connectwise")
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel) or name in SOURCE_TABLES
 
 
 def _did_you_mean(loc: list[str]) -> str:

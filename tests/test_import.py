@@ -216,6 +216,10 @@ BAD_LINES = {
     ("contracts", 2): "end_date is not a date",
     ("survey_results", 2): "missing required field 'rating'",
     ("survey_results", 3): "id must be a string or whole number",
+    ("survey_results", 4): "recommend_score must be 0 to 10",
+    ("billing_items", 2): "missing required field 'extended_price'",
+    ("billing_items", 3): "company_id 'c99' names no record in companies",
+    ("billing_items", 4): "recurring must be true or false",
 }
 
 

@@ -38,6 +38,7 @@ KEYS = {
     "contracts": ["expiring_30d", "expiring_60d", "expiring_90d", "expiring"],
     "projects": ["at_risk", "hours_to_be_delivered"],
     "trends": ["days", "opened", "closed", "first_response_breaches", "escalations", "hours", "csat", "history"],
+    "clients": ["period", "start", "end", "months", "companies", "medians", "totals", "money", "nps_question"],
 }
 NESTED = {
     ("sla", "compliance_30d"): ["first_response_pct", "resolution_pct"],
@@ -67,6 +68,71 @@ NESTED = {
     ("contracts", "expiring"): ["company", "contract", "number", "type", "period_type", "start", "end"],
     ("projects", "at_risk"): ["Red", "Amber", "Green"],
     ("projects", "hours_to_be_delivered"): ["total", "by_category"],
+    ("clients", "companies"): [
+        "company_id",
+        "company",
+        "open",
+        "opened",
+        "closed",
+        "avg_first_response_minutes",
+        "avg_resolution_hours",
+        "fcr_pct",
+        "sla_first_response_pct",
+        "sla_resolution_pct",
+        "sla_pct",
+        "csat_avg",
+        "csat_responses",
+        "csat_below_3",
+        "nps",
+        "nps_responses",
+        "nps_promoters",
+        "nps_detractors",
+        "hours",
+        "ticket_hours",
+        "hours_per_ticket",
+        "seats",
+        "reactive_tickets",
+        "reactive_per_seat_month",
+        "recurring_revenue",
+        "billed_revenue",
+        "revenue",
+        "labour_cost",
+        "ticket_labour_cost",
+        "other_cost",
+        "margin",
+        "margin_pct",
+        "lifetime_revenue",
+        "relationship_months",
+        "lifetime_revenue_per_month",
+        "needy",
+        "no_data",
+    ],
+    ("clients", "medians"): ["hours_per_ticket", "reactive_per_seat_month", "margin_pct", "hours_per_seat"],
+    ("clients", "totals"): [
+        "opened",
+        "closed",
+        "new_vs_closed_difference",
+        "new_vs_closed_ratio",
+        "labour_cost",
+        "cost_per_ticket",
+        "nps",
+        "nps_responses",
+        "needy",
+    ],
+    ("clients", "money"): [
+        "as_of",
+        "mrr",
+        "mrr_by_category",
+        "seats",
+        "all_in_seat_price",
+        "clients_at_start",
+        "clients_lost",
+        "churn_pct",
+        "mrr_at_start",
+        "mrr_lost",
+        "revenue_churn_pct",
+        "no_data",
+    ],
 }
 HOSTILE = "[bold red]Boom[/bold red] \x1b[31mred\x1b[0m"
 
@@ -183,6 +249,7 @@ def test_table_fits_80_columns_and_shows_psa_text_literally(engine):
         "CONTRACTS",
         "PROJECTS",
         "TRENDS",
+        "CLIENTS",
         "rule:",
     ):
         assert heading in text
@@ -243,5 +310,5 @@ def test_cli_bad_section_is_one_line(run_cli, demo_db):
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [
-        "mspkpi: error: unknown section 'bogus'; choose one of: queue, sla, service, escalations, team, pipeline, contracts, projects, trends"
+        "mspkpi: error: unknown section 'bogus'; choose one of: queue, sla, service, escalations, team, pipeline, contracts, projects, trends, clients"
     ]

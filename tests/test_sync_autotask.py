@@ -89,6 +89,7 @@ def test_full_sync_maps_every_entity(sync, fake, db):
         (models.Contract, "Contracts"),
         (models.Opportunity, "Opportunities"),
         (models.SurveyResult, "SurveyResults"),
+        (models.BillingItem, "BillingItems"),
     ]:
         assert count(db, model) == len(fake.data[entity]), entity
     assert count(db, models.Queue) == 4
@@ -359,3 +360,30 @@ def test_a_full_pass_deletes_only_what_the_psa_lacks_by_id_and_nothing_points_at
     assert ticket(db, 4)["company_id"] == company(db, 5)["id"]  # companyID 1 + 4 % 6
     by_id = [q.request.json()["filter"] for q in fake.server.requests_to("/companies/query", "POST")]
     assert [{"op": "in", "field": "id", "value": [3, 5, 50]}] in by_id
+
+
+def test_money_fields_come_from_service_units_and_billing_items(sync, fake, db):
+    """Seats and the monthly value from the ContractServiceUnits row covering today (never the
+    sum of periods), the category label; billing items with the recurring charge flagged."""
+    assert sync().returncode == 0
+    k1 = rows(db, models.Contract, models.Contract.source_id == "301")[0]
+    # Contract 301: 10 + 1 + 12 seats in the current 30-day period, 60 a seat, made monthly.
+    assert (k1["seats"], k1["monthly_value"]) == (23.0, round(23 * 60 * (365.25 / 12) / 30, 2))
+    assert (k1["category"], rows(db, models.Contract, models.Contract.source_id == "302")[0]["category"]) == (
+        "Managed services",
+        "Block hours",
+    )
+    recurring = rows(db, models.BillingItem, models.BillingItem.source_id == "8001")[0]
+    product = rows(db, models.BillingItem, models.BillingItem.source_id == "8101")[0]
+    assert (recurring["recurring"], recurring["item_type"], recurring["extended_price"]) == (
+        True,
+        "Recurring Contract Service",
+        600.0,
+    )
+    assert (product["recurring"], product["item_type"], product["our_cost"], product["quantity"]) == (
+        False,
+        "Product",
+        700.0,
+        2.0,
+    )
+    assert product["item_date"] == parse_datetime(fake.data["BillingItems"][8101]["itemDate"]).date()

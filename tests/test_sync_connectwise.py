@@ -271,6 +271,28 @@ def populate(fake: ConnectWiseFake) -> None:
                 "billAmount": 1500.0 + aid,
             },
         )
+    # Agreement 2 bills quarterly: its 20 seats at 30 a seat and 300 a quarter are 300 a month.
+    fake.edit("finance/agreements", 2, billingCycle=ref(2, "Quarterly"), billAmount=300.0)
+    for aid, (agreement, quantity, cancelled) in enumerate(
+        [(2, 12, None), (2, 8, None), (2, 5, "2025-06-01T00:00:00Z")], 1
+    ):
+        put(
+            "finance/agreements/2/additions",
+            {"id": aid, "agreementId": agreement, "quantity": quantity, "unitPrice": 30.0, "cancelledDate": cancelled},
+        )
+    for iid, (kind, total, agreement) in enumerate([("Agreement", 1501.0, 1), ("Standard", 240.0, None)], 1):
+        put(
+            "finance/invoices",
+            {
+                "id": iid,
+                "invoiceNumber": f"INV-{iid}",
+                "type": kind,
+                "company": ref(2),
+                "agreement": ref(agreement) if agreement else None,
+                "date": "2026-01-31T00:00:00Z",
+                "total": total,
+            },
+        )
     put("service/surveys", {"id": 4, "name": "CSAT"})
     for i in range(1, 6):
         put(
@@ -455,6 +477,19 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     assert contracts["1"]["end_date"].isoformat() == "2026-03-31" and contracts["1"]["status"] == "Active"
     assert contracts["2"]["end_date"] is None and contracts["3"]["status"] == "Cancelled"
     assert contracts["1"]["period_type"] == "Monthly" and contracts["1"]["monthly_value"] == 1501.0
+    assert contracts["1"]["seats"] is None and contracts["1"]["category"] == "Managed IT"
+    assert (contracts["2"]["seats"], contracts["2"]["monthly_value"]) == (20.0, (300.0 + 20 * 30.0) / 3)
+    invoices = rows(db_url, "billing_items")
+    assert (invoices["1"]["recurring"], invoices["1"]["contract_id"], invoices["1"]["extended_price"]) == (
+        True,
+        "1",
+        1501.0,
+    )
+    assert (invoices["2"]["recurring"], invoices["2"]["item_type"], invoices["2"]["item_date"].isoformat()) == (
+        False,
+        "Standard",
+        "2026-01-31",
+    )
     projects = rows(db_url, "projects")
     assert (
         projects["3"]["is_closed"] is True

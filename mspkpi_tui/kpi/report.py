@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from mspkpi_tui.errors import MspkpiError
+from mspkpi_tui.kpi.clients import client_figures
 from mspkpi_tui.kpi.common import Refresh
 from mspkpi_tui.kpi.contracts import HORIZONS, contract_figures
 from mspkpi_tui.kpi.escalations import escalation_figures
@@ -38,6 +39,7 @@ SECTIONS: dict[str, Callable] = {
     "contracts": contract_figures,
     "projects": project_figures,
     "trends": trend_series,
+    "clients": client_figures,
 }
 # Areas that take a `refresh` (kpi.common.Refresh) and share intermediate results through it.
 SHARES_WORK = {"sla", "service", "escalations", "trends"}
@@ -50,7 +52,7 @@ def zone_name(config: Config) -> str:
 
 def rules_in_force(config: Config) -> dict[str, str]:
     """One line per section naming the rule the figures follow (config values included)."""
-    esc, ts, pipe, svc = config.escalation, config.timesheet, config.pipeline, config.service
+    esc, ts, pipe, svc, cl = config.escalation, config.timesheet, config.pipeline, config.service, config.clients
     weekday = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][config.week_start]
     target = f"target {pipe.target:g}" if pipe.target else "no target set, so coverage is null"
     return {
@@ -79,6 +81,13 @@ def rules_in_force(config: Config) -> dict[str, str]:
         "trends": (
             "the last 30 business-zone days, today last (up to now); history: backlog and aged at each day's end "
             "(reopened tickets open again from the reopen), SLA and CSAT per week, faint = the previous 30 days"
+        ),
+        "clients": (
+            "per active company over the last 30 days (TUI: this quarter, 12 months); FCR, SLA, CSAT by the service "
+            "rules; hours per ticket = ticket hours / closed; revenue = recurring contract value prorated by day + "
+            "non-recurring billing items; margin = revenue - labour (hours x hourly cost) - billing items' cost; "
+            f"needy: margin below {cl.margin_threshold_pct:g}% or hours per ticket / tickets per seat above "
+            f"{cl.needy_multiple:g} x the median; NPS from {cl.nps_question!r}; null = no data (reason in no_data)"
         ),
     }
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, and_, case, func, select
 
 from mspkpi_tui.kpi.common import Refresh, Result, pct
 from mspkpi_tui.kpi.rules import at, is_open, period_bounds, tickets
@@ -60,14 +60,23 @@ def sla_figures(engine: Engine, now: datetime, config: Config, refresh: Refresh 
             _missed(tickets.c.resolved_at, tickets.c.resolution_due, periods.window_start, now)
         ).scalar_one()
     compliance = Compliance(
-        first_response_pct=pct(done["responded_in_time"], done["responded_with_due"] + missed_response),
-        resolution_pct=pct(done["resolved_in_time"], done["resolved_with_due"] + missed_resolution),
+        first_response_pct=compliance_pct(done["responded_in_time"], done["responded_with_due"], missed_response),
+        resolution_pct=compliance_pct(done["resolved_in_time"], done["resolved_with_due"], missed_resolution),
     )
     return SlaFigures(**counts, compliance_30d=compliance)
 
 
-def _missed(done, due, start: datetime, now: datetime):
+def missed_due(done, due, start: datetime, now: datetime):
     """Compliance = met / (tickets done in [start, now] with a due time, met = done at or
     before due; plus those whose due time passed in [start, now) without it being done).
-    This counts the latter: an index range of the due time. None when there is no ticket."""
-    return select(func.count()).select_from(tickets).where(done.is_(None), due >= at(start), due < at(now))
+    This selects the latter (an index range of the due time); kpi/clients.py groups it by company."""
+    return and_(done.is_(None), due >= at(start), due < at(now))
+
+
+def compliance_pct(met: float, done_with_due: float, missed: float) -> float | None:
+    """The compliance rule above, in one place: None when no ticket counts."""
+    return pct(met, done_with_due + missed)
+
+
+def _missed(done, due, start: datetime, now: datetime):
+    return select(func.count()).select_from(tickets).where(missed_due(done, due, start, now))

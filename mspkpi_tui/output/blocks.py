@@ -25,7 +25,12 @@ SHORT = {
     "past_checkins": "check-ins",
     "period_type": "period",
 }
-TEXT_COLUMNS = {"name", "resource", "stage", "company", "contract", "number", "type", "status", "period_type"}
+# Lists too wide for 80 columns: the table format shows these columns (JSON and CSV keep all).
+NARROW = {
+    "companies": ["company", "open", "closed", "hours_per_ticket", "sla_pct", "csat_avg", "margin_pct", "needy"],
+}
+SHORT |= {"hours_per_ticket": "h/tkt", "sla_pct": "SLA %", "csat_avg": "CSAT", "margin_pct": "margin %"}
+TEXT_COLUMNS = {"needy", "name", "resource", "stage", "company", "contract", "number", "type", "status", "period_type"}
 
 
 def blocks(data: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
@@ -57,8 +62,13 @@ def is_label_map(key: str) -> bool:
     return key.startswith("by_") or key in ("at_risk", "past_checkins")
 
 
-def rows_of(name: str, value: Any) -> tuple[list[str], list[list[str]]]:
-    """A table block as header (raw keys) + rows of display text."""
+def rows_of(name: str, value: Any, narrow: bool = False) -> tuple[list[str], list[list[str]]]:
+    """A table block as header (raw keys) + rows of display text (`narrow`: the NARROW columns)."""
+    if narrow and name in NARROW and value and isinstance(value[0], dict):
+        keys = NARROW[name]
+        return keys, [
+            [display("; ".join(item[k]) if isinstance(item[k], list) else item[k]) for k in keys] for item in value
+        ]
     if isinstance(value, dict):
         return [title(name), "n"], [[display(k), display(v)] for k, v in value.items()]
     if value and isinstance(value[0], dict):

@@ -80,6 +80,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_first_response_due", "first_response_due", "first_response_at"),
         Index("ix_tickets_resolution_due", "resolution_due", "resolved_at"),
         Index("ix_tickets_escalated", "escalated_at"),
+        # Per-company figures (kpi/clients.py): one company's tickets by time, covering (0014).
+        Index("ix_tickets_company", "company_id", "created_at", "completed_at", "is_closed"),
         # The open tickets (about 2% of all) with every column the queue, SLA and escalation
         # figures read (and the TUI's ticket lists): those figures never touch the table itself.
         Index(
@@ -160,6 +162,24 @@ class TicketResponseHour(SQLModel, table=True):
     resolved_in_time: int = 0
 
 
+class TicketFlowHour(SQLModel, table=True):
+    """Rollup kept by the store's write paths (store/rollups/flow_hours.py): per UTC hour, the
+    tickets created in it and those completed in it, as the Trends' long view counts them."""
+
+    __tablename__ = "ticket_flow_hours"
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    opened: int = 0
+    opened_counted: int = 0
+    lived_7d: int = 0
+    lived_14d: int = 0
+    lived_21d: int = 0
+    completed: int = 0
+    closes: int = 0
+    ended_7d: int = 0
+    ended_14d: int = 0
+    ended_21d: int = 0
+
+
 class ResourceDayHours(SQLModel, table=True):
     """Rollup kept by the store's write paths (store/rollups/): one technician's time
     entries started in one UTC day, summed (team hours read it instead of the entries)."""
@@ -211,7 +231,7 @@ class TicketEvent(SQLModel, table=True):
         # KPI engine (covering): escalations by the value entered, reopens by the value left.
         Index("ix_ticket_events_new_value", "field", "new_value", "at", "ticket_id"),
         Index("ix_ticket_events_old_value", "field", "old_value", "at", "ticket_id", "new_value"),
-        # Triage views: the status changes since a time (the stale view, 0012).
+        # Triage views: the status changes since a time (the stale view, 0015).
         Index("ix_ticket_events_at", "at", "field", "ticket_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -262,7 +282,7 @@ class TimeEntry(SQLModel, table=True):
     __tablename__ = "time_entries"
     __table_args__ = source_key("time_entries") + (
         Index("ix_time_entries_started", "started_at"),
-        Index("ix_time_entries_ticket", "ticket_id"),
+        Index("ix_time_entries_ticket", "ticket_id", "started_at"),  # widened in 0012
         # KPI engine: team hours by week (covering) and one technician's period.
         Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
         Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"),
@@ -332,6 +352,10 @@ class Contract(SQLModel, table=True):
     end_date: date | None = None
     status: str = "Active"
     monthly_value: float | None = None
+    # Seats (users or devices) the recurring contract covers, and its category
+    # ("Managed services", "Block hours", ...): per-seat figures and the MRR split (0014).
+    seats: float | None = None
+    category: str | None = None
 
 
 class SurveyResult(SQLModel, table=True):
@@ -344,6 +368,35 @@ class SurveyResult(SQLModel, table=True):
     company_id: int | None = Field(default=None, foreign_key="companies.id")
     completed_at: datetime = utc_field(nullable=False, index=True)
     rating: float
+    # A 0-10 "would you recommend" answer where the survey has one (NPS), and the comment (0014).
+    recommend_score: float | None = None
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class BillingItem(SQLModel, table=True):
+    """A posted charge to a company (Autotask BillingItems, ConnectWise invoice lines): invoiced
+    revenue and what it cost us. ``recurring`` marks a recurring contract period's charge,
+    which the contract's monthly value already counts (kpi/money.py counts it once)."""
+
+    __tablename__ = "billing_items"
+    __table_args__ = source_key("billing_items") + (
+        Index("ix_billing_items_company", "company_id", "item_date", "recurring", "extended_price", "our_cost"),
+        Index("ix_billing_items_date", "item_date", "company_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    company_id: int = Field(foreign_key="companies.id")
+    contract_id: int | None = Field(default=None, foreign_key="contracts.id")
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    item_date: date
+    item_type: str | None = None
+    description: str | None = None
+    quantity: float | None = None
+    extended_price: float
+    our_cost: float | None = None
+    recurring: bool = False
+    posted_at: datetime | None = utc_field()
 
 
 # --- sync bookkeeping -------------------------------------------------------
@@ -396,6 +449,25 @@ class SyncLock(SQLModel, table=True):
     acquired_at: datetime = utc_field(nullable=False)
 
 
+class PicklistValue(SQLModel, table=True):
+    """One value of a PSA picklist as the last sync read it: what triage actions are checked
+    against (never hard-coded values). `field` is status, priority, queue, note_type or
+    note_publish; `scope` is "" for a tenant-wide list, or the ConnectWise board (by name)
+    whose statuses these are. `value` is the PSA's id, `label` what the lead sees."""
+
+    __tablename__ = "picklist_values"
+    __table_args__ = (UniqueConstraint("source", "field", "scope", "value", name="uq_picklist_values"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    field: str
+    scope: str = ""
+    value: str
+    label: str
+    sort_order: int = 0
+    active: bool = True
+    updated_at: datetime = utc_field(nullable=False)
+
+
 # Tables a sync source fills, in the order references need them.
 ENTITY_TABLES: dict[str, type[SQLModel]] = {
     "companies": Company,
@@ -410,6 +482,7 @@ ENTITY_TABLES: dict[str, type[SQLModel]] = {
     "opportunity_stage_changes": OpportunityStageChange,
     "contracts": Contract,
     "survey_results": SurveyResult,
+    "billing_items": BillingItem,
 }
 
 

@@ -155,18 +155,41 @@ SPECS: dict[str, list[Spec]] = {
         D("end_date"),
         S("status", default="Active"),
         F("monthly_value"),
+        F("seats"),
+        S("category"),
     ],
     "survey_results": [
         R("ticket_id", "tickets"),
         R("company_id", "companies"),
         T("completed_at", True),
         F("rating", True),
+        F("recommend_score"),
+        S("comment"),
+    ],
+    "billing_items": [
+        R("company_id", "companies", True),
+        R("contract_id", "contracts"),
+        R("ticket_id", "tickets"),
+        D("item_date", True),
+        S("item_type"),
+        S("description"),
+        F("quantity"),
+        F("extended_price", True),
+        F("our_cost"),
+        B("recurring", default=False),
+        T("posted_at"),
     ],
 }
 
 CHOICES = {
     ("ticket_events", "field"): {"status", "queue", "priority", "assignee", "escalation"},
     ("opportunities", "status"): {"open", "won", "lost"},
+}
+
+# Numbers with a meaningful range: a recommend answer is 0-10 (NPS), seats are not negative.
+BOUNDS: dict[tuple[str, str], tuple[float, float | None]] = {
+    ("survey_results", "recommend_score"): (0.0, 10.0),
+    ("contracts", "seats"): (0.0, None),
 }
 
 # Before this, a date is a PSA's "unset" sentinel (HaloPSA writes 1900-01-01), not a real time.
@@ -303,6 +326,7 @@ def _plan(entity: str) -> list[tuple]:
             s.ref if s.kind == "ref" else None,
             CONVERTERS.get(s.kind),
             CHOICES.get((entity, s.name)),
+            BOUNDS.get((entity, s.name)),
         )
         for s in SPECS[entity]
     ]
@@ -318,7 +342,7 @@ def validate(entity: str, record: Any, resolve: Callable[[str, str], int | None]
     """
     row: dict[str, Any] = {"source_id": source_id_of(record)}
     get = record.get
-    for name, required, default, ref, convert, allowed in PLANS[entity]:
+    for name, required, default, ref, convert, allowed, bounds in PLANS[entity]:
         value = get(name)
         if value is None or value == "":
             if required:
@@ -334,6 +358,9 @@ def validate(entity: str, record: Any, resolve: Callable[[str, str], int | None]
             converted = convert(value, name)
             if allowed and converted not in allowed:
                 raise RecordError(f"{name} must be one of {', '.join(sorted(allowed))}, not {converted!r}")
+            if bounds and (converted < bounds[0] or (bounds[1] is not None and converted > bounds[1])):
+                upper = f" to {bounds[1]:g}" if bounds[1] is not None else " or more"
+                raise RecordError(f"{name} must be {bounds[0]:g}{upper}, not {converted!r}")
             row[name] = converted
     return row
 

@@ -44,9 +44,10 @@ from mspkpi_tui.tui.footer import QuietFooter
 from mspkpi_tui.tui.pane import LazyPane, Pane
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.queue_pane import QueuePane
-from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
+from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, FacetScreen, HelpScreen
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.ticket_table import TicketTable
+from mspkpi_tui.tui.triage_keys import Marks, Pending
 from mspkpi_tui.tui.widgets import Table, TicketListView
 
 if TYPE_CHECKING:
@@ -106,6 +107,8 @@ class MspkpiApp(App):
         self._last_read = 0.0
         self.latest: dict[str, object] = {}  # pane id -> the data last read for it
         self._built = False  # on_mount has run
+        self.marks = Marks()  # tickets marked for a bulk action (space), shared by every list
+        self.pending = Pending()  # triage changes sent, not yet confirmed: the lists show them at once
         self._alerts: Announcer | None = None  # what was announced (loaded in the worker on first use)
         # Where bells and notifications are written (the terminal; tests catch them instead).
         self.terminal_write: Callable[[str], None] = self._write_terminal
@@ -432,12 +435,26 @@ class MspkpiApp(App):
             for title, bindings, extra in cls.key_help():
                 sections.append((f"{title or cls.title} (pane {n})" if not extra else title, rows(bindings) + extra))
         return sections + [
-            ("Tables in panes 2-6", rows(Table.BINDINGS) + [("Enter", "Open the ticket's detail (ticket lists)")]),
+            (
+                "Tables in panes 2-6 and the lists behind figures",
+                rows(Table.BINDINGS)
+                + [
+                    ("Enter", "Open the ticket's detail (ticket lists), or the list behind a figure"),
+                    ("Tab Shift+Tab", "Next / previous table of the pane, and the tab strip"),
+                ],
+            ),
             ("Ticket detail", rows(DetailScreen.BINDINGS)),
+            (
+                "Facet picker",
+                rows(FacetScreen.BINDINGS) + [("↑ ↓ Home End PgUp PgDn", "Move"), ("Enter", "Pick the value")],
+            ),
+            ("This help", rows(HelpScreen.BINDINGS)),
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" (its key panel) is replaced by ours (every key, the keymap applied):
+        # the palette lists each action once.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         for n, cls in enumerate(PANES, start=1):
             yield SystemCommand(
                 f"Pane {n}: {cls.title}", f"Show the {cls.title} pane", lambda p=cls.pane_id: self.action_show_pane(p)
@@ -462,7 +479,7 @@ class MspkpiApp(App):
         yield SystemCommand("Queue: filter", "Filter the queue as you type", filter_queue)
         yield SystemCommand("Queue: next sort order", "Cycle the queue's sort order", queue.action_sort)
         yield SystemCommand(
-            "Queue: facets", "Filter the queue by queue, assignee, priority or status", queue.action_facets
+            "Queue: facets", "Filter the queue by queue, assignee, company, priority or status", queue.action_facets
         )
         yield SystemCommand("Queue: clear filter", "Show every open ticket", queue.action_clear)
         for view in queue.views():

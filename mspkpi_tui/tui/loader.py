@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mspkpi_tui.kpi.service import ServiceFigures
     from mspkpi_tui.kpi.sla import SlaFigures
     from mspkpi_tui.kpi.team import TeamFigures
+    from mspkpi_tui.kpi.technicians import TechnicianEfficiency
     from mspkpi_tui.kpi.trends import Trends
 
 LIST_LIMIT = 200  # tickets listed under an SLA figure or as open escalations
@@ -81,6 +82,7 @@ class EscalationData:
 class TeamData:
     figures: TeamFigures
     trends: Trends
+    efficiency: list[TechnicianEfficiency] = field(default_factory=list)
     dispatch: list[Technician] = field(default_factory=list)  # best placed first
 
 
@@ -146,8 +148,14 @@ def load_escalations(engine: Engine, now: datetime, config: Config, trends: Tren
 def load_team(engine: Engine, now: datetime, config: Config, trends: Trends) -> TeamData:
     from mspkpi_tui.kpi.dispatch import dispatch_now
     from mspkpi_tui.kpi.team import team_figures
+    from mspkpi_tui.kpi.technicians import technician_efficiency
 
-    return TeamData(team_figures(engine, now, config), trends, dispatch_now(engine, now, config))
+    return TeamData(
+        team_figures(engine, now, config),
+        trends,
+        technician_efficiency(engine, now, config),
+        dispatch_now(engine, now, config),
+    )
 
 
 def load_pipeline(engine: Engine, now: datetime, config: Config, trends: Trends) -> PipelineFigures:

@@ -6,6 +6,7 @@ The first pane is shown and read first; the others are built after the first pai
 
 from __future__ import annotations
 
+from mspkpi_tui.tui.clients_pane import ClientsPane
 from mspkpi_tui.tui.escalations_pane import EscalationsPane
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.pipeline_pane import PipelinePane
@@ -23,4 +24,5 @@ PANES: list[type[Pane]] = [
     PipelinePane,
     ServicePane,
     TrendsPane,
+    ClientsPane,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,17 +22,18 @@ from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, ViewNote, load_queue_ids, load_view_note
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, TriageKeys, marks_of
 from mspkpi_tui.tui.widgets import Figure
 
 
-class QueuePane(Pane, Vertical):
+class QueuePane(TriageKeys, Pane, Vertical):
     pane_id = "queue"
     title = "Queue"
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", id="sort"),
+        Binding("v", "reverse", "Reverse sort", show=False, id="reverse-sort"),
         Binding("f", "facets", "Facets", id="facets"),
         Binding("x", "clear", "All open tickets", show=False, id="clear-filter"),
         Binding("R", "view('R')", "View: at risk", show=False, id="view-at-risk"),
@@ -106,6 +108,8 @@ class QueuePane(Pane, Vertical):
             text.append(fmt.clean(view.name), style="bold")
             text.append(self._note_text())
         text.append(f" · sort (s): {SORTS[self.ticket_query.sort]}")
+        if self.ticket_query.descending:
+            text.append(", reversed (v)", style="bold")
         if self.ticket_query.text.strip():
             text.append(" · filter: ")
             text.append(fmt.clean(self.ticket_query.text), style="bold")
@@ -114,6 +118,9 @@ class QueuePane(Pane, Vertical):
             text.append(fmt.clean(value), style="bold")
         if self.ticket_query.is_filtered:
             text.append(" · x clears")
+        marks = marks_of(self)
+        if marks is not None and len(marks):
+            text.append(f" · {len(marks)} marked (M clears)", style="bold")
         self.query_one("#queue-query", Figure).show(text)
 
     def _note_text(self) -> str:
@@ -163,15 +170,12 @@ class QueuePane(Pane, Vertical):
             self.table.cursor = 0
             self._show_query_line()
 
-    def action_triage(self, what: str) -> None:
-        """Triage keys (tui/triage.py): act on the ticket under the cursor."""
-        from mspkpi_tui.tui import triage
+    def repaint_marks(self) -> None:
+        self.table.refresh()
+        self._show_query_line()
 
-        row = self.table.current_row()
-        if row is None:
-            self.app.notify("no ticket under the cursor", severity="warning")
-            return
-        triage.start(self.app, row.number, what, self.app.action_refresh)  # type: ignore[attr-defined]
+    def move_down(self) -> None:
+        self.table.action_cursor_down()
 
     def views(self) -> list[View]:
         return all_views(self.app.config)
@@ -190,7 +194,7 @@ class QueuePane(Pane, Vertical):
             box.value = view.text
         box.display = bool(view.text)
         self.note = None
-        self.set_query(TicketQuery(view.text, view.facets, view.sort, view))
+        self.set_query(TicketQuery(view.text, view.facets, view.sort, view=view))
         self.table.focus()
 
     def on_key(self, event: events.Key) -> None:
@@ -208,7 +212,7 @@ class QueuePane(Pane, Vertical):
 
     @on(Input.Changed, "#queue-filter")
     def _typed(self, event: Input.Changed) -> None:
-        self.set_query(TicketQuery(event.value, self.ticket_query.facets, self.ticket_query.sort))
+        self.set_query(replace(self.ticket_query, text=event.value))
 
     @on(Input.Submitted, "#queue-filter")
     def _submitted(self) -> None:
@@ -227,13 +231,19 @@ class QueuePane(Pane, Vertical):
     def action_sort(self) -> None:
         self.set_query(self.ticket_query.next_sort())
 
+    def action_reverse(self) -> None:
+        self.set_query(self.ticket_query.reversed())
+
     def action_clear(self) -> None:
         box = self.query_one("#queue-filter", Input)
         with box.prevent(Input.Changed):
             box.value = ""
         box.display = False
         self.note = None
-        self.set_query(TicketQuery(sort=self.ticket_query.sort if self.ticket_query.view is None else "due"))
+        if self.ticket_query.view is None:
+            self.set_query(TicketQuery(sort=self.ticket_query.sort, descending=self.ticket_query.descending))
+        else:
+            self.set_query(TicketQuery())
 
     def action_facets(self) -> None:
         from mspkpi_tui.tui.screens import FacetScreen

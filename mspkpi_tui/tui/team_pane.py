@@ -7,16 +7,43 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.kpi.drills import Records
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Chart, Spark
+from mspkpi_tui.tui.columns import Column
+from mspkpi_tui.tui.drills import Drill, DrillList
 from mspkpi_tui.tui.loader import TeamData
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
 
-RESOURCE_COLUMNS = ("Technician", "Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
-DISPATCH_COLUMNS = ("Technician", "Open", "At risk", "Today h", "Day h", "On ticket", "Off")
-TIMESHEET_COLUMNS = ("Technician", "Period", "Billable h", "Non-bill h", "Worked h", "Status")
+# The technician's name gives way; the figures stay (tui.columns).
+RESOURCE_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(
+        Column(label, justify="right")
+        for label in ("Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
+    ),
+)
+DISPATCH_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(Column(label, justify="right") for label in ("Open", "At risk", "Today h", "Day h")),
+    Column("On ticket", least=6, most=14, gives=2),
+    Column("Off"),
+)
+EFFICIENCY_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(Column(label, justify="right") for label in ("Ticket h", "Closed", "h/ticket", "FCR %", "Training h")),
+)
+TIMESHEET_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    Column("Period"),
+    *(Column(label, justify="right") for label in ("Billable h", "Non-bill h", "Worked h")),
+    Column("Status", least=6, most=20, gives=2),
+)
+
+TIMESHEET_FIELDS = ("Technician", "From", "To", "Billable h", "Non-bill h", "Worked h", "Status")
+OVERDUE_LABEL = "Overdue timesheets (period ended, not approved)"
 
 
 def _num(value: str) -> Text:
@@ -29,11 +56,14 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
     load = staticmethod(loader.load_team)
 
     def compose(self) -> ComposeResult:
+        yield DrillList(id="team-drills")  # the overdue timesheets count, on the first screen at 80x24
         yield Figure(id="team-dispatch-title")
         yield Table(DISPATCH_COLUMNS, id="team-dispatch")
         yield Figure(id="team-title", classes="section")
         yield Table(RESOURCE_COLUMNS, id="team-hours")
         yield Figure(id="team-share")
+        yield Figure(id="team-efficiency-title", classes="section")
+        yield Table(EFFICIENCY_COLUMNS, id="team-efficiency")
         yield Figure(id="team-timesheets-title", classes="section")
         yield Table(TIMESHEET_COLUMNS, id="team-timesheets")
         yield Chart(id="team-trend")
@@ -75,6 +105,34 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         else:
             share.append("no hours logged yet")
         self.query_one("#team-share", Figure).show(share)
+        eff_title = Text("Technician efficiency, last 30 days", style="bold")
+        eff_title.append("  h/ticket = ticket hours / tickets closed; FCR = closed with < 2 time entries", style="dim")
+        self.query_one("#team-efficiency-title", Figure).show(eff_title)
+        self.query_one("#team-efficiency", Table).show_rows(
+            [
+                (
+                    e.name,
+                    (
+                        fmt.plain(e.name),
+                        _num(fmt.hours(e.ticket_hours)),
+                        _num(fmt.count(e.tickets_closed)),
+                        _num(fmt.hours(e.hours_per_ticket) if e.hours_per_ticket is not None else "no data"),
+                        _num(fmt.pct(e.fcr_pct)),
+                        _num(fmt.hours(e.training_hours)),
+                    ),
+                )
+                for e in data.efficiency
+            ]
+        )
+        overdue = f.overdue_timesheets
+        rows = [
+            (t.resource, t.period_start, t.period_end, t.billable_hours, t.non_billable_hours, t.hours_worked, t.status)
+            for t in overdue
+        ]
+        listed = Records(TIMESHEET_FIELDS, rows, len(rows))
+        self.query_one("#team-drills", DrillList).show_drills(
+            [Drill("timesheets", OVERDUE_LABEL, len(overdue), (lambda app: listed) if overdue else None)]
+        )
         self.query_one("#team-timesheets-title", Figure).show(
             Text(f"Overdue timesheets: {len(f.overdue_timesheets)}", style="bold")
         )
@@ -120,4 +178,4 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         )
 
     def focus_main(self) -> None:
-        self.query_one("#team-hours", Table).focus(scroll_visible=False)  # the figures above the table stay in view
+        self.query_one("#team-dispatch", Table).focus(scroll_visible=False)  # the first screen stays in view

@@ -65,6 +65,8 @@ ENTITIES = [
     "DeletedTicketLogs",
     "TicketNotes",
     "ResourceRoles",
+    "ContractServiceUnits",
+    "BillingItems",
 ]
 
 
@@ -137,6 +139,14 @@ def default_picklists() -> dict[str, dict[str, list[dict]]]:
             "contractType": [_pick("1", "Time and Materials", 1), _pick("7", "Recurring Service", 2)],
             "contractPeriodType": [_pick("m", "Monthly", 1), _pick("y", "Yearly", 2)],
             "status": [_pick("0", "Inactive", 1), _pick("1", "Active", 2)],
+            "contractCategory": [_pick("1", "Managed services", 1), _pick("2", "Block hours", 2)],
+        },
+        "BillingItems": {
+            "billingItemType": [
+                _pick("1", "Labor", 1),
+                _pick("2", "Product", 2),
+                _pick("6", "Recurring Contract Service", 3),
+            ],
         },
         "Opportunities": {
             "stage": [
@@ -707,6 +717,61 @@ def populate(
                 "status": 1,
                 "startDate": at_time(base - timedelta(days=300), i),
                 "endDate": at_time(base + timedelta(days=20 * i + 40), i),
+                "contractCategory": 1 if i % 2 else 2,
+            },
+        )
+        # One units row per 30-day billing period, past and future (Autotask keeps them all):
+        # 10 + i seats at 60 a seat, 12 more seats from the current period.
+        for period in range(-3, 3):
+            start = (base + timedelta(days=40 + 30 * period)).replace(hour=0, minute=0, second=0)
+            put(
+                "ContractServiceUnits",
+                {
+                    "id": 3000 + 10 * i + period + 3,
+                    "contractID": 300 + i,
+                    "contractServiceID": 3100 + i,
+                    "serviceID": 31,
+                    "startDate": at_time(start, i),
+                    "endDate": at_time(start + timedelta(days=29, hours=23, minutes=59, seconds=59), i),
+                    "units": 10 + i + (12 if period >= 0 else 0),
+                    "price": 60.0,
+                    "cost": 20.0,
+                },
+            )
+        put(
+            "BillingItems",
+            {
+                "id": 8000 + i,
+                "companyID": 1 + i % companies,
+                "contractID": 300 + i,
+                "ticketID": None,
+                "billingItemType": 6,
+                "itemDate": at_time(base, i),
+                "postedDate": at_time(base + timedelta(days=1), i),
+                "quantity": 1.0,
+                "rate": 600.0,
+                "extendedPrice": 600.0,
+                "ourCost": 200.0,
+                "invoiceID": 9000 + i,
+                "description": "Managed services",
+            },
+        )
+        put(
+            "BillingItems",
+            {
+                "id": 8100 + i,
+                "companyID": 1 + i % companies,
+                "contractID": None,
+                "ticketID": None,
+                "billingItemType": 2,
+                "itemDate": at_time(base + timedelta(days=2), i),
+                "postedDate": at_time(base + timedelta(days=3), i),
+                "quantity": 2.0,
+                "rate": 450.0,
+                "extendedPrice": 900.0,
+                "ourCost": 700.0,
+                "invoiceID": 9100 + i,
+                "description": "Laptop",
             },
         )
     for i in range(1, projects + 1):

@@ -173,7 +173,9 @@ class ConnectWiseFake:
             forecast = re.fullmatch(r"sales/opportunities/(\d+)/forecast", wanted)
             if forecast and int(forecast[1]) in self.data["sales/opportunities"]:
                 return Response(200, {"id": int(forecast[1]), "forecastItems": []})
-            if endpoint in self.data:
+            # An agreement's additions exist (an empty list) as long as the agreement does.
+            additions = re.fullmatch(r"finance/agreements/(\d+)/additions", wanted)
+            if endpoint in self.data or (additions and int(additions[1]) in self.data["finance/agreements"]):
                 return self._list(endpoint, request)
             counted = re.fullmatch(r"(.+)/count", wanted)
             if counted and self._endpoint(counted[1]) in self.data:

@@ -10,6 +10,7 @@ unparseable ones and the 1900-01-01 "unset" sentinel).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from mspkpi_tui.store.records import RecordError, parse_datetime
@@ -210,7 +211,39 @@ def project(raw: dict, lists: Picklists, rules: Rules) -> dict:
     }
 
 
-def contract(raw: dict, lists: Picklists) -> dict:
+DAYS_PER_MONTH = 365.25 / 12
+RECURRING_ITEM_TYPES = {"recurring contract service", "recurring service", "recurring service adjustment"}
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def service_terms(units_rows: list[dict], today: date) -> tuple[float | None, float | None]:
+    """(monthly value, seats) of a recurring contract from its ContractServiceUnits: the rows
+    covering `today` (one per contract service; never the sum of periods), each period's
+    units x price made monthly by the period's length. (None, None) when no row covers today."""
+    value = seats = 0.0
+    found = False
+    for row in units_rows:
+        start, end = _day(row.get("startDate")), _day(row.get("endDate"))
+        if start is None or end is None or not start <= today <= end:
+            continue
+        units, price = row.get("units"), row.get("price")
+        if not isinstance(units, (int, float)) or not isinstance(price, (int, float)):
+            continue
+        found = True
+        days = (end - start).days + 1
+        value += float(units) * float(price) * DAYS_PER_MONTH / days
+        seats += float(units)
+    return (round(value, 2), seats) if found else (None, None)
+
+
+def contract(raw: dict, lists: Picklists, units_rows: list[dict] | None = None, today: date | None = None) -> dict:
+    monthly, seats = service_terms(units_rows or [], today) if today is not None else (None, None)
     return {
         "id": raw.get("id"),
         "company_id": _id(raw.get("companyID")),
@@ -221,6 +254,29 @@ def contract(raw: dict, lists: Picklists) -> dict:
         "start_date": raw.get("startDate"),
         "end_date": raw.get("endDate"),
         "status": lists.label("Contracts", "status", raw.get("status")),
+        "monthly_value": monthly,
+        "seats": seats,
+        "category": lists.label("Contracts", "contractCategory", raw.get("contractCategory")),
+    }
+
+
+def billing_item(raw: dict, lists: Picklists) -> dict:
+    """A posted BillingItems row; a recurring contract period's charge is flagged so revenue
+    counts it once (the contract's monthly value already does)."""
+    kind = lists.label("BillingItems", "billingItemType", raw.get("billingItemType"))
+    return {
+        "id": raw.get("id"),
+        "company_id": _id(raw.get("companyID")),
+        "contract_id": _id(raw.get("contractID")),
+        "ticket_id": _id(raw.get("ticketID")),
+        "item_date": raw.get("itemDate"),
+        "item_type": kind,
+        "description": raw.get("description"),
+        "quantity": raw.get("quantity"),
+        "extended_price": raw.get("extendedPrice"),
+        "our_cost": raw.get("ourCost"),
+        "recurring": (kind or "").lower() in RECURRING_ITEM_TYPES,
+        "posted_at": raw.get("postedDate"),
     }
 
 

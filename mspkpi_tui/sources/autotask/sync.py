@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Generator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -26,10 +26,18 @@ from mspkpi_tui.sources.autotask.client import PAGE_SIZE, AutotaskClient
 from mspkpi_tui.sources.synchronizer import Deletion, Reference, Step, Synchronizer, SyncPass
 from mspkpi_tui.store import models
 from mspkpi_tui.store.records import SPECS, RecordError, parse_datetime
-from mspkpi_tui.store.writer import MAX_PRUNE_SHARE, SyncWriter
+from mspkpi_tui.store.writer import MAX_PRUNE_SHARE, PicklistEntry, SyncWriter
 
 SOURCE = "autotask"
-PICKLIST_ENTITIES = ["Tickets", "Projects", "Contracts", "Opportunities"]
+PICKLIST_ENTITIES = ["Tickets", "Projects", "Contracts", "Opportunities", "BillingItems"]
+# The picklists triage actions are checked against (store: picklist_values), by entity and field.
+TRIAGE_PICKLISTS = {
+    ("Tickets", "status"): "status",
+    ("Tickets", "priority"): "priority",
+    ("Tickets", "queueID"): "queue",
+    ("TicketNotes", "noteType"): "note_type",
+    ("TicketNotes", "publish"): "note_publish",
+}
 TRACKED = ("status", "queue", "priority", "assignee", "escalation")
 
 
@@ -84,6 +92,7 @@ class AutotaskPass(SyncPass):
         self.resource_names: dict[str, str] = {}
         self.billing_codes: dict[str, str] = {}
         self.task_projects: dict[str, str] = {}
+        self.service_units: dict[str, list[dict]] = {}
         self.declared = self.steps()
         self.entities = {step.entity: step for step in self.declared if isinstance(step, Synchronizer)}
 
@@ -100,6 +109,7 @@ class AutotaskPass(SyncPass):
             Reference("availability and billing codes", self._read_lookups),
             entity("resources", "Resources", None, self._map_resource),
             entity("companies", "Companies", "lastTrackedModifiedDateTime", mapping.company),
+            Reference("contract service units", self._read_service_units),
             entity("contracts", "Contracts", None, self._map_contract),
             entity("projects", "Projects", "lastActivityDateTime", self._map_project),
             entity("tickets", "Tickets", "lastActivityDate", self._map_ticket),
@@ -116,6 +126,7 @@ class AutotaskPass(SyncPass):
             entity("time_entries", "TimeEntries", "lastModifiedDateTime", self._map_time_entry),
             entity("opportunities", "Opportunities", "lastActivity", self._map_opportunity),
             entity("survey_results", "SurveyResults", "completeDate", mapping.survey_result),
+            entity("billing_items", "BillingItems", "postedDate", self._map_billing_item),
         ]
 
     def run_all(self) -> bool:
@@ -125,14 +136,36 @@ class AutotaskPass(SyncPass):
     # --- reference data --------------------------------------------------------------------
 
     def _read_picklists(self) -> None:
-        self.lists = mapping.Picklists({api: self.client.fields(api) for api in PICKLIST_ENTITIES})
+        fields = {api: self.client.fields(api) for api in PICKLIST_ENTITIES}
+        self.lists = mapping.Picklists(fields)
         self._store_queues()
+        fields["TicketNotes"] = self.client.fields("TicketNotes")
+        self._store_triage_picklists(fields)
+
+    def _store_triage_picklists(self, fields: dict[str, list[dict]]) -> None:
+        """The tenant's ticket and note picklists, for the triage actions to check against."""
+        for (api, name), field in TRIAGE_PICKLISTS.items():
+            item = next((f for f in fields.get(api, []) if isinstance(f, dict) and f.get("name") == name), None)
+            values = item.get("picklistValues") if item else None
+            if isinstance(values, list):
+                self.run.store_picklist(field, picklist_entries(values))
 
     def _read_lookups(self) -> None:
         self.availability = {str(a.get("resourceID")): a for a in self.client.fetch_all("ResourceDailyAvailabilities")}
         self.billing_codes = {
             str(c["id"]): str(c.get("name")) for c in self.client.fetch_all("BillingCodes") if "id" in c
         }
+
+    def _read_service_units(self) -> None:
+        """The recurring contracts' units rows that have not ended (the covering one gives seats
+        and the monthly value); past periods are not read."""
+        since = self.now_fn() - timedelta(days=1)
+        rows = self.client.fetch_all(
+            "ContractServiceUnits", [{"op": "gte", "field": "endDate", "value": at_text(since)}]
+        )
+        self.service_units = {}
+        for row in rows:
+            self.service_units.setdefault(str(row.get("contractID")), []).append(row)
 
     # --- the deletion rule: what a full pass keeps ---------------------------------------
 
@@ -154,7 +187,11 @@ class AutotaskPass(SyncPass):
     # --- mappings that need what the pass has read (picklists, lookups) -------------------
 
     def _map_contract(self, raw: dict) -> dict:
-        return mapping.contract(raw, self.lists)
+        units = self.service_units.get(str(raw.get("id")), [])
+        return mapping.contract(raw, self.lists, units, self.now_fn().date())
+
+    def _map_billing_item(self, raw: dict) -> dict:
+        return mapping.billing_item(raw, self.lists)
 
     def _map_project(self, raw: dict) -> dict:
         return mapping.project(raw, self.lists, self.rules)
@@ -354,6 +391,24 @@ class AutotaskPass(SyncPass):
             self.run.store_page(
                 "opportunity_stage_changes", changes, lambda i: f"opportunity {changes[i]['opportunity_id']} stage"
             )
+
+
+def picklist_entries(values: list[Any]) -> list[PicklistEntry]:
+    """entityInformation picklist values as the store keeps them (labels, sort order, active)."""
+    entries = []
+    for v in values:
+        if isinstance(v, dict) and v.get("value") not in (None, ""):
+            value = str(v["value"])
+            sort = v.get("sortOrder")
+            entries.append(
+                PicklistEntry(
+                    value,
+                    str(v.get("label") or value),
+                    sort_order=int(sort) if isinstance(sort, int | float) else 0,
+                    active=v.get("isActive") is not False,
+                )
+            )
+    return entries
 
 
 def _no_store(_page: Any) -> None:

@@ -22,7 +22,7 @@ from mspkpi_tui.sources.connectwise.mapping import Catalog, EscalationRule, Mapp
 from mspkpi_tui.sources.http import PsaHttpError
 from mspkpi_tui.sources.synchronizer import Reference, Step, Synchronizer, SyncPass
 from mspkpi_tui.store import models
-from mspkpi_tui.store.writer import SyncWriter
+from mspkpi_tui.store.writer import PicklistEntry, SyncWriter
 
 CURSOR_FIELD = "lastUpdated"
 
@@ -81,7 +81,7 @@ class Pass(SyncPass):
             simple("timesheets", "time/sheets", mapping.timesheet),
             simple("time_entries", "time/entries", mapping.time_entry),
             Synchronizer("opportunities", "sales/opportunities", CURSOR_FIELD, PAGE_SIZE, self.store_opportunities),
-            simple("contracts", "finance/agreements", mapping.agreement),
+            Synchronizer("contracts", "finance/agreements", CURSOR_FIELD, PAGE_SIZE, self.store_agreements),
             # one list of results per survey, found when the step starts
             Synchronizer(
                 "survey_results",
@@ -90,6 +90,7 @@ class Pass(SyncPass):
                 PAGE_SIZE,
                 self.simple_store("survey_results", mapping.survey_result),
             ),
+            simple("billing_items", "finance/invoices", mapping.invoice),
         ]
 
     def run_all(self) -> bool:
@@ -134,15 +135,21 @@ class Pass(SyncPass):
         boards = self.read_list("service/boards")
         records, locations, raws = self.map_page("queues", Page(boards, "GET service/boards"), mapping.board)
         self.run.store_page("queues", records, locations, raws)
+        statuses: list[PicklistEntry] = []
         for board in boards:
             if _has_id(board):
-                self.catalog.statuses.update(
-                    mapping.board_statuses(self.read_list(f"service/boards/{board['id']}/statuses"))
-                )
+                listed = self.read_list(f"service/boards/{board['id']}/statuses")
+                self.catalog.statuses.update(mapping.board_statuses(listed))
+                statuses += _entries(listed, scope=str(board.get("name") or board["id"]))
         self.saw("queues", (str(b["id"]) for b in boards if _has_id(b)))
+        # For triage: a status belongs to a board, so each board's statuses are kept under its name.
+        self.run.store_picklist("queue", _entries(boards))
+        self.run.store_picklist("status", statuses)
 
     def read_catalog(self) -> None:
-        self.catalog.priority_rank = mapping.priority_ranks(self.read_list("service/priorities"))
+        priorities = self.read_list("service/priorities")
+        self.catalog.priority_rank = mapping.priority_ranks(priorities)
+        self.run.store_picklist("priority", _entries(priorities))
         for sla in self.read_list("service/SLAs"):
             # Wall-clock hours are right only for a 24x7 SLA; others rely on slaStatus.
             if _has_id(sla) and sla.get("basedOn") == "AllHours":
@@ -216,6 +223,16 @@ class Pass(SyncPass):
                 "opportunity_stage_changes", changes, [f"{page.url} opportunity {c['opportunity_id']}" for c in changes]
             )
 
+    def store_agreements(self, page: Page) -> None:
+        """Agreements with their additions (one request per agreement: seats and recurring value)."""
+        additions = {
+            str(r["id"]): self.read_list(f"finance/agreements/{r['id']}/additions") for r in page.records if _has_id(r)
+        }
+        records, locations, raws = self.map_page(
+            "contracts", page, lambda r: mapping.agreement(r, additions.get(str(_obj_id(r))))
+        )
+        self.run.store_page("contracts", records, locations, raws)
+
     def forecast(self, opportunity_id: Any) -> float | None:
         try:
             return mapping.forecast_amount(self.client.get_object(f"sales/opportunities/{opportunity_id}/forecast"))
@@ -223,6 +240,24 @@ class Pass(SyncPass):
             if exc.status == 404:
                 return None  # deleted while we read: the next full pass prunes it
             raise
+
+
+def _entries(records: list[Any], scope: str = "") -> list[PicklistEntry]:
+    """ConnectWise reference records (boards, statuses, priorities) as picklist values."""
+    entries = []
+    for r in records:
+        if _has_id(r) and r.get("name"):
+            sort = r.get("sortOrder")
+            entries.append(
+                PicklistEntry(
+                    str(r["id"]),
+                    str(r["name"]),
+                    scope=scope,
+                    sort_order=int(sort) if isinstance(sort, int | float) else 0,
+                    active=r.get("inactiveFlag") is not True and r.get("inactive") is not True,
+                )
+            )
+    return entries
 
 
 def _has_id(record: Any) -> bool:

@@ -391,9 +391,26 @@ def _percent(value: Any) -> float | None:
     return float(match.group()) if match else None
 
 
-def agreement(record: Any) -> dict:
+# Months per agreement billing cycle (by its name, lower case); anything else is taken as monthly.
+CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "semi-annual": 6, "semiannual": 6, "annual": 12, "yearly": 12}
+
+
+def _amount(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def agreement(record: Any, additions: list[Any] | None = None) -> dict:
+    """An agreement with its additions: the monthly value is billAmount plus the additions'
+    quantity x unitPrice (additions not cancelled), made monthly by the billing cycle; the
+    seats are the additions' quantities (None without additions)."""
     r = _obj(record)
     status = r.get("agreementStatus") or ("Cancelled" if r.get("cancelledFlag") is True else "Active")
+    live = [a for a in additions or [] if isinstance(a, dict) and not a.get("cancelledDate")]
+    months = CYCLE_MONTHS.get(str(ref_name(r, "billingCycle") or "monthly").lower(), 1)
+    value = r.get("billAmount")
+    if live:
+        value = _amount(value) + sum(_amount(a.get("quantity")) * _amount(a.get("unitPrice")) for a in live)
+    monthly = None if value is None else round(_amount(value) / months, 2)
     return {
         "id": r.get("id"),
         "company_id": ref_id(r, "company"),
@@ -403,7 +420,28 @@ def agreement(record: Any) -> dict:
         "start_date": r.get("startDate"),
         "end_date": None if r.get("noEndingDateFlag") is True else r.get("endDate"),
         "status": status,
-        "monthly_value": r.get("billAmount"),
+        "monthly_value": monthly if isinstance(value, (int, float)) else value,
+        "seats": sum(_amount(a.get("quantity")) for a in live) if live else None,
+        "category": ref_name(r, "type"),
+    }
+
+
+def invoice(record: Any) -> dict:
+    """An invoice as one billing item: agreement invoices are the recurring charge (the
+    agreement's monthly value counts it once)."""
+    r = _obj(record)
+    kind = str(r.get("type") or "")
+    return {
+        "id": r.get("id"),
+        "company_id": ref_id(r, "company"),
+        "contract_id": ref_id(r, "agreement"),
+        "ticket_id": ref_id(r, "ticket"),
+        "item_date": r.get("date"),
+        "item_type": kind or None,
+        "description": r.get("invoiceNumber"),
+        "extended_price": r.get("total"),
+        "recurring": kind.lower() == "agreement",
+        "posted_at": info(r, "dateEntered"),
     }
 
 

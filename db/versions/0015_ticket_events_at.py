@@ -6,15 +6,15 @@ by start (ix_time_entries_week) and the status changes by time (this index), and
 checks each open ticket against them: about a fifth of the CPU of looking up every open
 ticket's last entry and last status change.
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 08:00:00
 """
 
 from alembic import op
 
-revision = "0012"
-down_revision = "0010"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,411 @@
+"""Clients: per-company service figures and profitability over a period, the needy flag.
+
+Every figure follows the MSP-wide rule of the module that owns it (called, not copied):
+first contact resolution is the store's `first_touch` over tickets completed in the period,
+service times and SLA met counts are `timing_sums` of the response rollup, missed due times
+`kpi.sla.missed_due`, compliance `kpi.sla.compliance_pct`, CSAT's follow-up threshold
+`kpi.service.CSAT_FOLLOW_UP_BELOW`, revenue, MRR and seats `kpi.money`. Here they are
+grouped by the ticket's (survey's, billing item's) company. Rules: docs/kpi.md.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, and_, case, func, select
+
+from mspkpi_tui.clock import local_midnight_utc
+from mspkpi_tui.kpi.common import Result, maybe, pct, ratio
+from mspkpi_tui.kpi.money import (
+    DAYS_PER_MONTH,
+    MoneyFigures,
+    first_contract_start,
+    has_billing_items,
+    money_figures,
+    read_contracts,
+    recurring_revenue,
+    seats_on,
+)
+from mspkpi_tui.kpi.rules import at, is_open, period_bounds, tickets
+from mspkpi_tui.kpi.service import CSAT_FOLLOW_UP_BELOW
+from mspkpi_tui.kpi.sla import compliance_pct, missed_due
+from mspkpi_tui.store import models
+from mspkpi_tui.store.rollups import first_touch
+from mspkpi_tui.store.rollups.response_hours import timing_sums
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
+
+companies = models.table(models.Company)
+surveys = models.table(models.SurveyResult)
+entries = models.table(models.TimeEntry)
+resources = models.table(models.Resource)
+projects = models.table(models.Project)
+billing = models.table(models.BillingItem)
+
+PERIODS = {"30d": "the last 30 days", "quarter": "this quarter", "12m": "the last 12 months"}
+PROMOTER_FROM, DETRACTOR_UP_TO = 9, 6  # NPS: 9-10 promote, 0-6 detract
+
+
+@dataclass(frozen=True)
+class Window:
+    period: str
+    start: datetime
+    end: datetime  # now
+    first_day: date  # local dates, inclusive
+    last_day: date
+
+    @property
+    def months(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400.0 / DAYS_PER_MONTH
+
+
+def period_window(now: datetime, config: Config, period: str) -> Window:
+    """30d = the 30 x 24 h ending now; quarter = from the local start of this calendar quarter;
+    12m = from local midnight of the same day a year ago (28 February for 29 February)."""
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}; choose one of: {', '.join(PERIODS)}")
+    periods = period_bounds(now, config)
+    today = periods.today
+    if period == "30d":
+        start = periods.window_start
+    elif period == "quarter":
+        start = local_midnight_utc(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), config.zone)
+    else:
+        year_ago = today.replace(year=today.year - 1, day=min(today.day, 28 if today.month == 2 else today.day))
+        start = local_midnight_utc(year_ago, config.zone)
+    return Window(period, start, periods.now, start.astimezone(config.zone).date(), today)
+
+
+@dataclass(frozen=True)
+class ClientRow(Result):
+    company_id: int
+    company: str
+    open: int
+    opened: int
+    closed: int
+    avg_first_response_minutes: float | None
+    avg_resolution_hours: float | None
+    fcr_pct: float | None
+    sla_first_response_pct: float | None
+    sla_resolution_pct: float | None
+    sla_pct: float | None  # both due times together: met / counted
+    csat_avg: float | None
+    csat_responses: int
+    csat_below_3: int
+    nps: float | None
+    nps_responses: int
+    nps_promoters: int
+    nps_detractors: int
+    hours: float  # on its tickets and projects
+    ticket_hours: float
+    hours_per_ticket: float | None  # customer efficiency: ticket hours / tickets closed
+    seats: float | None
+    reactive_tickets: int
+    reactive_per_seat_month: float | None
+    recurring_revenue: float | None
+    billed_revenue: float | None
+    revenue: float | None
+    labour_cost: float | None  # hours x the technician's hourly cost, tickets and projects
+    ticket_labour_cost: float | None  # the part on tickets (cost per ticket)
+    other_cost: float | None  # billing items' our cost
+    margin: float | None
+    margin_pct: float | None
+    lifetime_revenue: float | None
+    relationship_months: float | None
+    lifetime_revenue_per_month: float | None
+    needy: list[str] = field(default_factory=list)  # the rules that flag it, empty if none
+    no_data: dict[str, str] = field(default_factory=dict)  # figure -> why it is null
+
+
+@dataclass(frozen=True)
+class ClientFigures(Result):
+    period: str
+    start: datetime
+    end: datetime
+    months: float
+    companies: list[ClientRow]
+    medians: dict[str, float | None]
+    totals: dict[str, Any]
+    money: MoneyFigures
+    nps_question: str
+
+
+def _grouped(conn: Connection, query) -> dict[int, tuple]:
+    return {row[0]: tuple(row[1:]) for row in conn.execute(query) if row[0] is not None}
+
+
+def _count_where(*where, extra=()) -> Any:
+    return (
+        select(tickets.c.company_id, func.count(), *extra)
+        .where(tickets.c.company_id.is_not(None), *where)
+        .group_by(tickets.c.company_id)
+    )
+
+
+def _ticket_figures(conn: Connection, w: Window, config: Config) -> dict[str, dict[int, tuple]]:
+    within = lambda col: and_(col >= at(w.start), col <= at(w.end))  # noqa: E731
+    reactive = case((tickets.c.issue_type.in_(list(config.clients.non_reactive_issue_types)), 0), else_=1)
+    out = {
+        "open": _grouped(conn, _count_where(is_open())),
+        "opened": _grouped(conn, _count_where(within(tickets.c.created_at), extra=[func.sum(reactive)])),
+        "closed": _grouped(conn, _count_where(within(tickets.c.completed_at), extra=[func.sum(first_touch())])),
+    }
+    for key, done, due in (
+        ("response", "first_response_at", "first_response_due"),
+        ("resolution", "resolved_at", "resolution_due"),
+    ):
+        sums = timing_sums(done, due)  # count, seconds, with due, met: the rollup's own sums
+        out[key] = _grouped(conn, _count_where(within(tickets.c[done]), extra=sums[1:]))
+        out[f"missed_{key}"] = _grouped(conn, _count_where(missed_due(tickets.c[done], tickets.c[due], w.start, w.end)))
+    return out
+
+
+def _survey_figures(conn: Connection, w: Window) -> dict[int, tuple]:
+    score = surveys.c.recommend_score
+    query = (
+        select(
+            surveys.c.company_id,
+            func.avg(surveys.c.rating),
+            func.count(),
+            func.coalesce(func.sum(case((surveys.c.rating < CSAT_FOLLOW_UP_BELOW, 1), else_=0)), 0),
+            func.count(score),
+            func.coalesce(func.sum(case((score >= PROMOTER_FROM, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((score <= DETRACTOR_UP_TO, 1), else_=0)), 0),
+        )
+        .where(surveys.c.completed_at >= at(w.start), surveys.c.completed_at <= at(w.end))
+        .group_by(surveys.c.company_id)
+    )
+    return _grouped(conn, query)
+
+
+def _hour_figures(conn: Connection, w: Window) -> dict[int, list[float]]:
+    """Per company: [hours, ticket hours, labour cost, hours whose technician has no cost, ticket labour cost]."""
+    cost = resources.c.hourly_cost
+    sums = [
+        func.sum(entries.c.hours),
+        func.coalesce(func.sum(entries.c.hours * cost), 0.0),
+        func.coalesce(func.sum(case((cost.is_(None), entries.c.hours), else_=0.0)), 0.0),
+    ]
+    when = and_(entries.c.started_at >= at(w.start), entries.c.started_at <= at(w.end))
+    on_tickets = (
+        select(tickets.c.company_id, *sums)
+        .select_from(
+            entries.join(tickets, tickets.c.id == entries.c.ticket_id).join(
+                resources, resources.c.id == entries.c.resource_id
+            )
+        )
+        .where(when)
+        .group_by(tickets.c.company_id)
+    )
+    on_projects = (
+        select(projects.c.company_id, *sums)
+        .select_from(
+            entries.join(projects, projects.c.id == entries.c.project_id).join(
+                resources, resources.c.id == entries.c.resource_id
+            )
+        )
+        .where(when, entries.c.ticket_id.is_(None))
+        .group_by(projects.c.company_id)
+    )
+    out: dict[int, list[float]] = defaultdict(lambda: [0.0] * 5)
+    for company, h, labour, uncosted in conn.execute(on_tickets):
+        if company is not None:
+            out[company] = [h, h, labour, uncosted, labour]
+    for company, h, labour, uncosted in conn.execute(on_projects):
+        if company is not None:
+            row = out[company]
+            out[company] = [row[0] + h, row[1], row[2] + labour, row[3] + uncosted, row[4]]
+    return dict(out)
+
+
+def _billing_figures(conn: Connection, first: date | None, last: date) -> dict[int, tuple]:
+    """Per company: non-recurring revenue (recurring charges are the contracts' monthly value,
+    counted once) and every item's cost, for items dated first..last."""
+    where = [billing.c.item_date <= last] + ([billing.c.item_date >= first] if first else [])
+    query = (
+        select(
+            billing.c.company_id,
+            func.coalesce(func.sum(case((billing.c.recurring, 0.0), else_=billing.c.extended_price)), 0.0),
+            func.coalesce(func.sum(billing.c.our_cost), 0.0),
+        )
+        .where(*where)
+        .group_by(billing.c.company_id)
+    )
+    return _grouped(conn, query)
+
+
+def _mean(seconds: float | None, n: int, unit: float) -> float | None:
+    return maybe(seconds / n / unit) if n and seconds is not None else None
+
+
+def client_figures(engine: Engine, now: datetime, config: Config, period: str = "30d") -> ClientFigures:
+    w = period_window(now, config, period)
+    zone = config.zone
+    with engine.connect() as conn:
+        names = conn.execute(
+            select(companies.c.id, companies.c.name).where(companies.c.active).order_by(companies.c.name)
+        ).all()
+        t = _ticket_figures(conn, w, config)
+        polls = _survey_figures(conn, w)
+        worked = _hour_figures(conn, w)
+        terms = read_contracts(conn)
+        billed = _billing_figures(conn, w.first_day, w.last_day)
+        billed_ever = _billing_figures(conn, None, w.last_day)
+        any_billing = has_billing_items(conn)
+    recurring = recurring_revenue(terms, w.start, w.end, zone)
+    seats = seats_on(terms, w.last_day)
+    firsts = first_contract_start(terms)
+    money_known = any_billing or any(c.recurring for c in terms)
+    rows = [
+        _row(cid, name, w, t, polls, worked, recurring, seats, billed, billed_ever, terms, firsts, money_known, zone)
+        for cid, name in names
+    ]
+    medians = {
+        "hours_per_ticket": _median(r.hours_per_ticket for r in rows),
+        "reactive_per_seat_month": _median(r.reactive_per_seat_month for r in rows),
+        "margin_pct": _median(r.margin_pct for r in rows),
+        "hours_per_seat": _median(ratio(r.hours, r.seats) for r in rows),
+    }
+    rows = [_flag(r, medians, config) for r in rows]
+    return ClientFigures(
+        period=period,
+        start=w.start,
+        end=w.end,
+        months=round(w.months, 2),
+        companies=rows,
+        medians=medians,
+        totals=_totals(rows),
+        money=money_figures(terms, w.first_day, w.last_day),
+        nps_question=config.clients.nps_question,
+    )
+
+
+def _row(cid, name, w, t, polls, worked, recurring, seats, billed, billed_ever, terms, firsts, money_known, zone):
+    no_data: dict[str, str] = {}
+    opened, reactive = t["opened"].get(cid, (0, 0))
+    closed, first = t["closed"].get(cid, (0, 0))
+    resp = t["response"].get(cid, (0, 0.0, 0, 0))
+    res = t["resolution"].get(cid, (0, 0.0, 0, 0))
+    missed_resp = t["missed_response"].get(cid, (0,))[0]
+    missed_res = t["missed_resolution"].get(cid, (0,))[0]
+    avg, n_csat, low, n_nps, promoters, detractors = polls.get(cid, (None, 0, 0, 0, 0, 0))
+    hours, ticket_hours, labour, uncosted, ticket_labour = worked.get(cid, [0.0] * 5)
+    seat_count = seats.get(cid)
+    if seat_count is None:
+        no_data["reactive_per_seat_month"] = "no active recurring contract with a seat count (contracts.seats)"
+    per_seat = ratio(int(reactive or 0), (seat_count or 0) * w.months) if seat_count else None
+    revenue = billed_revenue = recurring_in = other_cost = None
+    if money_known:
+        recurring_in = round(recurring.get(cid, 0.0), 2)
+        billed_revenue, other_cost = (round(float(v), 2) for v in billed.get(cid, (0.0, 0.0)))
+        revenue = round(recurring_in + billed_revenue, 2)
+    else:
+        for key in ("revenue", "margin", "margin_pct", "lifetime_revenue"):
+            no_data[key] = "the source has no contract values or billing items"
+    labour_cost = round(labour, 2) if not uncosted else None
+    if uncosted:
+        no_data["labour_cost"] = no_data["margin"] = (
+            f"{uncosted:.2f} h by technicians without an hourly cost (resources.hourly_cost)"
+        )
+    margin = None if revenue is None or labour_cost is None else round(revenue - labour_cost - (other_cost or 0.0), 2)
+    margin_pct = pct(margin, revenue) if margin is not None else None
+    if margin is not None and not revenue:
+        no_data["margin_pct"] = "no revenue in the period"
+    lifetime = per_month = months = None
+    if money_known and cid in firsts:
+        since = firsts[cid]
+        begin = local_midnight_utc(since, zone)
+        months = round(max((w.end - begin).total_seconds(), 0.0) / 86400.0 / DAYS_PER_MONTH, 2)
+        lifetime_recurring = recurring_revenue([c for c in terms if c.company_id == cid], begin, w.end, zone)
+        lifetime = round(lifetime_recurring.get(cid, 0.0) + float(billed_ever.get(cid, (0.0,))[0]), 2)
+        per_month = ratio(lifetime, months)
+    elif money_known:
+        no_data["lifetime_revenue"] = "no contract with a start date"
+    return ClientRow(
+        company_id=cid,
+        company=name,
+        open=t["open"].get(cid, (0,))[0],
+        opened=opened,
+        closed=closed,
+        avg_first_response_minutes=_mean(resp[1], resp[0], 60.0),
+        avg_resolution_hours=_mean(res[1], res[0], 3600.0),
+        fcr_pct=pct(first, closed),
+        sla_first_response_pct=compliance_pct(resp[3], resp[2], missed_resp),
+        sla_resolution_pct=compliance_pct(res[3], res[2], missed_res),
+        sla_pct=compliance_pct(resp[3] + res[3], resp[2] + res[2], missed_resp + missed_res),
+        csat_avg=maybe(avg),
+        csat_responses=n_csat,
+        csat_below_3=int(low),
+        nps=nps(promoters, detractors, n_nps),
+        nps_responses=n_nps,
+        nps_promoters=int(promoters),
+        nps_detractors=int(detractors),
+        hours=round(hours, 2),
+        ticket_hours=round(ticket_hours, 2),
+        hours_per_ticket=ratio(ticket_hours, closed),
+        seats=seat_count,
+        reactive_tickets=int(reactive or 0),
+        reactive_per_seat_month=per_seat,
+        recurring_revenue=recurring_in,
+        billed_revenue=billed_revenue,
+        revenue=revenue,
+        labour_cost=labour_cost,
+        ticket_labour_cost=round(ticket_labour, 2) if labour_cost is not None else None,
+        other_cost=other_cost,
+        margin=margin,
+        margin_pct=margin_pct,
+        lifetime_revenue=lifetime,
+        relationship_months=months,
+        lifetime_revenue_per_month=per_month,
+        no_data=no_data,
+    )
+
+
+def nps(promoters: int, detractors: int, responses: int) -> float | None:
+    """% promoters - % detractors (-100 to 100); None without recommend answers."""
+    return round(100.0 * (promoters - detractors) / responses, 2) if responses else None
+
+
+def _median(values) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 2) if known else None
+
+
+def _flag(row: ClientRow, medians: dict[str, float | None], config: Config) -> ClientRow:
+    rules = config.clients
+    needy = []
+    if row.margin_pct is not None and row.margin_pct < rules.margin_threshold_pct:
+        needy.append(f"margin {row.margin_pct:.1f}% below {rules.margin_threshold_pct:g}%")
+    if row.revenue == 0 and row.labour_cost:
+        needy.append(f"no revenue against {row.labour_cost:g} labour cost")
+    for key, what in (("hours_per_ticket", "hours per ticket"), ("reactive_per_seat_month", "tickets per seat")):
+        value, median = getattr(row, key), medians[key]
+        if value is not None and median and value > rules.needy_multiple * median:
+            needy.append(f"{what} {value:g}, over {rules.needy_multiple:g} x the median {median:g}")
+    return ClientRow(**{**row.__dict__, "needy": needy}) if needy else row
+
+
+def _totals(rows: list[ClientRow]) -> dict[str, Any]:
+    """MSP-wide over the listed companies: new vs closed, labour cost and cost per ticket, NPS."""
+    opened = sum(r.opened for r in rows)
+    closed = sum(r.closed for r in rows)
+    costed = [r for r in rows if r.labour_cost is not None]
+    labour = round(sum(r.labour_cost or 0.0 for r in costed), 2) if len(costed) == len(rows) else None
+    ticket_labour = round(sum(r.ticket_labour_cost or 0.0 for r in costed), 2) if labour is not None else None
+    nps_n = sum(r.nps_responses for r in rows)
+    return {
+        "opened": opened,
+        "closed": closed,
+        "new_vs_closed_difference": opened - closed,
+        "new_vs_closed_ratio": ratio(opened, closed),
+        "labour_cost": labour,
+        "cost_per_ticket": ratio(ticket_labour, closed),
+        "nps": nps(sum(r.nps_promoters for r in rows), sum(r.nps_detractors for r in rows), nps_n),
+        "nps_responses": nps_n,
+        "needy": sum(1 for r in rows if r.needy),
+    }

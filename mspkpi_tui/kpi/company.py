@@ -1,0 +1,174 @@
+"""One company's page (the Clients pane's Enter): 12 months by month, its contracts, its
+top issue types. Its figures for the chosen period are the Clients pane's row (kpi/clients.py).
+
+Months are local calendar months (business zone), the current one up to now. Each series
+follows the rule of the figure it charts: opened / closed by created / completed time,
+hours by the time entry's start, revenue by kpi.money (recurring prorated) plus
+non-recurring billing items, CSAT by the survey's completion time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, and_, func, select
+
+from mspkpi_tui.clock import local_midnight_utc
+from mspkpi_tui.kpi.common import NO_LABEL, Result, maybe
+from mspkpi_tui.kpi.money import ContractTerms, read_contracts, recurring_revenue
+from mspkpi_tui.kpi.rules import at, period_bounds, tickets
+from mspkpi_tui.store import models
+
+if TYPE_CHECKING:
+    from mspkpi_tui.config import Config
+
+entries = models.table(models.TimeEntry)
+projects = models.table(models.Project)
+surveys = models.table(models.SurveyResult)
+billing = models.table(models.BillingItem)
+
+MONTHS = 12
+TOP_ISSUE_TYPES = 5
+
+
+@dataclass(frozen=True)
+class CompanyMonths(Result):
+    months: list[date]  # each month's first local day, oldest first
+    opened: list[int]
+    closed: list[int]
+    hours: list[float]
+    revenue: list[float | None]  # None when the source has no money data
+    csat: list[float | None]
+
+
+@dataclass(frozen=True)
+class CompanyContract(Result):
+    name: str
+    category: str | None
+    type: str | None
+    monthly_value: float | None
+    seats: float | None
+    start: date | None
+    end: date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class CompanyPage(Result):
+    company_id: int
+    trends: CompanyMonths
+    contracts: list[CompanyContract] = field(default_factory=list)  # soonest end first
+    top_issue_types: list[tuple[str, int]] = field(default_factory=list)  # last 12 months
+
+
+def month_starts(today: date, n: int = MONTHS) -> list[date]:
+    first = today.replace(day=1)
+    out = []
+    for back in range(n - 1, -1, -1):
+        year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
+        out.append(date(year, month + 1, 1))
+    return out
+
+
+def company_page(engine: Engine, now: datetime, config: Config, company_id: int) -> CompanyPage:
+    zone = config.zone
+    today = period_bounds(now, config).today
+    months = month_starts(today)
+    edges = [local_midnight_utc(m, zone) for m in months] + [now]
+    start = edges[0]
+
+    def bucket(moment: datetime | None) -> int | None:
+        if moment is None or moment < start or moment > now:
+            return None
+        return max(i for i, edge in enumerate(edges[:-1]) if edge <= moment)
+
+    mine = tickets.c.company_id == company_id
+    opened, closed, hours = [0] * MONTHS, [0] * MONTHS, [0.0] * MONTHS
+    rating_sum, rating_n = [0.0] * MONTHS, [0] * MONTHS
+    billed = [0.0] * MONTHS
+    with engine.connect() as conn:
+        # ix_tickets_company: this company's tickets by creation time (the covering columns give completion)
+        for created, completed in conn.execute(
+            select(tickets.c.created_at, tickets.c.completed_at).where(
+                mine, (tickets.c.created_at >= at(start)) | (tickets.c.completed_at >= at(start))
+            )
+        ):
+            if (i := bucket(created)) is not None:
+                opened[i] += 1
+            if (i := bucket(completed)) is not None:
+                closed[i] += 1
+        on_company = (entries.c.ticket_id.in_(select(tickets.c.id).where(mine))) | (
+            entries.c.project_id.in_(select(projects.c.id).where(projects.c.company_id == company_id))
+        )
+        for started, h in conn.execute(
+            select(entries.c.started_at, entries.c.hours).where(on_company, entries.c.started_at >= at(start))
+        ):
+            if (i := bucket(started)) is not None:
+                hours[i] += h
+        for done, rating in conn.execute(
+            select(surveys.c.completed_at, surveys.c.rating).where(
+                surveys.c.company_id == company_id, surveys.c.completed_at >= at(start)
+            )
+        ):
+            if (i := bucket(done)) is not None:
+                rating_sum[i] += rating
+                rating_n[i] += 1
+        for day, price in conn.execute(
+            select(billing.c.item_date, billing.c.extended_price).where(
+                billing.c.company_id == company_id, billing.c.item_date >= months[0], ~billing.c.recurring
+            )
+        ):
+            i = max(k for k, m in enumerate(months) if m <= day) if day <= today else None
+            if i is not None:
+                billed[i] += price
+        any_billing = conn.execute(select(func.count()).select_from(billing)).scalar_one() > 0
+        terms = read_contracts(conn)
+        issue_types = Counter(
+            {
+                (label or NO_LABEL): n
+                for label, n in conn.execute(
+                    select(tickets.c.issue_type, func.count())
+                    .where(and_(mine, tickets.c.created_at >= at(start)))
+                    .group_by(tickets.c.issue_type)
+                )
+            }
+        )
+    own = [c for c in terms if c.company_id == company_id]
+    money_known = any_billing or any(c.recurring for c in terms)
+    revenue: list[float | None] = []
+    for i in range(MONTHS):
+        recurring = recurring_revenue(own, edges[i], edges[i + 1], zone).get(company_id, 0.0)
+        revenue.append(round(recurring + billed[i], 2) if money_known else None)
+    return CompanyPage(
+        company_id=company_id,
+        trends=CompanyMonths(
+            months=months,
+            opened=opened,
+            closed=closed,
+            hours=[round(h, 2) for h in hours],
+            revenue=revenue,
+            csat=[maybe(s / n) if n else None for s, n in zip(rating_sum, rating_n)],
+        ),
+        contracts=_contracts(own),
+        top_issue_types=sorted(issue_types.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ISSUE_TYPES],
+    )
+
+
+def _contracts(own: list[ContractTerms]) -> list[CompanyContract]:
+    listed = [
+        CompanyContract(
+            name=c.name,
+            category=c.category,
+            type=c.type,
+            monthly_value=c.monthly_value,
+            seats=c.seats,
+            start=c.start,
+            end=c.end,
+            status=c.status,
+        )
+        for c in own
+    ]
+    return sorted(listed, key=lambda c: (c.end is None, c.end or date.max, c.name))

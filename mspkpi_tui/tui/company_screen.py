@@ -1,0 +1,167 @@
+"""One company's page (Enter on the Clients pane): its figures for the pane's period, 12
+months of plotext trends, its open tickets (Enter opens a ticket's detail), its contracts
+with their end dates, and its top issue types. Read by a worker (kpi.company, kpi.tickets)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import get_current_worker
+
+from mspkpi_tui.charts import Series, summary
+from mspkpi_tui.safe_text import clean
+from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.charts import Bars, Chart, Lines
+from mspkpi_tui.tui.status_line import StatusLine
+from mspkpi_tui.tui.widgets import Figure, Table, TicketListView
+
+if TYPE_CHECKING:
+    from mspkpi_tui.kpi.clients import ClientRow
+    from mspkpi_tui.kpi.company import CompanyPage
+    from mspkpi_tui.kpi.tickets import TicketList
+    from mspkpi_tui.tui.app import MspkpiApp
+
+PERIOD_NAMES = {"30d": "last 30 days", "quarter": "this quarter", "12m": "last 12 months"}
+CHARTS = ("company-flow", "company-hours", "company-revenue", "company-csat")
+OPEN_LIMIT = 200
+
+
+def figures_text(row: ClientRow, period: str) -> Text:
+    """The company's row of the Clients pane, as lines a lead reads."""
+
+    def f(value: float | None, digits: int = 1, unit: str = "") -> str:
+        return "no data" if value is None else f"{value:,.{digits}f}{unit}"
+
+    text = Text()
+    text.append(f"{PERIOD_NAMES[period].capitalize()}: ", style="bold")
+    text.append(f"{row.open} open · {row.opened} opened · {row.closed} closed · ")
+    text.append(f"first response {f(row.avg_first_response_minutes, 0, ' min')} · ")
+    text.append(f"resolution {f(row.avg_resolution_hours, 1, ' h')}\n")
+    text.append(f"FCR {fmt.pct(row.fcr_pct)} · SLA {fmt.pct(row.sla_pct)} ")
+    text.append(f"(response {fmt.pct(row.sla_first_response_pct)}, resolution {fmt.pct(row.sla_resolution_pct)}) · ")
+    text.append(f"CSAT {f(row.csat_avg, 2)} ({row.csat_responses}, {row.csat_below_3} below 3) · ")
+    text.append(f"NPS {f(row.nps, 0)} ({row.nps_responses})\n")
+    text.append(f"Hours {row.hours:,.1f} · per ticket {f(row.hours_per_ticket, 2)} · seats {f(row.seats, 0)} · ")
+    text.append(f"reactive tickets per seat per month {f(row.reactive_per_seat_month, 2)}\n")
+    text.append(f"Revenue {f(row.revenue, 0)} (recurring {f(row.recurring_revenue, 0)}, ")
+    text.append(f"billed {f(row.billed_revenue, 0)}) · labour {f(row.labour_cost, 0)} · ")
+    text.append(f"other cost {f(row.other_cost, 0)} · margin {f(row.margin, 0)} ({fmt.pct(row.margin_pct)})\n")
+    text.append(f"Lifetime revenue {f(row.lifetime_revenue, 0)} over {f(row.relationship_months, 1)} months")
+    if row.needy:
+        text.append("\nNeedy: ", style="bold yellow")
+        text.append("; ".join(row.needy))
+    for figure, reason in row.no_data.items():
+        text.append(f"\n{figure.replace('_', ' ')}: no data ({reason})", style="dim")
+    return text
+
+
+def company_charts(page: CompanyPage) -> dict[str, Lines]:
+    t = page.trends
+    months = tuple(f"{m:%b %y}" for m in t.months)
+    return {
+        "company-flow": Lines(
+            f"Opened per month: {summary(t.opened)}",
+            months,
+            (Series("opened", tuple(t.opened)), Series("closed", tuple(t.closed))),
+        ),
+        "company-hours": Lines(f"Hours per month: {summary(t.hours)}", months, (Series("hours", tuple(t.hours)),)),
+        "company-revenue": Lines(
+            f"Revenue per month: {summary(t.revenue)}", months, (Series("revenue", tuple(t.revenue)),)
+        ),
+        "company-csat": Lines(f"CSAT per month: {summary(t.csat)}", months, (Series("CSAT", tuple(t.csat)),)),
+    }
+
+
+class CompanyScreen(Screen):
+    if TYPE_CHECKING:
+        app: MspkpiApp
+
+    BINDINGS = [Binding("escape", "close", "Close", id="close-company")]
+    DEFAULT_CSS = """
+    #company-charts { grid-size: 2; height: auto; }
+    #company-charts Chart { height: 12; }
+    """
+
+    def __init__(self, row: ClientRow, period: str) -> None:
+        super().__init__()
+        self.row, self.period = row, period
+        self.page: CompanyPage | None = None  # shown (tests)
+
+    def compose(self) -> ComposeResult:
+        yield Figure(Text(f"{clean(self.row.company)}", style="bold"), id="company-title")
+        with VerticalScroll(id="company-body"):
+            yield Figure(figures_text(self.row, self.period), id="company-figures")
+            with Grid(id="company-charts"):
+                for chart_id in CHARTS:
+                    yield Chart(id=chart_id)
+            yield Figure(id="company-open-title", classes="section")
+            yield TicketListView(id="company-open")
+            yield Figure(Text("Contracts", style="bold"), classes="section")
+            yield Table(("Contract", "Category", "Monthly", "Seats", "Start", "End", "Status"), id="company-contracts")
+            yield Chart(id="company-issues")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.app.show_status_on(self)
+        self.query_one("#company-open", TicketListView).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self._read(self.app.engine, self.app.now, self.app.config, self.row.company_id)
+
+    @work(thread=True, exclusive=True, group="company", exit_on_error=False)
+    def _read(self, engine, now, config, company_id: int) -> None:
+        from mspkpi_tui.kpi import tickets as ticket_lists
+        from mspkpi_tui.kpi.company import company_page
+
+        worker = get_current_worker()
+        page = company_page(engine, now, config, company_id)
+        open_tickets = ticket_lists.company_open(engine, now, company_id, OPEN_LIMIT)
+        if not worker.is_cancelled and self.app.is_running:
+            try:
+                self.app.call_from_thread(self._show, page, open_tickets)
+            except (RuntimeError, LookupError):
+                if self.app.is_running:
+                    raise
+
+    def _show(self, page: CompanyPage, open_tickets: TicketList) -> None:
+        self.page = page
+        for chart_id, spec in company_charts(page).items():
+            self.query_one(f"#{chart_id}", Chart).plot(spec)
+        shown = len(open_tickets.rows)
+        more = f" (first {shown})" if open_tickets.total > shown else ""
+        self.query_one("#company-open-title", Figure).show(
+            Text(f"Open tickets: {open_tickets.total}{more}", style="bold")
+        )
+        self.query_one("#company-open", TicketListView).show_tickets(open_tickets.rows, self.app.now)
+        self.query_one("#company-contracts", Table).show_rows(
+            [
+                (
+                    i,
+                    (
+                        fmt.plain(c.name, max_cells=30),
+                        fmt.plain(c.category or "–", max_cells=20),
+                        Text(fmt.money(c.monthly_value), justify="right"),
+                        Text("–" if c.seats is None else f"{c.seats:g}", justify="right"),
+                        Text(c.start.isoformat() if c.start else "–"),
+                        Text(c.end.isoformat() if c.end else "open-ended"),
+                        fmt.plain(c.status),
+                    ),
+                )
+                for i, c in enumerate(page.contracts)
+            ]
+        )
+        self.query_one("#company-issues", Chart).plot(
+            Bars("Top issue types, last 12 months", tuple((clean(k), float(v)) for k, v in page.top_issue_types))
+        )
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

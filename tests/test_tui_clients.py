@@ -1,0 +1,88 @@
+"""Pilot tests of the Clients pane (key 8) and the company page: real SQLite, fixed data, pinned clock."""
+
+from __future__ import annotations
+
+import pytest
+from test_tui_app import loaded, screen_text, wait_until
+from test_tui_support import make_app, tui_engine, tui_template_db  # noqa: F401
+
+from mspkpi_tui.kpi.clients import client_figures
+from mspkpi_tui.tui.charts import Chart
+from mspkpi_tui.tui.widgets import Table
+
+pytestmark = pytest.mark.anyio
+
+
+async def clients_shown(pilot, period: str = "30d") -> None:
+    pane = pilot.app.pane("clients")
+    await wait_until(pilot, lambda: pane.shown_view == period)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def first_column(app) -> list[str]:
+    table = app.query_one("#clients-table", Table)
+    return [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+
+
+async def test_clients_pane_lists_every_active_company_and_sorts(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("8")
+        await clients_shown(pilot)
+        pane = app.pane("clients")
+        expected = client_figures(tui_engine, app.now, app.config, "30d")
+        assert pane.figures == expected  # what the engine computes, nothing of its own
+        names = first_column(app)
+        assert len(names) == len(expected.companies) > 0
+        assert names == sorted(names, key=str.lower)  # by company first
+        assert "Clients: last 30 days, sorted by Company" in screen_text(app)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: first_column(app) == names[::-1])
+        await pilot.press("o", "s")  # by open tickets, fewest first
+        table = app.query_one("#clients-table", Table)
+        await wait_until(pilot, lambda: "sorted by Open" in screen_text(app))
+        opens = [int(table.get_row_at(i)[1].plain) for i in range(table.row_count)]
+        assert opens == sorted(opens)
+
+
+async def test_the_period_switches_and_the_matrix_shows(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("8")
+        await clients_shown(pilot)
+        await pilot.press("p")
+        await clients_shown(pilot, "quarter")
+        await wait_until(pilot, lambda: "Clients: this quarter" in screen_text(app))
+        await pilot.press("p")
+        await clients_shown(pilot, "12m")
+        assert app.pane("clients").figures == client_figures(app.engine, app.now, app.config, "12m")
+        chart = app.query_one("#clients-matrix", Chart)
+        assert not chart.display
+        await pilot.press("m")
+        assert chart.display and chart.spec is not None and "Hours per seat vs margin %" in chart.spec.title
+
+
+async def test_enter_opens_the_company_page_and_escape_closes_it(tui_engine):
+    from mspkpi_tui.tui.company_screen import CompanyScreen
+
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("8")
+        await clients_shown(pilot)
+        pane = app.pane("clients")
+        busiest = max(pane.figures.companies, key=lambda r: (r.open, r.company))
+        table = app.query_one("#clients-table", Table)
+        table.move_cursor(row=table.get_row_index(str(busiest.company_id)))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompanyScreen) and app.screen.page is not None)
+        screen = app.screen
+        assert screen.row.company_id == busiest.company_id
+        assert len(screen.page.trends.months) == 12
+        await wait_until(pilot, lambda: f"Open tickets: {busiest.open}" in screen_text(app))
+        assert "Last 30 days:" in screen_text(app) and "Opened per month" in screen_text(app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CompanyScreen))
