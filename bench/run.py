@@ -43,8 +43,21 @@ def _trends(write: bool) -> int:
     return trends_bench.main(["--write"] if write else [])
 
 
-BENCHMARKS: dict[str, Callable[[bool], int]] = {"kpi": _kpi, "sync": _sync, "tui": _tui, "trends": _trends}
-NEEDS_DATASET = {"kpi", "tui", "trends"}
+def _alerts(write: bool) -> int:
+    from bench import alerts_bench
+
+    alerts_bench.main(["--idle", "60", *(["--write"] if write else [])])
+    return 0
+
+
+BENCHMARKS: dict[str, Callable[[bool], int]] = {
+    "kpi": _kpi,
+    "sync": _sync,
+    "tui": _tui,
+    "trends": _trends,
+    "alerts": _alerts,
+}
+NEEDS_DATASET = {"kpi", "tui", "trends", "alerts"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,7 +110,7 @@ class TuiSettings(_Table):
 # Keys the dashboard binds (or reserves for panes being built): a custom view may not take one.
 # tests/test_kpi_views.py checks this list against every binding of the app.
 RESERVED_KEYS = frozenset(
-    "1 2 3 4 5 6 7 8 9 0 q r c y ? / s f x j k g G b w p R N Z W A ! space M Q a t S P e n u v m".split()
+    "1 2 3 4 5 6 7 8 9 0 q r c y ? / s f x j k g G b w p o R N Z W A ! space M Q a t S P e n u v m".split()
 )
 Delivery = Literal["off", "bell", "notify", "both"]
 

@@ -193,3 +193,19 @@ def test_make_bench_runs_the_benchmarks_results_md_quotes():
     assert {f"{name}_bench" for name in run.BENCHMARKS} | {"generate"} >= quoted - {"run"}
     bad = subprocess.run([sys.executable, "-m", "bench.run", "nonsense"], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown benchmark nonsense" in bad.stderr
+
+
+def test_alerts_bench_times_every_view_and_the_alert_rules(tiny_db):
+    from bench import alerts_bench
+    from mspkpi_tui.config import Config
+
+    url, _ = tiny_db
+    engine = open_database(url)
+    try:
+        rows = alerts_bench.measure(engine, NOW, Config(timezone="UTC"), runs=1)
+    finally:
+        engine.dispose()
+    names = [name for name, *_ in rows]
+    assert [n.split(":")[0] for n in names if n.startswith("view ")][:5] == [f"view {k}" for k in "RNZWA"]
+    assert "every alert rule, one evaluation" in names
+    assert all(wall and cpu for _, wall, cpu, _ in rows)

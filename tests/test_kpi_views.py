@@ -25,7 +25,7 @@ def view(key: str, cfg=RULES) -> views.View:
 
 def listed(engine, v: views.View, now: datetime = NOW) -> list[str]:
     """The source ids the view lists, in its order."""
-    ids = queue_ids(engine, now, TicketQuery(v.text, v.facets, v.sort, v))
+    ids = queue_ids(engine, now, TicketQuery(v.text, v.facets, v.sort, view=v))
     with engine.connect() as conn:
         by_id = dict(conn.execute(select(tickets.c.id, tickets.c.source_id)).all())
     return [by_id[i] for i in ids]

@@ -92,11 +92,17 @@ def evaluate(engine: Engine, now: datetime, config: Config) -> list[Firing]:
     return found
 
 
+def _span(minutes: int) -> str:
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h" if minutes < 48 * 60 else f"{minutes // (24 * 60)} days"
+
+
 def _due_text(due: datetime | None, now: datetime) -> str:
     if due is None:
         return ""
     minutes = int((due - now).total_seconds() // 60)
-    return f" due in {minutes} min" if minutes >= 0 else f" overdue by {minutes * -1} min"
+    return f" due in {_span(minutes)}" if minutes >= 0 else f" overdue by {_span(-minutes)}"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, literal, select
 
 from mspkpi_tui.kpi import rules
 from mspkpi_tui.kpi.common import Result, hours
@@ -71,21 +71,23 @@ def dispatch_now(engine: Engine, now: datetime, config: Config) -> list[Technici
                 .group_by(tickets.c.assigned_resource_id)
             )
         }
+        # Today's entries, oldest first: no time column is read back (no datetime to parse), only
+        # what is summed; the last entry with a ticket is the one they are on.
+        # Without time-off codes the entries' index (ix_time_entries_week) covers the read.
+        is_off = entries.c.category.in_(off_codes) if off_codes else literal(False)
         day_rows = conn.execute(
-            select(
-                entries.c.resource_id, entries.c.started_at, entries.c.hours, entries.c.ticket_id, entries.c.category
-            )
+            select(entries.c.resource_id, entries.c.hours, entries.c.ticket_id, is_off)
             .where(*today)
             .order_by(entries.c.started_at, entries.c.id)
         ).all()
         last_ticket: dict[int, int] = {}
         logged: dict[int, float] = {}
         off: set[int] = set()
-        for resource_id, _, spent, ticket_id, category in day_rows:
+        for resource_id, spent, ticket_id, time_off in day_rows:
             logged[resource_id] = logged.get(resource_id, 0.0) + (spent or 0.0)
             if ticket_id is not None:
                 last_ticket[resource_id] = ticket_id
-            if category is not None and category in off_codes:
+            if time_off:
                 off.add(resource_id)
         numbers = dict(
             conn.execute(

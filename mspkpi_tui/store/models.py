@@ -232,6 +232,8 @@ class TicketEvent(SQLModel, table=True):
         # KPI engine (covering): escalations by the value entered, reopens by the value left.
         Index("ix_ticket_events_new_value", "field", "new_value", "at", "ticket_id"),
         Index("ix_ticket_events_old_value", "field", "old_value", "at", "ticket_id", "new_value"),
+        # Triage views: the status changes since a time (the stale view, 0015).
+        Index("ix_ticket_events_at", "at", "field", "ticket_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     source: str
@@ -281,7 +283,7 @@ class TimeEntry(SQLModel, table=True):
     __tablename__ = "time_entries"
     __table_args__ = source_key("time_entries") + (
         Index("ix_time_entries_started", "started_at"),
-        Index("ix_time_entries_ticket", "ticket_id", "started_at"),  # last entry per ticket (0012)
+        Index("ix_time_entries_ticket", "ticket_id", "started_at"),  # widened in 0012
         # KPI engine: team hours by week (covering) and one technician's period.
         Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
         Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"),

@@ -19,7 +19,7 @@ import asyncio
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -109,7 +109,8 @@ class MspkpiApp(App):
         self.marks = Marks()  # tickets marked for a bulk action (space), shared by every list
         self.pending = Pending()  # triage changes sent, not yet confirmed: the lists show them at once
         self._alerts: Announcer | None = None  # what was announced (loaded in the worker on first use)
-        self.terminal_write = self._write_terminal  # where bells and notifications go (tests catch them)
+        # Where bells and notifications are written (the terminal; tests catch them instead).
+        self.terminal_write: Callable[[str], None] = self._write_terminal
         theme = config.tui.theme
         if theme:
             self.theme = THEME_ALIASES.get(theme, theme)
