@@ -42,7 +42,7 @@ from sqlalchemy import (
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
 from mspkpi_tui.kpi.common import Result, maybe, pct
-from mspkpi_tui.kpi.escalations import first_escalation_rows
+from mspkpi_tui.kpi.escalations import first_escalations
 from mspkpi_tui.kpi.rules import at, ticket_events, tickets
 from mspkpi_tui.kpi.service import reopen_event
 from mspkpi_tui.store import models
@@ -417,7 +417,8 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
             starts_k, ends_k = lived[f"lived_{k}d"][j * n : (j + 1) * n], now_[f"ended_{k}d"]
             aged_start = at_end[1 + j] - sum(starts_k) + sum(ends_k)
             aged_series[k] = aged(aged_start, bounds, k, starts_k, ends_k, spells)
-        escalated = [row[0] for row in first_escalation_rows(conn, config, bounds[0][0], now)]
+        first = first_escalations(config, bounds[0][0], now)  # their times only: no priority look-ups
+        escalated = list(conn.execute(select(first.c.escalated_at)).scalars())
         billable, non_billable = hours_per_period(conn, bounds)
         first_response, resolution = compliance(conn, weeks)
         before_first_response, before_resolution = compliance(conn, previous_weeks)
