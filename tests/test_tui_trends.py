@@ -105,3 +105,19 @@ async def test_charts_are_built_off_the_ui_thread_and_kept_by_spec_and_size(tui_
         assert (pane.days, pane.by) == (90, "day")
         await trends_shown(pilot, 90, "day")
         assert "Trends: last 90 days by day" in screen_text(app)
+
+
+async def test_the_long_view_is_read_before_key_7(tui_engine):
+    """A refresh reads the long view while another pane is shown: key 7 shows it without a read."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await wait_until(pilot, lambda: bool(app.query("#pane-trends")))
+        pane = app.pane("trends")
+        await wait_until(pilot, lambda: pane.shown_view == (30, "day"))
+        assert app.active_pane_id == "queue"
+        reads = pane.reads
+        await pilot.press("7")
+        await trends_shown(pilot)
+        await wait_until(pilot, lambda: "Backlog at day end" in screen_text(app), 10)
+        assert pane.reads == reads
