@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import shlex
 import statistics
@@ -80,8 +81,14 @@ def rebuild_memory(cycles: int) -> dict:
 
     def cycle(n: int) -> None:
         for chart in range(8):
-            lines = [
-                charts.Series(name, tuple(float((i * (chart + 3) + n + k) % 23) for i in range(365)), faint=k == 0)
+            lines = [  # daily-looking series (a slow wave and a weekly ripple), new values every cycle
+                charts.Series(
+                    name,
+                    tuple(
+                        round(60 + 20 * math.sin((i + n + 9 * k) / (15 + chart)) + (i + k) % 7, 1) for i in range(365)
+                    ),
+                    faint=k == 0,
+                )
                 for k, name in enumerate(("previous", "open", "closed"))
             ]
             charts.line_chart(f"chart {chart} cycle {n}", labels, lines, 58, 11)
