@@ -20,7 +20,6 @@ from textual import work
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.events import Resize
-from textual.worker import get_current_worker
 
 from mspkpi_tui.charts import Series, summary
 from mspkpi_tui.tui.charts import Bars, Chart, Lines, span
@@ -133,6 +132,7 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         self._stale = True  # the app's data changed since the long view was read
         self._views: dict[tuple[int, str], object] = {}  # views read from the current data
         self._generation = 0  # counts the app's data reads: a view read from older data is dropped
+        self._prefetching: tuple[tuple[int, str], int] | None = None  # (view, generation) being read ahead
 
     def compose(self):
         yield Figure(id="trends-title")
@@ -178,12 +178,15 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
             self._show_history(view, self._views[view])
             return
         self._show_title(reading=True)
+        if self._prefetching == (view, self._generation):
+            return  # being read already: _read_done shows it
         self._read_worker(self.app.engine, self.app.now, self.app.config, view, self._generation)
 
     def _prefetch(self) -> None:
         """Read the view key p shows next, so that the switch waits for no read."""
         view = (RANGES[(RANGES.index(self.days) + 1) % len(RANGES)], self.by)
-        if view not in self._views:
+        if view not in self._views and self._prefetching != (view, self._generation):
+            self._prefetching = (view, self._generation)
             self._prefetch_worker(self.app.engine, self.app.now, self.app.config, view, self._generation)
 
     @work(thread=True, exclusive=True, group="trends-history", exit_on_error=False)
@@ -198,18 +201,28 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         """In a worker thread: read one view and hand it to the UI thread."""
         from mspkpi_tui.kpi.history import history
 
-        worker = get_current_worker()
         try:
             result = history(engine, now, config, *view)
         except Exception as exc:  # keep the charts shown, say why they are not current
             if report:
                 message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
                 self.app._call(self._read_failed, message[0] if message else type(exc).__name__)
+            else:
+                self.app._call(self._prefetch_failed, view, generation)
             return
-        if not worker.is_cancelled:
-            self.app._call(self._read_done, view, result, generation)
+        # Even from a cancelled worker (a newer read started): the view is right for its data.
+        self.app._call(self._read_done, view, result, generation)
+
+    def _prefetch_failed(self, view: tuple[int, str], generation: int) -> None:
+        """A read ahead failed: if its view is wanted now, read it as the shown one (which reports)."""
+        if self._prefetching == (view, generation):
+            self._prefetching = None
+            if view == (self.days, self.by) and generation == self._generation and view not in self._views:
+                self._read()
 
     def _read_done(self, view: tuple[int, str], h, generation: int) -> None:
+        if self._prefetching == (view, generation):
+            self._prefetching = None
         if generation != self._generation:
             return  # read from older data: the newer read follows
         self._views[view] = h
