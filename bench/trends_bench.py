@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import shlex
 import statistics
@@ -66,6 +67,74 @@ def build_ms() -> dict[str, float]:
             charts.line_chart("Backlog", labels, series, width, 11)
             times.append((time.perf_counter() - started) * 1000)
         out[f"{width}x11"] = statistics.median(times)
+    return out
+
+
+def rebuild_memory(cycles: int) -> dict:
+    """plotext's memory over many rebuilds: every cycle builds the Trends pane's eight charts
+    (365 points, three series each) with new values, as a range switch or new data would, at
+    58x11, through the one figure charts.py clears before each build. RSS after 20 warm-up
+    cycles and at the end."""
+    from mspkpi_tui import charts
+
+    labels = [f"{i:03d}" for i in range(365)]
+
+    def cycle(n: int) -> None:
+        for chart in range(8):
+            lines = [  # daily-looking series (a slow wave and a weekly ripple), new values every cycle
+                charts.Series(
+                    name,
+                    tuple(
+                        round(60 + 20 * math.sin((i + n + 9 * k) / (15 + chart)) + (i + k) % 7, 1) for i in range(365)
+                    ),
+                    faint=k == 0,
+                )
+                for k, name in enumerate(("previous", "open", "closed"))
+            ]
+            charts.line_chart(f"chart {chart} cycle {n}", labels, lines, 58, 11)
+
+    for n in range(20):
+        cycle(n)
+    start, started = rss_mb(), time.perf_counter()
+    for n in range(cycles):
+        cycle(20 + n)
+    end = rss_mb()
+    return {
+        "cycles": cycles,
+        "builds": cycles * 8,
+        "build_ms": (time.perf_counter() - started) * 1000 / (cycles * 8),
+        "rss_start_mb": start,
+        "rss_end_mb": end,
+        "growth_pct": 100 * (end - start) / start,
+    }
+
+
+def quiet_bytes(url: str, seconds: float) -> dict:
+    """Bytes the app writes to its terminal (a pty, 120x40) in `seconds` of a quiet screen,
+    live clock, refresh every 5 s (unchanged data), on the Queue pane and on the Trends pane."""
+    import tempfile
+
+    from bench.tui_bench import Terminal, mspkpi
+
+    out = {}
+    with tempfile.TemporaryDirectory() as home:
+        config = Path(home) / "config.toml"
+        config.write_text("[tui]\nrefresh_seconds = 5\n")
+        for key, marker, name in (("1", "Open ", "queue"), ("7", "Backlog at day end", "trends")):
+            t = Terminal(mspkpi(url, None, config))
+            try:
+                t.wait_for("Open ", timeout=180)
+                if key != "1":
+                    t.press(key, marker)
+                time.sleep(10)  # the first refreshes and the charts' builds settle
+                t.quiet_after()
+                before, started = t.received, time.perf_counter()
+                while time.perf_counter() - started < seconds:
+                    t.read(1.0)
+                out[name] = t.received - before
+            finally:
+                t.close()
+    out["seconds"] = seconds
     return out
 
 
@@ -128,7 +197,7 @@ def tickets(url: str) -> str:
     return f"{n:,}"
 
 
-def markdown(url, command, n, series, builds, tui) -> str:
+def markdown(url, command, n, series, builds, tui, memory, quiet) -> str:
     load = f"{os.getloadavg()[0]:.1f}"
     lines = [
         f"Command: `{command}` on `{url}` ({n} tickets), load average {load} (2 cores shared with other work).",
@@ -145,6 +214,19 @@ def markdown(url, command, n, series, builds, tui) -> str:
         f"| full refresh cycle with the Trends pane shown (90 days) | {tui['cycle_ms']:,.0f} ms |",
         f"| chart builds over {tui['cycles']} refreshes of unchanged data | {tui['builds_during_cycles']} |",
         f"| RSS before / after those cycles | {tui['rss_start_mb']:.0f} / {tui['rss_end_mb']:.0f} MB |",
+        "",
+        "| plotext memory (in process, one figure cleared before each build) | |",
+        "|---|---:|",
+        f"| rebuild cycles (8 charts of 365 points, new values each) | {memory['cycles']:,} ({memory['builds']:,} builds) |",
+        f"| mean build | {memory['build_ms']:.1f} ms |",
+        f"| RSS after 20 warm-up cycles / at the end | {memory['rss_start_mb']:.0f} / {memory['rss_end_mb']:.0f} MB "
+        f"({memory['growth_pct']:+.1f} %) |",
+        "",
+        f"| bytes written to the terminal in {quiet['seconds']:.0f} s of a quiet screen (pty 120x40, live clock, "
+        "refresh every 5 s) | bytes |",
+        "|---|---:|",
+        f"| Queue pane | {quiet['queue']:,} |",
+        f"| Trends pane (charts on screen) | {quiet['trends']:,} |",
     ]
     return MARK_START + "\n" + "\n".join(lines) + "\n" + MARK_END
 
@@ -154,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=DEFAULT_URL)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cycles", type=int, default=200)
+    parser.add_argument("--rebuilds", type=int, default=1000, help="plotext rebuild cycles for the memory measure")
+    parser.add_argument("--quiet-seconds", type=float, default=60)
     parser.add_argument("--write", action="store_true", help=f"put the results into {RESULTS_PATH.name}")
     args = parser.parse_args(argv)
     command = "python -m bench.trends_bench " + shlex.join(argv if argv is not None else sys.argv[1:])
@@ -164,7 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     now = generated_now(engine)
     series = series_ms(engine, now, Config(), args.runs)
     engine.dispose()
-    text = markdown(args.db, command.strip(), tickets(args.db), series, build_ms(), pane(args.db, now, args.cycles))
+    tui = pane(args.db, now, args.cycles)
+    print("pane", tui, flush=True)
+    memory = rebuild_memory(args.rebuilds)
+    print("memory", memory, flush=True)
+    quiet = quiet_bytes(args.db, args.quiet_seconds)
+    print("quiet", quiet, flush=True)
+    text = markdown(args.db, command.strip(), tickets(args.db), series, build_ms(), tui, memory, quiet)
     print(text)
     if args.write:
         replace_section(text, MARK_START, MARK_END, "Trends", RESULTS_PATH)

@@ -75,7 +75,7 @@ def _start(width: int, height: int) -> None:
 
 def spark(values: Sequence[float | None], width: int, height: int = 1, color: bool = True) -> str:
     """A frameless braille line, no axes: a sparkline where space is tight (height 1-3)."""
-    points = [(i, _plottable(v)) for i, v in enumerate(values) if _is_number(v)]
+    points = decimate([(i, _plottable(v)) for i, v in enumerate(values) if _is_number(v)], width)
     if width < 1 or not points:
         return " " * max(width, 0)
     with _FIGURE:
@@ -112,7 +112,7 @@ def line_chart(
             _xticks(ticks, [labels[t] for t in ticks])
         drawn = False
         for k, s in enumerate(sorted(series, key=lambda s: not s.faint)):  # faint ones first, behind
-            points = [(i, _plottable(v)) for i, v in enumerate(s.values) if _is_number(v)]
+            points = decimate([(i, _plottable(v)) for i, v in enumerate(s.values) if _is_number(v)], width)
             if not points:
                 continue
             colour = FAINT if s.faint else COLOURS[k % len(COLOURS)]
@@ -163,6 +163,37 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]], width: int, height
         )
         plt.xticks([])
         return fit(title, width) + "\n" + _finish(color).rstrip("\n")
+
+
+def decimate(points: list[tuple[int, float]], width: int) -> list[tuple[int, float]]:
+    """At most about two points per column: each run of points one column holds keeps its
+    lowest and highest (in order), and the last point stays. A braille column has two dots
+    across, so the line drawn is the same; plotext's build time grows with the points (365
+    points cost ~10x 30 here), not with what it can show."""
+    most = max(2 * width, 2)
+    if len(points) <= most:
+        return points
+    first, last = points[0][0], points[-1][0]
+    per = (last - first + 1) / width  # x positions per column
+    kept: list[tuple[int, float]] = []
+    run: list[tuple[int, float]] = []
+    column = 0
+    for point in points:
+        c = int((point[0] - first) / per)
+        if c != column and run:
+            kept += _extremes(run)
+            run = []
+        column = c
+        run.append(point)
+    kept += _extremes(run)
+    if kept[-1] != points[-1]:
+        kept.append(points[-1])
+    return kept
+
+
+def _extremes(run: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    low, high = min(run, key=lambda p: p[1]), max(run, key=lambda p: p[1])
+    return sorted({low, high})
 
 
 def _xticks(ticks: Sequence[int], labels: Sequence[str]) -> None:

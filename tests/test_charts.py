@@ -99,3 +99,16 @@ def test_the_same_chart_is_the_same_text_whatever_the_hash_seed():
 
     first, second = digest("1"), digest("2")
     assert len(first) == 64 and first == second
+
+
+def test_decimate_keeps_each_columns_extremes_and_the_last_point():
+    points = [(i, float((i * 7) % 23)) for i in range(365)]
+    kept = charts.decimate(points, 40)
+    assert len(kept) <= 2 * 40 + 1 and kept[0] == points[0] and kept[-1] == points[-1]
+    assert [x for x, _ in kept] == sorted({x for x, _ in kept})  # in order, no point twice
+    assert min(v for _, v in kept) == 0.0 and max(v for _, v in kept) == 22.0
+    # Every column's lowest and highest survive: here x 0-9 (the first column of 40 over 365).
+    first = [p for p in points if p[0] < 365 / 40]
+    assert min(first, key=lambda p: p[1]) in kept and max(first, key=lambda p: p[1]) in kept
+    few = points[:80]
+    assert charts.decimate(few, 40) == few  # two points a column or fewer: all drawn

@@ -105,3 +105,35 @@ async def test_charts_are_built_off_the_ui_thread_and_kept_by_spec_and_size(tui_
         assert (pane.days, pane.by) == (90, "day")
         await trends_shown(pilot, 90, "day")
         assert "Trends: last 90 days by day" in screen_text(app)
+
+
+async def test_the_long_view_is_read_before_key_7(tui_engine):
+    """A refresh reads the long view while another pane is shown: key 7 shows it without a read."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await wait_until(pilot, lambda: bool(app.query("#pane-trends")))
+        pane = app.pane("trends")
+        await wait_until(pilot, lambda: pane.shown_view == (30, "day"))
+        assert app.active_pane_id == "queue"
+        reads = pane.reads
+        await pilot.press("7")
+        await trends_shown(pilot)
+        await wait_until(pilot, lambda: "Backlog at day end" in screen_text(app), 10)
+        assert pane.reads == reads
+
+
+async def test_key_p_shows_the_next_range_read_beforehand(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("7")
+        await trends_shown(pilot)
+        pane = app.pane("trends")
+        await wait_until(pilot, lambda: (90, "day") in pane._views)  # read while 30 days are shown
+        ready = pane._views[(90, "day")]
+        await pilot.press("p")
+        await trends_shown(pilot, 90)
+        assert pane.history is ready
+        await pilot.press("r")  # new data: the views read before are dropped, the shown one read again
+        await wait_until(pilot, lambda: pane.history is not ready and pane.shown_view == (90, "day"))

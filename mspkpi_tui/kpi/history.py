@@ -13,7 +13,8 @@ Open backlog at each period's end E (kpi-definitions.md, Trends): created before
 closed by E. "Closed by E" is: closed now with completed_at before E, or inside a closed
 spell that a reopen ended (from the last close before the reopen, a close event or
 completed_at, up to the reopen). Counted as a running sum: the backlog at the window's start,
-plus each period's opened, minus its closures, minus the closed spells around E. A ticket
+plus each period's opened, minus its closures, minus the closed spells around E; the start
+is the backlog now (the open tickets) less the window's opened plus its closures. A ticket
 closed now without a completion time was never counted open (its close time is unknown).
 Aged (open more than 7, 14, 21 days at E) is the same count over tickets created before E - k.
 """
@@ -41,7 +42,7 @@ from sqlalchemy import (
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
 from mspkpi_tui.kpi.common import Result, half_up, maybe, pct
-from mspkpi_tui.kpi.escalations import first_escalation_rows
+from mspkpi_tui.kpi.escalations import first_escalations
 from mspkpi_tui.kpi.rules import at, ticket_events, tickets
 from mspkpi_tui.kpi.service import reopen_event
 from mspkpi_tui.store import models
@@ -304,7 +305,8 @@ def in_spells(spells, moments: list[datetime], age: timedelta | None = None) -> 
 def open_at(conn, pairs: list[tuple[datetime, datetime]]) -> list[int]:
     """For each (E, C): tickets open at E (by their state now: open, or closed now and
     completed at or after E) created before C. Two statements for every pair: the open
-    tickets (a partial index), and one range of ix_tickets_completed from the earliest E."""
+    tickets (a partial index), and one range of ix_tickets_completed from the earliest E
+    (history asks at now: a range of almost nothing)."""
     if not pairs:
         return []
     created, completed = tickets.c.created_at, tickets.c.completed_at
@@ -348,13 +350,9 @@ def hours_per_period(conn, bounds: Bounds) -> tuple[list[float], list[float]]:
         else:
             whole.append((lo, lo))  # an empty range: all of it is a piece
             pieces.append((i, lo, hi))
-    total, billable = per_period(
-        conn,
-        whole,
-        resource_days.c.day,
-        measures=[func.sum(resource_days.c.hours), func.sum(resource_days.c.billable_hours)],
+    total, billable = slot_sums(
+        conn, resource_days.c.day, [resource_days.c.hours, resource_days.c.billable_hours], whole
     )
-    total, billable = [float(v) for v in total], [float(v) for v in billable]
     if pieces:
         got_total, got_billable = per_period(
             conn,
@@ -375,16 +373,8 @@ def compliance(conn, bounds: Bounds) -> tuple[list[float | None], list[float | N
     """First-response and resolution compliance per period, the SLA pane's rule: met / (done
     with a due time in the period, plus due in the period and still not done)."""
     h = response_hours.c
-    with_due_r, met_r, with_due_s, met_s = per_period(
-        conn,
-        bounds,
-        h.hour,
-        measures=[
-            func.sum(h.responded_with_due),
-            func.sum(h.responded_in_time),
-            func.sum(h.resolved_with_due),
-            func.sum(h.resolved_in_time),
-        ],
+    with_due_r, met_r, with_due_s, met_s = slot_sums(
+        conn, h.hour, [h.responded_with_due, h.responded_in_time, h.resolved_with_due, h.resolved_in_time], bounds
     )
     (missed_r,) = per_period(conn, bounds, tickets.c.first_response_due, tickets.c.first_response_at.is_(None))
     (missed_s,) = per_period(conn, bounds, tickets.c.resolution_due, tickets.c.resolved_at.is_(None))
@@ -412,15 +402,23 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
         )
         opened, closed = now_["opened"], now_["completed"]
         spells = closed_spells(conn, config, before[0][0], now)
-        lo0, lo_before = bounds[0][0], before[0][0]
-        open_then = open_at(conn, [(lo0, lo0), (lo_before, lo_before), *((lo0, lo0 - timedelta(days=k)) for k in AGES)])
-        levels = backlog(open_then[0], bounds, now_["opened_counted"], now_["closes"], spells)
-        before_levels = backlog(open_then[1], before, then["opened_counted"], then["closes"], spells)
-        aged_series = {
-            k: aged(open_then[2 + j], bounds, k, lived[f"lived_{k}d"][j * n : (j + 1) * n], now_[f"ended_{k}d"], spells)
-            for j, k in enumerate(AGES)
-        }
-        escalated = [row[0] for row in first_escalation_rows(conn, config, bounds[0][0], now)]
+        # Open at the window's end (now): a count of the open tickets, no history read. Each
+        # series' level at the window's start is that less the window's running changes (the
+        # same running sum the levels are drawn from), and the previous window's start that
+        # less its own: no count over the years of completed tickets before the window.
+        end = bounds[-1][1]
+        at_end = open_at(conn, [(end, end), *((end, end - timedelta(days=k)) for k in AGES)])
+        start = at_end[0] - sum(now_["opened_counted"]) + sum(now_["closes"])
+        start_before = start - sum(then["opened_counted"]) + sum(then["closes"])
+        levels = backlog(start, bounds, now_["opened_counted"], now_["closes"], spells)
+        before_levels = backlog(start_before, before, then["opened_counted"], then["closes"], spells)
+        aged_series = {}
+        for j, k in enumerate(AGES):
+            starts_k, ends_k = lived[f"lived_{k}d"][j * n : (j + 1) * n], now_[f"ended_{k}d"]
+            aged_start = at_end[1 + j] - sum(starts_k) + sum(ends_k)
+            aged_series[k] = aged(aged_start, bounds, k, starts_k, ends_k, spells)
+        first = first_escalations(config, bounds[0][0], now)  # their times only: no priority look-ups
+        escalated = list(conn.execute(select(first.c.escalated_at)).scalars())
         billable, non_billable = hours_per_period(conn, bounds)
         first_response, resolution = compliance(conn, weeks)
         before_first_response, before_resolution = compliance(conn, previous_weeks)

@@ -5,9 +5,10 @@ backlog at each period's end and opened vs closed (each beside the previous wind
 tickets open more than 1, 2 and 3 weeks, weekly SLA compliance, escalations and their rate,
 billable and non-billable hours, weekly CSAT with its responses, and today's open tickets by age.
 
-The long view is read (kpi.history, in a worker thread) only while the pane is shown: after
-each refresh of the app's data, and when the range changes. Charts rebuild only when their
-data or size changed (tui.charts), so a refresh that found nothing new redraws nothing.
+The long view is read (kpi.history, in a worker thread) after each refresh of the app's data,
+shown or not (so key 7 draws without waiting for it), and when the range changes. Charts
+rebuild only when their data or size changed (tui.charts), so a refresh that found nothing
+new redraws nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from textual import work
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.events import Resize
-from textual.worker import get_current_worker
 
 from mspkpi_tui.charts import Series, summary
 from mspkpi_tui.tui.charts import Bars, Chart, Lines, span
@@ -130,6 +130,9 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         self.shown_view: tuple[int, str] | None = None
         self.reads = 0  # long views read and shown (tests, the bench)
         self._stale = True  # the app's data changed since the long view was read
+        self._views: dict[tuple[int, str], object] = {}  # views read from the current data
+        self._generation = 0  # counts the app's data reads: a view read from older data is dropped
+        self._prefetching: tuple[tuple[int, str], int] | None = None  # (view, generation) being read ahead
 
     def compose(self):
         yield Figure(id="trends-title")
@@ -149,15 +152,18 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
 
     @staticmethod
     def load(engine, now, config, trends):
-        """The long view is read by the pane itself, only while shown (`_read`): a refresh hands
-        it the 30-day series, which tells it the data changed."""
+        """The long view is read by the pane itself (`_read`): a refresh hands it the 30-day
+        series, which tells it the data changed."""
         return trends
 
     def show_data(self, _trends) -> None:
-        """The app read its data again: read the long view again if it is on screen."""
+        """The app read its data again: read the long view again, shown or not. Read while
+        hidden, key 7 shows it at once (the charts build when they get their size); a read
+        costs a worker ~0.1-0.3 s on a million tickets, once per change of the data."""
+        self._generation += 1
+        self._views.clear()
         self._stale = True
-        if self.app.active_pane_id == "trends":
-            self._read()
+        self._read()
 
     def focus_main(self) -> None:
         self.focus(scroll_visible=False)
@@ -165,32 +171,71 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
             self._read()
 
     def _read(self) -> None:
+        """Show the chosen view: from the views read for this data if it is there, else read it."""
         self._stale = False
+        view = (self.days, self.by)
+        if view in self._views:
+            self._show_history(view, self._views[view])
+            return
         self._show_title(reading=True)
-        self._read_worker(self.app.engine, self.app.now, self.app.config, self.days, self.by)
+        if self._prefetching == (view, self._generation):
+            return  # being read already: _read_done shows it
+        self._read_worker(self.app.engine, self.app.now, self.app.config, view, self._generation)
+
+    def _prefetch(self) -> None:
+        """Read the view key p shows next, so that the switch waits for no read."""
+        view = (RANGES[(RANGES.index(self.days) + 1) % len(RANGES)], self.by)
+        if view not in self._views and self._prefetching != (view, self._generation):
+            self._prefetching = (view, self._generation)
+            self._prefetch_worker(self.app.engine, self.app.now, self.app.config, view, self._generation)
 
     @work(thread=True, exclusive=True, group="trends-history", exit_on_error=False)
-    def _read_worker(self, engine, now, config, days: int, by: str) -> None:
+    def _read_worker(self, engine, now, config, view: tuple[int, str], generation: int) -> None:
+        self._history(engine, now, config, view, generation, report=True)
+
+    @work(thread=True, exclusive=True, group="trends-prefetch", exit_on_error=False)
+    def _prefetch_worker(self, engine, now, config, view: tuple[int, str], generation: int) -> None:
+        self._history(engine, now, config, view, generation, report=False)
+
+    def _history(self, engine, now, config, view: tuple[int, str], generation: int, report: bool) -> None:
+        """In a worker thread: read one view and hand it to the UI thread."""
         from mspkpi_tui.kpi.history import history
 
-        worker = get_current_worker()
         try:
-            result = history(engine, now, config, days, by)
+            result = history(engine, now, config, *view)
         except Exception as exc:  # keep the charts shown, say why they are not current
-            message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            self.app._call(self._read_failed, message[0] if message else type(exc).__name__)
+            if report:
+                message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+                self.app._call(self._read_failed, message[0] if message else type(exc).__name__)
+            else:
+                self.app._call(self._prefetch_failed, view, generation)
             return
-        if not worker.is_cancelled:
-            self.app._call(self._show_history, (days, by), result)
+        # Even from a cancelled worker (a newer read started): the view is right for its data.
+        self.app._call(self._read_done, view, result, generation)
+
+    def _prefetch_failed(self, view: tuple[int, str], generation: int) -> None:
+        """A read ahead failed: if its view is wanted now, read it as the shown one (which reports)."""
+        if self._prefetching == (view, generation):
+            self._prefetching = None
+            if view == (self.days, self.by) and generation == self._generation and view not in self._views:
+                self._read()
+
+    def _read_done(self, view: tuple[int, str], h, generation: int) -> None:
+        if self._prefetching == (view, generation):
+            self._prefetching = None
+        if generation != self._generation:
+            return  # read from older data: the newer read follows
+        self._views[view] = h
+        if view == (self.days, self.by):
+            self._show_history(view, h)
 
     def _show_history(self, view: tuple[int, str], h) -> None:
-        if view != (self.days, self.by):
-            return  # the range changed while it was read: the newer read follows
         self.history, self.shown_view = h, view
         self.reads += 1
         for chart_id, spec in trend_charts(h).items():
             self.query_one(f"#{chart_id}", Chart).plot(spec)
         self._show_title()
+        self._prefetch()
 
     def _read_failed(self, message: str) -> None:
         self._show_title(error=message)
