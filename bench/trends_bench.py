@@ -73,7 +73,7 @@ def pane(url: str, now, cycles: int) -> dict:
     from mspkpi_tui.config import Config, TuiSettings
     from mspkpi_tui.store.engine import open_database
     from mspkpi_tui.tui.app import MspkpiApp
-    from mspkpi_tui.tui.charts import Chart
+    from mspkpi_tui.tui.charts import BUILT, Chart
 
     engine = open_database(url)
     app = MspkpiApp(engine, Config(tui=TuiSettings(refresh_seconds=0)), now=now)
@@ -102,13 +102,13 @@ def pane(url: str, now, cycles: int) -> dict:
             await app.workers.wait_for_complete()
             for _ in range(3):
                 await pilot.pause()
-            out["rss_start_mb"], builds, started = rss_mb(), Chart.builds, time.perf_counter()
+            out["rss_start_mb"], builds, started = rss_mb(), BUILT.builds, time.perf_counter()
             for _ in range(cycles):
                 reads, history_reads = app.reads, trends.reads
                 app.check_for_changes(force=True)
                 await until(pilot, lambda r=reads, h=history_reads: app.reads > r and trends.reads > h)
             out["cycle_ms"] = (time.perf_counter() - started) * 1000 / max(cycles, 1)
-            out["cycles"], out["builds_during_cycles"], out["rss_end_mb"] = cycles, Chart.builds - builds, rss_mb()
+            out["cycles"], out["builds_during_cycles"], out["rss_end_mb"] = cycles, BUILT.builds - builds, rss_mb()
 
     asyncio.run(run())
     engine.dispose()

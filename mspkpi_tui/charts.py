@@ -66,6 +66,9 @@ def _finish(color: bool) -> str:
 
 def _start(width: int, height: int) -> None:
     plt.clf()
+    # plotext crops a figure to the terminal it finds at import (shutil.get_terminal_size): a
+    # chart's size is the widget's, whatever terminal (or none, under tests) the process has.
+    plt.limitsize(False, False)
     plt.theme("clear")  # the terminal's own colours; series colours are set per series
     plt.plotsize(max(width, 1), max(height, 1))
 
@@ -106,7 +109,7 @@ def line_chart(
             plt.xlim(0, max(n - 1, 1))
             ticks = sorted({0, n - 1, *range(0, n, max(1, math.ceil(n / max(1, width // 12))))})
             ticks = [t for t in ticks if t == n - 1 or n - 1 - t >= max(1, n // 8)]  # no two labels run together
-            plt.xticks(ticks, [labels[t] for t in ticks])
+            _xticks(ticks, [labels[t] for t in ticks])
         drawn = False
         for k, s in enumerate(sorted(series, key=lambda s: not s.faint)):  # faint ones first, behind
             points = [(i, _plottable(v)) for i, v in enumerate(s.values) if _is_number(v)]
@@ -160,6 +163,17 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]], width: int, height
         )
         plt.xticks([])
         return fit(title, width) + "\n" + _finish(color).rstrip("\n")
+
+
+def _xticks(ticks: Sequence[int], labels: Sequence[str]) -> None:
+    """Explicit x ticks, written left to right. plotext's xticks drops duplicates with
+    list(set(zip(ticks, labels))), so the order it writes the labels in follows the string
+    hash (PYTHONHASHSEED): where two labels would touch, which one it keeps or shifts by a cell
+    changed from run to run. The ticks are put back in order on the figure's monitor."""
+    plt.xticks(list(ticks), list(labels))
+    monitor = plt.active().monitor
+    got = sorted(zip(monitor.xticks[0] or [], monitor.xlabels[0] or []))
+    monitor.xticks[0], monitor.xlabels[0] = [t for t, _ in got], [label for _, label in got]
 
 
 def scatter_chart(

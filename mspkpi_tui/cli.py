@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mspkpi_tui.cli_actions import register as register_triage
+from mspkpi_tui.cli_rejects import register as register_rejects
 from mspkpi_tui.errors import MspkpiError
 from mspkpi_tui.safe_text import clean
 
@@ -214,9 +215,11 @@ _register_psa(
 _register_psa(
     "connectwise", "Sync from ConnectWise PSA (settings: [connectwise] in the config, or MSPKPI_CW_* variables)."
 )
+_register_psa("halo", "Sync from HaloPSA (settings: [halo] in the config, or MSPKPI_HALO_* variables).")
 
 
 register_triage(app)
+register_rejects(app)
 
 
 @db_app.command("upgrade")
@@ -290,6 +293,38 @@ def review(
     path = out / f"{safe_name}-{result.quarter}.{'md' if format.value == 'markdown' else 'csv'}"
     path.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+class AlertFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+ALERTS_FIRING = 3  # `mspkpi alerts` exit status when a condition fires (0: none; 1: an error)
+
+
+@app.command()
+def alerts(
+    ctx: typer.Context,
+    format: AlertFormat = typer.Option(AlertFormat.text, "--format", "-f", help="text (one line each) or json."),
+) -> None:
+    """Print the alert conditions firing now ([alerts] rules not off); exit 3 when any fires, 0 when none."""
+    import json
+
+    from mspkpi_tui.kpi.alerts import evaluate, firing_lines
+
+    context = _ctx(ctx)
+    engine = context.engine(create=False)
+    now = context.now
+    lines = firing_lines(engine, now, evaluate(engine, now, context.config))
+    if format is AlertFormat.json:
+        found = [{"rule": rule, "message": clean(message)} for rule, message in lines]
+        typer.echo(json.dumps({"now": now.isoformat(), "firing": found}, indent=2))
+    elif not lines:
+        typer.echo("no alert fires")
+    for rule, message in lines if format is AlertFormat.text else []:
+        typer.echo(clean(f"{rule}: {message}"))
+    raise typer.Exit(ALERTS_FIRING if lines else 0)
 
 
 def _print_reject(reject: Any) -> None:  # sources' Reject (its module moves to store/)

@@ -107,7 +107,84 @@ class TuiSettings(_Table):
         return theme
 
 
+# Keys the dashboard binds (or reserves for panes being built): a custom view may not take one.
+# tests/test_kpi_views.py checks this list against every binding of the app.
+RESERVED_KEYS = frozenset(
+    "1 2 3 4 5 6 7 8 9 0 q r c y ? / s f x j k g G b w p R N Z W A ! space M Q a t S P e n u v m".split()
+)
+Delivery = Literal["off", "bell", "notify", "both"]
+
+
+class CustomView(_Table):
+    """A saved filter: the same fields as the queue's filter (text and one value per facet)."""
+
+    name: str = Field(min_length=1, max_length=40, description="the view's name in the queue and the palette")
+    key: str = Field(description="one character that shows the view in the Queue pane")
+    text: str = Field("", description="filter text, as typed after /")
+    queue: str | None = None
+    assignee: str | None = None
+    priority: str | None = None
+    status: str | None = None
+    sort: Literal["due", "priority", "age", "activity", "company", "assignee"] = "due"
+
+    @field_validator("key")
+    @classmethod
+    def _free_key(cls, key: str) -> str:
+        if len(key) != 1 or not key.isprintable() or key.isspace():
+            raise ValueError("one printable character")
+        if key in RESERVED_KEYS:
+            raise ValueError(f"a key the dashboard does not already use ({key!r} is taken)")
+        return key
+
+
+class ViewSettings(_Table):
+    at_risk_hours: float = Field(1.0, gt=0, le=720, description="hours before a due time a ticket is at risk")
+    stale_business_hours: float = Field(16.0, gt=0, le=10000, description="business hours without activity: stale")
+    waiting_days: float = Field(5.0, gt=0, le=3650, description="days in a waiting status before it is listed")
+    waiting_statuses: list[str] = Field(
+        default_factory=lambda: ["Waiting Customer", "Waiting on Customer", "Waiting Client Response"],
+        description="statuses that wait on the customer (names differ per PSA)",
+    )
+    business_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="weekdays, 0 = Monday")
+    business_start_hour: float = Field(8.0, ge=0, lt=24, description="local hour the business day starts")
+    business_end_hour: float = Field(18.0, gt=0, le=24, description="local hour the business day ends")
+    triage_days: int = Field(30, ge=1, le=3650, description="days the median triage time looks back")
+    custom: list[CustomView] = Field(default_factory=list, description="saved filters ([[views.custom]])")
+
+    @field_validator("business_days")
+    @classmethod
+    def _weekdays(cls, days: list[int]) -> list[int]:
+        if not days or any(not 0 <= d <= 6 for d in days):
+            raise ValueError("weekday numbers 0 (Monday) to 6, at least one")
+        return days
+
+    @field_validator("custom")
+    @classmethod
+    def _unique_keys(cls, views: list[CustomView]) -> list[CustomView]:
+        keys = [v.key for v in views]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"one view per key ({twice[0]!r} is used twice)")
+        return views
+
+
+class AlertSettings(_Table):
+    enabled: bool = Field(True, description="false: the dashboard raises no alert")
+    at_risk: Delivery = Field("bell", description="a ticket enters at risk: off, bell, notify or both")
+    breach: Delivery = Field("bell", description="a ticket breaches its SLA: off, bell, notify or both")
+    critical_unassigned: Delivery = Field(
+        "bell", description="a Critical ticket is unassigned: off, bell, notify or both"
+    )
+    new_queue: Delivery = Field("bell", description="too many new unassigned tickets: off, bell, notify or both")
+    sync: Delivery = Field("bell", description="the last sync failed or is stale: off, bell, notify or both")
+    new_queue_max: int = Field(10, ge=0, le=1000000, description="unassigned tickets above which new_queue fires")
+    critical_rank: int = Field(1, ge=1, le=99, description="priority ranks up to this one are Critical")
+    repeat_minutes: float = Field(60.0, gt=0, le=10080, description="minutes before a still-firing alert repeats")
+    group_over: int = Field(3, ge=1, le=1000, description="more tickets than this at once are announced as one")
+
+
 # Connector tables are read by the connectors themselves (keys and environment variables there).
+SOURCE_TABLES = ("autotask", "connectwise", "halo")
 SourceTable = dict[str, str | int | float | bool | list[str]]
 
 
@@ -126,8 +203,11 @@ class Config(BaseSettings):
     service: ServiceRules = Field(default_factory=ServiceRules)
     clients: ClientRules = Field(default_factory=ClientRules)
     tui: TuiSettings = Field(default_factory=TuiSettings)
+    views: ViewSettings = Field(default_factory=ViewSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     autotask: SourceTable = Field(default_factory=dict)
     connectwise: SourceTable = Field(default_factory=dict)
+    halo: SourceTable = Field(default_factory=dict)
     path: Path | None = Field(None, exclude=True)
 
     @classmethod
@@ -156,7 +236,7 @@ class Config(BaseSettings):
 
     @property
     def sources(self) -> dict[str, dict[str, Any]]:
-        return {"autotask": dict(self.autotask), "connectwise": dict(self.connectwise)}
+        return {"autotask": dict(self.autotask), "connectwise": dict(self.connectwise), "halo": dict(self.halo)}
 
     @property
     def zone(self):
@@ -209,7 +289,7 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
     error = exc.errors(include_url=False)[0]
     loc = [str(part) for part in error["loc"]]
     value = error.get("input")
-    if loc and loc[0] in ("autotask", "connectwise"):  # a union: name the key, not the union's member
+    if loc and loc[0] in SOURCE_TABLES:  # a union: name the key, not the union's member
         loc = loc[:2]
         message = "a string, a number, true/false or a list of strings"
         value = data.get(loc[0], {}).get(loc[1]) if len(loc) > 1 and isinstance(data.get(loc[0]), dict) else value
@@ -249,7 +329,7 @@ def _key_name(loc: list[str]) -> str:
 
 def _is_table(name: str) -> bool:
     annotation = Config.model_fields[name].annotation
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel) or name in ("autotask", "connectwise")
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel) or name in SOURCE_TABLES
 
 
 def _did_you_mean(loc: list[str]) -> str:

@@ -30,6 +30,12 @@ def _postgres_answers() -> str | None:
 PG_PROBLEM = _postgres_answers()
 
 
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path, monkeypatch) -> None:
+    """The dashboard keeps its alert state under XDG_STATE_HOME: each test gets its own."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
 def pytest_report_header(config):
     where = (
         "PostgreSQL at " + PG_ADMIN_URL.split("@")[-1]

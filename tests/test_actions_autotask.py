@@ -218,7 +218,18 @@ def test_a_value_not_in_the_tenants_picklist_is_refused_before_sending(cli, fake
     run = cli(sqlite_url)
     refused = run("ticket", number_of(fake), "--status", "Parked")
     assert refused.returncode == 1
-    assert "status 'Parked' is not in this Autotask tenant's status picklist" in refused.stderr
+    # checked against the picklist the sync stored: refused before it is even queued
+    assert "status 'Parked' is not a status of Autotask (it has: New, Complete," in refused.stderr
+    assert patches(fake) == []
+    assert log_states(sqlite_url) == []
+
+
+def test_a_value_the_tenant_removed_since_the_sync_is_refused_by_the_writer(cli, fake, sqlite_url):
+    run = cli(sqlite_url)
+    fake.picklists["Tickets"]["status"] = [p for p in fake.picklists["Tickets"]["status"] if p["label"] != "Dispatched"]
+    refused = run("ticket", number_of(fake), "--status", "Dispatched")
+    assert refused.returncode == 1
+    assert "status 'Dispatched' is not in this Autotask tenant's status picklist" in refused.stderr
     assert patches(fake) == []
     assert log_states(sqlite_url) == ["failed"]
 

@@ -78,7 +78,11 @@ def test_a_board_move_carries_a_status_of_the_target_board(cli, fake, sqlite_url
     # "In Progress" does not exist on Projects Desk: refused before anything is sent.
     refused = run("ticket", "1002", "--queue", "Projects Desk")
     assert refused.returncode == 1
-    assert "a board move needs a status of the target board" in refused.stderr
+    assert "a board move needs a status of the target board (it has: Completed, New)" in refused.stderr
+    assert patches(fake) == []
+    # checked against the target board's statuses as synced, not the ticket's current board
+    wrong = run("ticket", "1002", "--queue", "Projects Desk", "--status", "Waiting Customer")
+    assert "status 'Waiting Customer' is not a status of board Projects Desk" in wrong.stderr
     assert patches(fake) == []
     done = run("ticket", "1002", "--queue", "Projects Desk", "--status", "Completed")
     assert done.returncode == 0, done.stderr

@@ -69,3 +69,82 @@ async def test_readonly_setting_refuses_the_key(synced):
         await app.workers.wait_for_complete()
         assert any("read-only mode" in str(n.message) for n in app._notifications)
     assert fake.server.requests_to("/v1.0/tickets", "PATCH") == []
+
+
+def row_text(table: TicketTable, index: int) -> str:
+    table.cursor  # noqa: B018  (the table renders from memory; line y is row y at the top)
+    return "".join(segment.text for segment in table.render_line(index - table.scroll_offset.y))
+
+
+async def test_space_marks_rows_and_one_action_applies_to_each_marked_ticket_on_its_own(synced):
+    fake, engine = synced
+    app = MspkpiApp(engine, config_from_dict({}))
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.query_one(TicketTable)
+        await wait_until(pilot, lambda: table.current_row() is not None)
+        await pilot.press("space", "space", "space")  # marks three rows, moving down
+        numbers = app.marks.numbers()
+        assert len(numbers) == 3 and table.cursor == 3
+        assert row_text(table, 0).startswith("*") and not row_text(table, 3).startswith("*")
+        assert "3 marked (M clears)" in app.query_one("#queue-query").plain
+        await pilot.press("up", "space")  # unmarks the third (and moves on to the fourth)
+        assert app.marks.numbers() == numbers[:2]
+        await pilot.press("space")
+        numbers = app.marks.numbers()
+        assert len(numbers) == 3
+        ids = {t["ticketNumber"]: i for i, t in fake.data["Tickets"].items()}
+        # a colleague changes the second ticket in the PSA after our sync: that one must conflict
+        second = fake.data["Tickets"][ids[numbers[1]]]
+        fake.edit("Tickets", ids[numbers[1]], priority=4 if second["priority"] != 4 else 3)
+        held = {n: fake.data["Tickets"][ids[n]]["priority"] for n in numbers}
+        target = "Low" if all(p != 3 for p in held.values()) else "Medium"
+        await pilot.press("P")
+        await pilot.pause()
+        await pilot.press(*target, "enter")
+        await wait_until(pilot, lambda: len(app.pending) == 0 and fake.server.requests_to("/v1.0/tickets", "PATCH"))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        toasts = [str(n.message) for n in app._notifications]
+    summary = next(t for t in toasts if "of 3 done" in t)
+    assert summary.startswith(f"Priority {target}: 2 of 3 done ({numbers[0]}, {numbers[2]})")
+    assert f"{numbers[1]}: conflict: changed by the PSA since you looked: priority is now" in summary
+    patched = sorted(e.request.json()["id"] for e in fake.server.requests_to("/v1.0/tickets", "PATCH"))
+    assert patched == sorted([ids[numbers[0]], ids[numbers[2]]])
+
+
+async def test_the_pending_change_shows_in_the_row_until_the_psa_confirms(synced):
+    fake, engine = synced
+    release = __import__("threading").Event()
+    fake.before_write = lambda _id: release.wait(30)  # the PSA holds the PATCH
+    app = MspkpiApp(engine, config_from_dict({}))
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            table = app.query_one(TicketTable)
+            await wait_until(pilot, lambda: table.current_row() is not None)
+            row = table.current_row()
+            target = "Low" if row.priority != "Low" else "High"
+            await pilot.press("P")
+            await pilot.pause()
+            await pilot.press(*target, "enter")
+            await pilot.pause()
+            assert app.pending.of(row.number) == {"priority": target}
+            assert f"{target}…" in row_text(table, table.cursor)
+            release.set()
+            await wait_until(pilot, lambda: len(app.pending) == 0)
+            await app.workers.wait_for_complete()
+            await wait_until(pilot, lambda: table.current_row() is not None and f"{target}…" not in row_text(table, 0))
+    finally:
+        release.set()
+
+
+async def test_M_clears_the_marks_and_marks_are_shared_by_the_sla_list(synced):
+    fake, engine = synced
+    app = MspkpiApp(engine, config_from_dict({}))
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.query_one(TicketTable)
+        await wait_until(pilot, lambda: table.current_row() is not None)
+        await pilot.press("space", "space")
+        assert len(app.marks) == 2
+        await pilot.press("M")
+        assert len(app.marks) == 0 and not row_text(table, 0).startswith("*")
+        assert "marked" not in app.query_one("#queue-query").plain

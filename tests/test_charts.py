@@ -64,3 +64,38 @@ def test_cli_trends_table_prints_plotext_charts_without_colour(run_cli, demo_db)
         assert title in out, title
     assert "┤" in out and any("\u2800" <= ch <= "\u28ff" for ch in out)  # plotext's axes and braille lines
     assert max(len(line) for line in out.splitlines()) <= 80
+
+
+# Charts at the sizes that made plotext's label order show (13 weekly labels in a narrow chart,
+# where two labels would touch), a wide one, bars and a sparkline: one digest of all of them.
+_DIGEST = """
+import hashlib
+from datetime import date, timedelta
+from mspkpi_tui import charts
+out = []
+for n in (13, 30, 90):
+    values = tuple(float((i * 7) % 17) for i in range(n))
+    labels = [f"{date(2026, 1, 1) + timedelta(days=i):%d %b}" for i in range(n)]
+    lines = [charts.Series("previous", values[::-1], faint=True), charts.Series("open", values)]
+    for width in (36, 39, 42, 45, 58, 118):
+        out.append(charts.line_chart("Backlog", labels, lines, width, 11))
+out.append(charts.bar_chart("By age", [("< 1 week", 9), ("1-2 weeks", 4), ("3+ weeks", 2)], 40, 7))
+out.append(charts.spark((1, 5, 2, None, 7), 20))
+print(hashlib.sha256("\\n".join(out).encode()).hexdigest())
+"""
+
+
+def test_the_same_chart_is_the_same_text_whatever_the_hash_seed():
+    """plotext orders explicit x ticks by string hash; charts.py writes them in order, so two
+    processes with different PYTHONHASHSEED values draw the same text (a snapshot stays put)."""
+    import os
+    import subprocess
+    import sys
+
+    def digest(seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": seed, "COLUMNS": "80", "LINES": "24"}
+        done = subprocess.run([sys.executable, "-c", _DIGEST], env=env, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    first, second = digest("1"), digest("2")
+    assert len(first) == 64 and first == second

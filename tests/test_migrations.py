@@ -129,6 +129,7 @@ def _rollups(conn) -> dict:
         "completion": rows("SELECT hour, completed, first_touch FROM ticket_completion_hours ORDER BY hour"),
         "response": rows("SELECT * FROM ticket_response_hours ORDER BY hour"),
         "days": rows("SELECT * FROM resource_day_hours ORDER BY resource_id, day"),
+        "flow": rows("SELECT * FROM ticket_flow_hours ORDER BY hour"),
     }
 
 

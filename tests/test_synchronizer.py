@@ -148,3 +148,30 @@ def test_a_deletion_log_is_read_from_its_cursor_only(engine):
     assert "C1" not in rows(engine, models.Company)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(models.Company)).scalar_one() == 4
+
+
+def test_a_key_function_names_rows_whose_id_is_not_unique_alone(engine):
+    """HaloPSA numbers actions per ticket: rows keyed (ticket, action) must all land, and a full
+    pass must prune by the same key, not by the bare id shared between tickets."""
+    psa = tenant()
+    psa.lists["actions"] = [{"id": n, "ticket": t, "updated": "2026-11-01 00:00"} for t in ("A", "B") for n in (1, 2)]
+
+    def key(record: dict) -> str:
+        return f"{record['ticket']}:{record['id']}"
+
+    def run(full: bool) -> Any:
+        with SyncWriter(engine, "tiny", "full" if full else "incremental", clock=lambda: T0) as writer:
+
+            def store(page: list[dict]) -> None:
+                records = [{"id": key(r), "name": f"action {key(r)}"} for r in page]
+                writer.store_page("queues", records, [key(r) for r in page])
+
+            declared = [Synchronizer("queues", "actions", "updated", PAGE, store, key=key)]
+            SyncPass(writer, full=full, now_fn=lambda: T0, stop=threading.Event()).execute(psa, declared)
+        return writer.summary
+
+    run(full=False)
+    assert rows(engine, models.Queue) == ["A:1", "A:2", "B:1", "B:2"]
+    psa.lists["actions"] = [a for a in psa.lists["actions"] if (a["ticket"], a["id"]) != ("B", 1)]
+    summary = run(full=True)
+    assert summary.pruned == {"queues": 1} and rows(engine, models.Queue) == ["A:1", "A:2", "B:2"]

@@ -57,10 +57,7 @@ async def _shown(pilot, pane: str) -> None:
     raise AssertionError("the screen kept changing")
 
 
-# The Trends pane at 120x40 (two charts abreast) is left out: plotext placed the x labels of
-# its charts one cell apart in about one run in three (same data, same size), which is still
-# to be understood; its 80x24 snapshot and tests/test_tui_trends.py cover the pane.
-CASES = [(pane, size) for pane in PANE_KEYS for size in ((80, 24), (120, 40)) if (pane, size) != ("trends", (120, 40))]
+CASES = [(pane, size) for pane in PANE_KEYS for size in ((80, 24), (120, 40))]
 
 
 @pytest.mark.parametrize("pane, size", CASES, ids=[f"{p}-{w}x{h}" for p, (w, h) in CASES])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mspkpi_tui.config import Config, TuiSettings
+from mspkpi_tui.config import AlertSettings, Config, TuiSettings
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.models import ENTITY_TABLES
 from mspkpi_tui.store.writer import SyncWriter
@@ -41,8 +41,13 @@ def fill(engine, clock=lambda: SYNCED_AT) -> None:
         assert not run.summary.rejects, run.summary.rejects
 
 
-def tui_config(refresh_seconds: float = 0, **tui) -> Config:
-    return Config(timezone="UTC", tui=TuiSettings(refresh_seconds=refresh_seconds, **tui))
+def tui_config(refresh_seconds: float = 0, alerts: AlertSettings | None = None, **tui) -> Config:
+    """The TUI tests' config: alerts off unless a test turns them on (no bell or toast to disturb others)."""
+    return Config(
+        timezone="UTC",
+        tui=TuiSettings(refresh_seconds=refresh_seconds, **tui),
+        alerts=alerts or AlertSettings(enabled=False),
+    )
 
 
 @pytest.fixture(scope="session")

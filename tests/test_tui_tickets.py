@@ -80,14 +80,18 @@ def test_filter_text_matches_number_title_company_assignee(filled, text, expecte
 def test_facets_narrow_the_queue_and_count_values(filled):
     level2 = t.queue_ids(filled, NOW, TicketQuery().with_facet("queue", "Level 2"))
     assert set(numbers(filled, level2)) == {"0003", "0007", "0009", "0012", "0016"}
-    unassigned = TicketQuery().with_facet("assignee", t.NONE_LABEL)
+    unassigned = TicketQuery().with_facet("assignee", "unassigned")  # the one word for nobody
     assert set(numbers(filled, t.queue_ids(filled, NOW, unassigned))) == {"0001", "0008", "0013", "0016"}
     both = unassigned.with_facet("queue", "Level 2")
     assert numbers(filled, t.queue_ids(filled, NOW, both)) == ["0016"]
-    assert both.with_facet("queue", None).facets == (("assignee", t.NONE_LABEL),)
+    assert both.with_facet("queue", None).facets == (("assignee", "unassigned"),)
     values = t.facet_values(filled)
     assert dict(values["queue"]) == {"Service Desk": 11, "Level 2": 5, "Onboarding": 2}
-    assert dict(values["assignee"])[t.NONE_LABEL] == 4
+    assert dict(values["assignee"])["unassigned"] == 4 and t.NONE_LABEL not in dict(values["assignee"])
+    companies = dict(values["company"])  # the company facet, beside queue, assignee, priority, status
+    assert sum(companies.values()) == OPEN_TICKETS
+    some = max(companies, key=lambda c: companies[c])
+    assert len(t.queue_ids(filled, NOW, TicketQuery().with_facet("company", some))) == companies[some]
     assert sum(n for _, n in values["status"]) == OPEN_TICKETS
 
 

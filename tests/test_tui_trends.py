@@ -6,7 +6,7 @@ import pytest
 from test_tui_app import loaded, screen_text, wait_until
 from test_tui_support import make_app, tui_config, tui_engine, tui_template_db  # noqa: F401
 
-from mspkpi_tui.tui.charts import Chart
+from mspkpi_tui.tui.charts import BUILT, Chart
 
 pytestmark = pytest.mark.anyio
 
@@ -43,6 +43,7 @@ async def test_trends_pane_shows_the_long_view_and_switches_range(tui_engine):
 async def test_a_quiet_screen_rebuilds_no_chart(tui_engine):
     """Re-reads that find the same data build nothing (every pane is handed equal data and the
     Trends pane reads its long view again); a new range does."""
+    BUILT.clear()  # nothing drawn by an earlier test: the new range below must be built
     app = make_app(tui_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
@@ -51,7 +52,7 @@ async def test_a_quiet_screen_rebuilds_no_chart(tui_engine):
         for _ in range(3):  # the charts laid out for the first time settle over a few frames
             await pilot.pause()
         pane = app.pane("trends")
-        builds, reads, history_reads = Chart.builds, app.reads, pane.reads
+        builds, shown, reads, history_reads = BUILT.builds, BUILT.shown, app.reads, pane.reads
         assert builds > 0
         for n in (1, 2):
             await pilot.press("r")  # a forced re-read of unchanged data
@@ -59,7 +60,48 @@ async def test_a_quiet_screen_rebuilds_no_chart(tui_engine):
             await app.workers.wait_for_complete()
             await wait_until(pilot, lambda n=n: pane.reads == history_reads + n)  # the long view was read again
             await pilot.pause()
-        assert Chart.builds == builds
+        assert (BUILT.builds, BUILT.shown) == (builds, shown)  # nothing built, nothing redrawn
         await pilot.press("p")
         await trends_shown(pilot, 90)
-        assert Chart.builds > builds
+        assert BUILT.builds > builds
+
+
+async def test_charts_are_built_off_the_ui_thread_and_kept_by_spec_and_size(tui_engine, monkeypatch):
+    """plotext runs in worker threads only; a range shown before is drawn again from the kept
+    text (no plotext build), and the range and period stay as chosen while other panes are shown."""
+    import threading
+
+    import plotext
+
+    on_ui_thread = []
+    build = plotext.build
+
+    def recorded_build():
+        on_ui_thread.append(threading.current_thread() is threading.main_thread())
+        return build()
+
+    monkeypatch.setattr(plotext, "build", recorded_build)
+    BUILT.clear()
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("7")
+        await trends_shown(pilot)
+        await pilot.press("p")
+        await trends_shown(pilot, 90)
+        await pilot.press("w")
+        await trends_shown(pilot, 90, "week")
+        assert on_ui_thread and not any(on_ui_thread)
+        builds, shown = BUILT.builds, BUILT.shown
+        await pilot.press("w")
+        await trends_shown(pilot, 90, "day")  # seen before at this size: from the kept text
+        await wait_until(pilot, lambda: BUILT.shown > shown)
+        assert BUILT.builds == builds
+        await pilot.press("1")
+        await wait_until(pilot, lambda: app.active_pane_id == "queue")
+        await pilot.press("7")
+        await wait_until(pilot, lambda: app.active_pane_id == "trends")
+        pane = app.pane("trends")
+        assert (pane.days, pane.by) == (90, "day")
+        await trends_shown(pilot, 90, "day")
+        assert "Trends: last 90 days by day" in screen_text(app)

@@ -2,7 +2,7 @@
 score and comment, tickets by company
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-03 07:45:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import mspkpi_tui.store.types
 
 revision = "0014"
-down_revision = "0010"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,21 +1,24 @@
-"""What a picker offers for a ticket: the values the store knows for the ticket's source."""
+"""What a picker offers for a ticket: technicians, or the PSA's own picklist as synced."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
+from mspkpi_tui.actions import picklists
 from mspkpi_tui.actions.request import find_ticket
-from mspkpi_tui.store.models import Resource, Ticket, table
+from mspkpi_tui.store.models import Resource, table
 
 
-def choices_for(engine: Engine, number: str, what: str) -> list[str]:
-    """Active technicians (by name) for assign; the source's status or priority labels otherwise."""
-    source = find_ticket(engine, number).source
-    r, t = table(Resource), table(Ticket)
-    with engine.connect() as conn:
-        if what == "assign":
-            query = select(r.c.name).where(r.c.source == source, r.c.active.is_(True)).order_by(r.c.name)
-        else:
-            column = t.c.priority if what == "priority" else t.c.status
-            query = select(column).where(t.c.source == source).distinct().order_by(column)
-        return [v for v in conn.scalars(query) if v]
+def choices_for(engine: Engine, number: str, what: str, board: str | None = None) -> list[str]:
+    """Active technicians (by name) for assign; otherwise the active values of the status,
+    priority or queue picklist (a ConnectWise status: of the ticket's board, or `board`)."""
+    ticket = find_ticket(engine, number)
+    if what == "assign":
+        r = table(Resource)
+        query = select(r.c.name).where(r.c.source == ticket.source, r.c.active.is_(True)).order_by(r.c.name)
+        with engine.connect() as conn:
+            return [v for v in conn.scalars(query) if v]
+    scope = None
+    if picklists.scoped(ticket.source, what):
+        scope = board or ticket.values.get("queue") or ""
+    return picklists.labels(engine, ticket.source, what, scope)

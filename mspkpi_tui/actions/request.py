@@ -1,9 +1,9 @@
 """Turning what the lead asked for into action log rows, checked against the store.
 
 Names are resolved against what the sync stored: technicians (active resources, by
-e-mail or name), queues / boards, and the status and priority labels the tickets carry
-(spelled as stored). A status or priority the store has never seen is passed on as typed:
-the writer checks it against the PSA's own picklist before anything is sent.
+e-mail or name), and statuses, priorities and queues / boards against the PSA's own
+picklists (actions/picklists.py; a ConnectWise status against the ticket's board, or the
+target board of a move). A value the picklist does not hold is refused before it is queued.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
-from mspkpi_tui.actions import outbox
+from mspkpi_tui.actions import outbox, picklists
 from mspkpi_tui.actions.errors import ActionError, NotWritable, ReadOnly
 from mspkpi_tui.actions.fields import TicketValues, same
 from mspkpi_tui.actions.writer import WRITERS
@@ -110,44 +110,45 @@ def find_ticket(engine: Engine, number: str) -> StoredTicket:
 
 
 def _new_values(engine: Engine, config, ticket: StoredTicket, request: TicketRequest) -> TicketValues:
-    new: TicketValues = {}
+    """The values asked for, each checked against the PSA's picklist as the last sync stored it."""
+    wanted: dict[str, str] = {}
     if request.escalate:
         rules = config.escalation
         if not rules.statuses and not rules.queues:
-            raise ActionError(
-                "[escalation] names no status or queue to escalate to (an Autotask UDF cannot be set yet)"
-            )
+            raise ActionError("[escalation] names no status or queue to escalate to")
         if rules.statuses:
-            new["status"] = _label(engine, ticket.source, "status", rules.statuses[0])
+            wanted["status"] = rules.statuses[0]
         if rules.queues:
-            new["queue"] = _queue(engine, ticket.source, rules.queues[0])
-    if request.status:
-        new["status"] = _label(engine, ticket.source, "status", request.status)
-    if request.priority:
-        new["priority"] = _label(engine, ticket.source, "priority", request.priority)
-    if request.queue:
-        new["queue"] = _queue(engine, ticket.source, request.queue)
+            wanted["queue"] = rules.queues[0]
+    for field in ("status", "priority", "queue"):
+        if getattr(request, field):
+            wanted[field] = getattr(request, field)
+    new: TicketValues = {}
+    if "queue" in wanted:
+        new["queue"] = picklists.check(engine, ticket.source, "queue", wanted["queue"])
+    board = new.get("queue") or ticket.values.get("queue")
+    if "status" in wanted:
+        new["status"] = picklists.check(engine, ticket.source, "status", wanted["status"], board)
+    elif "queue" in new and picklists.scoped(ticket.source, "status"):
+        new["status"] = _status_on_new_board(engine, ticket, board)
+    if "priority" in wanted:
+        new["priority"] = picklists.check(engine, ticket.source, "priority", wanted["priority"])
     if request.assign:
         new["assignee"] = resolve_technician(engine, config, ticket.source, request.assign)
     return new
 
 
-def _label(engine: Engine, source: str, field: str, wanted: str) -> str:
-    """The stored spelling of a status or priority label; an unseen one is left to the writer."""
-    t = table(Ticket)
-    with engine.connect() as conn:
-        known = conn.scalars(select(t.c[field]).where(t.c.source == source).distinct()).all()
-    return next((k for k in known if same(k, wanted)), wanted.strip())
-
-
-def _queue(engine: Engine, source: str, wanted: str) -> str:
-    with engine.connect() as conn:
-        q = table(Queue)
-        known = list(conn.scalars(select(q.c.name).where(q.c.source == source).order_by(q.c.name)))
-    found = next((k for k in known if same(k, wanted)), None)
-    if found is None:
-        raise ActionError(f"no queue {wanted!r} in {source} (known: {', '.join(known) or 'none synced yet'})")
-    return found
+def _status_on_new_board(engine: Engine, ticket: StoredTicket, board: str | None) -> str:
+    """A board move keeps the ticket's status when the target board has one of that name."""
+    current = ticket.values.get("status") or ""
+    try:
+        return picklists.check(engine, ticket.source, "status", current, board)
+    except ActionError:
+        offered = ", ".join(picklists.labels(engine, ticket.source, "status", board or ""))
+        raise ActionError(
+            f"status {current!r} is not a status of board {board}: a board move needs a status of the "
+            f"target board (it has: {offered})"
+        ) from None
 
 
 def resolve_technician(engine: Engine, config, source: str, wanted: str) -> str:

@@ -16,6 +16,7 @@ from mspkpi_tui.actions.fields import TicketValues
 WRITERS = {
     "autotask": "mspkpi_tui.sources.autotask.writer",
     "connectwise": "mspkpi_tui.sources.connectwise.writer",
+    "halo": "mspkpi_tui.sources.halo.writer",
 }
 
 

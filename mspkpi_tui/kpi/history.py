@@ -5,7 +5,9 @@ small VALUES table of [lo, hi) UTC instants (local midnights converted one by on
 day is 23 or 25 hours long), joined to an indexed time column and grouped by period, so a
 period costs one index range. Hours come from the resource_day_hours rollup (whole UTC days)
 plus the time entries of the partial days at the edges; SLA compliance from the
-ticket_response_hours rollup (UTC hours, each counted in the period its start falls in).
+ticket_response_hours rollup (UTC hours, each counted in the period its start falls in);
+opened, closed, closures and the aged series' starts and ends from the ticket_flow_hours
+rollup (UTC hours, the partial hours at the edges from the tickets: `flow`).
 
 Open backlog at each period's end E (kpi-definitions.md, Trends): created before E and not
 closed by E. "Closed by E" is: closed now with completed_at before E, or inside a closed
@@ -21,17 +23,16 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 
 from sqlalchemy import (
     Engine,
     Integer,
-    and_,
     bindparam,
     case,
     column,
     false,
     func,
-    or_,
     select,
     true,
     type_coerce,
@@ -41,10 +42,19 @@ from sqlalchemy import (
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
 from mspkpi_tui.kpi.common import Result, maybe, pct
 from mspkpi_tui.kpi.escalations import first_escalation_rows
-from mspkpi_tui.kpi.rules import at, epoch_seconds, ticket_events, tickets
+from mspkpi_tui.kpi.rules import at, ticket_events, tickets
 from mspkpi_tui.kpi.service import reopen_event
 from mspkpi_tui.store import models
-from mspkpi_tui.store.rollups import day_ceil, day_floor, resource_days, response_hours
+from mspkpi_tui.store.rollups import (
+    day_ceil,
+    day_floor,
+    flow_hours,
+    hour_ceil,
+    hour_floor,
+    resource_days,
+    response_hours,
+)
+from mspkpi_tui.store.rollups.flow_hours import COMPLETED_COLUMNS, CREATED_COLUMNS, completed_measures, created_measures
 from mspkpi_tui.store.types import UTCDateTime
 
 entries = models.TimeEntry.__table__  # type: ignore[attr-defined]
@@ -156,6 +166,71 @@ def per_period(conn, bounds: Bounds, time_column, *where, measures=None) -> list
     return out
 
 
+def slot_sums(conn, key, measures: list, ranges: Bounds, *where) -> list[list[float]]:
+    """For each [lo, hi): the sums of `measures` over the rows with lo <= key < hi, where `key`
+    is a rollup's slot (an hour, a day). One statement reads the slots from the earliest lo to
+    the latest hi, grouped by slot; each range is then a difference of prefix sums. (A VALUES
+    table of the ranges has no SQLAlchemy cache key: it was compiled anew on every read, which
+    cost more than the query on a year of days.)"""
+    out = [[0.0] * len(ranges) for _ in measures]
+    real = [(lo, hi) for lo, hi in ranges if lo < hi]
+    if not real:
+        return out
+    first, last = min(lo for lo, _hi in real), max(hi for _lo, hi in real)
+    rows = conn.execute(
+        select(key, *[func.sum(m) for m in measures])
+        .where(key >= at(first), key < at(last), *where)
+        .group_by(key)
+        .order_by(key)
+    ).all()
+    keys = [row[0] for row in rows]
+    for k in range(len(measures)):
+        prefix = list(accumulate((float(row[k + 1] or 0) for row in rows), initial=0.0))
+        for i, (lo, hi) in enumerate(ranges):
+            if lo < hi:
+                out[k][i] = prefix[bisect.bisect_left(keys, hi)] - prefix[bisect.bisect_left(keys, lo)]
+    return out
+
+
+def flow(conn, wanted: list[tuple[Bounds, list[str]]]) -> list[dict[str, list[int]]]:
+    """For each (bounds, names): the ticket_flow_hours columns `names` summed over each
+    [lo, hi). The whole UTC hours come from the rollup (one statement for every request), the
+    partial hours at the edges (the window's end at now, a zone whose midnight is not on the
+    hour) are counted from the tickets as the rollup counts them."""
+    names = sorted({n for _bounds, asked in wanted for n in asked})
+    whole: Bounds = []
+    pieces: list[tuple[int, datetime, datetime]] = []  # (index into whole, lo, hi)
+    for bounds, _asked in wanted:
+        for lo, hi in bounds:
+            a, b = hour_ceil(lo), hour_floor(hi)
+            i = len(whole)
+            if a < b:
+                whole.append((a, b))
+                pieces += [(i, x, y) for x, y in ((lo, a), (b, hi)) if x < y]
+            else:
+                whole.append((lo, lo))
+                pieces.append((i, lo, hi))
+    sums = slot_sums(conn, flow_hours.c.hour, [flow_hours.c[n] for n in names], whole)
+    totals = {n: [int(v) for v in got] for n, got in zip(names, sums)}
+    ranges = [(lo, hi) for _i, lo, hi in pieces]
+    for moment, measures, columns in (
+        (tickets.c.created_at, created_measures(), CREATED_COLUMNS),
+        (tickets.c.completed_at, completed_measures(), COMPLETED_COLUMNS),
+    ):
+        picked = [k for k, column in enumerate(columns) if column in totals]
+        if not picked or not ranges:
+            continue
+        got = per_period(conn, ranges, moment, measures=[measures[k] for k in picked])
+        for k, values_ in zip(picked, got):
+            for (i, _lo, _hi), value in zip(pieces, values_):
+                totals[columns[k]][i] += int(value)
+    out, start = [], 0
+    for bounds, asked in wanted:
+        out.append({n: totals[n][start : start + len(bounds)] for n in asked})
+        start += len(bounds)
+    return out
+
+
 def _closed_now():
     """Closed now, written so that no index on is_closed is used for it: with the time ranges
     beside it, SQLite's planner would otherwise walk every closed ticket (ix_tickets_open)."""
@@ -172,23 +247,6 @@ def _running(start: int, adds: list[int], subtracts: list[int]) -> list[int]:
         level += a - s
         out.append(level)
     return out
-
-
-def _lived_longer(days: int):
-    """Open now, or completed more than `days` days after it was created."""
-    seconds = days * 86400.0
-    return or_(
-        tickets.c.is_closed == false(),
-        and_(
-            tickets.c.completed_at.is_not(None),
-            epoch_seconds(tickets.c.completed_at) - epoch_seconds(tickets.c.created_at) > seconds,
-        ),
-    )
-
-
-def _never_open():
-    """Closed without a completion time: when it closed is unknown, so it is never counted open."""
-    return and_(_closed_now(), tickets.c.completed_at.is_(None))
 
 
 def closed_spells(conn, config, start: datetime, now: datetime) -> list[tuple[datetime, datetime, datetime]]:
@@ -227,42 +285,54 @@ def closed_spells(conn, config, start: datetime, now: datetime) -> list[tuple[da
     return spells
 
 
-def _in_spell(spells, moment: datetime, created_before: datetime | None = None) -> int:
-    """Tickets inside a closed spell at `moment` (closed before it, reopened at or after it)."""
-    return sum(
-        1
-        for closed_at, reopened, created in spells
-        if closed_at < moment <= reopened and (created_before is None or created < created_before)
-    )
+def in_spells(spells, moments: list[datetime], age: timedelta | None = None) -> list[int]:
+    """For each moment m: tickets inside a closed spell at m (closed before m, reopened at or
+    after m) and, with an age, created before m - age. A spell counts for m in (start,
+    reopened], start being its close or created + age if later: #starts before m less #ends
+    before m, by bisection (a year's reopens times 365 periods, one by one, cost seconds)."""
+    starts, ends = [], []
+    for closed_at, reopened, created in spells:
+        start = closed_at if age is None else max(closed_at, created + age)
+        if start < reopened:
+            starts.append(start)
+            ends.append(reopened)
+    starts.sort()
+    ends.sort()
+    return [bisect.bisect_left(starts, m) - bisect.bisect_left(ends, m) for m in moments]
 
 
-def backlog(conn, config, bounds: Bounds, opened_counted: list[int], spells) -> list[int]:
-    """Open tickets at each period's end (see the module's docstring)."""
-    lo0 = bounds[0][0]
-    at_start = _count(conn, tickets.c.is_closed == false(), tickets.c.created_at < at(lo0)) + _count(
-        conn, _closed_now(), tickets.c.completed_at >= at(lo0), tickets.c.created_at < at(lo0)
-    )
-    (closes,) = per_period(conn, bounds, tickets.c.completed_at, _closed_now())
+def open_at(conn, pairs: list[tuple[datetime, datetime]]) -> list[int]:
+    """For each (E, C): tickets open at E (by their state now: open, or closed now and
+    completed at or after E) created before C. Two statements for every pair: the open
+    tickets (a partial index), and one range of ix_tickets_completed from the earliest E."""
+    if not pairs:
+        return []
+    created, completed = tickets.c.created_at, tickets.c.completed_at
+    open_now = conn.execute(
+        select(*[func.count().filter(created < at(c)) for _e, c in pairs]).where(tickets.c.is_closed == false())
+    ).one()
+    closed_after = conn.execute(
+        select(*[func.count().filter(completed >= at(e), created < at(c)) for e, c in pairs]).where(
+            _closed_now(), completed >= at(min(e for e, _c in pairs))
+        )
+    ).one()
+    return [int(a or 0) + int(b or 0) for a, b in zip(open_now, closed_after)]
+
+
+def backlog(at_start: int, bounds: Bounds, opened_counted: list[int], closes: list[int], spells) -> list[int]:
+    """Open tickets at each period's end (see the module's docstring), from `at_start` (open at
+    the first period's start: open_at)."""
     levels = _running(at_start, opened_counted, closes)
-    return [level - _in_spell(spells, hi) for level, (_lo, hi) in zip(levels, bounds)]
+    return [level - gone for level, gone in zip(levels, in_spells(spells, [hi for _lo, hi in bounds]))]
 
 
-def aged(conn, config, bounds: Bounds, days: int, spells) -> list[int]:
+def aged(at_start: int, bounds: Bounds, days: int, starts: list[int], ends: list[int], spells) -> list[int]:
     """Open at each period's end and created more than `days` days before it: the tickets that
-    lived longer than `days` start counting `days` after creation and stop when completed."""
-    lo0, age = bounds[0][0], timedelta(days=days)
-    lived = _lived_longer(days)
-    at_start = _count(conn, tickets.c.is_closed == false(), tickets.c.created_at < at(lo0 - age)) + _count(
-        conn,
-        _closed_now(),
-        tickets.c.completed_at >= at(lo0),
-        tickets.c.created_at < at(lo0 - age),
-    )
-    shifted = [(lo - age, hi - age) for lo, hi in bounds]
-    (starts,) = per_period(conn, shifted, tickets.c.created_at, lived)
-    (ends,) = per_period(conn, bounds, tickets.c.completed_at, _closed_now(), lived)
+    lived longer than `days` start counting `days` after creation (`starts`: created in the
+    period shifted back by `days`) and stop when completed (`ends`)."""
     levels = _running(at_start, starts, ends)
-    return [level - _in_spell(spells, hi, hi - age) for level, (_lo, hi) in zip(levels, bounds)]
+    inside = in_spells(spells, [hi for _lo, hi in bounds], timedelta(days=days))
+    return [level - gone for level, gone in zip(levels, inside)]
 
 
 def hours_per_period(conn, bounds: Bounds) -> tuple[list[float], list[float]]:
@@ -329,24 +399,27 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
     before = _previous(starts, by, config.zone)
     week_starts, weeks = periods(now, config, days, "week")
     previous_weeks = _previous(week_starts, "week", config.zone)
+    n = len(bounds)
+    shifted = [(lo - timedelta(days=k), hi - timedelta(days=k)) for k in AGES for lo, hi in bounds]
     with engine.connect() as conn:
-        opened, counted = per_period(
+        now_, then, lived = flow(
             conn,
-            bounds,
-            tickets.c.created_at,
-            measures=[func.count(), func.sum(case((_never_open(), 0), else_=1))],
+            [
+                (bounds, ["opened", "opened_counted", "completed", "closes", *(f"ended_{k}d" for k in AGES)]),
+                (before, ["opened", "opened_counted", "closes"]),
+                (shifted, [f"lived_{k}d" for k in AGES]),  # each age's own n periods
+            ],
         )
-        before_opened, before_counted = per_period(
-            conn,
-            before,
-            tickets.c.created_at,
-            measures=[func.count(), func.sum(case((_never_open(), 0), else_=1))],
-        )
-        (closed,) = per_period(conn, bounds, tickets.c.completed_at)
+        opened, closed = now_["opened"], now_["completed"]
         spells = closed_spells(conn, config, before[0][0], now)
-        levels = backlog(conn, config, bounds, counted, spells)
-        before_levels = backlog(conn, config, before, before_counted, spells)
-        aged_series = {k: aged(conn, config, bounds, k, spells) for k in AGES}
+        lo0, lo_before = bounds[0][0], before[0][0]
+        open_then = open_at(conn, [(lo0, lo0), (lo_before, lo_before), *((lo0, lo0 - timedelta(days=k)) for k in AGES)])
+        levels = backlog(open_then[0], bounds, now_["opened_counted"], now_["closes"], spells)
+        before_levels = backlog(open_then[1], before, then["opened_counted"], then["closes"], spells)
+        aged_series = {
+            k: aged(open_then[2 + j], bounds, k, lived[f"lived_{k}d"][j * n : (j + 1) * n], now_[f"ended_{k}d"], spells)
+            for j, k in enumerate(AGES)
+        }
         escalated = [row[0] for row in first_escalation_rows(conn, config, bounds[0][0], now)]
         billable, non_billable = hours_per_period(conn, bounds)
         first_response, resolution = compliance(conn, weeks)
@@ -367,7 +440,7 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
         opened=[int(n) for n in opened],
         closed=[int(n) for n in closed],
         backlog=levels,
-        previous_opened=[int(n) for n in before_opened],
+        previous_opened=then["opened"],
         previous_backlog=before_levels,
         aged_over_7d=aged_series[7],
         aged_over_14d=aged_series[14],

@@ -65,10 +65,16 @@ def stage_entered_at():
     return func.coalesce(opportunities.c.stage_entered_at, latest_change, opportunities.c.created_at)
 
 
+def days_in_stage(now: datetime):
+    """An open deal's days in its current stage (the one rule behind the check-in counts and
+    the lists behind them)."""
+    return (literal(now.timestamp()) - epoch_seconds(stage_entered_at())) / DAY
+
+
 def pipeline_figures(engine: Engine, now: datetime, config: Config) -> PipelineFigures:
     periods = period_bounds(now, config)
     checkins = sorted(int(d) for d in config.pipeline.checkin_days)
-    days = (literal(now.timestamp()) - epoch_seconds(stage_entered_at())) / DAY
+    days = days_in_stage(now)
     aged = (
         select(opportunities.c.stage, opportunities.c.stage_rank, opportunities.c.amount, days.label("days"))
         .where(opportunities.c.status == "open")

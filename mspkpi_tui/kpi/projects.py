@@ -60,10 +60,19 @@ def late_on_hours():
     return and_(p.estimated_hours.is_not(None), func.coalesce(p.actual_hours, 0.0) > p.estimated_hours)
 
 
+RISK_COLOURS = ("Green", "Amber", "Red")  # by lateness: late on none, one or both
+
+
+def lateness(today: date):
+    """0, 1 or 2: how many of the two lateness tests a project fails (the one rule behind the
+    Red/Amber/Green counts and the lists behind them)."""
+    return case((late_on_calendar(today), 1), else_=0) + case((late_on_hours(), 1), else_=0)
+
+
 def project_figures(engine: Engine, now: datetime, config: Config) -> ProjectFigures:
     today = period_bounds(now, config).today
     p = projects.c
-    lateness = case((late_on_calendar(today), 1), else_=0) + case((late_on_hours(), 1), else_=0)
+    late = lateness(today)
     remaining = case(
         (
             p.estimated_hours > func.coalesce(p.actual_hours, 0.0),
@@ -72,16 +81,16 @@ def project_figures(engine: Engine, now: datetime, config: Config) -> ProjectFig
         else_=0.0,
     )
     query = (
-        select(p.category, lateness.label("late"), func.count(), func.coalesce(func.sum(remaining), 0.0))
+        select(p.category, late.label("late"), func.count(), func.coalesce(func.sum(remaining), 0.0))
         .where(p.is_closed == false())
-        .group_by(p.category, lateness)
+        .group_by(p.category, late)
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     at_risk = {"Red": 0, "Amber": 0, "Green": 0}
     by_category: dict[str, float] = {}
     for category, late, n, left in rows:
-        at_risk[("Green", "Amber", "Red")[int(late)]] += n
+        at_risk[RISK_COLOURS[int(late)]] += n
         by_category[label(category)] = by_category.get(label(category), 0.0) + float(left)
     return ProjectFigures(
         at_risk=at_risk,

@@ -91,6 +91,22 @@ def is_overdue(now: datetime) -> ColumnElement:
     return and_(is_open(), next_due() < at(now))
 
 
+def at_risk(now: datetime, hours: float) -> ColumnElement:
+    """Open and next due within the horizon, not yet passed: now <= next due < now + hours."""
+    due = next_due()
+    return and_(is_open(), due >= at(now), due < at(now + timedelta(hours=hours)))
+
+
+def at_risk_or_overdue(now: datetime, hours: float) -> ColumnElement:
+    """Open and next due before now + hours: at risk (above) or overdue (is_overdue)."""
+    return and_(is_open(), next_due() < at(now + timedelta(hours=hours)))
+
+
+def is_unassigned() -> ColumnElement:
+    """Open and no technician assigned (the New / unassigned view, the queue's count)."""
+    return and_(is_open(), tickets.c.assigned_resource_id.is_(None))
+
+
 def first_response_overdue(now: datetime) -> ColumnElement:
     """Open, no first response, first-response due < now."""
     return and_(is_open(), tickets.c.first_response_at.is_(None), tickets.c.first_response_due < at(now))
@@ -198,6 +214,8 @@ def day_bounds(
 __all__ = [
     "Periods",
     "at",
+    "at_risk",
+    "at_risk_or_overdue",
     "day_bounds",
     "day_number",
     "epoch_of",
@@ -209,6 +227,7 @@ __all__ = [
     "is_escalated",
     "is_open",
     "is_overdue",
+    "is_unassigned",
     "next_due",
     "period_bounds",
     "resolution_due_today",

@@ -59,6 +59,16 @@ def fcr_start(now: datetime, config: Config) -> datetime:
     raise ConfigError(f"[service] fcr_period must be 'ytd' or '30d', not {config.service.fcr_period!r}")
 
 
+def csat_window(start: datetime, end: datetime) -> list:
+    """The survey responses a CSAT figure counts: completed in [start, end]."""
+    return [surveys.c.completed_at >= at(start), surveys.c.completed_at <= at(end)]
+
+
+def csat_follow_up():
+    """A response to follow up: rated below 3 (the rule behind "below 3" and its list)."""
+    return surveys.c.rating < CSAT_FOLLOW_UP_BELOW
+
+
 def service_figures(engine: Engine, now: datetime, config: Config, refresh: Refresh | None = None) -> ServiceFigures:
     start = period_bounds(now, config).window_start
 
@@ -70,8 +80,8 @@ def service_figures(engine: Engine, now: datetime, config: Config, refresh: Refr
     csat = select(
         func.avg(surveys.c.rating),
         func.count(),
-        func.coalesce(func.sum(case((surveys.c.rating < CSAT_FOLLOW_UP_BELOW, 1), else_=0)), 0),
-    ).where(surveys.c.completed_at >= at(start), surveys.c.completed_at <= at(now))
+        func.coalesce(func.sum(case((csat_follow_up(), 1), else_=0)), 0),
+    ).where(*csat_window(start, now))
     with engine.connect() as conn:
         opened, closed = conn.execute(counts).one()
         timing = responses_in_window(conn, start, now, refresh)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, exists, func, select
 
 from mspkpi_tui.clock import utcnow
+from mspkpi_tui.kpi.rejects import last_run_rejected
 from mspkpi_tui.store import models
 from mspkpi_tui.store.liveness import dead_run_reason
 
@@ -35,6 +36,7 @@ class SyncStatus:
     last_ok_source: str | None
     running_since: datetime | None  # a sync is running now (started then)
     has_tickets: bool
+    rejected: int = 0  # records the last finished sync or import could not store (`mspkpi rejects`)
 
 
 def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
@@ -55,6 +57,7 @@ def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
         running = conn.execute(select(func.max(sync_runs.c.started_at)).where(sync_runs.c.status == "running")).scalar()
         dead = dead_run_reason(conn, utcnow()) if running is not None else None  # real time: --now may be pinned
         has_tickets = bool(conn.execute(select(exists().where(tickets.c.id.is_not(None)))).scalar())
+        rejected = last_run_rejected(conn)
     last_ok_at, last_ok_source = (last_ok.finished_at, last_ok.source) if last_ok else (None, None)
     state, reason = OK, None
     if dead is not None:  # killed mid-sync: shown as interrupted, not "running" all day
@@ -68,7 +71,7 @@ def sync_status(engine: Engine, now: datetime, config: Config) -> SyncStatus:
         state, reason = NEVER, "no sync has finished yet"
     elif now - last_ok_at > timedelta(minutes=config.tui.stale_after_minutes):
         state, reason = STALE, f"no successful sync for {_span(now - last_ok_at)}"
-    return SyncStatus(state, reason, last_ok_at, last_ok_source, running, has_tickets)
+    return SyncStatus(state, reason, last_ok_at, last_ok_source, running, has_tickets, rejected)
 
 
 def _span(delta: timedelta) -> str:

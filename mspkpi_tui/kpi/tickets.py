@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, Engine, FromClause, case, func, or_, select
 
 from mspkpi_tui.kpi import rules, sla_buckets
-from mspkpi_tui.kpi.escalations import escalated_now
+from mspkpi_tui.kpi.drills import issue_type_matches
+from mspkpi_tui.kpi.escalations import escalated_now, first_escalations
+from mspkpi_tui.kpi.views import View, view_filter
 from mspkpi_tui.store import models
 
 if TYPE_CHECKING:
@@ -30,7 +32,8 @@ queues = models.table(models.Queue)
 time_entries = models.table(models.TimeEntry)
 ticket_events = models.table(models.TicketEvent)
 
-NONE_LABEL = "(none)"  # the facet value of a ticket without a queue or assignee
+NONE_LABEL = "(none)"  # the facet value of a ticket without a queue, company, priority or status
+NOBODY = "unassigned"  # the facet value (and the word everywhere) of a ticket nobody owns
 
 # Sort orders in the order the sort key cycles through them; "due" is the default
 # (kpi-definitions: overdue first, then next due ascending, then priority rank, then age).
@@ -42,17 +45,19 @@ SORTS: dict[str, str] = {
     "company": "company, then next due",
     "assignee": "assignee (unassigned first), then next due",
 }
-FACETS = ("queue", "assignee", "priority", "status")
+FACETS = ("queue", "assignee", "company", "priority", "status")
 
 
 @dataclass(frozen=True)
 class TicketQuery:
     """What the queue shows: free text over number/title/company/assignee, one value per
-    facet at most, and a sort order."""
+    facet at most, a sort order, and a triage view (kpi/views.py) if one is chosen."""
 
     text: str = ""
     facets: tuple[tuple[str, str], ...] = ()
     sort: str = "due"
+    descending: bool = False  # the sort order reversed (tickets without the value stay last)
+    view: View | None = None
 
     def facet(self, name: str) -> str | None:
         return dict(self.facets).get(name)
@@ -66,6 +71,8 @@ class TicketQuery:
         return (
             self.facets == other.facets
             and self.sort == other.sort
+            and self.descending == other.descending
+            and self.view == other.view
             and self.text.startswith(other.text)
             and self.text != other.text
         )
@@ -74,9 +81,12 @@ class TicketQuery:
         order = list(SORTS)
         return replace(self, sort=order[(order.index(self.sort) + 1) % len(order)])
 
+    def reversed(self) -> TicketQuery:
+        return replace(self, descending=not self.descending)
+
     @property
     def is_filtered(self) -> bool:
-        return bool(self.text.strip() or self.facets)
+        return bool(self.text.strip() or self.facets or self.view)
 
 
 @dataclass(frozen=True)
@@ -186,6 +196,7 @@ def _facet_column(name: str) -> ColumnElement:
     return {
         "queue": _queue.c.name,
         "assignee": _assignee.c.name,
+        "company": _company.c.name,
         "priority": tickets.c.priority,
         "status": tickets.c.status,
     }[name]
@@ -193,31 +204,46 @@ def _facet_column(name: str) -> ColumnElement:
 
 def _facet_filter(name: str, value: str) -> ColumnElement:
     column = _facet_column(name)
-    return column.is_(None) if value == NONE_LABEL else column == value
+    return column.is_(None) if value == missing_label(name) else column == value
+
+
+def missing_label(facet: str) -> str:
+    """The facet value shown for a ticket without one: "unassigned" for the assignee."""
+    return NOBODY if facet == "assignee" else NONE_LABEL
 
 
 def _nulls_last(column: ColumnElement) -> ColumnElement:
     return case((column.is_(None), 1), else_=0)
 
 
-def _order(sort: str, now: datetime) -> list[ColumnElement]:
+def _order(sort: str, now: datetime, descending: bool = False) -> list[ColumnElement]:
+    """The sort's ORDER BY; `descending` reverses every term but the nulls-last flags, so
+    tickets without a due time, an activity or a company stay at the end either way."""
+
+    def way(column: ColumnElement) -> ColumnElement:
+        return column.desc() if descending else column
+
     due = rules.next_due()
     by_due: list[ColumnElement] = [
-        case((due < rules.at(now), 0), else_=1),
+        way(case((due < rules.at(now), 0), else_=1)),
         _nulls_last(due),
-        due,
-        tickets.c.priority_rank,
-        tickets.c.created_at,
+        way(due),
+        way(tickets.c.priority_rank),
+        way(tickets.c.created_at),
     ]
     orders: dict[str, list[ColumnElement]] = {
         "due": by_due,
-        "priority": [tickets.c.priority_rank, *by_due],
-        "age": [tickets.c.created_at],
-        "activity": [_nulls_last(tickets.c.last_activity_at), tickets.c.last_activity_at, tickets.c.created_at],
-        "company": [_nulls_last(_company.c.name), _company.c.name, *by_due],
-        "assignee": [case((_assignee.c.name.is_(None), 0), else_=1), _assignee.c.name, *by_due],
+        "priority": [way(tickets.c.priority_rank), *by_due],
+        "age": [way(tickets.c.created_at)],
+        "activity": [
+            _nulls_last(tickets.c.last_activity_at),
+            way(tickets.c.last_activity_at),
+            way(tickets.c.created_at),
+        ],
+        "company": [_nulls_last(_company.c.name), way(_company.c.name), *by_due],
+        "assignee": [way(case((_assignee.c.name.is_(None), 0), else_=1)), way(_assignee.c.name), *by_due],
     }
-    return [*orders[sort], tickets.c.id]  # the id makes every order total, so paging is stable
+    return [*orders[sort], way(tickets.c.id)]  # the id makes every order total, so paging is stable
 
 
 def _where(query: TicketQuery) -> list[ColumnElement]:
@@ -236,7 +262,7 @@ def _queue_from(query: TicketQuery):
     needed = {query.sort} & {"company", "assignee"}
     if query.text.strip():
         needed |= {"company", "assignee"}
-    needed |= {name for name, _ in query.facets} & {"queue", "assignee"}
+    needed |= {name for name, _ in query.facets} & {"queue", "assignee", "company"}
     joined: FromClause = tickets
     if "company" in needed:
         joined = joined.outerjoin(_company, _company.c.id == tickets.c.company_id)
@@ -259,7 +285,13 @@ def queue_ids(engine: Engine, now: datetime, query: TicketQuery, within: Sequenc
     where = _where(query)
     if within is not None and len(within) <= NARROW_LIMIT:
         where.append(tickets.c.id.in_(list(within)))
-    stmt = select(tickets.c.id).select_from(_queue_from(query)).where(*where).order_by(*_order(query.sort, now))
+    joined = _queue_from(query)
+    order = _order(query.sort, now, query.descending)
+    if query.view is not None:
+        chosen = view_filter(query.view, now)
+        where += chosen.where
+        order = [*chosen.order, *order]
+    stmt = select(tickets.c.id).select_from(joined).where(*where).order_by(*order)
     with engine.connect() as conn:
         return list(conn.execute(stmt).scalars())
 
@@ -290,7 +322,8 @@ def facet_values(engine: Engine) -> dict[str, list[tuple[str, int]]]:
                 .group_by(column)
                 .order_by(n.desc(), column)
             )
-            result[name] = [(value if value is not None else NONE_LABEL, count) for value, count in conn.execute(stmt)]
+            missing = missing_label(name)
+            result[name] = [(value if value is not None else missing, count) for value, count in conn.execute(stmt)]
     return result
 
 
@@ -318,6 +351,14 @@ def open_escalated(engine: Engine, now: datetime, config: Config, limit: int = 2
     count), in the queue's default order."""
     where = escalated_now(config)
     return _limited(engine, where, _order("due", now)[:-1], limit)
+
+
+def escalated_of_type(engine: Engine, now: datetime, config: Config, issue_type: str, limit: int = 200) -> TicketList:
+    """The tickets first escalated in the escalation period with this issue type: the list
+    behind one bar of "By issue type" (escalations.first_escalations, the rule it counts)."""
+    first = first_escalations(config, now - timedelta(days=int(config.escalation.period_days)), now)
+    where = tickets.c.id.in_(select(first.c.ticket_id)) & issue_type_matches(issue_type)
+    return _limited(engine, where, [tickets.c.created_at.desc()], limit)
 
 
 # --- one ticket ----------------------------------------------------------------------
@@ -379,7 +420,7 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
         ("Status", row.status),
         ("Priority", f"{row.priority} (rank {row.priority_rank})"),
         ("Queue", row.queue or ""),
-        ("Assignee", row.assignee or "unassigned"),
+        ("Assignee", row.assignee or NOBODY),
         ("Issue type", t["issue_type"] or ""),
         ("Sub-issue type", t["sub_issue_type"] or ""),
         ("Created", _when(row.created_at)),

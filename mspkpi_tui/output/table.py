@@ -1,4 +1,5 @@
-"""The table format: every section as aligned text for people, 80 columns wide.
+"""The table format: every section as aligned text for people, as wide as the terminal
+(or $COLUMNS; 80 when neither is known), text wrapped at word boundaries.
 
 rich lays the tables out by display cells (CJK and emoji count two); every cell is a
 rich Text (never markup) of text already made safe by mspkpi_tui.safe_text.
@@ -7,6 +8,7 @@ rich Text (never markup) of text already made safe by mspkpi_tui.safe_text.
 from __future__ import annotations
 
 import io
+import shutil
 import sys
 from typing import Any
 
@@ -20,12 +22,19 @@ from mspkpi_tui.output.blocks import SHORT, TEXT_COLUMNS, blocks, rows_of
 from mspkpi_tui.output.values import display, sections, title
 from mspkpi_tui.safe_text import clean
 
-WIDTH = 80
+WIDTH = 80  # when the terminal's width is not known (a pipe without $COLUMNS)
+LEAST, MOST = 40, 200  # a report narrower than this is unreadable; wider, lines get too long to read
 
 
-def render_table(report: dict[str, Any]) -> str:
+def report_width() -> int:
+    """The terminal's width, or $COLUMNS (shutil honours it first), within LEAST..MOST."""
+    return max(LEAST, min(MOST, shutil.get_terminal_size((WIDTH, 24)).columns))
+
+
+def render_table(report: dict[str, Any], width: int | None = None) -> str:
+    width = width or report_width()
     out = io.StringIO()
-    console = Console(file=out, width=WIDTH, color_system=None, force_terminal=False, highlight=False, emoji=False)
+    console = Console(file=out, width=width, color_system=None, force_terminal=False, highlight=False, emoji=False)
     console.print(Text(f"mspkpi KPIs as of {clean(report['as_of'])} ({clean(report['timezone'])})"))
     for name in sections(report):
         console.print()
@@ -33,9 +42,10 @@ def render_table(report: dict[str, Any]) -> str:
         if name == "trends":
             _trend_table(console, report[name])
             # plotext's own text; coloured only on a terminal without NO_COLOR (mspkpi_tui.charts)
-            out.write("\n" + report_charts(report[name], WIDTH, color=colour_wanted(sys.stdout)))
+            out.write("\n" + report_charts(report[name], width, color=colour_wanted(sys.stdout)))
         else:
             _section(console, report[name])
+        # Wrapped at spaces; only a word longer than the line is folded.
         console.print(Text(f"rule: {clean(report['rules'][name])}", style="dim"), overflow="fold")
     return out.getvalue()
 

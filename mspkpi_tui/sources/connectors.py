@@ -22,7 +22,11 @@ from mspkpi_tui.clock import utcnow
 from mspkpi_tui.errors import ConfigError, MspkpiError
 from mspkpi_tui.store.writer import RunSummary
 
-CONNECTORS = {"autotask": "mspkpi_tui.sources.autotask", "connectwise": "mspkpi_tui.sources.connectwise"}
+CONNECTORS = {
+    "autotask": "mspkpi_tui.sources.autotask",
+    "connectwise": "mspkpi_tui.sources.connectwise",
+    "halo": "mspkpi_tui.sources.halo",
+}
 
 
 class Connector(Protocol):

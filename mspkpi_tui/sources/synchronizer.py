@@ -59,6 +59,15 @@ class Synchronizer:
     deletion: Deletion = Deletion.PRUNE
     deletes: str | None = None  # for Deletion.LOG: the entity whose rows the pages name
     id_field: str = "id"  # the vendor field that is the record's id (or, for a LOG, the deleted row's id)
+    # The record's source id when one field is not enough (HaloPSA's action ids are unique per
+    # ticket only: "ticket:action"); None when it has none. Default: the id_field's value.
+    key: Callable[[Any], str | None] | None = None
+
+    def source_ids(self, records: list[Any]) -> Iterator[str]:
+        """The source ids of a page's records, as the store keys them (what a full pass saw)."""
+        if self.key is None:
+            return _ids(records, self.id_field)
+        return (k for k in map(self.key, records) if k is not None)
 
     def endpoints(self) -> Sequence[str]:
         return [self.endpoint] if isinstance(self.endpoint, str) else self.endpoint()
@@ -142,7 +151,7 @@ class SyncPass:
             with closing(reader.pages(sync, endpoint, cursor)) as pages:
                 for page in pages:
                     if sync.deletion is Deletion.PRUNE:
-                        self.saw(sync.entity, _ids(reader.records(page), sync.id_field))
+                        self.saw(sync.entity, sync.source_ids(reader.records(page)))
                     sync.store(page)
                     if self.stop.is_set():
                         return False
@@ -158,7 +167,7 @@ class SyncPass:
             for endpoint in sync.endpoints():
                 with closing(reader.pages(sync, endpoint, cursor)) as pages:
                     for page in pages:
-                        self.writer.delete(sync.deletes, list(_ids(reader.records(page), sync.id_field)))
+                        self.writer.delete(sync.deletes, list(sync.source_ids(reader.records(page))))
                         if self.stop.is_set():
                             return False
         self.writer.set_cursor(sync.entity, reader.cursor_text(started - OVERLAP))

@@ -60,7 +60,7 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
 # whose status changed recounts no hour).
 
 ROLLUP_INPUTS = {
-    # completion hour, response hour, resolution hour; then the other inputs of their sums
+    # completion hour, response hour, resolution hour, creation hour; then the other inputs of their sums
     "tickets": (
         "completed_at",
         "first_response_at",
@@ -68,6 +68,7 @@ ROLLUP_INPUTS = {
         "created_at",
         "first_response_due",
         "resolution_due",
+        "is_closed",
     ),
     # the ticket it counts for, the resource day it adds to; then the other inputs of its sums
     "time_entries": ("ticket_id", "started_at", "resource_id", "hours", "billable", "project_id"),
@@ -92,13 +93,13 @@ def _stored_inputs(conn, entity: str, rows: list[dict[str, Any]]) -> dict[tuple[
 def _mark_changes(conn, entity: str, changes: list[tuple[tuple | None, tuple | None]]) -> None:
     """Mark pending what changed between (stored, new) rollup inputs (None = no row)."""
     tickets: set[int] = set()
-    moments: set[datetime] = set()  # completion / response / resolution times, or entry starts
+    moments: set[datetime] = set()  # completion / response / resolution / creation times, or entry starts
     for old, new in changes:
         if old == new:
             continue
         versions = [v for v in (old, new) if v is not None]
         if entity == "tickets":
-            moments.update(moment for v in versions for moment in v[:3])
+            moments.update(moment for v in versions for moment in v[:4])
         else:
             if old is None or new is None or old[0] != new[0]:
                 tickets.update(v[0] for v in versions)

@@ -162,6 +162,24 @@ class TicketResponseHour(SQLModel, table=True):
     resolved_in_time: int = 0
 
 
+class TicketFlowHour(SQLModel, table=True):
+    """Rollup kept by the store's write paths (store/rollups/flow_hours.py): per UTC hour, the
+    tickets created in it and those completed in it, as the Trends' long view counts them."""
+
+    __tablename__ = "ticket_flow_hours"
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    opened: int = 0
+    opened_counted: int = 0
+    lived_7d: int = 0
+    lived_14d: int = 0
+    lived_21d: int = 0
+    completed: int = 0
+    closes: int = 0
+    ended_7d: int = 0
+    ended_14d: int = 0
+    ended_21d: int = 0
+
+
 class ResourceDayHours(SQLModel, table=True):
     """Rollup kept by the store's write paths (store/rollups/): one technician's time
     entries started in one UTC day, summed (team hours read it instead of the entries)."""
@@ -262,7 +280,7 @@ class TimeEntry(SQLModel, table=True):
     __tablename__ = "time_entries"
     __table_args__ = source_key("time_entries") + (
         Index("ix_time_entries_started", "started_at"),
-        Index("ix_time_entries_ticket", "ticket_id"),
+        Index("ix_time_entries_ticket", "ticket_id", "started_at"),  # last entry per ticket (0012)
         # KPI engine: team hours by week (covering) and one technician's period.
         Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
         Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"),
@@ -427,6 +445,25 @@ class SyncLock(SQLModel, table=True):
     name: str = Field(primary_key=True)
     holder: str  # host:pid
     acquired_at: datetime = utc_field(nullable=False)
+
+
+class PicklistValue(SQLModel, table=True):
+    """One value of a PSA picklist as the last sync read it: what triage actions are checked
+    against (never hard-coded values). `field` is status, priority, queue, note_type or
+    note_publish; `scope` is "" for a tenant-wide list, or the ConnectWise board (by name)
+    whose statuses these are. `value` is the PSA's id, `label` what the lead sees."""
+
+    __tablename__ = "picklist_values"
+    __table_args__ = (UniqueConstraint("source", "field", "scope", "value", name="uq_picklist_values"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    field: str
+    scope: str = ""
+    value: str
+    label: str
+    sort_order: int = 0
+    active: bool = True
+    updated_at: datetime = utc_field(nullable=False)
 
 
 # Tables a sync source fills, in the order references need them.

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select, update
 
 from mspkpi_tui.store.ingest import upsert_rows
 from mspkpi_tui.store.models import Queue, Resource, Ticket
+from mspkpi_tui.store.rollups import flush_pending, hour_floor, mark_pending
 
 FIELDS = ("status", "priority", "queue", "assignee")
 
@@ -32,7 +33,16 @@ def store_ticket_state(
     t, q, r = Ticket.__table__, Queue.__table__, Resource.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
         row = conn.execute(
-            select(t.c.id, t.c.status, t.c.priority, q.c.name.label("queue"), r.c.name.label("assignee"))
+            select(
+                t.c.id,
+                t.c.status,
+                t.c.priority,
+                q.c.name.label("queue"),
+                r.c.name.label("assignee"),
+                t.c.is_closed,
+                t.c.created_at,
+                t.c.completed_at,
+            )
             .select_from(t.outerjoin(q, q.c.id == t.c.queue_id).outerjoin(r, r.c.id == t.c.assigned_resource_id))
             .where(t.c.source == source, t.c.source_id == source_id)
         ).one_or_none()
@@ -48,6 +58,9 @@ def store_ticket_state(
         if priority_rank is not None:
             changes["priority_rank"] = priority_rank
         conn.execute(update(t).where(t.c.id == row.id).values(**changes))
+        if is_closed is not None and is_closed != row.is_closed:  # the flow rollup counts is_closed
+            mark_pending(conn, hours={hour_floor(m) for m in (row.created_at, row.completed_at) if m is not None})
+            flush_pending(conn)
         new = {
             "status": values.get("status"),
             "priority": values.get("priority"),

@@ -35,6 +35,18 @@ MAX_PRUNE_SHARE = 0.9
 sync_runs = models.table(models.SyncRun)
 sync_cursors = models.table(models.SyncCursor)
 rejected_records = models.table(models.RejectedRecord)
+picklist_values = models.table(models.PicklistValue)
+
+
+@dataclass(frozen=True)
+class PicklistEntry:
+    """One value of a PSA picklist: the PSA's id, its label, and the board it belongs to (ConnectWise)."""
+
+    value: str
+    label: str
+    scope: str = ""
+    sort_order: int = 0
+    active: bool = True
 
 
 class Texts(Protocol):
@@ -196,6 +208,34 @@ class SyncWriter:
         self.summary.rejects.append(item)
         if self.on_reject:
             self.on_reject(item)
+
+    def store_picklist(self, field: str, entries: list[PicklistEntry]) -> int:
+        """Replace the source's `field` picklist (every scope) with what the PSA listed now, in one
+        transaction. An empty listing keeps the old one: a PSA that answered nothing is no reason
+        to forget which statuses exist."""
+        if not entries:
+            return 0
+        now = self.clock()
+        rows = {}
+        for e in entries:  # one row per (scope, value): a PSA listing a value twice keeps the last
+            rows[(e.scope, e.value)] = {
+                "source": self.source,
+                "field": field,
+                "scope": storable(e.scope),
+                "value": storable(e.value),
+                "label": storable(e.label),
+                "sort_order": e.sort_order,
+                "active": e.active,
+                "updated_at": now,
+            }
+        with self.engine.begin() as conn:
+            conn.execute(
+                picklist_values.delete().where(
+                    picklist_values.c.source == self.source, picklist_values.c.field == field
+                )
+            )
+            conn.execute(picklist_values.insert(), list(rows.values()))
+        return len(rows)
 
     def add_requests(self, n: int = 1) -> None:
         assert self.summary is not None

@@ -44,13 +44,15 @@ from mspkpi_tui.tui.footer import QuietFooter
 from mspkpi_tui.tui.pane import LazyPane, Pane
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.queue_pane import QueuePane
-from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, HelpScreen
+from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, FacetScreen, HelpScreen
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.ticket_table import TicketTable
+from mspkpi_tui.tui.triage_keys import Marks, Pending
 from mspkpi_tui.tui.widgets import Table, TicketListView
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
+    from mspkpi_tui.kpi.alerts import Announcer
 
 FIRST_PANE = "queue"  # shown and read first (its read takes the queue's query: loader.QueueRequest)
 # With a live clock, figures that depend on the time (due within the hour, overdue ...) are
@@ -59,6 +61,7 @@ REREAD_SECONDS = 300
 FIRST_PAINT_WAIT = 2.0  # seconds the first read waits for the queue's paint before reading the other panes
 KEY_NAMES = {
     "question_mark": "?",
+    "exclamation_mark": "!",
     "slash": "/",
     "escape": "Esc",
     "enter": "Enter",
@@ -85,6 +88,7 @@ class MspkpiApp(App):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("c", "copy_number", "Copy #", show=False, id="copy-number"),
         Binding("y", "copy_url", "Copy URL", show=False, id="copy-url"),
+        Binding("exclamation_mark", "alert_log", "Today's alerts", show=False, id="alert-log"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
@@ -103,6 +107,10 @@ class MspkpiApp(App):
         self._last_read = 0.0
         self.latest: dict[str, object] = {}  # pane id -> the data last read for it
         self._built = False  # on_mount has run
+        self.marks = Marks()  # tickets marked for a bulk action (space), shared by every list
+        self.pending = Pending()  # triage changes sent, not yet confirmed: the lists show them at once
+        self._alerts: Announcer | None = None  # what was announced (loaded in the worker on first use)
+        self.terminal_write = self._write_terminal  # where bells and notifications go (tests catch them)
         theme = config.tui.theme
         if theme:
             self.theme = THEME_ALIASES.get(theme, theme)
@@ -195,6 +203,8 @@ class MspkpiApp(App):
             due = self.pinned_now is None and time.monotonic() - self._last_read > REREAD_SECONDS
             if force or changed or due:
                 self._read_all(worker, request)
+            if self.config.alerts.enabled and not worker.is_cancelled:
+                self._check_alerts()  # every check: a due time passes without any write
         except Exception as exc:  # the database went away, a query failed: keep the last data, say why
             message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             self._call(self._read_failed, message[0] if message else type(exc).__name__)
@@ -221,6 +231,49 @@ class MspkpiApp(App):
                 return
             self._call(self._deliver, cls.pane_id, cls.load(self.engine, now, self.config, trends))
         self._call(self._read_done)
+
+    def _check_alerts(self) -> None:
+        """In the worker: what fires now, what of it to announce (kpi/alerts.py), the state saved
+        only when it changed; the announcing itself on the UI thread."""
+        from mspkpi_tui.kpi.alerts import evaluate
+        from mspkpi_tui.tui import alerts as alert_io
+
+        path = alert_io.state_path(self.engine.url.render_as_string(hide_password=True))
+        if self._alerts is None:
+            self._alerts = alert_io.load_state(path)
+        now = self.now
+        announcements = self._alerts.step(evaluate(self.engine, now, self.config), now, self.config, self.engine)
+        if self._alerts.changed:
+            alert_io.save_state(path, self._alerts)
+        if announcements:
+            self._call(self._announce, announcements)
+
+    def _announce(self, announcements: list) -> None:
+        from mspkpi_tui.tui.alerts import deliver
+
+        deliver(
+            announcements,
+            lambda message: self.notify(message, title="Alert", severity="warning", markup=False),
+            self.terminal_write,
+        )
+
+    def _write_terminal(self, data: str) -> None:
+        """Bells and OSC notifications, straight to the terminal (Textual's own bell() writes
+        the same way); nothing in a headless run."""
+        driver = self._driver
+        if driver is not None and not self.is_headless:
+            driver.write(data)
+            driver.flush()
+
+    def alert_log(self) -> list:
+        """Today's announcements (kpi.alerts.LogEntry), oldest first."""
+        return list(self._alerts.log) if self._alerts is not None else []
+
+    def action_alert_log(self) -> None:
+        from mspkpi_tui.tui.alerts import AlertLogScreen
+
+        if not isinstance(self.screen, AlertLogScreen):
+            self.push_screen(AlertLogScreen())
 
     def _call(self, callback, *args) -> None:
         """Run on the UI thread; quietly nothing when the app is already closing."""
@@ -289,7 +342,9 @@ class MspkpiApp(App):
     # --- actions ---------------------------------------------------------------------------
 
     def action_show_pane(self, pane_id: str) -> None:
-        while isinstance(self.screen, (DetailScreen, HelpScreen)):
+        from mspkpi_tui.tui.alerts import AlertLogScreen
+
+        while isinstance(self.screen, (DetailScreen, HelpScreen, AlertLogScreen)):
             self.pop_screen()
         if isinstance(self.screen, EmptyScreen):
             return
@@ -379,18 +434,35 @@ class MspkpiApp(App):
             for title, bindings, extra in cls.key_help():
                 sections.append((f"{title or cls.title} (pane {n})" if not extra else title, rows(bindings) + extra))
         return sections + [
-            ("Tables in panes 2-6", rows(Table.BINDINGS) + [("Enter", "Open the ticket's detail (ticket lists)")]),
+            (
+                "Tables in panes 2-6 and the lists behind figures",
+                rows(Table.BINDINGS)
+                + [
+                    ("Enter", "Open the ticket's detail (ticket lists), or the list behind a figure"),
+                    ("Tab Shift+Tab", "Next / previous table of the pane, and the tab strip"),
+                ],
+            ),
             ("Ticket detail", rows(DetailScreen.BINDINGS)),
+            (
+                "Facet picker",
+                rows(FacetScreen.BINDINGS) + [("↑ ↓ Home End PgUp PgDn", "Move"), ("Enter", "Pick the value")],
+            ),
+            ("This help", rows(HelpScreen.BINDINGS)),
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" (its key panel) is replaced by ours (every key, the keymap applied):
+        # the palette lists each action once.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         for n, cls in enumerate(PANES, start=1):
             yield SystemCommand(
                 f"Pane {n}: {cls.title}", f"Show the {cls.title} pane", lambda p=cls.pane_id: self.action_show_pane(p)
             )
         yield SystemCommand("Refresh now", "Re-read the database", self.action_refresh)
         yield SystemCommand("Keys", "Every key binding", self.action_help)
+        yield SystemCommand(
+            "Today's alerts", "The alerts announced today; Enter opens the ticket", self.action_alert_log
+        )
         yield SystemCommand(
             "Copy ticket number", "The selected ticket's number, to the clipboard (OSC 52)", self.action_copy_number
         )
@@ -406,9 +478,16 @@ class MspkpiApp(App):
         yield SystemCommand("Queue: filter", "Filter the queue as you type", filter_queue)
         yield SystemCommand("Queue: next sort order", "Cycle the queue's sort order", queue.action_sort)
         yield SystemCommand(
-            "Queue: facets", "Filter the queue by queue, assignee, priority or status", queue.action_facets
+            "Queue: facets", "Filter the queue by queue, assignee, company, priority or status", queue.action_facets
         )
         yield SystemCommand("Queue: clear filter", "Show every open ticket", queue.action_clear)
+        for view in queue.views():
+
+            def show_view(key: str = view.key) -> None:
+                self.action_show_pane(FIRST_PANE)
+                queue.action_view(key)
+
+            yield SystemCommand(f"View: {view.name} ({view.key})", view.description or "Saved filter", show_view)
 
 
 def run_app(engine: Engine, config: Config, now: datetime | None = None) -> None:

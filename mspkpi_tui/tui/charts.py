@@ -1,17 +1,19 @@
 """The chart widget: plotext text kept between repaints (dolphie's pattern).
 
 textual-plotext's PlotextPlot rebuilds its chart on every render. Here a chart is built only
-when what it plots (a frozen spec, compared by value) or the widget's size changed; the
-built text is shown in a Static through `Text.from_ansi`, so a quiet screen rebuilds nothing
-and a repaint costs what a Static costs.
+when what it plots (a frozen spec, compared by value) or the widget's size changed, in a
+worker thread, and kept by (spec, size); the built text is shown in a Static through
+`Text.from_ansi`, so a quiet screen rebuilds nothing and a repaint costs what a Static costs.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar
+from functools import partial
 
 from rich.text import Text
 from textual.events import Resize
@@ -93,18 +95,58 @@ class Scatter:
         )
 
 
+Spec = Spark | Lines | Bars | Scatter
+Key = tuple[Spec, int, int]  # what is drawn, at which width and height
+
+
+class _Built:
+    """The charts built lately, by (spec, width, height), shared by every Chart: a range
+    switched back to, or a pane shown again at a size seen before, is drawn without plotext.
+    Bounded (the oldest go first) and locked: builds finish in worker threads."""
+
+    def __init__(self, most: int = 96) -> None:
+        self.most = most
+        self._texts: OrderedDict[Key, Text] = OrderedDict()
+        self._lock = threading.Lock()
+        self.builds = 0  # plotext builds by every chart of the process (tests, the bench)
+        self.shown = 0  # texts put on screen, built or from here
+
+    def get(self, key: Key) -> Text | None:
+        with self._lock:
+            text = self._texts.get(key)
+            if text is not None:
+                self._texts.move_to_end(key)
+            return text
+
+    def clear(self) -> None:
+        with self._lock:
+            self._texts.clear()
+
+    def put(self, key: Key, text: Text) -> None:
+        with self._lock:
+            self.builds += 1
+            self._texts[key] = text
+            while len(self._texts) > self.most:
+                self._texts.popitem(last=False)
+
+
+BUILT = _Built()
+
+
 class Chart(Static):
-    """Shows a spec (Spark, Lines, Bars); builds it with plotext only when the spec or the size changed."""
+    """Shows a spec (Spark, Lines, Bars). plotext builds it in a worker thread, and only when
+    the spec or the size changed and the pair is not in BUILT: the UI thread never waits for
+    plotext, and a quiet screen builds nothing."""
 
     DEFAULT_CSS = "Chart { height: 1; width: 1fr; }"
-    builds: ClassVar[int] = 0  # plotext builds by every chart of the process (tests, the bench)
 
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
-        self.spec: Spark | Lines | Bars | Scatter | None = None
-        self._built: tuple | None = None  # (spec, width, height) last drawn
+        self.spec: Spec | None = None
+        self._built: Key | None = None  # shown
+        self._wanted: Key | None = None  # being built in a worker
 
-    def plot(self, spec: Spark | Lines | Bars | Scatter) -> None:
+    def plot(self, spec: Spec) -> None:
         if spec == self.spec:
             return
         self.spec = spec
@@ -120,11 +162,31 @@ class Chart(Static):
         if self.spec is None or width <= 0 or height <= 0:
             return
         key = (self.spec, width, height)
-        if key == self._built:
+        if key in (self._built, self._wanted):
             return
-        self._built = key
-        Chart.builds += 1
-        self.update(self.spec.draw(width, height))
+        self._wanted = key
+        text = BUILT.get(key)
+        if text is not None:
+            self._show(key, text)
+            return
+        self.run_worker(
+            partial(self._draw, key), thread=True, group=f"chart-{id(self)}", exclusive=True, exit_on_error=False
+        )
+
+    def _draw(self, key: Key) -> None:
+        """In a worker thread: plotext's text (charts.py keeps one figure behind a lock)."""
+        spec, width, height = key
+        text = spec.draw(width, height)
+        BUILT.put(key, text)
+        call = getattr(self.app, "_call", None) or self.app.call_from_thread
+        call(self._show, key, text)
+
+    def _show(self, key: Key, text: Text) -> None:
+        if key != self._wanted:
+            return  # a newer spec or size was asked for meanwhile: its build follows
+        self._wanted, self._built = None, key
+        BUILT.shown += 1
+        self.update(text)
 
     @property
     def plain(self) -> str:

@@ -3,15 +3,28 @@ charts, the daily trend, and the open escalated tickets."""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 
+from mspkpi_tui.kpi import tickets
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart, Spark
+from mspkpi_tui.tui.drills import Drill, DrillList
 from mspkpi_tui.tui.loader import EscalationData
 from mspkpi_tui.tui.widgets import Figure, TicketListPane, TicketListView
+
+if TYPE_CHECKING:
+    from mspkpi_tui.kpi.tickets import TicketList
+    from mspkpi_tui.tui.app import MspkpiApp
+
+
+def _escalated(app: MspkpiApp, issue_type: str) -> TicketList:
+    return tickets.escalated_of_type(app.engine, app.now, app.config, issue_type)
 
 
 class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
@@ -27,6 +40,8 @@ class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
         yield Chart(id="esc-trend")
         yield Figure(id="esc-list-title", classes="section")
         yield TicketListView(id="esc-list")
+        yield Figure(id="esc-drills-title", classes="section")
+        yield DrillList(id="esc-drills")
 
     def show_data(self, data: EscalationData) -> None:
         f = data.figures
@@ -46,3 +61,17 @@ class EscalationsPane(TicketListPane, VerticalScroll, can_focus=False):
             title.append(f", the first {len(listed.rows)} shown", style="")
         self.query_one("#esc-list-title", Figure).show(title)
         self.query_one(TicketListView).show_tickets(listed.rows, self.app.now)
+        self.query_one("#esc-drills-title", Figure).show(
+            Text(f"Escalated in the last {f.period_days} days, by issue type (Enter: the tickets)", style="bold")
+        )
+        self.query_one("#esc-drills", DrillList).show_drills(
+            [
+                Drill(
+                    f"type-{issue_type}",
+                    fmt.clean(issue_type),
+                    n,
+                    partial(_escalated, issue_type=issue_type),
+                )
+                for issue_type, n in f.by_issue_type.items()
+            ]
+        )

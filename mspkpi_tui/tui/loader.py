@@ -9,7 +9,7 @@ screen does not wait for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,10 +18,12 @@ from sqlalchemy import Engine
 from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.kpi.queue import QueueFigures, queue_figures
 from mspkpi_tui.kpi.tickets import TicketList, TicketQuery, TicketRow
+from mspkpi_tui.kpi.views import AGED, NEW, AgedCounts, View, aged_counts, median_triage_seconds
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
     from mspkpi_tui.kpi.contracts import ContractFigures
+    from mspkpi_tui.kpi.dispatch import Technician
     from mspkpi_tui.kpi.escalations import EscalationFigures
     from mspkpi_tui.kpi.money import MoneyFigures
     from mspkpi_tui.kpi.pipeline import PipelineFigures
@@ -46,12 +48,21 @@ class QueueRequest:
 
 
 @dataclass(frozen=True)
+class ViewNote:
+    """The figures shown beside a triage view (kpi/views.py)."""
+
+    triage_median_seconds: float | None = None  # New / unassigned
+    aged: AgedCounts | None = None  # Aged
+
+
+@dataclass(frozen=True)
 class QueueData:
     figures: QueueFigures
     query: TicketQuery
     ids: list[int]
     rows: list[TicketRow]  # the window around the kept cursor
     keep_id: int | None
+    note: ViewNote | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,8 @@ class EscalationData:
 class TeamData:
     figures: TeamFigures
     trends: Trends
-    efficiency: list[TechnicianEfficiency]
+    efficiency: list[TechnicianEfficiency] = field(default_factory=list)
+    dispatch: list[Technician] = field(default_factory=list)  # best placed first
 
 
 @dataclass(frozen=True)
@@ -102,9 +114,21 @@ def load_queue_ids(
     return ids, ticket_lists.rows_by_id(engine, ids[start : start + 3 * height + 40])
 
 
+def load_view_note(engine: Engine, now: datetime, config: Config, view: View | None) -> ViewNote | None:
+    """The figures beside a view, read only while that view is shown."""
+    if view is None:
+        return None
+    if view.kind == NEW:
+        return ViewNote(triage_median_seconds=median_triage_seconds(engine, now, config))
+    if view.kind == AGED:
+        return ViewNote(aged=aged_counts(engine, now))
+    return None
+
+
 def load_queue(engine: Engine, now: datetime, config: Config, request: QueueRequest) -> QueueData:
     ids, rows = load_queue_ids(engine, now, request.query, request.keep_id, request.cursor, max(request.height, 24))
-    return QueueData(queue_figures(engine, now, config), request.query, ids, rows, request.keep_id)
+    note = load_view_note(engine, now, config, request.query.view)
+    return QueueData(queue_figures(engine, now, config), request.query, ids, rows, request.keep_id, note)
 
 
 def load_sla(engine: Engine, now: datetime, config: Config, trends: Trends) -> SlaData:
@@ -124,10 +148,16 @@ def load_escalations(engine: Engine, now: datetime, config: Config, trends: Tren
 
 
 def load_team(engine: Engine, now: datetime, config: Config, trends: Trends) -> TeamData:
+    from mspkpi_tui.kpi.dispatch import dispatch_now
     from mspkpi_tui.kpi.team import team_figures
     from mspkpi_tui.kpi.technicians import technician_efficiency
 
-    return TeamData(team_figures(engine, now, config), trends, technician_efficiency(engine, now, config))
+    return TeamData(
+        team_figures(engine, now, config),
+        trends,
+        technician_efficiency(engine, now, config),
+        dispatch_now(engine, now, config),
+    )
 
 
 def load_pipeline(engine: Engine, now: datetime, config: Config, trends: Trends) -> PipelineFigures:

@@ -3,20 +3,38 @@ open amount and coverage, won and lost this month with the reasons."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.kpi import drills
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart
+from mspkpi_tui.tui.columns import Column
+from mspkpi_tui.tui.drills import Drill, DrillList
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
 
 if TYPE_CHECKING:
+    from mspkpi_tui.kpi.drills import Records
     from mspkpi_tui.kpi.pipeline import ClosedDeals, PipelineFigures
+    from mspkpi_tui.tui.app import MspkpiApp
+
+
+# The stage's name gives way; the figures stay (tui.columns).
+PIPELINE_COLUMNS = (
+    Column("Stage", least=10, most=30, gives=1),
+    *(Column(label, justify="right") for label in ("Deals", "Amount", "Avg days", "Max days")),
+    Column("Past check-ins", least=8, gives=2),
+)
+
+
+def _deals(app: MspkpiApp, days: int) -> Records:
+    return drills.deals_past_checkin(app.engine, app.now, days)
 
 
 def _num(value: str) -> Text:
@@ -30,7 +48,8 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Figure(id="pipe-title")
-        yield Table(("Stage", "Deals", "Amount", "Avg days", "Max days", "Past check-ins"), id="pipe-stages")
+        yield Table(PIPELINE_COLUMNS, id="pipe-stages")
+        yield DrillList(id="pipe-drills")
         yield Figure(id="pipe-totals")
         yield Chart(id="pipe-by-stage")
         yield Figure(id="pipe-closed")
@@ -58,6 +77,17 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
                     ),
                 )
                 for s in f.stages
+            ]
+        )
+        self.query_one("#pipe-drills", DrillList).show_drills(
+            [
+                Drill(
+                    f"checkin-{d}",
+                    f"Open deals past the {d}-day check-in (days in their stage)",
+                    sum(s.past_checkins.get(d, 0) for s in f.stages),
+                    partial(_deals, days=d),
+                )
+                for d in checkin_days
             ]
         )
         totals = Text()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -15,23 +17,30 @@ from textual.worker import get_current_worker
 from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.kpi.queue import QueueFigures
 from mspkpi_tui.kpi.tickets import SORTS, TicketQuery, TicketRow
+from mspkpi_tui.kpi.views import AGED, CUSTOM, View, aged_step, all_views
 from mspkpi_tui.tui import text as fmt
-from mspkpi_tui.tui.loader import QueueData, QueueRequest, load_queue_ids
+from mspkpi_tui.tui.loader import QueueData, QueueRequest, ViewNote, load_queue_ids, load_view_note
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, TriageKeys, marks_of
 from mspkpi_tui.tui.widgets import Figure
 
 
-class QueuePane(Pane, Vertical):
+class QueuePane(TriageKeys, Pane, Vertical):
     pane_id = "queue"
     title = "Queue"
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", id="sort"),
+        Binding("v", "reverse", "Reverse sort", show=False, id="reverse-sort"),
         Binding("f", "facets", "Facets", id="facets"),
-        Binding("x", "clear", "Clear filter", show=False, id="clear-filter"),
+        Binding("x", "clear", "All open tickets", show=False, id="clear-filter"),
+        Binding("R", "view('R')", "View: at risk", show=False, id="view-at-risk"),
+        Binding("N", "view('N')", "View: new / unassigned", show=False, id="view-new"),
+        Binding("Z", "view('Z')", "View: stale", show=False, id="view-stale"),
+        Binding("W", "view('W')", "View: waiting on customer", show=False, id="view-waiting"),
+        Binding("A", "view('A')", "View: aged (again: 2, 3+ weeks)", show=False, id="view-aged"),
         Binding("escape", "close_filter", "Close filter", show=False, id="close-filter"),
         *TRIAGE_BINDINGS,
     ]
@@ -41,6 +50,7 @@ class QueuePane(Pane, Vertical):
         self.ticket_query = TicketQuery()
         self.shown_query: TicketQuery | None = None  # the query the table shows (a re-query may be in flight)
         self.figures: QueueFigures | None = None
+        self.note: ViewNote | None = None  # the figures beside the view shown
 
     def compose(self) -> ComposeResult:
         yield Figure(id="queue-summary")
@@ -74,6 +84,7 @@ class QueuePane(Pane, Vertical):
         if data.query == self.ticket_query:
             self.table.show(data.ids, data.rows, keep_id=self.table.current_id)
             self.shown_query = data.query
+            self.note = data.note
         self._show_query_line()
 
     def _summary(self, data: QueueData) -> Text:
@@ -91,7 +102,14 @@ class QueuePane(Pane, Vertical):
         shown = len(self.table.ids)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{shown:,} of {fmt.count(total)}" if self.ticket_query.is_filtered else f"{shown:,} open")
+        view = self.ticket_query.view
+        if view is not None:
+            text.append(" · view: ")
+            text.append(fmt.clean(view.name), style="bold")
+            text.append(self._note_text())
         text.append(f" · sort (s): {SORTS[self.ticket_query.sort]}")
+        if self.ticket_query.descending:
+            text.append(", reversed (v)", style="bold")
         if self.ticket_query.text.strip():
             text.append(" · filter: ")
             text.append(fmt.clean(self.ticket_query.text), style="bold")
@@ -100,7 +118,20 @@ class QueuePane(Pane, Vertical):
             text.append(fmt.clean(value), style="bold")
         if self.ticket_query.is_filtered:
             text.append(" · x clears")
+        marks = marks_of(self)
+        if marks is not None and len(marks):
+            text.append(f" · {len(marks)} marked (M clears)", style="bold")
         self.query_one("#queue-query", Figure).show(text)
+
+    def _note_text(self) -> str:
+        note = self.note
+        if note is None:
+            return ""
+        if note.aged is not None:
+            a = note.aged
+            return f" · >1w {a.over_1w:,} · >2w {a.over_2w:,} · >3w {a.over_3w:,}"
+        median = note.triage_median_seconds
+        return f" · median triage {fmt.duration(timedelta(seconds=median)) if median is not None else 'n/a'}"
 
     @on(TicketTable.LayoutChanged)
     def _header(self, event: TicketTable.LayoutChanged) -> None:
@@ -125,26 +156,54 @@ class QueuePane(Pane, Vertical):
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def requery(self, query: TicketQuery, height: int, within: list[int] | None = None) -> None:
         """A newer query cancels this one (exclusive): its result is dropped, the newest always shows."""
-        ids, rows = load_queue_ids(self.app.engine, self.app.now, query, None, 0, max(height, 24), within)
+        app = self.app
+        ids, rows = load_queue_ids(app.engine, app.now, query, None, 0, max(height, 24), within)
+        note = load_view_note(app.engine, app.now, app.config, query.view) if within is None else self.note
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._requeried, query, ids, rows)
+            app.call_from_thread(self._requeried, query, ids, rows, note)
 
-    def _requeried(self, query: TicketQuery, ids: list[int], rows: list[TicketRow]) -> None:
+    def _requeried(self, query: TicketQuery, ids: list[int], rows: list[TicketRow], note: ViewNote | None) -> None:
         if query == self.ticket_query:
             self.table.show(ids, rows)
             self.shown_query = query
+            self.note = note
             self.table.cursor = 0
             self._show_query_line()
 
-    def action_triage(self, what: str) -> None:
-        """Triage keys (tui/triage.py): act on the ticket under the cursor."""
-        from mspkpi_tui.tui import triage
+    def repaint_marks(self) -> None:
+        self.table.refresh()
+        self._show_query_line()
 
-        row = self.table.current_row()
-        if row is None:
-            self.app.notify("no ticket under the cursor", severity="warning")
+    def move_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def views(self) -> list[View]:
+        return all_views(self.app.config)
+
+    def action_view(self, key: str) -> None:
+        """Show a triage view (kpi/views.py): a saved filter in place of the current one.
+        The aged view steps on (1, 2, 3+ weeks) when its key is pressed again."""
+        view = next((v for v in self.views() if v.key == key), None)
+        if view is None:
             return
-        triage.start(self.app, row.number, what, self.app.action_refresh)  # type: ignore[attr-defined]
+        current = self.ticket_query.view
+        if view.kind == AGED and current is not None and current.kind == AGED:
+            view = aged_step(current)
+        box = self.query_one("#queue-filter", Input)
+        with box.prevent(Input.Changed):
+            box.value = view.text
+        box.display = bool(view.text)
+        self.note = None
+        self.set_query(TicketQuery(view.text, view.facets, view.sort, view=view))
+        self.table.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """The keys of the user's own views ([[views.custom]]: the config refuses a bound key)."""
+        if isinstance(self.app.focused, Input) or event.character is None:
+            return
+        if any(v.key == event.character and v.kind == CUSTOM for v in self.views()):
+            event.stop()
+            self.action_view(event.character)
 
     def action_filter(self) -> None:
         box = self.query_one("#queue-filter", Input)
@@ -153,7 +212,7 @@ class QueuePane(Pane, Vertical):
 
     @on(Input.Changed, "#queue-filter")
     def _typed(self, event: Input.Changed) -> None:
-        self.set_query(TicketQuery(event.value, self.ticket_query.facets, self.ticket_query.sort))
+        self.set_query(replace(self.ticket_query, text=event.value))
 
     @on(Input.Submitted, "#queue-filter")
     def _submitted(self) -> None:
@@ -172,12 +231,19 @@ class QueuePane(Pane, Vertical):
     def action_sort(self) -> None:
         self.set_query(self.ticket_query.next_sort())
 
+    def action_reverse(self) -> None:
+        self.set_query(self.ticket_query.reversed())
+
     def action_clear(self) -> None:
         box = self.query_one("#queue-filter", Input)
         with box.prevent(Input.Changed):
             box.value = ""
         box.display = False
-        self.set_query(TicketQuery(sort=self.ticket_query.sort))
+        self.note = None
+        if self.ticket_query.view is None:
+            self.set_query(TicketQuery(sort=self.ticket_query.sort, descending=self.ticket_query.descending))
+        else:
+            self.set_query(TicketQuery())
 
     def action_facets(self) -> None:
         from mspkpi_tui.tui.screens import FacetScreen
@@ -196,6 +262,7 @@ class QueuePane(Pane, Vertical):
         return [
             ("", [*cls.BINDINGS, *TicketTable.BINDINGS], []),
             ("Filter box", [], [("Enter", "Keep the filter and go back to the table"), ("Esc", "Clear the filter")]),
+            ("Triage views", [], [("R N Z W A", "At risk, new, stale, waiting, aged; x: all open")]),
         ]
 
     def current_ticket(self) -> TicketRow | None:

@@ -34,6 +34,10 @@ class DetailScreen(Screen):
         Binding("escape", "close", "Close", id="close-detail"),
         Binding("j,down", "scroll('down')", "Scroll down", show=False, id="detail-down"),
         Binding("k,up", "scroll('up')", "Scroll up", show=False, id="detail-up"),
+        Binding("g,home", "scroll('home')", "Top", show=False, id="detail-top"),
+        Binding("G,end", "scroll('end')", "Bottom", show=False, id="detail-bottom"),
+        Binding("pageup", "scroll('pageup')", "Page up", show=False, id="detail-page-up"),
+        Binding("pagedown", "scroll('pagedown')", "Page down", show=False, id="detail-page-down"),
     ]
 
     def __init__(self, ticket_id: int) -> None:
@@ -122,14 +126,27 @@ class DetailScreen(Screen):
         )
 
     def action_scroll(self, direction: str) -> None:
-        body = self.query_one("#detail-body", VerticalScroll)
-        body.scroll_relative(y=1 if direction == "down" else -1, animate=False)
+        scroll(self.query_one("#detail-body", VerticalScroll), direction)
 
     def action_close(self) -> None:
         self.dismiss()
 
     def current_ticket(self) -> TicketRow | None:
         return self.detail.row if self.detail else None
+
+
+def scroll(view: VerticalScroll, direction: str) -> None:
+    """The list keys on a scrolled view (the detail, the help): a line, a page, either end."""
+    if direction in ("down", "up"):
+        view.scroll_relative(y=1 if direction == "down" else -1, animate=False)
+    elif direction == "home":
+        view.scroll_home(animate=False)
+    elif direction == "end":
+        view.scroll_end(animate=False)
+    elif direction == "pageup":
+        view.scroll_page_up(animate=False)
+    else:
+        view.scroll_page_down(animate=False)
 
 
 class HelpScreen(ModalScreen):
@@ -139,6 +156,12 @@ class HelpScreen(ModalScreen):
         Binding("escape", "dismiss", "Close", id="close-help"),
         Binding("question_mark", "dismiss", "Close", show=False),
         Binding("q", "dismiss", "Close", show=False),
+        Binding("j,down", "scroll('down')", "Scroll down", show=False, id="help-down"),
+        Binding("k,up", "scroll('up')", "Scroll up", show=False, id="help-up"),
+        Binding("g,home", "scroll('home')", "Top", show=False, id="help-top"),
+        Binding("G,end", "scroll('end')", "Bottom", show=False, id="help-bottom"),
+        Binding("pageup", "scroll('pageup')", "Page up", show=False, id="help-page-up"),
+        Binding("pagedown", "scroll('pagedown')", "Page down", show=False, id="help-page-down"),
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -157,17 +180,26 @@ class HelpScreen(ModalScreen):
             for keys, description in rows:
                 text.append(f"  {keys:<22}", style="bold")
                 text.append(f"{description}\n")
-        with VerticalScroll():
+        with VerticalScroll(id="help-body"):
             yield Figure(text, id="help-text")
+
+    def action_scroll(self, direction: str) -> None:
+        scroll(self.query_one("#help-body", VerticalScroll), direction)
 
 
 class FacetScreen(ModalScreen):
-    """Pick one value of a facet (queue, assignee, priority, status), or clear one."""
+    """Pick one value of a facet (queue, assignee, company, priority, status), or clear one."""
 
     if TYPE_CHECKING:
         app: MspkpiApp  # for the type checker: engine, config, now of the mspkpi app
 
-    BINDINGS = [Binding("escape", "dismiss", "Close", id="close-facets")]
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="close-facets"),
+        Binding("j", "move('cursor_down')", "Down", show=False, id="facets-down"),
+        Binding("k", "move('cursor_up')", "Up", show=False, id="facets-up"),
+        Binding("g", "move('first')", "First", show=False, id="facets-first"),
+        Binding("G", "move('last')", "Last", show=False, id="facets-last"),
+    ]
     DEFAULT_CSS = """
     FacetScreen { align: center middle; }
     FacetScreen > Vertical { width: 90%; max-width: 70; height: 90%; border: round $accent; background: $surface; }
@@ -206,6 +238,10 @@ class FacetScreen(ModalScreen):
         option_list.clear_options()
         option_list.add_options(options)
         option_list.highlighted = 1
+
+    def action_move(self, action: str) -> None:
+        """j/k/g/G beside the OptionList's own arrows, Home/End and PageUp/PageDown."""
+        getattr(self.query_one(OptionList), f"action_{action}")()
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:

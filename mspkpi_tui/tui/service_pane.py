@@ -3,16 +3,45 @@ response and resolution times, contracts expiring, projects at risk, hours to de
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.kpi import drills
+from mspkpi_tui.kpi.drills import Records
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart, Spark
+from mspkpi_tui.tui.columns import Column
+from mspkpi_tui.tui.drills import Drill, DrillList
 from mspkpi_tui.tui.loader import ServiceData
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
+
+if TYPE_CHECKING:
+    from mspkpi_tui.tui.app import MspkpiApp
+
+# Who and when stay on screen at 80x24: the end date and the company are kept; the contract's
+# name, type, period, number and start give way, in that order (tui.columns).
+CONTRACT_COLUMNS = (
+    Column("End"),
+    Column("Company", least=10, most=24, gives=5),
+    Column("Contract", least=8, most=30, gives=1),
+    Column("Number", least=6, most=16, gives=4),
+    Column("Type", least=4, most=16, gives=2),
+    Column("Period", most=12, gives=3),
+    Column("Start", least=5, gives=6),
+)
+
+CONTRACT_FIELDS = ("Company", "Contract", "Number", "Type", "Period", "Start", "End")  # kpi.contracts.ExpiringContract
+RISK_RULES = {"Red": "calendar and hours", "Amber": "calendar or hours"}
+
+
+def _projects(app: MspkpiApp, colour: str) -> Records:
+    return drills.projects_at_risk(app.engine, app.now, app.config, colour)
 
 
 class ServicePane(Pane, VerticalScroll, can_focus=False):
@@ -22,11 +51,12 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Figure(id="svc-figures")
+        yield DrillList(id="svc-drills")
         yield Chart(id="svc-opened")
         yield Chart(id="svc-closed")
         yield Chart(id="svc-csat")
         yield Figure(id="svc-contracts-title", classes="section")
-        yield Table(("Company", "Contract", "Number", "Type", "Period", "Start", "End"), id="svc-contracts")
+        yield Table(CONTRACT_COLUMNS, id="svc-contracts")
         yield Figure(id="svc-projects")
         yield Chart(id="svc-hours-by-category")
 
@@ -81,19 +111,40 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
                 (
                     (e.number, e.contract, e.end.isoformat()),
                     (
+                        Text(e.end.isoformat(), style="bold"),
                         fmt.plain(e.company or ""),
                         fmt.plain(e.contract),
                         fmt.plain(e.number or ""),
                         fmt.plain(e.type or ""),
                         fmt.plain(e.period_type or ""),
                         Text(e.start.isoformat() if e.start else "–"),
-                        Text(e.end.isoformat()),
                     ),
                 )
                 for e in c.expiring
             ]
         )
         p = data.projects
+        expiring = Records(CONTRACT_FIELDS, [tuple(e.__dict__.values()) for e in c.expiring], len(c.expiring))
+        self.query_one("#svc-drills", DrillList).show_drills(
+            [
+                Drill(
+                    "csat",
+                    "CSAT responses below 3, last 30 days",
+                    s.csat_30d.below_3,
+                    lambda app: drills.csat_to_follow_up(app.engine, app.now, app.config),
+                ),
+                Drill("contracts", "Contracts ending in the next 90 days", c.expiring_90d, lambda app: expiring),
+                *(
+                    Drill(
+                        colour,
+                        f"{colour} projects (open; late on {RISK_RULES[colour]})",
+                        p.at_risk.get(colour, 0),
+                        partial(_projects, colour=colour),
+                    )
+                    for colour in ("Red", "Amber")
+                ),
+            ]
+        )
         projects = Text()
         projects.append("Projects at risk: ", style="bold")
         projects.append(" · ".join(f"{colour} {p.at_risk.get(colour, 0)}" for colour in ("Red", "Amber", "Green")))

@@ -38,6 +38,9 @@ def status_text(
             text.append(fmt.clean(status.last_ok_source))
     else:
         text.append("never synced")
+    if status.rejected:  # what the last sync or import could not store, and where to read why
+        text.append(f" · {status.rejected:,} record(s) rejected, ")
+        text.append("mspkpi rejects", style="bold")
     if status.running_since is not None:
         text.append(f" · sync running since {fmt.stamp(status.running_since, zone)[-5:]}")
     if read_only:  # a shared copy or snapshot, opened without writing to it

@@ -7,16 +7,43 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from mspkpi_tui.kpi.drills import Records
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Chart, Spark
+from mspkpi_tui.tui.columns import Column
+from mspkpi_tui.tui.drills import Drill, DrillList
 from mspkpi_tui.tui.loader import TeamData
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
 
-RESOURCE_COLUMNS = ("Technician", "Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
-EFFICIENCY_COLUMNS = ("Technician", "Ticket h", "Closed", "h/ticket", "FCR %", "Training h")
-TIMESHEET_COLUMNS = ("Technician", "Period", "Billable h", "Non-bill h", "Worked h", "Status")
+# The technician's name gives way; the figures stay (tui.columns).
+RESOURCE_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(
+        Column(label, justify="right")
+        for label in ("Week h", "Billable", "Non-bill", "Last wk h", "Util %", "Bill %", "Cust %")
+    ),
+)
+DISPATCH_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(Column(label, justify="right") for label in ("Open", "At risk", "Today h", "Day h")),
+    Column("On ticket", least=6, most=14, gives=2),
+    Column("Off"),
+)
+EFFICIENCY_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    *(Column(label, justify="right") for label in ("Ticket h", "Closed", "h/ticket", "FCR %", "Training h")),
+)
+TIMESHEET_COLUMNS = (
+    Column("Technician", least=10, most=30, gives=1),
+    Column("Period"),
+    *(Column(label, justify="right") for label in ("Billable h", "Non-bill h", "Worked h")),
+    Column("Status", least=6, most=20, gives=2),
+)
+
+TIMESHEET_FIELDS = ("Technician", "From", "To", "Billable h", "Non-bill h", "Worked h", "Status")
+OVERDUE_LABEL = "Overdue timesheets (period ended, not approved)"
 
 
 def _num(value: str) -> Text:
@@ -29,7 +56,10 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
     load = staticmethod(loader.load_team)
 
     def compose(self) -> ComposeResult:
-        yield Figure(id="team-title")
+        yield DrillList(id="team-drills")  # the overdue timesheets count, on the first screen at 80x24
+        yield Figure(id="team-dispatch-title")
+        yield Table(DISPATCH_COLUMNS, id="team-dispatch")
+        yield Figure(id="team-title", classes="section")
         yield Table(RESOURCE_COLUMNS, id="team-hours")
         yield Figure(id="team-share")
         yield Figure(id="team-efficiency-title", classes="section")
@@ -39,6 +69,7 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         yield Chart(id="team-trend")
 
     def show_data(self, data: TeamData) -> None:
+        self._show_dispatch(data)
         f = data.figures
         title = Text(f"Hours this week (from {f.week_start:%a %d %b}) and last week", style="bold")
         title.append(
@@ -93,6 +124,15 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
                 for e in data.efficiency
             ]
         )
+        overdue = f.overdue_timesheets
+        rows = [
+            (t.resource, t.period_start, t.period_end, t.billable_hours, t.non_billable_hours, t.hours_worked, t.status)
+            for t in overdue
+        ]
+        listed = Records(TIMESHEET_FIELDS, rows, len(rows))
+        self.query_one("#team-drills", DrillList).show_drills(
+            [Drill("timesheets", OVERDUE_LABEL, len(overdue), (lambda app: listed) if overdue else None)]
+        )
         self.query_one("#team-timesheets-title", Figure).show(
             Text(f"Overdue timesheets: {len(f.overdue_timesheets)}", style="bold")
         )
@@ -115,5 +155,27 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         t = data.trends
         self.query_one("#team-trend", Chart).plot(Spark("Hours logged/day", tuple(t.days), tuple(t.hours)))
 
+    def _show_dispatch(self, data: TeamData) -> None:
+        title = Text("Dispatch now", style="bold")
+        title.append("  best placed for an urgent ticket first (as in the assign picker)", style="dim")
+        self.query_one("#team-dispatch-title", Figure).show(title)
+        self.query_one("#team-dispatch", Table).show_rows(
+            [
+                (
+                    t.resource_id,
+                    (
+                        fmt.plain(t.name),
+                        _num(str(t.open_assigned)),
+                        Text(str(t.at_risk), justify="right", style="bold red" if t.at_risk else ""),
+                        _num(fmt.hours(t.hours_today)),
+                        _num(fmt.hours(t.day_hours)),
+                        fmt.plain(t.current_ticket or ""),
+                        Text("off" if t.time_off_today else ""),
+                    ),
+                )
+                for t in data.dispatch
+            ]
+        )
+
     def focus_main(self) -> None:
-        self.query_one("#team-hours", Table).focus(scroll_visible=False)  # the figures above the table stay in view
+        self.query_one("#team-dispatch", Table).focus(scroll_visible=False)  # the first screen stays in view

@@ -17,6 +17,10 @@ from mspkpi_tui.safe_text import clean, truncate
 # A cell of a pane's table never grows past this many terminal cells (a 5,000-character title
 # must not push the other columns off the screen); longer text ends in an ellipsis.
 MAX_CELL = 40
+# The one word for a ticket or a record nobody owns, in every list, facet and detail.
+NOBODY = "unassigned"
+# Overdue stands out without colour too (NO_COLOR, 16 colours): bold, and a "!" beside the figure.
+OVERDUE = "bold red"
 
 
 def plain(value: object, style: str = "", max_cells: int = MAX_CELL) -> Text:

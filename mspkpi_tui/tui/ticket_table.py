@@ -30,6 +30,7 @@ from textual.strip import Strip
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import cells, fit
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.triage_keys import MARK, PENDING, marks_of, pending_of
 
 CACHE_LIMIT = 1000  # rows kept; beyond this only the window around the cursor is kept
 FETCH_MARGIN = 40  # rows fetched above and below the visible window
@@ -104,13 +105,19 @@ class TicketTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
         Binding("enter", "open", "Detail", id="open-detail"),
     ]
-    COMPONENT_CLASSES = {"ticket-table--cursor", "ticket-table--overdue", "ticket-table--urgent"}
+    COMPONENT_CLASSES = {
+        "ticket-table--cursor",
+        "ticket-table--overdue",
+        "ticket-table--urgent",
+        "ticket-table--marked",
+    }
     DEFAULT_CSS = """
     TicketTable { scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0; }
     TicketTable > .ticket-table--cursor { background: $accent 40%; text-style: bold; }
     TicketTable:focus > .ticket-table--cursor { background: $accent; color: $text; text-style: bold; }
     TicketTable > .ticket-table--overdue { color: $error; text-style: bold; }
     TicketTable > .ticket-table--urgent { text-style: bold; }
+    TicketTable > .ticket-table--marked { color: $warning; text-style: bold; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
@@ -270,13 +277,22 @@ class TicketTable(ScrollView, can_focus=True):
             "assignee": row.assignee or "unassigned",
             "queue": row.queue or "",
         }
+        marks, pending = marks_of(self), pending_of(self)
+        marked = marks is not None and row.id in marks
+        if marked:
+            values["number"] = MARK + row.number
+        if pending is not None:  # sent, not yet confirmed by the PSA: shown at once, with a mark
+            for field, value in pending.of(row.number).items():
+                values[field] = value + PENDING
         text = Text(no_wrap=True, overflow="crop")
         for i, (column, width) in enumerate(self._columns):
             if i:
                 text.append(" ")
             cell = fit(fmt.clean(values[column.key]), width, column.justify)  # by display cells (CJK, emoji)
             style: Style | str = ""
-            if column.key == "sla" and overdue:
+            if column.key == "number" and marked:
+                style = self.get_component_rich_style("ticket-table--marked")
+            elif column.key == "sla" and overdue:
                 style = self.get_component_rich_style("ticket-table--overdue")
             elif column.key == "priority" and row.priority_rank <= 1:
                 style = self.get_component_rich_style("ticket-table--urgent")

@@ -178,18 +178,10 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
             result = history(engine, now, config, days, by)
         except Exception as exc:  # keep the charts shown, say why they are not current
             message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            self._call(self._read_failed, message[0] if message else type(exc).__name__)
+            self.app._call(self._read_failed, message[0] if message else type(exc).__name__)
             return
         if not worker.is_cancelled:
-            self._call(self._show_history, (days, by), result)
-
-    def _call(self, callback, *args) -> None:
-        if self.app.is_running:
-            try:
-                self.app.call_from_thread(callback, *args)
-            except (RuntimeError, LookupError):
-                if self.app.is_running:
-                    raise
+            self.app._call(self._show_history, (days, by), result)
 
     def _show_history(self, view: tuple[int, str], h) -> None:
         if view != (self.days, self.by):

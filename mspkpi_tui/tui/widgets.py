@@ -4,21 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer
 from textual.coordinate import Coordinate
+from textual.geometry import Region, Spacing
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.columns import Column, clip, columns_of, fit_widths, natural_widths
 from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.triage_keys import MARK, PENDING, TRIAGE_BINDINGS, TriageKeys, marks_of, pending_of
 
 
-class TicketListPane(Pane):
+class TicketListPane(TriageKeys, Pane):
     """A pane of figures above a list of tickets (SLAs, Escalations): the list is what
-    the keys act on."""
+    the keys act on, the triage keys included (space marks for a bulk action)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*TRIAGE_BINDINGS]
+
+    def repaint_marks(self) -> None:
+        self.query_one(TicketListView).tick(self.app.now)
+
+    def move_down(self) -> None:
+        self.query_one(TicketListView).action_cursor_down()
 
     def current_ticket(self) -> TicketRow | None:
         return self.query_one(TicketListView).current_ticket()
@@ -48,7 +61,9 @@ class Figure(Static):
 
 
 class Table(DataTable):
-    """A DataTable for the panes' short lists, updated by key so the cursor stays put."""
+    """A DataTable for the panes' lists, updated by key so the cursor stays put. Its columns
+    fit its width by display cells (tui.columns: one rule for every table), the cursor is
+    always on a row on screen (the pane scrolls with it), and the same keys move it everywhere."""
 
     DEFAULT_CSS = "Table { height: auto; max-height: 100%; }"
     BINDINGS = [
@@ -58,39 +73,127 @@ class Table(DataTable):
         Binding("G,end", "scroll_bottom", "Last row", show=False, id="table-last"),
         Binding("pageup", "page_up", "Page up", show=False, id="table-page-up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="table-page-down"),
+        Binding("s", "sort_next", "Sort by the next column", show=False, id="table-sort"),
+        Binding("v", "sort_reverse", "Reverse the sort", show=False, id="table-reverse"),
     ]
 
-    def __init__(self, columns: Sequence[str], **kwargs: Any) -> None:
+    def __init__(self, columns: Sequence[Column | str], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, show_cursor=True, **kwargs)
-        self._column_labels = list(columns)
-        self._shown: Sequence[tuple[Hashable, tuple[Any, ...]]] | None = None
+        self.specs = columns_of(columns)
+        self._column_labels = [c.label for c in self.specs]
+        self._shown: Sequence[tuple[str, tuple[Any, ...]]] | None = None
+        self._given: list[tuple[str, tuple[Any, ...]]] = []  # the rows in the order the pane gave them
+        self.widths: dict[str, int] = {}
+        # The sort the lead chose (s: next column, v: reverse), kept over every refresh; None:
+        # the order the figure's rule gives. Shown in the header (▲ / ▼ beside the column).
+        self.sort_column: int | None = None
+        self.sort_reverse = False
 
     def on_mount(self) -> None:
-        self._add_columns()
+        self._rebuild(())
 
-    def _add_columns(self) -> None:
-        for label in self._column_labels:
-            self.add_column(label, key=label)
+    def _fit(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> dict[str, int]:
+        width = self.size.width or (self.parent.size.width if isinstance(self.parent, Widget) else 0)
+        natural = natural_widths(self.specs, (cells for _, cells in rows))
+        return fit_widths(self.specs, width or self.app.size.width, natural)
+
+    def _cells(self, cells: tuple[Any, ...]) -> list[Text]:
+        return [clip(cell, self.widths[c.label], c.justify) for c, cell in zip(self.specs, cells)]
+
+    def _rebuild(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        """New columns (widths changed) or new rows: the table again, the cursor kept on its row."""
+        current = self.current_key
+        self.clear(columns=True)
+        self.widths = self._fit(rows)
+        for i, c in enumerate(self.specs):
+            self.add_column(self._header_label(i), key=c.label, width=self.widths[c.label])
+        for key, cells in rows:
+            self.add_row(*self._cells(cells), key=key)
+        keys = [k for k, _ in rows]
+        if current is not None and current in keys:
+            self.move_cursor(row=keys.index(current), animate=False)
+        self._shown = rows
+
+    def on_resize(self) -> None:
+        rows = self._shown or ()
+        if self._fit(rows) != self.widths:
+            self._rebuild(rows)
 
     def show_rows(self, rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> None:
-        """(key, cells) per row; cells are Text objects (untrusted text never becomes markup)."""
-        if rows == self._shown:
+        """(key, cells) per row; cells are Text objects (untrusted text never becomes markup).
+        Keys need not be unique (two technicians of the same name): a repeat gets a suffix."""
+        self._given = unique_keys(rows)
+        keyed = self._sorted(self._given)
+        if keyed == self._shown:
             return
-        old_keys = [k for k, _ in self._shown] if self._shown is not None else None
-        new_keys = [k for k, _ in rows]
-        if old_keys == new_keys and self._shown is not None:
-            for (key, cells), (_, before) in zip(rows, self._shown):
-                for label, value, old in zip(self._column_labels, cells, before):
-                    if value != old:
-                        self.update_cell(str(key), label, value)
-        else:
-            current = self.current_key
-            self.clear()
-            for key, cells in rows:
-                self.add_row(*cells, key=str(key))
-            if current is not None and current in new_keys_as_str(new_keys):
-                self.move_cursor(row=new_keys_as_str(new_keys).index(current), animate=False)
-        self._shown = rows
+        if (
+            self._shown is None
+            or self._fit(keyed) != self.widths
+            or [k for k, _ in self._shown] != [k for k, _ in keyed]
+        ):
+            self._rebuild(keyed)
+            return
+        for (key, cells), (_, before) in zip(keyed, self._shown):
+            for label, value, old, shown in zip(self._column_labels, cells, before, self._cells(cells)):
+                if value != old:
+                    self.update_cell(key, label, shown)
+        self._shown = keyed
+
+    # --- sorting -------------------------------------------------------------------------
+
+    def _header_label(self, index: int) -> str:
+        label = self.specs[index].label
+        if index != self.sort_column:
+            return label
+        return f"{label} {'▼' if self.sort_reverse else '▲'}"
+
+    def sort_value(self, key: str, cells: tuple[Any, ...], index: int) -> tuple:
+        """What a row sorts by in column `index`: a number for a right-aligned figure
+        ("1,234.5", "12%"), else the text without case; missing values ("–") last."""
+        cell = cells[index]
+        plain = (cell.plain if isinstance(cell, Text) else str(cell)).strip()
+        if plain in ("", "–", "no data"):
+            return (1, 0.0, "")
+        if self.specs[index].justify == "right":
+            digits = "".join(ch for ch in plain if ch.isdigit() or ch in ".-")
+            try:
+                return (0, float(digits), "")
+            except ValueError:
+                pass
+        return (0, 0.0, plain.casefold())
+
+    def _sorted(self, rows: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, tuple[Any, ...]]]:
+        if self.sort_column is None:
+            return list(reversed(rows)) if self.sort_reverse else rows
+        index = self.sort_column
+        present = [r for r in rows if self.sort_value(r[0], r[1], index)[0] == 0]
+        missing = [r for r in rows if self.sort_value(r[0], r[1], index)[0] != 0]
+        present.sort(key=lambda r: self.sort_value(r[0], r[1], index), reverse=self.sort_reverse)
+        return present + missing  # rows without the value stay last either way
+
+    def _resort(self) -> None:
+        self.widths = {}  # the header label changed: columns again
+        self._shown = None
+        self.show_rows(self._given)
+
+    def action_sort_next(self) -> None:
+        n = len(self.specs)
+        self.sort_column = (
+            0 if self.sort_column is None else (self.sort_column + 1 if self.sort_column + 1 < n else None)
+        )
+        self._resort()
+
+    def action_sort_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._resort()
+
+    @property
+    def sort_label(self) -> str:
+        """The sort in words, for a list's title line."""
+        if self.sort_column is None:
+            return "sort (s): as listed" + (", reversed (v)" if self.sort_reverse else "")
+        label = self.specs[self.sort_column].label
+        return f"sort (s): {label}, {'descending' if self.sort_reverse else 'ascending'} (v)"
 
     @property
     def current_key(self) -> str | None:
@@ -98,73 +201,100 @@ class Table(DataTable):
             return None
         return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
 
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        self.call_after_refresh(self.show_cursor_row)
 
-def new_keys_as_str(keys: list[Hashable]) -> list[str]:
-    return [str(k) for k in keys]
+    def show_cursor_row(self) -> None:
+        """Scroll the pane holding the table so the cursor's row (and the header) is on screen:
+        the table grows with its rows, so the pane, not the table, is what scrolls."""
+        if not self.row_count or not self.is_attached or not self.has_focus:
+            return  # only the table being moved in scrolls the pane (another's refresh must not)
+        row = self.cursor_row + (1 if self.show_header else 0)
+        for ancestor in self.ancestors:
+            if isinstance(ancestor, ScrollableContainer) and ancestor.allow_vertical_scroll:
+                top = self.region.y - ancestor.region.y + int(ancestor.scroll_y) + row - int(self.scroll_y)
+                ancestor.scroll_to_region(
+                    Region(0, top, 1, 1), animate=False, immediate=True, spacing=Spacing(1, 0, 1, 0)
+                )
+                return
 
 
-TICKET_COLUMNS = ("Number", "Pri", "Next due", "Age", "Company", "Title", "Assignee")
+def unique_keys(rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> list[tuple[str, tuple[Any, ...]]]:
+    """Rows keyed by unique strings: the second row of key K is K#2, and so on."""
+    seen: dict[str, int] = {}
+    keyed = []
+    for key, cells in rows:
+        text = str(key)
+        seen[text] = seen.get(text, 0) + 1
+        keyed.append((text if seen[text] == 1 else f"{text}#{seen[text]}", tuple(cells)))
+    return keyed
+
+
+TICKET_COLUMNS = (
+    Column("Number", most=14),
+    Column("Pri", most=8),
+    Column("Next due", most=8, justify="right"),
+    Column("Age", most=4, justify="right"),
+    Column("Company", least=6, most=20, gives=1),
+    Column("Title", least=8, most=400, gives=2, fill=True),
+    Column("Assignee", most=18),
+)
 # What a ticket list keeps at any width: the number, priority, due time, age and owner; the
 # company and then the title give way (cut with an ellipsis) so the row always fits.
-KEPT_WIDTHS = {"Number": 14, "Pri": 8, "Next due": 8, "Age": 4, "Assignee": 13}  # T20240501.0002
-COMPANY_WIDTHS = (6, 20)  # the company's least and most
-TITLE_LEAST = 8
-
-
-def ticket_column_widths(width: int) -> dict[str, int]:
-    """Each column's width in cells for a list `width` cells wide (each column is padded by one
-    cell on either side, and a cell is kept for the scrollbar)."""
-    spare = width - 1 - 2 * len(TICKET_COLUMNS) - sum(KEPT_WIDTHS.values())
-    company = max(COMPANY_WIDTHS[0], min(COMPANY_WIDTHS[1], spare // 3))
-    return {**KEPT_WIDTHS, "Company": company, "Title": max(TITLE_LEAST, spare - company)}
 
 
 class TicketListView(Table):
     """Shows a kpi.tickets.TicketList (an SLA bucket, the open escalations), cursor kept by ticket.
-    Its columns fit its width (ticket_column_widths), however long the PSA's text."""
+    Its columns fit its width (TICKET_COLUMNS through tui.columns), however long the PSA's text."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(TICKET_COLUMNS, **kwargs)
         self.rows_by_key: dict[str, TicketRow] = {}
         self._last: tuple[Sequence[TicketRow], datetime] | None = None
-        self.widths = ticket_column_widths(80)
-
-    def _add_columns(self) -> None:
-        self.widths = ticket_column_widths(self.size.width or self.app.size.width)
-        for label in TICKET_COLUMNS:
-            self.add_column(label, key=label, width=self.widths[label])
-
-    def on_resize(self) -> None:
-        if ticket_column_widths(self.size.width) == self.widths:
-            return
-        self.clear(columns=True)  # columns of the new widths, then the rows again
-        self._shown = None
-        self._add_columns()
-        if self._last is not None:
-            self.show_tickets(*self._last)
 
     def show_tickets(self, rows: Sequence[TicketRow], now: datetime) -> None:
         self._last = (rows, now)
         self.rows_by_key = {str(r.id): r for r in rows}
-        w = self.widths
+        marks, pending = marks_of(self), pending_of(self)
         cells = []
         for r in rows:
             due, overdue = fmt.countdown(r.countdown(now))
+            changes = pending.of(r.number) if pending is not None else {}
+            marked = marks is not None and r.id in marks
+            priority = changes["priority"] + PENDING if "priority" in changes else r.priority
+            assignee = changes["assignee"] + PENDING if "assignee" in changes else r.assignee or fmt.NOBODY
             cells.append(
                 (
                     r.id,
                     (
-                        fmt.plain(r.number, max_cells=w["Number"]),
-                        fmt.plain(r.priority, max_cells=w["Pri"]),
-                        Text(due, style="bold red" if overdue else "", justify="right"),
+                        fmt.plain((MARK if marked else "") + r.number),
+                        fmt.plain(priority),
+                        Text(due, style=fmt.OVERDUE if overdue else "", justify="right"),
                         Text(fmt.age(r.age(now)), justify="right"),
-                        fmt.plain(r.company or "", max_cells=w["Company"]),
-                        fmt.plain(r.title, max_cells=w["Title"]),
-                        fmt.plain(r.assignee or "unassigned", max_cells=w["Assignee"]),
+                        fmt.plain(r.company or ""),
+                        fmt.plain(r.title, max_cells=400),
+                        fmt.plain(assignee),
                     ),
                 )
             )
         self.show_rows(cells)
+
+    def sort_value(self, key: str, cells: tuple[Any, ...], index: int) -> tuple:
+        """Tickets sort by what the column means (due time, priority rank, age), not its text."""
+        row = self.rows_by_key.get(key.partition("#")[0])
+        if row is None or self._last is None:
+            return super().sort_value(key, cells, index)
+        value: Any = (
+            row.number,
+            row.priority_rank,
+            row.next_due,
+            row.age(self._last[1]).total_seconds(),
+            (row.company or "").casefold() or None,
+            row.title.casefold(),
+            (row.assignee or "").casefold() or None,
+        )[index]
+        return (1, value) if value is None else (0, value)
 
     def tick(self, now: datetime) -> None:
         if self._last is not None:

@@ -26,10 +26,18 @@ from mspkpi_tui.sources.autotask.client import PAGE_SIZE, AutotaskClient
 from mspkpi_tui.sources.synchronizer import Deletion, Reference, Step, Synchronizer, SyncPass
 from mspkpi_tui.store import models
 from mspkpi_tui.store.records import SPECS, RecordError, parse_datetime
-from mspkpi_tui.store.writer import MAX_PRUNE_SHARE, SyncWriter
+from mspkpi_tui.store.writer import MAX_PRUNE_SHARE, PicklistEntry, SyncWriter
 
 SOURCE = "autotask"
 PICKLIST_ENTITIES = ["Tickets", "Projects", "Contracts", "Opportunities", "BillingItems"]
+# The picklists triage actions are checked against (store: picklist_values), by entity and field.
+TRIAGE_PICKLISTS = {
+    ("Tickets", "status"): "status",
+    ("Tickets", "priority"): "priority",
+    ("Tickets", "queueID"): "queue",
+    ("TicketNotes", "noteType"): "note_type",
+    ("TicketNotes", "publish"): "note_publish",
+}
 TRACKED = ("status", "queue", "priority", "assignee", "escalation")
 
 
@@ -128,8 +136,19 @@ class AutotaskPass(SyncPass):
     # --- reference data --------------------------------------------------------------------
 
     def _read_picklists(self) -> None:
-        self.lists = mapping.Picklists({api: self.client.fields(api) for api in PICKLIST_ENTITIES})
+        fields = {api: self.client.fields(api) for api in PICKLIST_ENTITIES}
+        self.lists = mapping.Picklists(fields)
         self._store_queues()
+        fields["TicketNotes"] = self.client.fields("TicketNotes")
+        self._store_triage_picklists(fields)
+
+    def _store_triage_picklists(self, fields: dict[str, list[dict]]) -> None:
+        """The tenant's ticket and note picklists, for the triage actions to check against."""
+        for (api, name), field in TRIAGE_PICKLISTS.items():
+            item = next((f for f in fields.get(api, []) if isinstance(f, dict) and f.get("name") == name), None)
+            values = item.get("picklistValues") if item else None
+            if isinstance(values, list):
+                self.run.store_picklist(field, picklist_entries(values))
 
     def _read_lookups(self) -> None:
         self.availability = {str(a.get("resourceID")): a for a in self.client.fetch_all("ResourceDailyAvailabilities")}
@@ -372,6 +391,24 @@ class AutotaskPass(SyncPass):
             self.run.store_page(
                 "opportunity_stage_changes", changes, lambda i: f"opportunity {changes[i]['opportunity_id']} stage"
             )
+
+
+def picklist_entries(values: list[Any]) -> list[PicklistEntry]:
+    """entityInformation picklist values as the store keeps them (labels, sort order, active)."""
+    entries = []
+    for v in values:
+        if isinstance(v, dict) and v.get("value") not in (None, ""):
+            value = str(v["value"])
+            sort = v.get("sortOrder")
+            entries.append(
+                PicklistEntry(
+                    value,
+                    str(v.get("label") or value),
+                    sort_order=int(sort) if isinstance(sort, int | float) else 0,
+                    active=v.get("isActive") is not False,
+                )
+            )
+    return entries
 
 
 def _no_store(_page: Any) -> None:

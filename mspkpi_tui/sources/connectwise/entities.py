@@ -22,7 +22,7 @@ from mspkpi_tui.sources.connectwise.mapping import Catalog, EscalationRule, Mapp
 from mspkpi_tui.sources.http import PsaHttpError
 from mspkpi_tui.sources.synchronizer import Reference, Step, Synchronizer, SyncPass
 from mspkpi_tui.store import models
-from mspkpi_tui.store.writer import SyncWriter
+from mspkpi_tui.store.writer import PicklistEntry, SyncWriter
 
 CURSOR_FIELD = "lastUpdated"
 
@@ -135,15 +135,21 @@ class Pass(SyncPass):
         boards = self.read_list("service/boards")
         records, locations, raws = self.map_page("queues", Page(boards, "GET service/boards"), mapping.board)
         self.run.store_page("queues", records, locations, raws)
+        statuses: list[PicklistEntry] = []
         for board in boards:
             if _has_id(board):
-                self.catalog.statuses.update(
-                    mapping.board_statuses(self.read_list(f"service/boards/{board['id']}/statuses"))
-                )
+                listed = self.read_list(f"service/boards/{board['id']}/statuses")
+                self.catalog.statuses.update(mapping.board_statuses(listed))
+                statuses += _entries(listed, scope=str(board.get("name") or board["id"]))
         self.saw("queues", (str(b["id"]) for b in boards if _has_id(b)))
+        # For triage: a status belongs to a board, so each board's statuses are kept under its name.
+        self.run.store_picklist("queue", _entries(boards))
+        self.run.store_picklist("status", statuses)
 
     def read_catalog(self) -> None:
-        self.catalog.priority_rank = mapping.priority_ranks(self.read_list("service/priorities"))
+        priorities = self.read_list("service/priorities")
+        self.catalog.priority_rank = mapping.priority_ranks(priorities)
+        self.run.store_picklist("priority", _entries(priorities))
         for sla in self.read_list("service/SLAs"):
             # Wall-clock hours are right only for a 24x7 SLA; others rely on slaStatus.
             if _has_id(sla) and sla.get("basedOn") == "AllHours":
@@ -234,6 +240,24 @@ class Pass(SyncPass):
             if exc.status == 404:
                 return None  # deleted while we read: the next full pass prunes it
             raise
+
+
+def _entries(records: list[Any], scope: str = "") -> list[PicklistEntry]:
+    """ConnectWise reference records (boards, statuses, priorities) as picklist values."""
+    entries = []
+    for r in records:
+        if _has_id(r) and r.get("name"):
+            sort = r.get("sortOrder")
+            entries.append(
+                PicklistEntry(
+                    str(r["id"]),
+                    str(r["name"]),
+                    scope=scope,
+                    sort_order=int(sort) if isinstance(sort, int | float) else 0,
+                    active=r.get("inactiveFlag") is not True and r.get("inactive") is not True,
+                )
+            )
+    return entries
 
 
 def _has_id(record: Any) -> bool:

@@ -6,6 +6,7 @@ One module per rollup, each stating the invariant it keeps:
   contact resolution);
 - ``response_hours``: ``ticket_response_hours`` (service times, SLA compliance);
 - ``resource_days``: ``resource_day_hours`` (team hours);
+- ``flow_hours``: ``ticket_flow_hours`` (the Trends' opened, closed, backlog and aged series);
 - ``pending``: the keys writes marked, and ``flush_pending`` that recounts them.
 
 The store's writer flushes at the end of each entity's pass before its cursor moves, after
@@ -26,6 +27,7 @@ from mspkpi_tui.store.rollups.completion_hours import (
     first_touch,
     rebuild_ticket_rollups,
 )
+from mspkpi_tui.store.rollups.flow_hours import FLOW_COLUMNS, flow_hours, rebuild_flow_hours
 from mspkpi_tui.store.rollups.pending import flush_pending, mark_pending, pending_days, pending_hours, pending_tickets
 from mspkpi_tui.store.rollups.resource_days import (
     billable_hours,
@@ -47,11 +49,13 @@ def rebuild(conn: Connection) -> None:
     rebuild_ticket_rollups(conn)
     rebuild_response_hours(conn)
     rebuild_resource_days(conn)
+    rebuild_flow_hours(conn)
 
 
 __all__ = [
     "DAY",
     "FIRST_TOUCH_MAX_ENTRIES",
+    "FLOW_COLUMNS",
     "HOUR",
     "RESPONSE_COLUMNS",
     "billable_hours",
@@ -61,6 +65,7 @@ __all__ = [
     "day_floor",
     "epoch_seconds",
     "fcr_counts",
+    "flow_hours",
     "first_touch",
     "flush_pending",
     "hour_ceil",
@@ -70,6 +75,7 @@ __all__ = [
     "pending_hours",
     "pending_tickets",
     "rebuild",
+    "rebuild_flow_hours",
     "rebuild_resource_days",
     "rebuild_response_hours",
     "rebuild_ticket_rollups",

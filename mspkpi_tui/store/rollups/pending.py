@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from mspkpi_tui.store import models
 from mspkpi_tui.store.driver import DriverStatement
 from mspkpi_tui.store.rollups.completion_hours import refresh_completion_hours, refresh_time_entry_counts
+from mspkpi_tui.store.rollups.flow_hours import refresh_flow_hours
 from mspkpi_tui.store.rollups.resource_days import refresh_resource_days
 from mspkpi_tui.store.rollups.response_hours import refresh_response_hours
 
@@ -34,7 +35,8 @@ def mark_pending(
     days: Iterable[datetime] = (),
 ) -> None:
     """Remember, in the caller's transaction, what to recount: tickets whose time entries
-    changed, UTC hours of ticket completions / responses / resolutions, UTC days of time entries."""
+    changed, UTC hours of ticket creations / completions / responses / resolutions, UTC days of
+    time entries."""
     insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     for table, column, keys in (
         (pending_tickets, "ticket_id", tickets),
@@ -61,6 +63,7 @@ def flush_pending(conn: Connection) -> None:
     flipped = refresh_time_entry_counts(conn) if has_tickets else set()
     refresh_completion_hours(conn, hours | flipped)
     refresh_response_hours(conn, hours)
+    refresh_flow_hours(conn, hours)
     refresh_resource_days(conn, days)
     for table in (pending_tickets, pending_hours, pending_days):
         conn.execute(delete(table))

@@ -1,0 +1,342 @@
+"""HaloPSA JSON -> the canonical records of store/records.py.
+
+Each function maps one vendor record and leaves checking to the shared validation; only a
+record that is not even an object raises ``MappingError``. Halo's dates mostly carry no
+zone (they are in the instance's zone, a setting), but one answer can mix zone-less, ``Z``
+and offset forms, and "not set" is written as a date in 1900, 0001 or 1899: ``halo_time``
+reads all of them, and a sentinel becomes None, never a stored date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+# Before this year a Halo date is its "not set" (1900-01-01, 0001-01-01, 1899-12-30).
+SENTINEL_BEFORE_YEAR = 1901
+
+
+UTC_NAMES = ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu")
+
+
+class MappingError(ValueError):
+    pass
+
+
+def _obj(record: Any) -> dict:
+    if not isinstance(record, dict):
+        raise MappingError(f"a record must be a JSON object, not {type(record).__name__}")
+    return record
+
+
+def halo_time(value: Any, zone: tzinfo) -> Any:
+    """An ISO time with its zone, None for "not set", or the value as it came (then rejected
+    by the shared validation with its reason). A zone-less time is in the instance's zone."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if len(text) < 10 or not text[:4].isdigit() or text[4] != "-":
+        return value  # not a date: the validation says so
+    if int(text[:4]) < SENTINEL_BEFORE_YEAR:
+        return None
+    tail = text[19:]
+    if text.endswith(("Z", "z")) or "+" in tail or "-" in tail:
+        return text  # it carries its zone: the validation reads it
+    if zone is UTC or getattr(zone, "key", None) in UTC_NAMES:  # the usual case, without parsing twice
+        return text + "+00:00"
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=zone).isoformat()
+    except ValueError:
+        return value
+
+
+def _id(value: Any) -> str | None:
+    """A reference id; Halo writes 0 or -1 for "none"."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, int) and value <= 0:
+        return None
+    return str(value)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+# --- reference data read whole on every run ------------------------------------------
+
+
+@dataclass
+class Status:
+    name: str
+    closed: bool
+
+
+@dataclass
+class Catalog:
+    """Lookups the entity mappings need: statuses, priorities (rows per SLA), the instance's zone."""
+
+    zone: tzinfo
+    url: str = ""
+    statuses: dict[str, Status] = field(default_factory=dict)
+    priorities: dict[tuple[str | None, str], str] = field(default_factory=dict)  # (sla id, priority id) -> name
+    priority_rank: dict[str, int] = field(default_factory=dict)  # priority id -> 1 = most urgent
+    issue_type_field: str = "category_1"
+    won_statuses: set[str] = field(default_factory=lambda: {"won"})  # casefolded
+    lost_statuses: set[str] = field(default_factory=lambda: {"lost"})
+
+    def __post_init__(self) -> None:
+        self.utc = self.zone is UTC or getattr(self.zone, "key", None) in UTC_NAMES
+
+    def time(self, value: Any) -> Any:
+        # The usual form, "2026-01-05T08:00:00" in a UTC instance, without any parsing: a first
+        # sync reads millions of them (the validation parses each once anyway).
+        if self.utc and type(value) is str and len(value) == 19 and value[4] == "-" and value[10] == "T":
+            return None if value < "1901" else value + "+00:00"
+        return halo_time(value, self.zone)
+
+    def status(self, record: dict) -> Status | None:
+        return self.statuses.get(str(record.get("status_id")))
+
+    def priority(self, record: dict) -> tuple[str | None, int]:
+        pid = _id(record.get("priorityid", record.get("priority_id")))
+        if pid is None:
+            return None, 99
+        name = self.priorities.get((_id(record.get("sla_id")), pid)) or self.priorities.get((None, pid))
+        return name, self.priority_rank.get(pid, 99)
+
+
+def statuses(records: list[Any], closed_types: set[int]) -> dict[str, Status]:
+    """Open or closed by the status's own flag, never by its name. Halo's documents are unclear
+    whether that is an ``isclosed`` flag or an integer ``type``: a flag wins when present,
+    else the type is looked up in ``closed_types`` (docs/sources.md)."""
+    result = {}
+    for record in records:
+        if not isinstance(record, dict) or record.get("id") is None:
+            continue
+        flag = record.get("isclosed")
+        kind = record.get("type")
+        closed = flag if isinstance(flag, bool) else isinstance(kind, int) and kind in closed_types
+        result[str(record["id"])] = Status(str(record.get("name") or ""), closed)
+    return result
+
+
+def priorities(records: list[Any]) -> tuple[dict[tuple[str | None, str], str], dict[str, int]]:
+    """Halo keeps one priority row per SLA (``slaid`` + ``priorityid``); the label is the row of
+    the ticket's SLA, the rank is the priority id's order (1 = P1 = most urgent)."""
+    names: dict[tuple[str | None, str], str] = {}
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        pid = _id(record.get("priorityid", record.get("id")))
+        if pid is None or not record.get("name"):
+            continue
+        names[(_id(record.get("slaid")), pid)] = str(record["name"])
+        names.setdefault((None, pid), str(record["name"]))
+    ids = sorted({pid for _sla, pid in names}, key=lambda p: (float(p) if p.replace(".", "").isdigit() else 1e9, p))
+    return names, {pid: rank for rank, pid in enumerate(ids, start=1)}
+
+
+# --- entities ------------------------------------------------------------------------
+
+
+def client(record: Any) -> dict:
+    r = _obj(record)
+    return {
+        "id": r.get("id"),
+        "name": r.get("name"),
+        "number": r.get("accountsid") or None,
+        "active": r.get("inactive") is not True,
+    }
+
+
+def agent(record: Any) -> dict:
+    r = _obj(record)
+    return {
+        "id": r.get("id"),
+        "name": r.get("name"),
+        "email": r.get("email") or None,
+        "active": r.get("isdisabled") is not True and r.get("inactive") is not True,
+        "hourly_cost": _number(r.get("costprice")),
+    }
+
+
+def team(record: Any) -> dict:
+    """Tickets name their team, not its id: the team's name is the queue's id (docs/sources.md)."""
+    r = _obj(record)
+    return {"id": r.get("name"), "name": r.get("name")}
+
+
+def team_key(record: Any) -> str | None:
+    name = record.get("name") if isinstance(record, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def category(value: Any) -> tuple[Any, Any]:
+    """``Hardware>Purchase`` -> ("Hardware", "Purchase"); the rest of a deeper path stays in the second."""
+    if not isinstance(value, str) or not value.strip():
+        return None, None
+    top, _, rest = value.partition(">")
+    return top.strip() or None, rest.strip() or None
+
+
+def ticket(record: Any, catalog: Catalog) -> dict:
+    r = _obj(record)
+    status = catalog.status(r)
+    closed_at = catalog.time(r.get("dateclosed"))
+    is_closed = status.closed if status else closed_at is not None
+    priority, rank = catalog.priority(r)
+    issue, sub_issue = category(r.get(catalog.issue_type_field))
+    no_sla = r.get("excludefromsla") is True
+    tid = r.get("id")
+    team_name = r.get("team")
+    return {
+        "id": tid,
+        "number": str(tid) if tid is not None else None,
+        "title": r.get("summary"),
+        "company_id": _id(r.get("client_id")),
+        "queue_id": team_name if isinstance(team_name, str) and team_name.strip() else None,
+        "status": status.name if status else None,
+        "is_closed": is_closed,
+        "priority": priority,
+        "priority_rank": rank,
+        "issue_type": issue,
+        "sub_issue_type": sub_issue,
+        "assigned_resource_id": _id(r.get("agent_id")),
+        "created_at": catalog.time(r.get("dateoccurred")),
+        "first_response_due": None if no_sla else catalog.time(r.get("respondbydate")),
+        "first_response_at": catalog.time(r.get("responsedate")),
+        "resolution_due": None if no_sla else catalog.time(r.get("fixbydate")),
+        "resolved_at": closed_at if is_closed else None,
+        "completed_at": closed_at if is_closed else None,
+        "sla_name": r.get("sla_name") or None,
+        "last_activity_at": catalog.time(r.get("lastactiondate")),
+        "url": f"{catalog.url}/tickets?id={tid}" if catalog.url and tid is not None else None,
+    }
+
+
+def action_key(record: Any) -> str | None:
+    """An action's source id: Halo numbers actions per ticket, so (ticket, action)."""
+    if not isinstance(record, dict) or record.get("id") is None or record.get("ticket_id") is None:
+        return None
+    return f"{record['ticket_id']}:{record['id']}"
+
+
+def logs_time(record: Any) -> bool:
+    """Only actions with time taken become time entries (the rest are notes and e-mails)."""
+    hours = _number(record.get("timetaken")) if isinstance(record, dict) else None
+    return hours is not None and hours > 0
+
+
+def action_time_entry(record: Any, catalog: Catalog) -> dict:
+    r = _obj(record)
+    billable = r.get("actisbillable")
+    return {
+        "id": action_key(r),
+        "resource_id": _id(r.get("who_agentid")),
+        "ticket_id": _id(r.get("ticket_id")),
+        "started_at": catalog.time(r.get("actionarrivaldate") or r.get("datetime")),
+        "hours": r.get("timetaken"),
+        "billable": billable is True,
+        "category": r.get("outcome") or None,
+    }
+
+
+def timesheet(record: Any, catalog: Catalog) -> dict:
+    """Halo's timesheets are per agent per day."""
+    r = _obj(record)
+    agent_id = _id(r.get("agent_id"))
+    day = catalog.time(r.get("date"))
+    day_text = day[:10] if isinstance(day, str) else None
+    approved = r.get("approved") is True or r.get("approval_status") in (1, "Approved")
+    return {
+        "id": r.get("id") or (f"{agent_id}:{day_text}" if agent_id and day_text else None),
+        "resource_id": agent_id,
+        "period_start": day_text,
+        "period_end": day_text,
+        "status": "Approved" if approved else "Submitted" if r.get("submitted") is True else "Open",
+    }
+
+
+def contract(record: Any, catalog: Catalog) -> dict:
+    r = _obj(record)
+    expired = r.get("expired") is True or r.get("active") is False
+    return {
+        "id": r.get("id"),
+        "company_id": _id(r.get("client_id")),
+        "name": r.get("ref") or r.get("contract_ref") or f"Contract {r.get('id')}",
+        "number": r.get("ref") or None,
+        "type": r.get("contracttype_name") or r.get("type") or None,
+        "period_type": r.get("billing_period") or None,
+        "start_date": _day(catalog.time(r.get("start_date"))),
+        "end_date": _day(catalog.time(r.get("end_date"))),
+        "status": "Expired" if expired else "Active",
+        "monthly_value": _number(r.get("periodchargeamount")),
+    }
+
+
+def project(record: Any, catalog: Catalog) -> dict:
+    r = _obj(record)
+    status = catalog.status(r)
+    return {
+        "id": r.get("id"),
+        "name": r.get("summary"),
+        "company_id": _id(r.get("client_id")),
+        "status": status.name if status else None,
+        "is_closed": status.closed if status else catalog.time(r.get("dateclosed")) is not None,
+        "category": r.get("tickettype_name") or None,
+        "start_date": _day(catalog.time(r.get("startdate") or r.get("dateoccurred"))),
+        "end_date": _day(catalog.time(r.get("targetdate") or r.get("deadlinedate"))),
+        "estimated_hours": _number(r.get("estimate")),
+        "actual_hours": _number(r.get("timetaken")),
+        "percent_complete": _number(r.get("percentcomplete")),
+    }
+
+
+def opportunity(record: Any, catalog: Catalog) -> dict:
+    r = _obj(record)
+    status = catalog.status(r)
+    name = status.name if status else None
+    folded = (name or "").casefold()
+    outcome = (
+        "won"
+        if folded in catalog.won_statuses
+        else "lost"
+        if folded in catalog.lost_statuses or (status and status.closed)
+        else "open"
+    )
+    return {
+        "id": r.get("id"),
+        "title": r.get("summary"),
+        "company_id": _id(r.get("client_id")),
+        "owner_resource_id": _id(r.get("agent_id")),
+        "stage": name,
+        "status": outcome,
+        "amount": _number(r.get("opportunityvalue")) or 0.0,
+        "probability": _number(r.get("opportunityprobability")),
+        "expected_close": _day(catalog.time(r.get("targetdate"))),
+        "closed_on": _day(catalog.time(r.get("dateclosed"))) if outcome != "open" else None,
+        "win_reason": name if outcome == "won" else None,
+        "loss_reason": name if outcome == "lost" else None,
+        "category": r.get("tickettype_name") or None,
+        "created_at": catalog.time(r.get("dateoccurred")),
+    }
+
+
+def feedback(record: Any, catalog: Catalog) -> dict:
+    """Customer feedback on a ticket, as a CSAT survey result (Halo's score as it comes)."""
+    r = _obj(record)
+    return {
+        "id": r.get("id"),
+        "ticket_id": _id(r.get("ticket_id")),
+        "company_id": _id(r.get("client_id")),
+        "completed_at": catalog.time(r.get("date")),
+        "rating": r.get("score"),
+    }
+
+
+def _day(value: Any) -> Any:
+    return value[:10] if isinstance(value, str) and len(value) >= 10 and value[4] == "-" else value
