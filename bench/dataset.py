@@ -94,6 +94,7 @@ PROJECT_STATUSES = ["New", "In Progress", "On Hold", "Complete"]
 CONTRACT_TYPES = ["Recurring Service", "Block Hours", "Time & Materials", "Retainer"]
 PERIOD_TYPES = ["Monthly", "Quarterly", "Yearly"]
 CONTRACT_STATUSES = ["Active", "Expired", "Cancelled"]
+CONTRACT_CATEGORIES = ["Managed services", "Block hours", "IT support", "Retainers"]  # by CONTRACT_TYPES
 TIMESHEET_STATUSES = ["Open", "Submitted", "Approved", "Rejected"]
 STAGES = ["Prospect", "Qualified", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]
 STAGE_PROBABILITY = np.array([10.0, 25.0, 50.0, 75.0, 100.0, 0.0])
@@ -243,6 +244,7 @@ class Builder:
         tables = [self.companies(), self.resources(), self.queues(), self.projects()]
         tables += [self.tickets(), self.ticket_events(), self.timesheets(), self.time_entries()]
         tables += [self.opportunities(), self.opportunity_stage_changes(), self.contracts(), self.survey_results()]
+        tables += [self.billing_items()]  # last: its random draws leave the tables above as they were
         # Rollups the store keeps at write time, filled from the rows they summarise.
         tables[3].add("actual_hours", "float", np.round(self.project_hours, 2))
         tables[4].add("time_entry_count", "int", self.entries_per_ticket)
@@ -660,7 +662,41 @@ class Builder:
         t.add("start_date", "date", start)
         t.add("end_date", "date", end, null=open_ended)
         t.add("status", "label", status, labels=CONTRACT_STATUSES)
-        t.add("monthly_value", "float", np.round(rng.lognormal(np.log(1500), 0.7, n), 2))
+        value = np.round(rng.lognormal(np.log(1500), 0.7, n), 2)
+        t.add("monthly_value", "float", value)
+        # Seats and category from what is drawn above (no new draws: the later tables stay as they were).
+        t.add("seats", "float", np.maximum(np.round(value / 60.0), 1.0), null=kind != 0)
+        t.add("category", "label", kind, labels=CONTRACT_CATEGORIES)
+        self.c_company, self.c_start, self.c_value, self.c_kind = company, start, value, kind
+        return t
+
+    def billing_items(self) -> Table:
+        """Each Recurring Service contract's charge for its last three months (flagged recurring)
+        and product sales, two per company a year on average."""
+        rng = self.rng
+        recurring = np.flatnonzero(self.c_kind == 0)
+        months = np.arange(3)
+        r_contract = np.repeat(recurring, len(months))
+        r_day = self.today - 30 * np.tile(months, len(recurring))
+        products = 2 * self.n.companies
+        p_company = rng.integers(0, self.n.companies, products)
+        p_day = self.today - rng.integers(0, 365, products)
+        p_price = np.round(rng.lognormal(np.log(900), 0.6, products), 2)
+        n = len(r_contract) + products
+        day = np.concatenate([r_day, p_day])
+        order = np.argsort(day, kind="stable")
+        company = np.concatenate([self.c_company[r_contract], p_company])[order]
+        t = self.table("billing_items", n)
+        t.add("company_id", "int", company + 1)
+        contract = np.concatenate([r_contract + 1, np.zeros(products, dtype=np.int64)])[order]
+        t.add("contract_id", "int", contract, null=contract == 0)
+        t.add("item_date", "date", day[order])
+        is_recurring = np.concatenate([np.ones(len(r_contract), bool), np.zeros(products, bool)])[order]
+        t.add("item_type", "label", (~is_recurring).astype(np.int64), labels=["Recurring Contract Service", "Product"])
+        price = np.concatenate([self.c_value[r_contract], p_price])[order]
+        t.add("extended_price", "float", price)
+        t.add("our_cost", "float", np.round(price * np.where(is_recurring, 0.12, 0.8), 2))
+        t.add("recurring", "bool", is_recurring)
         return t
 
     def survey_results(self) -> Table:

@@ -1,8 +1,8 @@
 """`make bench`: the benchmarks bench/RESULTS.md quotes, in one command.
 
-    python -m bench.run [kpi] [sync] [tui] [trends] [--write]
+    python -m bench.run [kpi] [sync] [tui] [trends] [clients] [--write]
 
-With no names it runs all four. The KPI, TUI and Trends benchmarks read the large generated dataset
+With no names it runs all five. The KPI, TUI and Trends benchmarks read the large generated dataset
 (bench/data/large.db, about 3 minutes to generate); it is generated first when missing. The
 sync benchmark makes its own data in a temporary folder. `--write` replaces each benchmark's
 section of RESULTS.md with the new figures, as each module's own --write does.
@@ -50,14 +50,21 @@ def _alerts(write: bool) -> int:
     return 0
 
 
+def _clients(write: bool) -> int:
+    from bench import clients_bench
+
+    return clients_bench.main(["--write"] if write else [])
+
+
 BENCHMARKS: dict[str, Callable[[bool], int]] = {
     "kpi": _kpi,
     "sync": _sync,
     "tui": _tui,
     "trends": _trends,
     "alerts": _alerts,
+    "clients": _clients,
 }
-NEEDS_DATASET = {"kpi", "tui", "trends", "alerts"}
+NEEDS_DATASET = {"kpi", "tui", "trends", "alerts", "clients"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -263,6 +263,38 @@ def kpi(
     typer.echo(render(report, format.value), nl=False)
 
 
+class ReviewFormat(str, Enum):
+    markdown = "markdown"
+    csv = "csv"
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    company: str = typer.Argument(..., help="The company (its full name, or a part naming one company)."),
+    quarter: str | None = typer.Option(
+        None, "--quarter", help="The quarter, e.g. 2026-Q4 (default: the last whole one)."
+    ),
+    format: ReviewFormat = typer.Option(ReviewFormat.markdown, "--format", "-f", help="markdown or csv."),
+    out: Path | None = typer.Option(None, "--out", help="A folder to write the review into (default: print it)."),
+) -> None:
+    """Write a company's quarterly business review (service by month against the MSP average)."""
+    from mspkpi_tui.kpi.review import review as build_review  # pandas: only this command loads it
+    from mspkpi_tui.output.review_format import render_review
+
+    context = _ctx(ctx)
+    result = build_review(context.engine(create=False), context.now, context.config, company, quarter)
+    text = render_review(result, format.value)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    safe_name = "".join(ch if ch.isalnum() else "-" for ch in result.company).strip("-").lower() or "company"
+    path = out / f"{safe_name}-{result.quarter}.{'md' if format.value == 'markdown' else 'csv'}"
+    path.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
 class AlertFormat(str, Enum):
     text = "text"
     json = "json"

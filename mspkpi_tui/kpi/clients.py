@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, and_, case, func, select
@@ -244,7 +244,20 @@ def _mean(seconds: float | None, n: int, unit: float) -> float | None:
 
 
 def client_figures(engine: Engine, now: datetime, config: Config, period: str = "30d") -> ClientFigures:
-    w = period_window(now, config, period)
+    return figures_for_window(engine, period_window(now, config, period), config)
+
+
+def month_window(first_day: date, config: Config, now: datetime) -> Window:
+    """One local calendar month (up to now if it is the current one), named "YYYY-MM"."""
+    year, month = divmod(first_day.year * 12 + first_day.month, 12)
+    next_first = date(year, month + 1, 1)
+    end = min(local_midnight_utc(next_first, config.zone) - timedelta(microseconds=1), now)
+    last = min(next_first - timedelta(days=1), period_bounds(now, config).today)
+    return Window(f"{first_day:%Y-%m}", local_midnight_utc(first_day, config.zone), end, first_day, last)
+
+
+def figures_for_window(engine: Engine, w: Window, config: Config) -> ClientFigures:
+    """Every active company's figures over any window (the pane's periods, the review's months)."""
     zone = config.zone
     with engine.connect() as conn:
         names = conn.execute(
@@ -273,7 +286,7 @@ def client_figures(engine: Engine, now: datetime, config: Config, period: str = 
     }
     rows = [_flag(r, medians, config) for r in rows]
     return ClientFigures(
-        period=period,
+        period=w.period,
         start=w.start,
         end=w.end,
         months=round(w.months, 2),

@@ -100,14 +100,18 @@ def company_page(engine: Engine, now: datetime, config: Config, company_id: int)
                 opened[i] += 1
             if (i := bucket(completed)) is not None:
                 closed[i] += 1
-        on_company = (entries.c.ticket_id.in_(select(tickets.c.id).where(mine))) | (
+        # Two lookups by ticket and by project (ix_time_entries_ticket): an OR of the two would
+        # make the planner scan the year's entries by start time instead.
+        for on_company in (
+            entries.c.ticket_id.in_(select(tickets.c.id).where(mine)),
             entries.c.project_id.in_(select(projects.c.id).where(projects.c.company_id == company_id))
-        )
-        for started, h in conn.execute(
-            select(entries.c.started_at, entries.c.hours).where(on_company, entries.c.started_at >= at(start))
+            & entries.c.ticket_id.is_(None),
         ):
-            if (i := bucket(started)) is not None:
-                hours[i] += h
+            for started, h in conn.execute(
+                select(entries.c.started_at, entries.c.hours).where(on_company, entries.c.started_at >= at(start))
+            ):
+                if (i := bucket(started)) is not None:
+                    hours[i] += h
         for done, rating in conn.execute(
             select(surveys.c.completed_at, surveys.c.rating).where(
                 surveys.c.company_id == company_id, surveys.c.completed_at >= at(start)

@@ -41,6 +41,9 @@ SECTIONS: dict[str, Callable] = {
     "trends": trend_series,
     "clients": client_figures,
 }
+# What `mspkpi kpi` prints without --section: every area but the per-company list, which is
+# long (a row per client) and costly on a large tenant (bench/RESULTS.md): asked for by name.
+DEFAULT_SECTIONS = [name for name in SECTIONS if name != "clients"]
 # Areas that take a `refresh` (kpi.common.Refresh) and share intermediate results through it.
 SHARES_WORK = {"sla", "service", "escalations", "trends"}
 
@@ -98,14 +101,14 @@ def rules_in_force(config: Config) -> dict[str, str]:
 
 def check_section(section: str | None) -> list[str]:
     if section is None:
-        return list(SECTIONS)
+        return list(DEFAULT_SECTIONS)
     if section not in SECTIONS:
         raise MspkpiError(f"unknown section {section!r}; choose one of: {', '.join(SECTIONS)}")
     return [section]
 
 
 def compute_report(engine: Engine, now: datetime, config: Config, sections: list[str] | None = None) -> dict[str, Any]:
-    names = list(SECTIONS) if sections is None else [n for s in sections for n in check_section(s)]
+    names = list(DEFAULT_SECTIONS) if sections is None else [n for s in sections for n in check_section(s)]
     report: dict[str, Any] = {
         "as_of": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "timezone": zone_name(config),

@@ -1,5 +1,5 @@
 """Pane 8, Clients: one row per active company with its service and money figures over 30
-days, this quarter or 12 months (p), sorted by any column (s, o to reverse); needy companies
+days, this quarter or 12 months (p), sorted by any column (s, v to reverse: the shared Table's keys); needy companies
 flagged with the rule that flags them; Enter opens the company's page; m shows the time and
 profitability matrix (hours per seat against margin %, quadrant lines at the MSP's medians).
 
@@ -96,15 +96,12 @@ class ClientsPane(Pane, VerticalScroll, can_focus=False):
 
     BINDINGS = [
         Binding("p", "next_period", "30d/quarter/12m", id="clients-period"),
-        Binding("s", "next_sort", "Sort", id="clients-sort"),
-        Binding("o", "reverse_sort", "Reverse", id="clients-reverse"),
         Binding("m", "toggle_matrix", "Margin matrix", id="clients-matrix"),
     ]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.period = PERIODS[0]
-        self.sort_column, self.reverse = 0, False
         self.figures: ClientFigures | None = None  # the figures shown (tests)
         self.reads = 0
         self._stale = True
@@ -181,7 +178,7 @@ class ClientsPane(Pane, VerticalScroll, can_focus=False):
     def _show_rows(self) -> None:
         if self.figures is None:
             return
-        rows = sorted_rows(self.figures.companies, self.sort_column, self.reverse)
+        rows = sorted_rows(self.figures.companies, 0, False)  # by name; s / v sort the table (tui.widgets.Table)
         self.query_one("#clients-table", Table).show_rows(
             [(r.company_id, tuple(cell(r) for _, _, cell in COLUMNS)) for r in rows]
         )
@@ -228,12 +225,11 @@ class ClientsPane(Pane, VerticalScroll, can_focus=False):
     def _show_title(self, reading: bool = False, error: str | None = None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"Clients: {PERIOD_NAMES[self.period]}", style="bold")
-        text.append(f", sorted by {HEADINGS[self.sort_column]}{' (reversed)' if self.reverse else ''}")
         if error:
             text.append(f"  READ FAILED: {error}", style="bold red")
         elif reading and (self.figures is None or self.figures.period != self.period):
             text.append("  reading…")
-        text.append("  p period · s/o sort · Enter company · m matrix", style="dim")
+        text.append("  p period · s/v sort · Enter company · m matrix", style="dim")
         self.query_one("#clients-title", Figure).show(text)
 
     def current_company(self) -> ClientRow | None:
@@ -258,16 +254,6 @@ class ClientsPane(Pane, VerticalScroll, can_focus=False):
     def action_next_period(self) -> None:
         self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]
         self._read()
-
-    def action_next_sort(self) -> None:
-        self.sort_column = (self.sort_column + 1) % len(COLUMNS)
-        self._show_title()
-        self._show_rows()
-
-    def action_reverse_sort(self) -> None:
-        self.reverse = not self.reverse
-        self._show_title()
-        self._show_rows()
 
     def action_toggle_matrix(self) -> None:
         chart = self.query_one("#clients-matrix", Chart)

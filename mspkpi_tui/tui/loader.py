@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mspkpi_tui.kpi.contracts import ContractFigures
     from mspkpi_tui.kpi.dispatch import Technician
     from mspkpi_tui.kpi.escalations import EscalationFigures
+    from mspkpi_tui.kpi.money import MoneyFigures
     from mspkpi_tui.kpi.pipeline import PipelineFigures
     from mspkpi_tui.kpi.projects import ProjectFigures
     from mspkpi_tui.kpi.service import ServiceFigures
@@ -92,6 +93,7 @@ class ServiceData:
     contracts: ContractFigures
     projects: ProjectFigures
     trends: Trends
+    money: MoneyFigures  # MRR, seats, churn over the last 30 days (kpi.money: contracts only, cheap)
 
 
 def load_queue_ids(
@@ -165,15 +167,21 @@ def load_pipeline(engine: Engine, now: datetime, config: Config, trends: Trends)
 
 
 def load_service(engine: Engine, now: datetime, config: Config, trends: Trends) -> ServiceData:
+    from mspkpi_tui.kpi.clients import period_window
     from mspkpi_tui.kpi.contracts import contract_figures
+    from mspkpi_tui.kpi.money import money_figures, read_contracts
     from mspkpi_tui.kpi.projects import project_figures
     from mspkpi_tui.kpi.service import service_figures
 
+    window = period_window(now, config, "30d")
+    with engine.connect() as conn:
+        terms = read_contracts(conn)
     return ServiceData(
         service_figures(engine, now, config),
         contract_figures(engine, now, config),
         project_figures(engine, now, config),
         trends,
+        money_figures(terms, window.first_day, window.last_day),
     )
 
 

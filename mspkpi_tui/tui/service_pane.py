@@ -82,7 +82,17 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
             else fmt.duration_minutes(s.avg_first_response_minutes_30d)
         )
         resolution = "no data" if s.avg_resolution_hours_30d is None else f"{fmt.hours(s.avg_resolution_hours_30d)} h"
-        text.append(f"first response {response} · resolution {resolution}")
+        text.append(f"first response {response} · resolution {resolution}\n")
+        m = data.money
+        text.append("Recurring revenue: ", style="bold")
+        if m.mrr is None:
+            text.append(f"no data ({m.no_data.get('mrr', '')})")
+        else:
+            seat = "no data" if m.all_in_seat_price is None else f"{m.all_in_seat_price:,.2f}"
+            text.append(
+                f"MRR {m.mrr:,.0f} · all-in seat price {seat} · churn (30 days) {fmt.pct(m.churn_pct)} of clients, "
+                f"{fmt.pct(m.revenue_churn_pct)} of MRR (Clients pane, key 8, per client)"
+            )
         self.query_one("#svc-figures", Figure).show(text)
         t = data.trends
         days = tuple(t.days)
