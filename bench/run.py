@@ -1,6 +1,6 @@
 """`make bench`: the benchmarks bench/RESULTS.md quotes, in one command.
 
-    python -m bench.run [kpi] [sync] [tui] [trends] [clients] [--write]
+    python -m bench.run [kpi] [sync] [tui] [trends] [alerts] [clients] [halo] [triage] [--write]
 
 With no names it runs all five. The KPI, TUI and Trends benchmarks read the large generated dataset
 (bench/data/large.db, about 3 minutes to generate); it is generated first when missing. The
@@ -50,6 +50,20 @@ def _alerts(write: bool) -> int:
     return 0
 
 
+def _halo(write: bool) -> int:
+    from bench import halo_bench
+
+    return halo_bench.main(["--write"] if write else [])
+
+
+def _triage(write: bool) -> int:
+    from bench import triage_bench
+
+    sys.argv = ["bench.triage_bench"]  # it prints its figures; RESULTS.md's triage section is written by hand
+    triage_bench.main()
+    return 0
+
+
 def _clients(write: bool) -> int:
     from bench import clients_bench
 
@@ -63,8 +77,10 @@ BENCHMARKS: dict[str, Callable[[bool], int]] = {
     "trends": _trends,
     "alerts": _alerts,
     "clients": _clients,
+    "halo": _halo,
+    "triage": _triage,
 }
-NEEDS_DATASET = {"kpi", "tui", "trends", "alerts", "clients"}
+NEEDS_DATASET = {"kpi", "tui", "trends", "alerts", "clients", "triage"}
 
 
 def main(argv: list[str] | None = None) -> int:
