@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Hashable
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -34,6 +35,9 @@ def json_ready(value: Any) -> Any:
     return value
 
 
+_WIDE = Context(prec=400)
+
+
 def half_up(value: float, digits: int = 0) -> float:
     """`value` rounded half away from zero at `digits` decimals (0.125 -> 0.13, 0.375 -> 0.38),
     the one rounding of every figure, in the report and on screen.
@@ -42,8 +46,11 @@ def half_up(value: float, digits: int = 0) -> float:
     computed by SQLite and PostgreSQL can differ in its last binary digits (76.74999999 vs
     76.75000001): the value is first cut to 9 decimals, which removes that noise, then rounded
     as decimal text, so both databases print the same figure."""
+    if not math.isfinite(value):
+        return float(value)
     exact = Decimal(repr(round(float(value), 9)))
-    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    # Precision for any float (up to 309 integer digits): the default 28 digits refuse 1e26.
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_WIDE))
 
 
 def pct(part: float | None, whole: float | None) -> float | None:

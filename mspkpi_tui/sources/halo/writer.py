@@ -175,7 +175,7 @@ def _psa(call):
         raise Refused(f"Halo: {exc}") from None
 
 
-def writer_from_config(config) -> HaloWriter:
+def writer_from_config(config, engine=None) -> HaloWriter:  # engine: only the demo writer needs it
     options = dict(config.sources.get("halo", {}))
     closed = closed_types_of(options)
     outcome = str(options.get("note_outcome") or NOTE_OUTCOME)
