@@ -21,6 +21,7 @@ from sqlalchemy import select
 from mspkpi_tui.config import Config
 from mspkpi_tui.errors import SyncError
 from mspkpi_tui.sources.connectwise.client import read_cw_settings
+from mspkpi_tui.sources.connectwise.mapping import web_root
 from mspkpi_tui.sources.connectwise.sla import PriorityHours, due_times, parse_sla_status
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.ingest import table_of
@@ -331,7 +332,8 @@ def snapshot(url: str) -> dict[str, list[dict]]:
                 refs = {fk.parent.name: by_table[fk.column.table.name] for fk in table.foreign_keys}
                 rows = []
                 for row in conn.execute(select(table).where(table.c.source == SOURCE)).mappings():
-                    clean = {k: v for k, v in row.items() if k != "id"}
+                    # The ticket link names the fake's port, which differs from server to server.
+                    clean = {k: v for k, v in row.items() if k not in ("id", "url")}
                     for column, target in refs.items():
                         clean[column] = source_ids[target].get(clean[column]) if clean[column] is not None else None
                     rows.append(clean)
@@ -343,6 +345,26 @@ def snapshot(url: str) -> dict[str, list[dict]]:
 
 def rows(url: str, entity: str) -> dict[str, dict]:
     return {r["source_id"]: r for r in snapshot(url)[entity]}
+
+
+def ticket_url(url: str, source_id: str) -> str | None:
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            tickets = table_of("tickets")
+            return conn.execute(
+                select(tickets.c.url).where(tickets.c.source == SOURCE, tickets.c.source_id == source_id)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_the_web_link_is_the_one_the_connectwise_web_ui_builds():
+    assert web_root("https://api-na.myconnectwise.net", "v4_6_release/", "My Co") == (
+        "https://na.myconnectwise.net/v4_6_release/services/system_io/Service/fv_sr100_request.rspx"
+        "?companyName=My%20Co&service_recid="
+    )
+    assert web_root("https://cw.msp.example", None, "msp").startswith("https://cw.msp.example/v4_6_release/")
 
 
 def sync(run_cli, url: str, fake: ConnectWiseFake, *args: str, **env: str):
@@ -401,6 +423,9 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     t1001, t1002 = tickets["1001"], tickets["1002"]
     assert t1001["title"] == "Ticket 1001: printer [b]jam[/b]" and t1001["number"] == "1001"
     assert t1001["queue_id"] == "1" and t1001["company_id"] == "1" and t1001["assigned_resource_id"] == "1"
+    assert ticket_url(db_url, "1001") == (
+        f"{fake.site_url}/{CODEBASE}services/system_io/Service/fv_sr100_request.rspx?companyName=contoso&service_recid=1001"
+    )
     assert t1001["created_at"] == BASE and t1001["sla_name"] == "Business hours"
     # slaStatus "Respond by Mon 01/05 4:00 PM UTC-08" -> 2026-01-06 00:00 UTC; a business-hours SLA gets no estimate.
     assert t1001["first_response_due"] == datetime(2026, 1, 6, 0, 0, tzinfo=UTC)

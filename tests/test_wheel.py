@@ -30,7 +30,12 @@ def test_installed_wheel_runs_the_demo_and_the_report(tmp_path):
     # Build from a copy, so the build leaves nothing in the working tree.
     source = tmp_path / "src"
     shutil.copytree(REPO, source, ignore=NOT_SHIPPED)
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", tmp_path / "dist", source, cwd=tmp_path)
+    built = _run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", tmp_path / "dist", source, cwd=tmp_path
+    )
+    output = built.stdout + built.stderr
+    assert "licen" not in output.casefold()  # no licence-table deprecation warning
+    assert "BuildBackendWarning" not in output and "DeprecationWarning" not in output  # e.g. a package left out
     wheel = next((tmp_path / "dist").glob("mspkpi-*.whl"))
 
     # A fresh venv with our wheel alone; its dependencies come from the test venv's site-packages

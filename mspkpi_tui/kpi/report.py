@@ -58,6 +58,10 @@ def rules_in_force(config: Config) -> dict[str, str]:
     esc, ts, pipe, svc, cl = config.escalation, config.timesheet, config.pipeline, config.service, config.clients
     weekday = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][config.week_start]
     target = f"target {pipe.target:g}" if pipe.target else "no target set, so coverage is null"
+    # An empty list in the config drops its clause rather than leaving "unless ;" or "at  days".
+    done = f" unless {'/'.join(ts.done_statuses)}" if ts.done_statuses else ""
+    days = "/".join(str(d) for d in pipe.checkin_days)
+    checkins = f"check-ins at {days} days" if days else "no check-ins set"
     return {
         "queue": "open = status not closed as the source marks it",
         "sla": "30d = the 30 x 24 h ending now; met = done at or before due; tickets without a due time are not counted",
@@ -73,11 +77,11 @@ def rules_in_force(config: Config) -> dict[str, str]:
             f"weeks start {weekday} 00:00 local; utilization = billable / weekly hours"
             f"{' minus time off' if ts.time_off_categories else ''} (the whole week); utilization wtd = billable / "
             "the weekly hours gone by (Mon-Fri 09-17 local); billable % = billable / worked; "
-            f"timesheet overdue after deadline or period end + {ts.grace_days:g} day(s) unless {'/'.join(ts.done_statuses)}; "
+            f"timesheet overdue after deadline or period end + {ts.grace_days:g} day(s){done}; "
             f"no timesheet records: weeks under {ts.threshold:.0%} of weekly hours (last {ts.lookback_weeks} weeks)"
         ),
         "pipeline": (
-            f"days in stage since entering it; check-ins at {'/'.join(str(d) for d in pipe.checkin_days)} days; "
+            f"days in stage since entering it; {checkins}; "
             f"coverage = open amount / target ({target}; rule of thumb {pipe.coverage_multiple:g}x); month in the business zone"
         ),
         "contracts": f"active contracts ending today .. today + {'/'.join(str(h) for h in HORIZONS)} days (cumulative)",

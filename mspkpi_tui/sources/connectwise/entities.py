@@ -147,6 +147,8 @@ class Pass(SyncPass):
         self.run.store_picklist("status", statuses)
 
     def read_catalog(self) -> None:
+        settings = self.client.settings
+        self.catalog.web_root = mapping.web_root(settings.site_url, self.client.codebase, settings.company)
         priorities = self.read_list("service/priorities")
         self.catalog.priority_rank = mapping.priority_ranks(priorities)
         self.run.store_picklist("priority", _entries(priorities))

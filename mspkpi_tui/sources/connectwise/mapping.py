@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from mspkpi_tui.sources.connectwise.sla import PriorityHours, due_times
 from mspkpi_tui.store.records import RecordError, parse_datetime
@@ -88,6 +89,23 @@ class Catalog:
     )  # (sla id, priority id), 24x7 SLAs only
     opportunity_outcome: dict[str, str] = field(default_factory=dict)  # status id -> open | won | lost
     stage_rank: dict[str, int] = field(default_factory=dict)  # stage id -> order
+    web_root: str | None = None  # where the CW web UI's ticket links start (web_root below)
+
+
+# The codebase a cloud company's web UI lives under when the API has not named one yet.
+DEFAULT_CODEBASE = "v4_6_release/"
+
+
+def web_root(site_url: str, codebase: str | None, company: str) -> str:
+    """The start of a ticket's link in the ConnectWise web UI, as the UI itself builds it:
+    ``https://na.myconnectwise.net/v4_6_release/services/system_io/Service/fv_sr100_request.rspx
+    ?companyName=contoso&service_recid=`` (cloud API hosts are the web hosts with "api-" before them)."""
+    parts = urlsplit(site_url)
+    host = parts.netloc.removeprefix("api-")
+    return (
+        f"{parts.scheme}://{host}/{codebase or DEFAULT_CODEBASE}services/system_io/Service/fv_sr100_request.rspx"
+        f"?companyName={quote(company, safe='')}&service_recid="
+    )
 
 
 def board_statuses(records: list[Any]) -> dict[str, BoardStatus]:
@@ -259,6 +277,7 @@ def ticket(record: Any, catalog: Catalog, stored: StoredTicket | None, rule: Esc
         "escalation_level": 1 if escalated_now else 0,
         "escalated_at": escalated_at.isoformat() if escalated_at else None,
         "last_activity_at": last_updated,
+        "url": f"{catalog.web_root}{r['id']}" if catalog.web_root and isinstance(r.get("id"), int) else None,
     }
     events = _transitions(r, stored, last_updated, escalated_now) if stored else []
     return row, events
