@@ -135,17 +135,22 @@ def line_chart(
         return fit(title, width) + "\n" + _finish(color).rstrip("\n")
 
 
+def _empty(title: str, message: str, width: int, color: bool) -> str:
+    """A chart with nothing to plot: the message in an empty frame (inside the figure's lock)."""
+    plt.text(message, x=0, y=0, alignment="center")
+    plt.xlim(-1, 1)
+    plt.ylim(-1, 1)
+    plt.xticks([])
+    plt.yticks([])
+    return fit(title, width) + "\n" + _finish(color).rstrip("\n")
+
+
 def bar_chart(title: str, items: Sequence[tuple[str, float]], width: int, height: int, color: bool = True) -> str:
     """Horizontal bars, largest first as given; each label carries its value."""
     with _FIGURE:
         _start(width, height - 1)
         if not items:
-            plt.text("none in the period", x=0, y=0, alignment="center")
-            plt.xlim(-1, 1)
-            plt.ylim(-1, 1)
-            plt.xticks([])
-            plt.yticks([])
-            return fit(title, width) + "\n" + _finish(color).rstrip("\n")
+            return _empty(title, "none in the period", width, color)
         # One row per bar (title and frame take 3 rows): the rest are summed as "Other".
         rows = max(1, height - 3)
         if len(items) > rows:
@@ -222,12 +227,7 @@ def scatter_chart(
     with _FIGURE:
         _start(width, height - 1)
         if not points:
-            plt.text("no data in this period", x=0, y=0, alignment="center")
-            plt.xlim(-1, 1)
-            plt.ylim(-1, 1)
-            plt.xticks([])
-            plt.yticks([])
-            return fit(title, width) + "\n" + _finish(color).rstrip("\n")
+            return _empty(title, "no data in this period", width, color)
         plt.scatter([x for x, _ in points], [y for _, y in points], marker="dot", color="cyan")
         if x_line is not None:
             plt.vline(x_line, color=FAINT)

@@ -167,21 +167,17 @@ def load_pipeline(engine: Engine, now: datetime, config: Config, trends: Trends)
 
 
 def load_service(engine: Engine, now: datetime, config: Config, trends: Trends) -> ServiceData:
-    from mspkpi_tui.kpi.clients import period_window
+    from mspkpi_tui.kpi.clients import msp_money
     from mspkpi_tui.kpi.contracts import contract_figures
-    from mspkpi_tui.kpi.money import money_figures, read_contracts
     from mspkpi_tui.kpi.projects import project_figures
     from mspkpi_tui.kpi.service import service_figures
 
-    window = period_window(now, config, "30d")
-    with engine.connect() as conn:
-        terms = read_contracts(conn)
     return ServiceData(
         service_figures(engine, now, config),
         contract_figures(engine, now, config),
         project_figures(engine, now, config),
         trends,
-        money_figures(terms, window.first_day, window.last_day),
+        msp_money(engine, now, config),
     )
 
 
