@@ -279,16 +279,16 @@ figures as upper bounds.
 
 | measure | result | target |
 |---|---:|---:|
-| start to first screen with data painted (median of {start["runs"]}) | {start["first_screen_s"]:.2f} s | ≤ 1.0 s |
+| start to first screen with data painted (median of {start["runs"]}) | {start["first_screen_s"]:.2f} s | |
 | same for a bare Textual app painting one Static | {start["bare_s"]:.2f} s | |
-| ratio | {start["ratio"]:.1f}x | |
-| pane switch, key to repaint done (median of {keys["pane_switch_n"]}) | {keys["pane_switch_ms"]:.0f} ms | ≤ 50 ms |
-| filter keystroke, key to table repainted (median of {keys["filter_n"]}; max {keys["filter_max_ms"]:.0f} ms) | {keys["filter_ms"]:.0f} ms | ≤ 50 ms |
+| ratio | {start["ratio"]:.1f}x | ≤ 2.5x |
+| pane switch, key to repaint done (median of {keys["pane_switch_n"]}) | {keys["pane_switch_ms"]:.0f} ms | ≤ 30 ms |
+| filter keystroke, key to table repainted (median of {keys["filter_n"]}; max {keys["filter_max_ms"]:.0f} ms) | {keys["filter_ms"]:.0f} ms | ≤ 30 ms |
 | sort, key to table repainted (median of {keys["sort_n"]}) | {keys["sort_ms"]:.0f} ms | ≤ 50 ms |
 | resident memory after the first screen (idle run) | {idle_run["rss_start_mb"]:.0f} MB | ≤ 200 MB |
 | resident memory in-process before / after {cycles["cycles"]} forced full refresh cycles ({cycles["cycle_s"]:.2f} s each) | {cycles["rss_start_mb"]:.0f} → {cycles["rss_end_mb"]:.0f} MB ({cycles["growth_pct"]:+.1f} %) | ≤ 5 % |
 | idle CPU, {idle_run["idle_s"]:.0f} s quiet, auto refresh every 5 s, live clock | {idle_run["cpu_pct"]:.2f} % of a core | < 1 % |
-| bytes written to the terminal over those {idle_run["idle_s"]:.0f} s | {idle_run["bytes"]:,} | report |
+| bytes written to the terminal over those {idle_run["idle_s"]:.0f} s (Queue pane) | {idle_run["bytes"]:,} ({60 * idle_run["bytes"] / idle_run["idle_s"]:,.0f} per minute) | < 2 KB per minute |
 
 "Repaint done" = from writing the key to the pty until the answering output has been followed by
 {int(QUIET * 1000)} ms of silence (that silence is not counted). A refresh cycle re-reads every pane through the
