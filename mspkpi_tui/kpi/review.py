@@ -112,8 +112,18 @@ def _fmt(value: Any, digits: int) -> str:
     return f"{float(value):,.{digits}f}"
 
 
-def review(engine: Engine, now: datetime, config: Config, company: str, quarter: str | None = None) -> Review:
-    company_id, name = find_company(engine, company)
+@dataclass(frozen=True)
+class QuarterFrame:
+    """What every company's review of one quarter shares: its months, and one frame of every
+    active company's figures per month and for the quarter (the MSP average is a groupby)."""
+
+    label: str
+    windows: list[Window]
+    whole: Window
+    frame: pd.DataFrame
+
+
+def quarter_frame(engine: Engine, now: datetime, config: Config, quarter: str | None = None) -> QuarterFrame:
     label, first = parse_quarter(quarter, now, config)
     months = [first, *(date(first.year, first.month + k, 1) for k in (1, 2))]
     if local_midnight_utc(first, config.zone) > now:
@@ -121,7 +131,6 @@ def review(engine: Engine, now: datetime, config: Config, company: str, quarter:
     windows = [month_window(m, config, now) for m in months if local_midnight_utc(m, config.zone) <= now]
     last_month = windows[-1]
     whole = Window(label, windows[0].start, last_month.end, windows[0].first_day, last_month.last_day)
-    # One frame of every company's figures per month and for the quarter: the MSP average is a groupby.
     frame = pd.DataFrame(
         [
             asdict(row) | {"window": w.period}
@@ -129,6 +138,26 @@ def review(engine: Engine, now: datetime, config: Config, company: str, quarter:
             for row in figures_for_window(engine, w, config).companies
         ]
     )
+    return QuarterFrame(label, windows, whole, frame)
+
+
+def review(engine: Engine, now: datetime, config: Config, company: str, quarter: str | None = None) -> Review:
+    company_id, name = find_company(engine, company)
+    return company_review(engine, now, config, company_id, name, quarter_frame(engine, now, config, quarter))
+
+
+def active_companies(engine: Engine) -> list[tuple[int, str]]:
+    """Every active company, by name (`mspkpi review --all`)."""
+    with engine.connect() as conn:
+        query = select(companies.c.id, companies.c.name).where(companies.c.active).order_by(companies.c.name)
+        return [(cid, name) for cid, name in conn.execute(query)]
+
+
+def company_review(
+    engine: Engine, now: datetime, config: Config, company_id: int, name: str, shared: QuarterFrame
+) -> Review:
+    """One company's review from the quarter's shared frame (computed once for `--all`)."""
+    frame, label, whole, windows = shared.frame, shared.label, shared.whole, shared.windows
     tables = [
         _monthly(frame, company_id, [w.period for w in windows], label),
         _sla(frame, company_id, label),
