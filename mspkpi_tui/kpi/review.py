@@ -237,7 +237,9 @@ def _requesters(engine: Engine, company_id: int, w: Window) -> ReviewTable:
     named = names.dropna()
     named = named[named.str.strip() != ""]
     if named.empty:
-        why = "no tickets opened in the quarter" if not total else "no data: the source names no requester on its tickets"
+        why = (
+            "no tickets opened in the quarter" if not total else "no data: the source names no requester on its tickets"
+        )
         return ReviewTable("requesters", "Most frequent requesters", [], [], why)
     counts = named.value_counts().sort_index(kind="stable").sort_values(ascending=False, kind="stable").head(TOP)
     unnamed = total - len(named)
