@@ -18,8 +18,9 @@ import pytest
 from fakes.connectwise_server import CODEBASE, PRIVATE_KEY, ConnectWiseFake, cw_time, parse_conditions
 from sqlalchemy import select
 
-from mspkpi_tui.config import Config
+from mspkpi_tui.config import Config, config_from_dict
 from mspkpi_tui.errors import SyncError
+from mspkpi_tui.kpi.clients import client_figures
 from mspkpi_tui.sources.connectwise.client import read_cw_settings
 from mspkpi_tui.sources.connectwise.mapping import web_root
 from mspkpi_tui.sources.connectwise.sla import PriorityHours, due_times, parse_sla_status
@@ -295,7 +296,21 @@ def populate(fake: ConnectWiseFake) -> None:
             },
         )
     put("service/surveys", {"id": 4, "name": "CSAT"})
+    # The NPS question is a Selection: an answer is the index of its option, here listed 10 first.
+    put("service/surveys/4/questions", {"id": 30, "sequenceNumber": 1, "type": "TextBox", "question": "Comments?"})
+    captions = ["10 - Extremely likely", *map(str, range(9, 0, -1)), "0 - Not at all likely"]
+    put(
+        "service/surveys/4/questions",
+        {
+            "id": 31,
+            "sequenceNumber": 2,
+            "type": "Selection",
+            "question": "How likely are you to  recommend us? (0-10)",  # spacing and case differ from the config
+            "options": [{"caption": c, "points": 0, "includeFlag": True} for c in captions],
+        },
+    )
     for i in range(1, 6):
+        answers = {1: "0", 2: "1", 3: "7", 4: "0", 5: None}[i]  # 10, 9, 3, 10; result 5 skipped it
         put(
             "service/surveys/4/results",
             {
@@ -304,6 +319,9 @@ def populate(fake: ConnectWiseFake) -> None:
                 "ticketId": TICKETS[i],
                 "totalPoints": i,
                 "company": ref(1 + i % 3),
+                "footerResponse": "Slow to answer" if i == 4 else None,
+                "results": [{"questionId": 30, "answer": "fine"}]
+                + ([{"questionId": 31, "answer": answers}] if answers is not None else []),
                 "_info": {"dateEntered": cw_time(BASE + timedelta(days=1, hours=i))},
             },
         )
@@ -530,6 +548,40 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     for secret in ("Priv-Key/456!", "PubKey123"):
         assert secret not in done.stdout + done.stderr
     assert not any("Priv-Key" in str(v) for rows_ in snapshot(db_url).values() for r in rows_ for v in r.values())
+
+
+def test_nps_comes_from_the_configured_survey_question(run_cli, db_url, fake):
+    assert sync(run_cli, db_url, fake).returncode == 0
+    surveys = rows(db_url, "survey_results")
+    # Selection answers are option indexes: "0" is the first caption, "10 - Extremely likely".
+    assert {k: v["recommend_score"] for k, v in surveys.items()} == {
+        "1": 10.0,
+        "2": 9.0,
+        "3": 3.0,
+        "4": 10.0,
+        "5": None,
+    }
+    assert surveys["4"]["comment"] == "Slow to answer" and surveys["1"]["comment"] is None
+    assert {k: v["rating"] for k, v in surveys.items()} == {str(i): float(i) for i in range(1, 6)}  # CSAT as before
+
+    config = config_from_dict({"timezone": "UTC"})
+    engine = open_database(db_url)
+    try:
+        figures = client_figures(engine, BASE + timedelta(days=3), config)
+    finally:
+        engine.dispose()
+    by_name = {r.company: r for r in figures.companies}
+    # Results go to companies 1 + id % 3: Birch Legal 10 and 10, Cedar Foods 9 (and one
+    # without an answer), Alpine Dental 3.
+    assert (by_name["Birch Legal"].nps, by_name["Birch Legal"].nps_responses) == (100.0, 2)
+    assert (by_name["Cedar Foods"].nps, by_name["Cedar Foods"].nps_responses) == (100.0, 1)
+    assert (by_name["Cedar Foods"].csat_responses, by_name["Alpine Dental"].nps) == (2, -100.0)
+    assert (figures.totals["nps"], figures.totals["nps_responses"]) == (50.0, 4)  # (3 - 1) / 4
+
+    # Another question configured (by its id): the recommend answers follow it.
+    done = sync(run_cli, db_url, fake, "--full", MSPKPI_CLIENTS__NPS_QUESTION="30")
+    assert done.returncode == 0, done.stderr
+    assert {v["recommend_score"] for v in rows(db_url, "survey_results").values()} == {None}  # "fine" is no score
 
 
 # --- incremental -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mspkpi_tui.sources.connectwise.sla import PriorityHours, due_times
+from mspkpi_tui.sources.survey_answers import is_nps_question, score
 from mspkpi_tui.store.records import RecordError, parse_datetime
 
 # A ticket charged to these is work for a customer; charge codes and activities are internal.
@@ -464,12 +465,54 @@ def invoice(record: Any) -> dict:
     }
 
 
-def survey_result(record: Any) -> dict:
+@dataclass(frozen=True)
+class NpsQuestion:
+    """A survey's "would you recommend" question: its id and, for a Selection question, the
+    captions of its options in order (the answer to one is the option's index)."""
+
+    id: str
+    captions: tuple[str, ...] = ()
+
+
+def nps_question(questions: list[Any], wanted: str) -> NpsQuestion | None:
+    """The question of `service/surveys/{id}/questions` that feeds NPS, None when the survey has none."""
+    for q in questions:
+        if isinstance(q, dict) and q.get("id") is not None and is_nps_question(q.get("question"), q["id"], wanted):
+            listed = q.get("options")
+            options: list[Any] = listed if isinstance(listed, list) else []
+            captions = tuple(str(o.get("caption") or "") if isinstance(o, dict) else "" for o in options)
+            return NpsQuestion(str(q["id"]), captions)
+    return None
+
+
+def recommend_score(record: dict, question: NpsQuestion | None) -> Any:
+    """The result's answer to the NPS question (its ``results[]`` entry with that questionId)."""
+    details = record.get("results")
+    if question is None or not isinstance(details, list):
+        return None
+    for detail in details:
+        if isinstance(detail, dict) and str(detail.get("questionId")) == question.id:
+            answer = detail.get("answer")
+            if question.captions and isinstance(answer, (str, int)) and str(answer).strip().isdigit():
+                index = int(str(answer).strip())
+                if 0 <= index < len(question.captions):
+                    return score(question.captions[index])
+            return score(answer)
+    return None
+
+
+def survey_result(record: Any, nps: dict[str, NpsQuestion] | None = None) -> dict:
+    """A survey result: CSAT is its totalPoints; NPS the answer to the configured question of
+    its survey (`nps`: survey id -> question), the footer response its comment."""
     r = _obj(record)
+    question = (nps or {}).get(str(r.get("surveyId")))
+    comment = r.get("footerResponse")
     return {
         "id": r.get("id"),
         "ticket_id": str(r["ticketId"]) if r.get("ticketId") is not None else None,
         "company_id": ref_id(r, "company"),
         "completed_at": info(r, "dateEntered") or info(r, "lastUpdated"),
         "rating": r.get("totalPoints"),
+        "recommend_score": recommend_score(r, question),
+        "comment": comment if isinstance(comment, str) and comment.strip() else None,
     }
