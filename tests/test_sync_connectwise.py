@@ -213,9 +213,16 @@ def populate(fake: ConnectWiseFake) -> None:
             "timeSheet": ref(1 + i % 8),
             "workType": ref(1, "Remote Support") if kind != "ChargeCode" else ref(2, "Admin"),
             "status": "Open",
+            # the ticket's company on ticket time, else the project's (project n belongs to company n)
+            "company": ref(1 + (i % 28) % 3 if kind == "ServiceTicket" else 1 + i % 3),
+            "hourlyRate": 120.0,
         }
         if i == 7:
             del entry["timeSheet"], entry["workType"]  # not on a time sheet yet
+        if i == 8:
+            entry["agreement"] = ref(1)  # applied to an agreement: its monthly value is the revenue
+        if i == 12:
+            entry["hoursBilled"] = 1.0  # billed for more than was worked
         put("time/entries", entry)
     for sid, name, won, lost in [(1, "Open", False, False), (2, "Won", True, False), (3, "Lost - Price", False, True)]:
         put(
@@ -293,6 +300,7 @@ def populate(fake: ConnectWiseFake) -> None:
                 "agreement": ref(agreement) if agreement else None,
                 "date": "2026-01-31T00:00:00Z",
                 "total": total,
+                "serviceTotal": 90.0 if kind == "Standard" else None,  # time billed: the time charges count it
             },
         )
     put("service/surveys", {"id": 4, "name": "CSAT"})
@@ -582,6 +590,47 @@ def test_nps_comes_from_the_configured_survey_question(run_cli, db_url, fake):
     done = sync(run_cli, db_url, fake, "--full", MSPKPI_CLIENTS__NPS_QUESTION="30")
     assert done.returncode == 0, done.stderr
     assert {v["recommend_score"] for v in rows(db_url, "survey_results").values()} == {None}  # "fine" is no score
+
+
+def test_time_charges_and_member_costs_feed_revenue_and_labour(run_cli, db_url, fake):
+    # A member without an hourly cost logs 0.75 h on Alpine Dental's ticket 1001.
+    fake.put("system/members", {"id": 5, "identifier": "eve", "firstName": "Eve", "lastName": "Eng"}, at=BASE)
+    entry = {**fake.data["time/entries"][5], "id": 41, "member": ref(5, identifier="eve"), "chargeToId": 1001}
+    fake.put("time/entries", {**entry, "company": ref(1), "billableOption": "DoNotBill"}, at=BASE)
+    assert sync(run_cli, db_url, fake).returncode == 0
+
+    items = rows(db_url, "billing_items")
+    charges = {k: v for k, v in items.items() if k.startswith("time:")}
+    # Billable entries are every 4th; entry 8 is on an agreement: 9 charges of 0.75 h (1 h for 12) at 120.
+    assert sorted(charges) == sorted(f"time:{i}" for i in range(4, 41, 4) if i != 8)
+    assert (charges["time:12"]["quantity"], charges["time:12"]["extended_price"]) == (1.0, 120.0)
+    assert (charges["time:16"]["extended_price"], charges["time:16"]["item_type"]) == (90.0, "Time")
+    assert charges["time:16"]["ticket_id"] == str(TICKETS[16]) and charges["time:4"]["ticket_id"] is None
+    assert (
+        charges["time:16"]["item_date"].isoformat() == "2026-01-06"
+    )  # 08:00 + 16 h and not charges["time:16"]["recurring"]
+    assert items["2"]["extended_price"] == 150.0, "the Standard invoice without its 90 of time"
+    assert items["1"]["extended_price"] == 1501.0 and items["1"]["recurring"], "an agreement invoice as it is"
+    assert rows(db_url, "resources")["5"]["hourly_cost"] is None
+
+    engine = open_database(db_url)
+    try:
+        figures = client_figures(engine, datetime(2026, 2, 1, 12, tzinfo=UTC), config_from_dict({"timezone": "UTC"}))
+    finally:
+        engine.dispose()
+    by_name = {r.company: r for r in figures.companies}
+    # time charges 120 + 90 + 90; 90 x 3 + the invoice's 150; 90 x 3
+    assert by_name["Alpine Dental"].billed_revenue == 300.0
+    assert by_name["Birch Legal"].billed_revenue == 420.0
+    assert by_name["Cedar Foods"].billed_revenue == 270.0
+    assert by_name["Birch Legal"].labour_cost is not None and by_name["Birch Legal"].margin is not None
+    assert by_name["Alpine Dental"].labour_cost is None and by_name["Alpine Dental"].margin is None
+    assert by_name["Alpine Dental"].no_data["labour_cost"].startswith("0.75 h by technicians without an hourly cost")
+
+    # Entry 16 made non-billable: its charge goes on the next (incremental) pass.
+    fake.edit("time/entries", 16, billableOption="NoCharge")
+    assert sync(run_cli, db_url, fake).returncode == 0
+    assert "time:16" not in rows(db_url, "billing_items") and "time:20" in rows(db_url, "billing_items")
 
 
 # --- incremental -----------------------------------------------------------------------

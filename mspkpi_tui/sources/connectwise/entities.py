@@ -82,7 +82,7 @@ class Pass(SyncPass):
             simple("projects", "project/projects", mapping.project),
             Synchronizer("tickets", "service/tickets", CURSOR_FIELD, PAGE_SIZE, self.store_tickets),
             simple("timesheets", "time/sheets", mapping.timesheet),
-            simple("time_entries", "time/entries", mapping.time_entry),
+            Synchronizer("time_entries", "time/entries", CURSOR_FIELD, PAGE_SIZE, self.store_time_entries),
             Synchronizer("opportunities", "sales/opportunities", CURSOR_FIELD, PAGE_SIZE, self.store_opportunities),
             Synchronizer("contracts", "finance/agreements", CURSOR_FIELD, PAGE_SIZE, self.store_agreements),
             # one list of results per survey, found when the step starts
@@ -220,6 +220,25 @@ class Pass(SyncPass):
         )
         with self.run.engine.connect() as conn:
             return {row[0]: StoredTicket(*list(row)[1:]) for row in conn.execute(query)}
+
+    # --- time entries and the charges billable ones make ----------------------------------
+
+    def store_time_entries(self, page: Page) -> None:
+        """Time entries, then their charges as billing items ("time:{id}"); an entry that no
+        longer bills (made non-billable, applied to an agreement) loses its charge."""
+        self.simple_store("time_entries", mapping.time_entry)(page)
+        charges, locations, silent = [], [], []
+        for record in page.records:
+            charge = mapping.time_charge(record)
+            if charge is not None:
+                charges.append(charge)
+                locations.append(f"{_location(page, record)} (its charge)")
+            elif _has_id(record):
+                silent.append(f"{mapping.TIME_CHARGE_PREFIX}{record['id']}")
+        if charges:
+            self.run.store_page("billing_items", charges, locations)
+            self.saw("billing_items", (c["id"] for c in charges))
+        self.run.delete("billing_items", silent)
 
     # --- opportunities: amount from the forecast, stage history --------------------------
 

@@ -353,6 +353,45 @@ def time_entry(record: Any) -> dict:
     }
 
 
+TIME_CHARGE_PREFIX = "time:"  # a time entry's charge among the billing items: "time:{entry id}"
+
+
+def time_charge(record: Any) -> dict | None:
+    """A billable time entry as the charge it makes: hoursBilled (else actualHours) x hourlyRate,
+    dated by the work's (UTC) day, so time revenue falls in the period its labour cost does.
+    None for time that bills nothing on its own: not Billable, no rate, applied to an agreement
+    (the agreement's monthly value is that revenue) or without a company."""
+    if not isinstance(record, dict) or record.get("id") is None or record.get("billableOption") != "Billable":
+        return None
+    rate = record.get("hourlyRate")
+    hours = record.get("hoursBilled")
+    if not isinstance(hours, (int, float)) or isinstance(hours, bool) or hours <= 0:
+        hours = record.get("actualHours")
+    if (
+        not isinstance(rate, (int, float))
+        or isinstance(rate, bool)
+        or rate <= 0
+        or not isinstance(hours, (int, float))
+        or isinstance(hours, bool)
+        or hours <= 0
+        or ref_id(record, "agreement") is not None
+        or ref_id(record, "company") is None
+    ):
+        return None
+    start = record.get("timeStart")
+    return {
+        "id": f"{TIME_CHARGE_PREFIX}{record['id']}",
+        "company_id": ref_id(record, "company"),
+        "ticket_id": str(record["chargeToId"]) if record.get("chargeToType") == "ServiceTicket" else None,
+        "item_date": start[:10] if isinstance(start, str) else start,
+        "item_type": "Time",
+        "description": ref_name(record, "workType"),
+        "quantity": float(hours),
+        "extended_price": round(float(hours) * float(rate), 2),
+        "recurring": False,
+    }
+
+
 def opportunity(record: Any, catalog: Catalog, amount: float | None) -> dict:
     r = _obj(record)
     status_id = ref_id(r, "status")
@@ -415,6 +454,10 @@ def _percent(value: Any) -> float | None:
 CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "semi-annual": 6, "semiannual": 6, "annual": 12, "yearly": 12}
 
 
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _amount(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
@@ -448,9 +491,13 @@ def agreement(record: Any, additions: list[Any] | None = None) -> dict:
 
 def invoice(record: Any) -> dict:
     """An invoice as one billing item: agreement invoices are the recurring charge (the
-    agreement's monthly value counts it once)."""
+    agreement's monthly value counts it once). On any other invoice the time billed
+    (``serviceTotal``) is left out: the time entries' charges count it, dated by the work."""
     r = _obj(record)
     kind = str(r.get("type") or "")
+    total, services = r.get("total"), r.get("serviceTotal")
+    if kind.lower() != "agreement" and _is_amount(total) and _is_amount(services):
+        total = round(float(total) - float(services), 2)
     return {
         "id": r.get("id"),
         "company_id": ref_id(r, "company"),
@@ -459,7 +506,7 @@ def invoice(record: Any) -> dict:
         "item_date": r.get("date"),
         "item_type": kind or None,
         "description": r.get("invoiceNumber"),
-        "extended_price": r.get("total"),
+        "extended_price": total,
         "recurring": kind.lower() == "agreement",
         "posted_at": info(r, "dateEntered"),
     }
