@@ -495,9 +495,10 @@ def invoice(record: Any) -> dict:
     (``serviceTotal``) is left out: the time entries' charges count it, dated by the work."""
     r = _obj(record)
     kind = str(r.get("type") or "")
-    total, services = r.get("total"), r.get("serviceTotal")
+    total: Any = r.get("total")
+    services = r.get("serviceTotal")
     if kind.lower() != "agreement" and _is_amount(total) and _is_amount(services):
-        total = round(float(total) - float(services), 2)
+        total = round(_amount(total) - _amount(services), 2)
     return {
         "id": r.get("id"),
         "company_id": ref_id(r, "company"),
