@@ -119,6 +119,7 @@ NESTED = {
         "nps",
         "nps_responses",
         "needy",
+        "no_data",
     ],
     ("clients", "money"): [
         "as_of",
