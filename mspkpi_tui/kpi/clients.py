@@ -269,6 +269,14 @@ def figures_for_window(engine: Engine, w: Window, config: Config) -> ClientFigur
         "hours_per_seat": _median(ratio(r.hours, r.seats) for r in rows),
     }
     rows = [_flag(r, medians, config) for r in rows]
+    totals = _totals(rows)
+    if not totals["nps_responses"]:  # the source gave no recommend answer at all: say why NPS is empty
+        question = config.clients.nps_question
+        totals["no_data"]["nps"] = (
+            f"no answer to {question!r} ([clients] nps_question) in the period; Autotask keeps none"
+        )
+        for r in rows:
+            r.no_data["nps"] = totals["no_data"]["nps"]
     return ClientFigures(
         period=w.period,
         start=w.start,
@@ -276,7 +284,7 @@ def figures_for_window(engine: Engine, w: Window, config: Config) -> ClientFigur
         months=round(w.months, 2),
         companies=rows,
         medians=medians,
-        totals=_totals(rows),
+        totals=totals,
         money=money_figures(terms, w.first_day, w.last_day),
         nps_question=config.clients.nps_question,
     )
@@ -405,4 +413,5 @@ def _totals(rows: list[ClientRow]) -> dict[str, Any]:
         "nps": nps(sum(r.nps_promoters for r in rows), sum(r.nps_detractors for r in rows), nps_n),
         "nps_responses": nps_n,
         "needy": sum(1 for r in rows if r.needy),
+        "no_data": {},  # figure -> why it is null
     }

@@ -122,6 +122,7 @@ class QuarterRows:
 
     surveys: dict[int, pd.DataFrame]  # completed_at, rating, recommend, comment
     issue_types: dict[int, dict[str, int]]  # tickets opened, by issue type
+    requesters: dict[int, dict[str | None, int]]  # tickets opened, by contact name
     hours: dict[int, dict[tuple[str, str], float]]  # (category, local month) -> hours
     contracts: dict[int, list[Any]]  # its contracts' rows
     weekly: dict[tuple[int, str], dict[pd.Timestamp, int]]  # (company, opened|closed) -> week -> tickets
@@ -195,13 +196,7 @@ def company_review(
         _sla(mine, label),
         *_surveys(rows.surveys.get(company_id)),
         _issue_types(rows.issue_types.get(company_id, {})),
-        ReviewTable(
-            "requesters",
-            "Most frequent requesters",
-            [],
-            [],
-            "no data: the PSA connectors do not import ticket contacts yet",
-        ),
+        _requesters(rows.requesters.get(company_id, {})),
         _hours(rows.hours.get(company_id, {}), rows.contracts.get(company_id, []), whole),
         _ending(rows.contracts.get(company_id, []), now, config),
     ]
@@ -281,6 +276,11 @@ def _quarter_rows(engine: Engine, w: Window, config: Config, company_id: int | N
             .where(*of(surveys.c.company_id), *within(surveys.c.completed_at))
             .order_by(surveys.c.completed_at, surveys.c.id)
         ).all()
+        asked = conn.execute(
+            select(tickets.c.company_id, tickets.c.contact_name, func.count())
+            .where(*of(tickets.c.company_id), *within(tickets.c.created_at))
+            .group_by(tickets.c.company_id, tickets.c.contact_name)
+        ).all()
         typed = conn.execute(
             select(tickets.c.company_id, tickets.c.issue_type, func.count())
             .where(*of(tickets.c.company_id), *within(tickets.c.created_at))
@@ -325,12 +325,16 @@ def _quarter_rows(engine: Engine, w: Window, config: Config, company_id: int | N
     for cid, label, n in typed:
         counts = issue_types.setdefault(cid, {})
         counts[label or NO_LABEL] = counts.get(label or NO_LABEL, 0) + n
+    requesters: dict[int, dict[str | None, int]] = {}
+    for cid, contact, n in asked:
+        requesters.setdefault(cid, {})[contact] = n
     own: dict[int, list[Any]] = {}
     for row in contracted:
         own.setdefault(row.company_id, []).append(row)
     return QuarterRows(
         surveys={cid: pd.DataFrame(values, columns=SURVEY_COLUMNS) for cid, values in grouped_surveys.items()},
         issue_types=issue_types,
+        requesters=requesters,
         hours=_hours_by_month(logged, config),
         contracts=own,
         weekly={key: counts for kind, found in times.items() for key, counts in _weekly(kind, found, config).items()},
@@ -407,6 +411,29 @@ def _issue_types(counts: dict[str, int]) -> ReviewTable:
         ["Issue type", "Tickets", "Share %"],
         [[str(k), str(int(v)), _fmt(100.0 * v / total, 1)] for k, v in top],
         "" if total else "no tickets opened in the quarter",
+    )
+
+
+def _requesters(counts: dict[str | None, int]) -> ReviewTable:
+    """Who raised the tickets opened in the quarter (the ticket's contact), the busiest first."""
+    total = sum(counts.values())
+    named = {k: n for k, n in counts.items() if k is not None and k.strip() != ""}
+    if not named:
+        why = (
+            "no tickets opened in the quarter" if not total else "no data: the source names no requester on its tickets"
+        )
+        return ReviewTable("requesters", "Most frequent requesters", [], [], why)
+    top = sorted(named.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+    unnamed = total - sum(named.values())
+    note = f"Share of the {total} tickets opened in the quarter."
+    if unnamed:
+        note += f" {unnamed} name no requester (monitoring alerts and the like)."
+    return ReviewTable(
+        "requesters",
+        "Most frequent requesters",
+        ["Requester", "Tickets", "Share %"],
+        [[str(k), str(int(v)), _fmt(100.0 * v / total, 1)] for k, v in top],
+        note,
     )
 
 

@@ -1,7 +1,7 @@
 """Deleting synced rows so that foreign keys hold and the rollups follow.
 
 Rows that mean nothing without the row they point at go with it (a deleted ticket's
-events and time entries, OWNED_BY); any other reference is cleared (a survey keeps its
+events, notes and time entries, OWNED_BY); any other reference is cleared (a survey keeps its
 rating). Every delete marks the rollup keys it touches (``mark_deleting``) in the
 caller's transaction.
 """
@@ -17,6 +17,7 @@ from mspkpi_tui.store.rollups.company_days import owned_entry_days, ticket_days
 
 OWNED_BY = {
     ("ticket_events", "ticket_id"),
+    ("ticket_notes", "ticket_id"),
     ("time_entries", "ticket_id"),
     ("time_entries", "project_id"),
     ("opportunity_stage_changes", "opportunity_id"),

@@ -133,6 +133,9 @@ class Ticket(SQLModel, table=True):
     escalated_at: datetime | None = utc_field()
     last_activity_at: datetime | None = utc_field()
     url: str | None = None
+    # What the requester wrote (bounded: records.TEXT_LIMITS) and who they are (0017).
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    contact_name: str | None = None
     # Rollup kept by the store's write paths in the same transaction as the time entries
     # (store/rollups/); first contact resolution reads it.
     time_entry_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -304,6 +307,27 @@ class TicketEvent(SQLModel, table=True):
     field: str  # status | queue | priority | assignee | escalation
     old_value: str | None = None
     new_value: str | None = None
+
+
+class TicketNote(SQLModel, table=True):
+    """A note on a ticket as the PSA keeps it (Autotask TicketNotes, ConnectWise ticket notes,
+    HaloPSA actions with a note), for the ticket detail. The body is bounded (records.TEXT_LIMITS):
+    a longer one is stored cut, with a marker saying so. Goes with its ticket (store/deletes.py)."""
+
+    __tablename__ = "ticket_notes"
+    __table_args__ = source_key("ticket_notes") + (
+        # the detail reads one ticket's last notes, newest first
+        Index("ix_ticket_notes_ticket", "ticket_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    ticket_id: int = Field(foreign_key="tickets.id")
+    created_at: datetime = utc_field(nullable=False)
+    author: str | None = None  # a technician's or a contact's name, as the PSA names them
+    kind: str | None = None  # the note's type or title (e.g. "Internal note", "Resolution")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    internal: bool = False  # hidden from the customer
 
 
 class Project(SQLModel, table=True):
@@ -539,6 +563,7 @@ ENTITY_TABLES: dict[str, type[SQLModel]] = {
     "projects": Project,
     "tickets": Ticket,
     "ticket_events": TicketEvent,
+    "ticket_notes": TicketNote,
     "timesheets": Timesheet,
     "time_entries": TimeEntry,
     "opportunities": Opportunity,
