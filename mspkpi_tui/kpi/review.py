@@ -363,7 +363,7 @@ def _weekly(kind: str, found: Sequence[Any], config: Config) -> dict[tuple[int, 
         return {}
     df = pd.DataFrame(list(map(tuple, found)), columns=["company_id", "at"])
     local = _times(df["at"]).dt.tz_convert(config.zone).dt.tz_localize(None).dt.normalize()
-    df["week"] = local - pd.to_timedelta(local.dt.weekday, unit="D")
+    df["week"] = local - pd.to_timedelta(local.dt.day_of_week, unit="D")
     out: dict[tuple[int, str], dict[pd.Timestamp, int]] = {}
     for (cid, week), n in df.groupby(["company_id", "week"], sort=False).size().items():
         out.setdefault((int(cid), kind), {})[week] = int(n)
