@@ -512,6 +512,9 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     assert entries["5"]["timesheet_id"] == "6" and entries["5"]["hours"] == 0.75
     assert entries["7"]["timesheet_id"] is None and entries["7"]["category"] is None
 
+    # A project's category is "Board>Type", as the CW widgets label it (kpi-definitions.md).
+    assert {p["category"] for p in rows(db_url, "projects").values()} == {"Professional Services>Onboarding"}
+
     opps = rows(db_url, "opportunities")
     assert opps["3"]["stage"] == "Prospect" and opps["3"]["stage_rank"] == 1
     assert opps["1"]["stage"] == "Quote" and opps["1"]["stage_rank"] == 3 and opps["2"]["stage_rank"] == 2

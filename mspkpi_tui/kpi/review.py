@@ -134,13 +134,7 @@ def review(engine: Engine, now: datetime, config: Config, company: str, quarter:
         _sla(frame, company_id, label),
         *_surveys(engine, company_id, whole),
         _issue_types(engine, company_id, whole),
-        ReviewTable(
-            "requesters",
-            "Most frequent requesters",
-            [],
-            [],
-            "no data: the PSA connectors do not import ticket contacts yet",
-        ),
+        _requesters(engine, company_id, whole),
         _hours(engine, company_id, whole, config),
         _ending(engine, company_id, now, config),
     ]
@@ -229,6 +223,35 @@ def _issue_types(engine: Engine, company_id: int, w: Window) -> ReviewTable:
         ["Issue type", "Tickets", "Share %"],
         [[str(k), str(int(v)), _fmt(100.0 * v / total, 1)] for k, v in counts.items()],
         "" if total else "no tickets opened in the quarter",
+    )
+
+
+def _requesters(engine: Engine, company_id: int, w: Window) -> ReviewTable:
+    """Who raised the tickets opened in the quarter (the ticket's contact), the busiest first."""
+    query = select(tickets.c.contact_name).where(
+        tickets.c.company_id == company_id, tickets.c.created_at >= at(w.start), tickets.c.created_at <= at(w.end)
+    )
+    with engine.connect() as conn:
+        names = pd.Series(list(conn.execute(query).scalars()), dtype="object")
+    total = len(names)
+    named = names.dropna()
+    named = named[named.str.strip() != ""]
+    if named.empty:
+        why = (
+            "no tickets opened in the quarter" if not total else "no data: the source names no requester on its tickets"
+        )
+        return ReviewTable("requesters", "Most frequent requesters", [], [], why)
+    counts = named.value_counts().sort_index(kind="stable").sort_values(ascending=False, kind="stable").head(TOP)
+    unnamed = total - len(named)
+    note = f"Share of the {total} tickets opened in the quarter."
+    if unnamed:
+        note += f" {unnamed} name no requester (monitoring alerts and the like)."
+    return ReviewTable(
+        "requesters",
+        "Most frequent requesters",
+        ["Requester", "Tickets", "Share %"],
+        [[str(k), str(int(v)), _fmt(100.0 * v / total, 1)] for k, v in counts.items()],
+        note,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mspkpi_tui.sources.connectwise.sla import PriorityHours, due_times
+from mspkpi_tui.sources.labels import two_level
 from mspkpi_tui.sources.survey_answers import is_nps_question, score
 from mspkpi_tui.store.records import RecordError, parse_datetime
 
@@ -200,7 +201,7 @@ def project(record: Any) -> dict:
         "company_id": ref_id(r, "company"),
         "status": ref_name(r, "status"),
         "is_closed": r.get("closedFlag") is True,
-        "category": ref_name(r, "type"),
+        "category": two_level(ref_name(r, "board"), ref_name(r, "type")),
         "start_date": r.get("estimatedStart"),
         "end_date": r.get("estimatedEnd"),
         "estimated_hours": r.get("budgetHours"),
