@@ -765,12 +765,14 @@ def test_halo_money_invoices_contracts_and_agent_cost(run_cli, db_url, fake):
 
 def test_no_feedback_in_the_tenant_and_options_from_the_halo_table(run_cli, sqlite_url, fake, tmp_path):
     fake.feedback_enabled = False  # the tenant does not expose Feedback: 403, not an error
+    fake.invoices_enabled = False  # nor invoices to this API user: nothing to read, nothing pruned
     fake.edit("Tickets", 1002, category_2="Laptop>Battery")
     path = tmp_path / "config.toml"
     path.write_text('[halo]\nissue_type_field = "category_2"\nclosed_status_types = "2, 4"\n')
     done = run_cli("--db", sqlite_url, "--config", str(path), "sync", "halo", env=fake.env())
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr and not rows(sqlite_url, "survey_results")
+    assert not rows(sqlite_url, "billing_items")
     tickets = rows(sqlite_url, "tickets")
     assert (tickets["1002"]["issue_type"], tickets["1002"]["sub_issue_type"]) == ("Laptop", "Battery")
     assert tickets["1002"]["is_closed"] is True, "In Progress has type 2, which this config closes"
