@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 
 from sqlalchemy import (
     Engine,
     Integer,
+    String,
     bindparam,
     case,
     column,
@@ -167,6 +168,32 @@ def per_period(conn, bounds: Bounds, time_column, *where, measures=None) -> list
     return out
 
 
+# --- stored times, compared as stored --------------------------------------------------------
+# Reading a time through UTCDateTime costs ~2 us a value (the dialect's parse, then the
+# decorator's); a year of hourly rollup keys and a window's reopens are ~100,000 values, most
+# of a long view's time. Where the values are only compared (bisection), they are read as the
+# driver returns them (SQLite: the stored 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text, which sorts as
+# the times do; PostgreSQL: aware datetimes) and the few bounds are put in the same form.
+
+
+def _raw(column):
+    """`column` as the driver returns it: no result processing."""
+    return type_coerce(column, String)
+
+
+def _stored(conn):
+    """A function putting an aware datetime in the form _raw values of this database have."""
+    process = UTCDateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process if process is not None else (lambda moment: moment)
+
+
+def _utc(value) -> datetime:
+    """A _raw time as an aware UTC datetime (what UTCDateTime reads, without its overhead)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def slot_sums(conn, key, measures: list, ranges: Bounds, *where) -> list[list[float]]:
     """For each [lo, hi): the sums of `measures` over the rows with lo <= key < hi, where `key`
     is a rollup's slot (an hour, a day). One statement reads the slots from the earliest lo to
@@ -179,17 +206,22 @@ def slot_sums(conn, key, measures: list, ranges: Bounds, *where) -> list[list[fl
         return out
     first, last = min(lo for lo, _hi in real), max(hi for _lo, hi in real)
     rows = conn.execute(
-        select(key, *[func.sum(m) for m in measures])
+        select(_raw(key), *[func.sum(m) for m in measures])
         .where(key >= at(first), key < at(last), *where)
         .group_by(key)
         .order_by(key)
     ).all()
     keys = [row[0] for row in rows]
+    stored = _stored(conn)
+    edges = [
+        (i, bisect.bisect_left(keys, stored(lo)), bisect.bisect_left(keys, stored(hi)))
+        for i, (lo, hi) in enumerate(ranges)
+        if lo < hi
+    ]
     for k in range(len(measures)):
         prefix = list(accumulate((float(row[k + 1] or 0) for row in rows), initial=0.0))
-        for i, (lo, hi) in enumerate(ranges):
-            if lo < hi:
-                out[k][i] = prefix[bisect.bisect_left(keys, hi)] - prefix[bisect.bisect_left(keys, lo)]
+        for i, a, b in edges:
+            out[k][i] = prefix[b] - prefix[a]
     return out
 
 
@@ -268,21 +300,21 @@ def closed_spells(conn, config, start: datetime, now: datetime) -> list[tuple[da
     )
     rows = conn.execute(
         select(
-            ticket_events.c.at,
-            type_coerce(last_close, UTCDateTime).label("closed"),
-            tickets.c.completed_at,
-            tickets.c.created_at,
+            _raw(ticket_events.c.at),
+            _raw(last_close),
+            _raw(tickets.c.completed_at),
+            _raw(tickets.c.created_at),
         )
         .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
         .where(reopen_event(config), ticket_events.c.at > at(start), ticket_events.c.at <= at(now))
     )
     spells = []
-    for reopened, close_event, completed, created in rows:
+    for reopened, close_event, completed, created in rows:  # compared as stored (_raw)
         closed_at = close_event
         if completed is not None and completed < reopened and (closed_at is None or completed > closed_at):
             closed_at = completed
         if closed_at is not None:
-            spells.append((closed_at, reopened, created))
+            spells.append((_utc(closed_at), _utc(reopened), _utc(created)))
     return spells
 
 
@@ -418,7 +450,8 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
             aged_start = at_end[1 + j] - sum(starts_k) + sum(ends_k)
             aged_series[k] = aged(aged_start, bounds, k, starts_k, ends_k, spells)
         first = first_escalations(config, bounds[0][0], now)  # their times only: no priority look-ups
-        escalated = list(conn.execute(select(first.c.escalated_at)).scalars())
+        escalated = list(conn.execute(select(_raw(first.c.escalated_at))).scalars())  # compared as stored
+        stored = _stored(conn)
         billable, non_billable = hours_per_period(conn, bounds)
         first_response, resolution = compliance(conn, weeks)
         before_first_response, before_resolution = compliance(conn, previous_weeks)
@@ -426,10 +459,10 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
             conn, weeks, surveys.c.completed_at, measures=[func.avg(surveys.c.rating), func.count()]
         )
     escalations = [0] * len(bounds)
-    los = [lo for lo, _hi in bounds]
+    los, his = [stored(lo) for lo, _hi in bounds], [stored(hi) for _lo, hi in bounds]
     for moment in escalated:
         i = bisect.bisect_right(los, moment) - 1
-        if 0 <= i and moment < bounds[i][1]:
+        if 0 <= i and moment < his[i]:
             escalations[i] += 1
     return History(
         days=days,
