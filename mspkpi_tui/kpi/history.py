@@ -192,11 +192,12 @@ def _stored(conn):
     return process if process is not None else (lambda moment: moment)
 
 
-def _utc(value) -> datetime:
-    """A _raw time as an aware UTC datetime (what UTCDateTime reads, without its overhead)."""
+def _naive(value) -> datetime:
+    """A _raw time, or an aware datetime, as a naive UTC datetime: the closed spells are
+    compared only with each other and with period ends made naive the same way."""
     if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return datetime.fromisoformat(value)
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 def slot_sums(conn, key, measures: list, ranges: Bounds, *where) -> list[list[float]]:
@@ -223,8 +224,10 @@ def slot_sums(conn, key, measures: list, ranges: Bounds, *where) -> list[list[fl
         for i, (lo, hi) in enumerate(ranges)
         if lo < hi
     ]
-    for k in range(len(measures)):
-        prefix = list(accumulate((float(row[k + 1] or 0) for row in rows), initial=0.0))
+    columns = list(zip(*rows))[1:] if rows else [() for _ in measures]
+    for k, values_ in enumerate(columns):
+        numbers = map(float, values_) if None not in values_ else (float(v or 0) for v in values_)
+        prefix = list(accumulate(numbers, initial=0.0))
         for i, a, b in edges:
             out[k][i] = prefix[b] - prefix[a]
     return out
@@ -288,7 +291,7 @@ def _running(start: int, adds: list[int], subtracts: list[int]) -> list[int]:
 
 
 def closed_spells(conn, config, start: datetime, now: datetime) -> list[tuple[datetime, datetime, datetime]]:
-    """(closed from, reopened at, ticket created) for each reopen in (start, now]: the spell a
+    """(closed from, reopened at, ticket created), naive UTC, for each reopen in (start, now]: the spell a
     reopen ended began at the ticket's last close event before it, or at its completed_at when
     that is later and still before the reopen. Reopens are rare: these rows are few."""
     later = ticket_events.alias("closes")
@@ -319,7 +322,7 @@ def closed_spells(conn, config, start: datetime, now: datetime) -> list[tuple[da
         if completed is not None and completed < reopened and (closed_at is None or completed > closed_at):
             closed_at = completed
         if closed_at is not None:
-            spells.append((_utc(closed_at), _utc(reopened), _utc(created)))
+            spells.append((_naive(closed_at), _naive(reopened), _naive(created)))
     return spells
 
 
@@ -336,7 +339,8 @@ def in_spells(spells, moments: list[datetime], age: timedelta | None = None) -> 
             ends.append(reopened)
     starts.sort()
     ends.sort()
-    return [bisect.bisect_left(starts, m) - bisect.bisect_left(ends, m) for m in moments]
+    naive = [_naive(m) for m in moments]
+    return [bisect.bisect_left(starts, m) - bisect.bisect_left(ends, m) for m in naive]
 
 
 def open_at(conn, pairs: list[tuple[datetime, datetime]]) -> list[int]:
