@@ -150,3 +150,43 @@ async def test_key_p_shows_the_next_range_read_beforehand(tui_engine):
         assert pane.history is ready
         await pilot.press("r")  # new data: the views read before are dropped, the shown one read again
         await wait_until(pilot, lambda: pane.history is not ready and pane.shown_view == (90, "day"))
+
+
+def test_build_ahead_builds_what_is_missing_and_stops_when_cancelled():
+    """The read-ahead's drawing: into the shared cache, only the keys not there, and nothing
+    more once cancelled (a key was pressed: the key's own charts build first)."""
+    from datetime import date
+
+    from mspkpi_tui.charts import Series
+    from mspkpi_tui.tui.charts import Lines, build_ahead
+
+    days = tuple(date(2026, 3, d) for d in range(1, 11))
+    labels = tuple(f"{d:%d %b}" for d in days)
+    specs = [Lines(f"chart {k}", labels, (Series("s", tuple(float(i * k) for i in range(10))),)) for k in range(4)]
+    keys = [(spec, 40, 11) for spec in specs]
+    BUILT.clear()
+    BUILT.put(keys[0], specs[0].draw(40, 11))
+    assert build_ahead(keys[:2], lambda: False) == 1  # the first was there already
+    assert all(key in BUILT for key in keys[:2]) and keys[2] not in BUILT
+    asked = []
+    assert build_ahead(keys[2:], lambda: asked.append(1) or len(asked) > 1) == 1  # cancelled after one
+    assert keys[2] in BUILT and keys[3] not in BUILT
+
+
+async def test_first_showing_builds_each_chart_at_one_size(tui_engine):
+    """Key 7 the first time: each chart is built once, at the size the grid gives it (the
+    grid's columns were set on the first resize only, so every chart was built at the full
+    width and then again at half of it)."""
+    BUILT.clear()
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("7")
+        await trends_shown(pilot)
+        pane = app.pane("trends")
+        charts = list(pane.query(Chart))
+        await wait_until(pilot, lambda: all(c._built and c._built[0] == c.spec for c in charts))
+        shown = {c.spec for c in charts}
+        sizes = [key[1:] for key in BUILT._texts if key[0] in shown]
+        assert len(sizes) == len(charts)  # one size each
+        assert all(width < 60 for width, _height in sizes)  # two abreast at 120 columns
