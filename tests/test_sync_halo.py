@@ -13,8 +13,9 @@ import pytest
 from fakes.halo import CLIENT_SECRET, HaloFake, halo_time
 from sqlalchemy import select
 
-from mspkpi_tui.config import Config
+from mspkpi_tui.config import Config, config_from_dict
 from mspkpi_tui.errors import SyncError
+from mspkpi_tui.kpi.clients import client_figures
 from mspkpi_tui.sources.halo.client import read_halo_settings
 from mspkpi_tui.sources.halo.mapping import halo_time as parse_halo
 from mspkpi_tui.sources.http import RateBudget, RetryPolicy
@@ -204,8 +205,25 @@ def populate(fake: HaloFake) -> None:
             "expired": True,
         },
     )
+    # The 0-10 recommend answer is a feedback custom field (its label is the configured question).
+    nps = [
+        {"id": 7, "name": "CFRecommend", "label": "How likely are you to recommend us? (0-10)", "value": 10},
+        {"id": 7, "name": "CFRecommend", "label": "How likely are you to recommend us? (0-10)", "value": "6"},
+        {"id": 7, "name": "CFRecommend", "label": "How likely are you to recommend us? (0-10)", "display": "9"},
+    ]
     for i in range(1, 4):
-        put("Feedback", {"id": i, "ticket_id": TICKETS[i], "client_id": 1, "score": i, "date": mixed(when(30 + i), i)})
+        put(
+            "Feedback",
+            {
+                "id": i,
+                "ticket_id": TICKETS[i],
+                "client_id": 1 if i < 3 else 2,
+                "score": i,
+                "date": mixed(when(30 + i), i),
+                "comment": "Took two days" if i == 2 else "",
+                "customfields": [{"id": 8, "name": "CFChannel", "label": "Channel", "value": "Phone"}, nps[i - 1]],
+            },
+        )
 
 
 @pytest.fixture
@@ -647,6 +665,34 @@ def test_the_demo_msp_served_by_the_fake_fills_every_report_section(run_cli, sql
     assert any(r["hours_this_week"] or r["hours_last_week"] for r in report["team"]["resources"])
     assert report["pipeline"]["stages"] and report["contracts"]["expiring_90d"] > 0
     assert sum(report["projects"]["at_risk"].values()) > 0 and report["trends"]["days"]
+    clients = json.loads(run_cli("--db", sqlite_url, "kpi", "-f", "json", "--section", "clients").stdout)["clients"]
+    assert clients["totals"]["nps_responses"] > 0 and clients["totals"]["nps"] is not None  # from feedback fields
+
+
+def test_nps_comes_from_the_feedback_field_the_config_names(run_cli, db_url, fake):
+    assert sync(run_cli, db_url, fake).returncode == 0
+    surveys = rows(db_url, "survey_results")
+    assert {k: s["recommend_score"] for k, s in surveys.items()} == {"1": 10.0, "2": 6.0, "3": 9.0}
+    assert (surveys["2"]["comment"], surveys["1"]["comment"]) == ("Took two days", None)
+
+    engine = open_database(db_url)
+    try:
+        figures = client_figures(engine, BASE + timedelta(days=5), config_from_dict({"timezone": "UTC"}))
+    finally:
+        engine.dispose()
+    nps = {r.company_id: (r.nps, r.nps_responses) for r in figures.companies if r.nps_responses}
+    assert sorted(nps.values()) == [(0.0, 2), (100.0, 1)]  # client 1: 10 and 6; client 2: 9
+    assert (figures.totals["nps"], figures.totals["nps_responses"]) == (33.33, 3)  # (2 - 1) / 3
+
+    # Named by the field's name instead; a question no feedback carries gives no answers.
+    assert sync(run_cli, db_url, fake, "--full", MSPKPI_CLIENTS__NPS_QUESTION="CFRecommend").returncode == 0
+    assert {k: s["recommend_score"] for k, s in rows(db_url, "survey_results").items()} == {
+        "1": 10.0,
+        "2": 6.0,
+        "3": 9.0,
+    }
+    assert sync(run_cli, db_url, fake, "--full", MSPKPI_CLIENTS__NPS_QUESTION="Would you buy again?").returncode == 0
+    assert {s["recommend_score"] for s in rows(db_url, "survey_results").values()} == {None}
 
 
 def test_no_feedback_in_the_tenant_and_options_from_the_halo_table(run_cli, sqlite_url, fake, tmp_path):

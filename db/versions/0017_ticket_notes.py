@@ -1,7 +1,7 @@
 """The ticket detail: tickets' description and requester (contact name), and ticket_notes
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-03 13:45:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import mspkpi_tui.store.types
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, Table, delete, select, update
 
 from mspkpi_tui.store import models
 from mspkpi_tui.store.ingest import CHUNK, mark_deleting, table_of
-from mspkpi_tui.store.rollups import flush_pending
+from mspkpi_tui.store.rollups import flush_pending, mark_pending
+from mspkpi_tui.store.rollups.company_days import owned_entry_days, ticket_days
 
 OWNED_BY = {
     ("ticket_events", "ticket_id"),
@@ -67,4 +68,17 @@ def _detach_by_local_id(conn: Connection, table: Table, local_ids: list[int]) ->
                     mark_deleting(conn, name, part)
                     conn.execute(delete(child).where(child.c.id.in_(part)))
             else:
+                _mark_detaching(conn, name, column.name, local_ids)
                 conn.execute(update(child).where(column.in_(local_ids)).values({column.name: None}))
+
+
+def _mark_detaching(conn: Connection, entity: str, column: str, local_ids: list[int]) -> None:
+    """A company's tickets and projects lose it: mark the company_days they counted in."""
+    if (entity, column) not in {("tickets", "company_id"), ("projects", "company_id")}:
+        return
+    child = table_of(entity)
+    ids = list(conn.execute(select(child.c.id).where(child.c[column].in_(local_ids))).scalars())
+    if entity == "tickets":
+        mark_pending(conn, days=ticket_days(conn, ids))
+    else:
+        mark_pending(conn, days=owned_entry_days(conn, "project_id", ids))

@@ -82,6 +82,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_escalated", "escalated_at"),
         # Per-company figures (kpi/clients.py): one company's tickets by time, covering (0014).
         Index("ix_tickets_company", "company_id", "created_at", "completed_at", "is_closed"),
+        # Clients' reactive tickets: the tickets of the non-reactive issue types opened in a period (0016).
+        Index("ix_tickets_issue_created", "issue_type", "created_at", "company_id"),
         Index("ix_tickets_number", "number"),  # triage actions find their ticket by number (0011)
         # The open tickets (about 2% of all) with every column the queue, SLA and escalation
         # figures read (and the TUI's ticket lists): those figures never touch the table itself.
@@ -201,6 +203,65 @@ class ResourceDayHours(SQLModel, table=True):
     entries: int = 0
 
 
+class CompanyDay(SQLModel, table=True):
+    """Rollup kept by the store's write paths (store/rollups/company_days.py): one company's
+    tickets and time entries in one UTC day, summed (the Clients pane, a company page, the review)."""
+
+    __tablename__ = "company_days"
+    # Every company over a range of days (the pane) reads by day first; one company's days by the key.
+    __table_args__ = (Index("ix_company_days_day", "day"),)
+    company_id: int = Field(primary_key=True)  # no foreign key: a derived row, recounted when its company goes
+    day: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # 00:00 UTC
+    opened: int = 0
+    closed: int = 0
+    first_touch: int = 0
+    responded: int = 0
+    response_seconds: float = 0.0
+    responded_with_due: int = 0
+    responded_in_time: int = 0
+    resolved: int = 0
+    resolution_seconds: float = 0.0
+    resolved_with_due: int = 0
+    resolved_in_time: int = 0
+    response_missed: int = 0
+    resolution_missed: int = 0
+    hours: float = 0.0
+    billable_hours: float = 0.0
+    ticket_hours: float = 0.0
+    labour_cost: float = 0.0
+    ticket_labour_cost: float = 0.0
+    uncosted_hours: float = 0.0
+
+
+class CompanyMonth(SQLModel, table=True):
+    """Rollup kept with company_days (store/rollups/company_days.py): one company's
+    company_days rows in one UTC month, summed (a year for every company reads 12 rows each)."""
+
+    __tablename__ = "company_months"
+    __table_args__ = (Index("ix_company_months_month", "month"),)
+    company_id: int = Field(primary_key=True)
+    month: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # the 1st, 00:00 UTC
+    opened: int = 0
+    closed: int = 0
+    first_touch: int = 0
+    responded: int = 0
+    response_seconds: float = 0.0
+    responded_with_due: int = 0
+    responded_in_time: int = 0
+    resolved: int = 0
+    resolution_seconds: float = 0.0
+    resolved_with_due: int = 0
+    resolved_in_time: int = 0
+    response_missed: int = 0
+    resolution_missed: int = 0
+    hours: float = 0.0
+    billable_hours: float = 0.0
+    ticket_hours: float = 0.0
+    labour_cost: float = 0.0
+    ticket_labour_cost: float = 0.0
+    uncosted_hours: float = 0.0
+
+
 class RollupPendingTicket(SQLModel, table=True):
     """A ticket whose time entries changed and whose rollups (time_entry_count, its completion
     hour) are not recounted yet. Written in the same transaction as the change, cleared by
@@ -308,6 +369,7 @@ class TimeEntry(SQLModel, table=True):
     __table_args__ = source_key("time_entries") + (
         Index("ix_time_entries_started", "started_at"),
         Index("ix_time_entries_ticket", "ticket_id", "started_at"),  # widened in 0012
+        Index("ix_time_entries_project", "project_id", "started_at"),  # a company's project hours (0016)
         # KPI engine: team hours by week (covering) and one technician's period.
         Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
         Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"),

@@ -331,8 +331,11 @@ class MspkpiApp(App):
         """Countdowns and 'x min ago' change once a minute: repaint just those, on the minute."""
         now = utcnow()
         self.set_timer(60 - now.second - now.microsecond / 1e6 + 0.05, self._minute_tick)
-        if first:
-            return
+        if not first:
+            self.tick_minute()
+
+    def tick_minute(self) -> None:
+        """The minute changed: each pane repaints the cells that read the clock and changed."""
         for pane in self.mounted_panes():
             pane.tick()
         self._show_status()

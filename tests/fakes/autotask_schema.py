@@ -125,7 +125,7 @@ FIELDS: dict[str, list[Field]] = {
         _int("completedPercentage"),
         _dec("estimatedTime", read_only=True),
         _dec("actualHours", read_only=True),
-        _int("department"),
+        _ref("department", "Department"),
         _int("projectType", required=True),
         _time("lastActivityDateTime", read_only=True),
     ],
@@ -189,6 +189,7 @@ FIELDS: dict[str, list[Field]] = {
         _time("lastModifiedDateTime", read_only=True),
     ],
     "BillingCodes": [_id(), _text("name", 150, read_only=True), _bool("isActive", read_only=True)],
+    "Departments": [_id(), _text("name", 100, required=True), _text("description", 1000)],
     "Opportunities": [
         _id(),
         _text("title", 128, required=True),

@@ -61,6 +61,7 @@ ENTITIES = [
     "Tickets",
     "TimeEntries",
     "BillingCodes",
+    "Departments",
     "Opportunities",
     "SurveyResults",
     "ServiceLevelAgreementResults",
@@ -727,6 +728,7 @@ def populate(
         put("ResourceRoles", {"id": 700 + i, "resourceID": 100 + i, "roleID": 29683400 + i % 2, "isActive": True})
     for i in range(1, 4):
         put("BillingCodes", {"id": 900 + i, "name": ["Remote support", "Onsite", "Admin"][i - 1], "isActive": True})
+        put("Departments", {"id": 29682830 + i, "name": ["General", "Projects", "Managed Services"][i - 1]})
     for i in range(1, contracts + 1):
         put(
             "Contracts",
@@ -811,6 +813,7 @@ def populate(
                 "estimatedTime": 40.0,
                 "actualHours": 10.0 * i,
                 "projectType": 5,
+                "department": None if i == 3 else 29682831 if i % 2 else 29682832,
                 "lastActivityDateTime": at_time(base + timedelta(hours=i), i),
             },
         )

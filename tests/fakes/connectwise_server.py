@@ -173,13 +173,16 @@ class ConnectWiseFake:
             forecast = re.fullmatch(r"sales/opportunities/(\d+)/forecast", wanted)
             if forecast and int(forecast[1]) in self.data["sales/opportunities"]:
                 return Response(200, {"id": int(forecast[1]), "forecastItems": []})
-            # An agreement's additions exist (an empty list) as long as the agreement does.
+            # An agreement's additions, a survey's questions and results exist (an empty list)
+            # as long as the agreement or survey does.
             additions = re.fullmatch(r"finance/agreements/(\d+)/additions", wanted)
+            survey_part = re.fullmatch(r"service/surveys/(\d+)/(?:questions|results)", wanted)
             # So do a ticket's notes (its detail description, internal analysis, resolution notes).
             notes = re.fullmatch(r"service/tickets/(\d+)/notes", wanted)
             if (
                 endpoint in self.data
                 or (additions and int(additions[1]) in self.data["finance/agreements"])
+                or (survey_part and int(survey_part[1]) in self.data["service/surveys"])
                 or (notes and int(notes[1]) in self.data["service/tickets"])
             ):
                 return self._list(endpoint, request)

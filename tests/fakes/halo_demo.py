@@ -24,6 +24,7 @@ from fakes.halo import HaloFake, halo_time
 from mspkpi_tui.fixtures import demo_folder
 
 SENTINEL = "1900-01-01T00:00:00"
+RECOMMEND_LABEL = "How likely are you to recommend us? (0-10)"  # the config's default [clients] nps_question
 CLOSED_TYPE, OPEN_TYPE = 4, 1
 
 
@@ -230,6 +231,11 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "client_id": s.get("company_id"),
                 "score": s["rating"],
                 "date": shift.time(s["completed_at"]),
+                "comment": s.get("comment") or "",
+                # the recommend answer as a feedback custom field labelled with the default question
+                "customfields": [
+                    {"id": 1, "name": "CFRecommend", "label": RECOMMEND_LABEL, "value": s.get("recommend_score")}
+                ],
             },
         )
     return {entity: len(rows) for entity, rows in fake.data.items()} | {"notes": len(data.get("ticket_notes", []))}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from mspkpi_tui.sources.labels import two_level
 from mspkpi_tui.store.records import RecordError, parse_datetime
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -227,15 +228,18 @@ def company(raw: dict) -> dict:
     }
 
 
-def project(raw: dict, lists: Picklists, rules: Rules) -> dict:
+def project(raw: dict, lists: Picklists, rules: Rules, departments: dict[str, str] | None = None) -> dict:
+    """A project; its category is "Department>Project type" (departments: id -> name, the
+    Departments entity, since a project's department is a reference, not a picklist)."""
     status = lists.label("Projects", "status", raw.get("status"))
+    department = (departments or {}).get(str(raw.get("department")))
     return {
         "id": raw.get("id"),
         "name": raw.get("projectName"),
         "company_id": _id(raw.get("companyID")),
         "status": status,
         "is_closed": _is(raw.get("status"), status, rules.closed_project_statuses),
-        "category": lists.label("Projects", "projectType", raw.get("projectType")),
+        "category": two_level(department, lists.label("Projects", "projectType", raw.get("projectType"))),
         "start_date": raw.get("startDateTime"),
         "end_date": raw.get("endDateTime"),
         "estimated_hours": raw.get("estimatedTime"),

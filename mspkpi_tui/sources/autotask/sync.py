@@ -96,6 +96,7 @@ class AutotaskPass(SyncPass):
         self.availability: dict[str, dict] = {}
         self.resource_names: dict[str, str] = {}
         self.billing_codes: dict[str, str] = {}
+        self.departments: dict[str, str] = {}
         self.task_projects: dict[str, str] = {}
         self.service_units: dict[str, list[dict]] = {}
         self.contact_names: dict[str, str] = {}  # Contacts id -> name, as looked up this pass
@@ -114,7 +115,7 @@ class AutotaskPass(SyncPass):
 
         return [
             Reference("picklists and queues", self._read_picklists, entity="queues"),
-            Reference("availability and billing codes", self._read_lookups),
+            Reference("availability, billing codes and departments", self._read_lookups),
             entity("resources", "Resources", None, self._map_resource),
             entity("companies", "Companies", "lastTrackedModifiedDateTime", mapping.company),
             Reference("contract service units", self._read_service_units),
@@ -165,6 +166,7 @@ class AutotaskPass(SyncPass):
         self.billing_codes = {
             str(c["id"]): str(c.get("name")) for c in self.client.fetch_all("BillingCodes") if "id" in c
         }
+        self.departments = {str(d["id"]): str(d.get("name")) for d in self.client.fetch_all("Departments") if "id" in d}
 
     def _read_service_units(self) -> None:
         """The recurring contracts' units rows that have not ended (the covering one gives seats
@@ -204,7 +206,7 @@ class AutotaskPass(SyncPass):
         return mapping.billing_item(raw, self.lists)
 
     def _map_project(self, raw: dict) -> dict:
-        return mapping.project(raw, self.lists, self.rules)
+        return mapping.project(raw, self.lists, self.rules, self.departments)
 
     def _map_opportunity(self, raw: dict) -> dict:
         return mapping.opportunity(raw, self.lists, self.rules)

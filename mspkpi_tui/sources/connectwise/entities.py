@@ -64,12 +64,15 @@ class Pass(SyncPass):
         now_fn: Callable[[], datetime],
         stop: threading.Event,
         rule: EscalationRule,
+        nps_question: str = "",
     ):
         super().__init__(run, full=full, now_fn=now_fn, stop=stop)
         self.run = run
         self.client = client
         self.rule = rule
         self.catalog = Catalog()
+        self.nps_question = nps_question  # [clients] nps_question: text or id
+        self.nps_questions: dict[str, mapping.NpsQuestion] = {}  # survey id -> its NPS question
 
     # --- the declarations ----------------------------------------------------------------
 
@@ -87,7 +90,7 @@ class Pass(SyncPass):
             simple("projects", "project/projects", mapping.project),
             Synchronizer("tickets", "service/tickets", CURSOR_FIELD, PAGE_SIZE, self.store_tickets),
             simple("timesheets", "time/sheets", mapping.timesheet),
-            simple("time_entries", "time/entries", mapping.time_entry),
+            Synchronizer("time_entries", "time/entries", CURSOR_FIELD, PAGE_SIZE, self.store_time_entries),
             Synchronizer("opportunities", "sales/opportunities", CURSOR_FIELD, PAGE_SIZE, self.store_opportunities),
             Synchronizer("contracts", "finance/agreements", CURSOR_FIELD, PAGE_SIZE, self.store_agreements),
             # one list of results per survey, found when the step starts
@@ -96,7 +99,7 @@ class Pass(SyncPass):
                 self.survey_result_paths,
                 CURSOR_FIELD,
                 PAGE_SIZE,
-                self.simple_store("survey_results", mapping.survey_result),
+                self.simple_store("survey_results", lambda r: mapping.survey_result(r, self.nps_questions)),
             ),
             simple("billing_items", "finance/invoices", mapping.invoice),
         ]
@@ -106,7 +109,14 @@ class Pass(SyncPass):
         return self.execute(CwReader(self.client), self.steps())
 
     def survey_result_paths(self) -> list[str]:
-        return [f"service/surveys/{s['id']}/results" for s in self.read_list("service/surveys") if _has_id(s)]
+        """Each survey's results; its questions are read first, to find the one NPS is read from."""
+        surveys = [s for s in self.read_list("service/surveys") if _has_id(s)]
+        for survey in surveys:
+            questions = self.read_list(f"service/surveys/{survey['id']}/questions")
+            found = mapping.nps_question(questions, self.nps_question)
+            if found is not None:
+                self.nps_questions[str(survey["id"])] = found
+        return [f"service/surveys/{s['id']}/results" for s in surveys]
 
     def simple_store(self, entity: str, map_one: Callable[[Any], dict]) -> Callable[[Page], None]:
         def store(page: Page) -> None:
@@ -252,6 +262,25 @@ class Pass(SyncPass):
         )
         with self.run.engine.connect() as conn:
             return {row[0]: StoredTicket(*list(row)[1:]) for row in conn.execute(query)}
+
+    # --- time entries and the charges billable ones make ----------------------------------
+
+    def store_time_entries(self, page: Page) -> None:
+        """Time entries, then their charges as billing items ("time:{id}"); an entry that no
+        longer bills (made non-billable, applied to an agreement) loses its charge."""
+        self.simple_store("time_entries", mapping.time_entry)(page)
+        charges, locations, silent = [], [], []
+        for record in page.records:
+            charge = mapping.time_charge(record)
+            if charge is not None:
+                charges.append(charge)
+                locations.append(f"{_location(page, record)} (its charge)")
+            elif _has_id(record):
+                silent.append(f"{mapping.TIME_CHARGE_PREFIX}{record['id']}")
+        if charges:
+            self.run.store_page("billing_items", charges, locations)
+            self.saw("billing_items", (c["id"] for c in charges))
+        self.run.delete("billing_items", silent)
 
     # --- opportunities: amount from the forecast, stage history --------------------------
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from mspkpi_tui.sources.survey_answers import is_nps_question, score
 from mspkpi_tui.store.writer import PicklistEntry
 
 # Before this year a Halo date is its "not set" (1900-01-01, 0001-01-01, 1899-12-30).
@@ -89,6 +90,7 @@ class Catalog:
     issue_type_field: str = "category_1"
     won_statuses: set[str] = field(default_factory=lambda: {"won"})  # casefolded
     lost_statuses: set[str] = field(default_factory=lambda: {"lost"})
+    nps_question: str = ""  # [clients] nps_question: the feedback custom field with the 0-10 answer
 
     def __post_init__(self) -> None:
         self.utc = self.zone is UTC or getattr(self.zone, "key", None) in UTC_NAMES
@@ -375,15 +377,32 @@ def opportunity(record: Any, catalog: Catalog) -> dict:
 
 
 def feedback(record: Any, catalog: Catalog) -> dict:
-    """Customer feedback on a ticket, as a CSAT survey result (Halo's score as it comes)."""
+    """Customer feedback on a ticket, as a CSAT survey result (Halo's score as it comes). The
+    0-10 recommend answer (NPS) is the feedback's custom field named by ``[clients]
+    nps_question`` (its name, label or id); without one there is no NPS from Halo."""
     r = _obj(record)
+    comment = r.get("comment")
     return {
         "id": r.get("id"),
         "ticket_id": _id(r.get("ticket_id")),
         "company_id": _id(r.get("client_id")),
         "completed_at": catalog.time(r.get("date")),
         "rating": r.get("score"),
+        "recommend_score": _recommend(r.get("customfields"), catalog.nps_question),
+        "comment": comment if isinstance(comment, str) and comment.strip() else None,
     }
+
+
+def _recommend(fields: Any, wanted: str) -> float | None:
+    if not wanted or not isinstance(fields, list):
+        return None
+    for f in fields:
+        if isinstance(f, dict) and (
+            is_nps_question(f.get("name"), f.get("id"), wanted) or is_nps_question(f.get("label"), None, wanted)
+        ):
+            value = f.get("value")
+            return score(value if value not in (None, "") else f.get("display"))
+    return None
 
 
 def _day(value: Any) -> Any:
