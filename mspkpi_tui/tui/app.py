@@ -46,7 +46,7 @@ from mspkpi_tui.tui.queue_pane import QueuePane
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, FacetScreen, HelpScreen
 from mspkpi_tui.tui.status_line import StatusLine, status_text
 from mspkpi_tui.tui.ticket_table import TicketTable
-from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, Marks, Pending
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, Marks, Pending, TriageKeys
 from mspkpi_tui.tui.widgets import Table, TicketListView
 
 if TYPE_CHECKING:
@@ -368,6 +368,8 @@ class MspkpiApp(App):
     def current_ticket(self) -> TicketRow | None:
         screen = self.screen
         if isinstance(screen, DetailScreen):
+            return screen.current_ticket()
+        if isinstance(screen, TriageKeys):  # a screen with its own ticket list (the company page)
             return screen.current_ticket()
         if isinstance(screen, (EmptyScreen, HelpScreen)) or len(self.screen_stack) > 1:
             return None
