@@ -156,7 +156,25 @@ def populate(fake: ConnectWiseFake) -> None:
             "closedFlag": board == 2,
             "_info": {"dateEntered": cw_time(entered)},
         }
+        if n % 4:  # the requester; real ConnectWise leaves contact out when there is none
+            ticket["contact"] = ref(40 + n % 3, ["Pat Price", "Quinn Quill", "Ray Rowe"][n % 3])
         put("service/tickets", ticket, entered + timedelta(hours=1))
+        # the notes: the customer's description first, then the technician's internal analysis
+        notes = f"service/tickets/{tid}/notes"
+        described = {
+            "id": 1,
+            "ticketId": tid,
+            "text": f"Printer {n} jams.\nSince Monday.",
+            "detailDescriptionFlag": True,
+        }
+        described |= {"contact": ref(40 + n % 3, "Pat Price"), "dateCreated": cw_time(entered)}
+        put(notes, described, entered)
+        if n % 2:
+            analysis = {"id": 2, "ticketId": tid, "text": "Fuser worn \x1b[2J out.", "internalAnalysisFlag": True}
+            analysis |= {
+                "member": ref(member, identifier=members[member - 1][0], name=" ".join(members[member - 1][1:3]))
+            }
+            put(notes, analysis | {"dateCreated": cw_time(entered + timedelta(minutes=50))}, entered)
     # SLA text cases (see test_full_sync): exact, day/month order, garbage, wrong weekday.
     fake.data["service/tickets"][1000 + 1]["slaStatus"] = "Respond by Mon 01/05 4:00 PM UTC-08"  # SLA 2, business hours
     fake.data["service/tickets"][1000 + 2]["slaStatus"] = "Resolve by Tue 06/01 09:30 UTC+01:00"  # SLA 1, 24x7

@@ -100,6 +100,8 @@ def populate(fake: HaloFake) -> None:
                 "lastactiondate": mixed(opened + timedelta(hours=1), n),
                 "excludefromsla": n == 9,
                 "onhold": False,
+                "details": f"Printer on floor {n} jams.\r\nTried a reboot." if n % 3 else "",
+                "user_name": ["Pat Price", "Quinn Quill", "", "Pat Price"][n % 4],
             },
         )
         # Action ids count from 1 on every ticket: only (ticket, action) is unique.
@@ -115,6 +117,9 @@ def populate(fake: HaloFake) -> None:
                     "timetaken": 0.5 * action if action != 2 else 0,
                     "actisbillable": action == 1 and n % 2 == 0,
                     "hiddenfromuser": action == 2,
+                    # the first action logs work without a note; the others say something
+                    "who": ["Ann Archer", "Bob Baker", "Cy Cole"][(n + action) % 3],
+                    "note": "" if action == 1 else f"Note {action} on {tid}",
                 },
             )
     put(
@@ -675,7 +680,9 @@ def test_the_demo_msp_served_by_the_fake_fills_every_report_section(run_cli, sql
         counts = load_demo(server)
         done = sync(run_cli, sqlite_url, server, MSPKPI_HALO_RATE_LIMIT="0")
         assert done.returncode == 0, done.stderr
-    assert f"{counts['tickets']} tickets" in done.stderr and f"{counts['actions']} time_entries" in done.stderr
+    timed = counts["actions"] - counts["notes"]
+    assert f"{counts['tickets']} tickets" in done.stderr and f"{timed} time_entries" in done.stderr
+    assert f"{counts['notes']} ticket_notes" in done.stderr
     report = json.loads(run_cli("--db", sqlite_url, "kpi", "-f", "json").stdout)
     assert report["queue"]["open"] > 0 and report["queue"]["by_queue"]
     assert report["sla"]["compliance_30d"]["first_response_pct"] is not None

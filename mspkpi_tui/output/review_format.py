@@ -18,6 +18,28 @@ if TYPE_CHECKING:
 FORMATS = ("markdown", "csv")
 
 
+NAME_CHARS = 60  # of the company's part of a file name
+RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def review_file_name(company: str, quarter: str, suffix: str, taken: set[str]) -> str:
+    """A file name safe on any file system: the company's ASCII letters and digits, runs of
+    anything else as one "-", lower case, at most NAME_CHARS; "-2", "-3"... when another
+    review in this run took it (`taken` remembers, case-insensitively, as some file systems
+    compare)."""
+    words = "".join(ch if ch.isascii() and ch.isalnum() else " " for ch in company).split()
+    base = "-".join(words).lower()[:NAME_CHARS].strip("-") or "company"
+    if base in RESERVED:
+        base += "-company"
+    name, n = base, 1
+    while f"{name}-{quarter}.{suffix}".lower() in taken:
+        n += 1
+        name = f"{base}-{n}"
+    found = f"{name}-{quarter}.{suffix}"
+    taken.add(found.lower())
+    return found
+
+
 def render_review(review: Review, fmt: str) -> str:
     return review_csv(review) if fmt == "csv" else review_markdown(review)
 

@@ -161,6 +161,17 @@ FIELDS: dict[str, list[Field]] = {
         _bool("serviceLevelAgreementHasBeenMet", read_only=True),
         _ref("contractID", "Contract"),
         _ref("projectID", "Project"),
+        _text("description", 8000),
+        _ref("contactID", "Contact"),
+    ],
+    "Contacts": [
+        _id(),
+        _ref("companyID", "Company", required=True),
+        _text("firstName", 50, required=True),
+        _text("lastName", 50, required=True),
+        _text("emailAddress", 254),
+        _int("isActive", required=True),
+        _time("lastActivityDate", read_only=True),
     ],
     "TimeEntries": [
         _id(),
@@ -232,6 +243,7 @@ FIELDS["TicketNotes"] = [
     _int("publish", required=True),
     _ref("creatorResourceID", "Resource"),
     _ref("impersonatorCreatorResourceID", "Resource"),
+    Field("createdByContactID", "integer", read_only=True, reference="Contact"),
     _time("createDateTime", read_only=True),
     _time("lastActivityDate", read_only=True),
 ]

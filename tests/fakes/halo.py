@@ -382,6 +382,7 @@ class HaloFake:
             "ticket_id": tid,
             "outcome": item.get("outcome") or "Note",
             "note": item["note"],
+            "who": "API user",  # Halo names the author; the API user here
             "hiddenfromuser": item.get("hiddenfromuser") is True,
             "datetime": halo_time(datetime.now(UTC), self.instance_zone),
             "timetaken": 0,

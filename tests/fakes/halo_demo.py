@@ -59,6 +59,7 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "resources",
                 "queues",
                 "tickets",
+                "ticket_notes",
                 "time_entries",
                 "timesheets",
                 "contracts",
@@ -127,6 +128,8 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "fixbydate": shift.time(t.get("resolution_due")),
                 "dateclosed": shift.time(t.get("completed_at") or t.get("resolved_at")) if closed else SENTINEL,
                 "lastactiondate": shift.time(t.get("last_activity_at") or t["created_at"]),
+                "details": t.get("description") or "",
+                "user_name": t.get("contact_name") or "",
             },
         )
     numbers: dict[int, int] = {}
@@ -144,6 +147,22 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "datetime": shift.time(e["started_at"]),
                 "timetaken": e["hours"],
                 "actisbillable": bool(e.get("billable")),
+            },
+        )
+    # The demo's notes: actions with a note and no time, by the agent who wrote them (``who``).
+    for n in data.get("ticket_notes", []):
+        numbers[n["ticket_id"]] = number = numbers.get(n["ticket_id"], 0) + 1
+        put(
+            "Actions",
+            {
+                "id": number,
+                "ticket_id": n["ticket_id"],
+                "who": n.get("author") or "",
+                "outcome": n.get("kind") or "Note",
+                "note": n["body"],
+                "hiddenfromuser": bool(n.get("internal")),
+                "datetime": shift.time(n["created_at"]),
+                "timetaken": 0,
             },
         )
     for s in data["timesheets"]:
@@ -248,7 +267,7 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 ],
             },
         )
-    return {entity: len(rows) for entity, rows in fake.data.items()}
+    return {entity: len(rows) for entity, rows in fake.data.items()} | {"notes": len(data.get("ticket_notes", []))}
 
 
 def main() -> int:

@@ -5,13 +5,20 @@ of them with ``--full``; store each page in one transaction; then, and only then
 move the cursor to the pass's start time minus an overlap, and on a full pass prune
 what the source no longer returned. Reference lists (boards and their statuses,
 priorities, SLAs, sales statuses and stages, surveys) are small and read whole.
+
+Ticket notes have no list of their own: ``service/tickets/{id}/notes`` is read (paged) for
+each ticket of a page that is open or was updated in the last NOTES_WINDOW, so an incremental
+pass asks for the changed tickets' notes (one request each) and a full pass does not ask for
+the years of closed tickets nobody opens. The oldest detail-description note is the ticket's
+description (GET does not return initialDescription).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +32,7 @@ from mspkpi_tui.store import models
 from mspkpi_tui.store.writer import PicklistEntry, SyncWriter
 
 CURSOR_FIELD = "lastUpdated"
+NOTES_WINDOW = timedelta(days=30)  # a ticket closed and untouched for longer: its notes are not read
 
 
 class CwReader:
@@ -175,11 +183,15 @@ class Pass(SyncPass):
     def store_tickets(self, page: Page) -> None:
         stored = self.stored_tickets([str(r["id"]) for r in page.records if _has_id(r)])
         events: list[dict] = []
+        notes = {str(r["id"]): self.ticket_notes(r["id"]) for r in page.records if self.wants_notes(r)}
 
         def map_one(record: Any) -> dict:
             row, found = mapping.ticket(
                 record, self.catalog, stored.get(str(record.get("id"))) if isinstance(record, dict) else None, self.rule
             )
+            listed = notes.get(str(row.get("id")))
+            if listed is not None and not record.get("initialDescription"):
+                row["description"] = mapping.first_description(listed)
             events.extend(found)
             return row
 
@@ -189,6 +201,35 @@ class Pass(SyncPass):
         if events:
             self.run.store_page("ticket_events", events, [f"{page.url} ticket {e['ticket_id']}" for e in events])
         self.run.store_page("tickets", records, locations, raws)
+        self.store_notes(notes)
+
+    # --- ticket notes: per ticket, for the tickets a lead may open ---------------------------
+
+    def wants_notes(self, record: Any) -> bool:
+        if not _has_id(record):
+            return False
+        if record.get("closedFlag") is not True:
+            return True
+        updated = mapping.last_updated(record)
+        return updated is not None and updated >= self.now_fn() - NOTES_WINDOW
+
+    def ticket_notes(self, ticket_id: Any) -> list[Any]:
+        try:
+            return self.read_list(f"service/tickets/{ticket_id}/notes")
+        except PsaHttpError as exc:
+            if exc.status == 404:
+                return []  # deleted while we read: the next full pass prunes it
+            raise
+
+    def store_notes(self, notes: dict[str, list[Any]]) -> None:
+        """The notes of the page's tickets that were stored (a rejected ticket's are not shown)."""
+        for ticket_id, listed in notes.items():
+            if not listed or self.run.ids.get("tickets", ticket_id) is None:
+                continue
+            page = Page(listed, f"GET service/tickets/{ticket_id}/notes")
+            map_one = partial(mapping.ticket_note, ticket_id=ticket_id)
+            records, locations, raws = self.map_page("ticket_notes", page, map_one)
+            self.run.store_page("ticket_notes", records, locations, raws)
 
     def stored_tickets(self, ids: list[str]) -> dict[str, StoredTicket]:
         if not ids:
@@ -210,6 +251,7 @@ class Pass(SyncPass):
                 tickets.c.first_response_due,
                 tickets.c.resolution_due,
                 tickets.c.escalated_at,
+                tickets.c.description,
             )
             .select_from(
                 tickets.outerjoin(queues, queues.c.id == tickets.c.queue_id).outerjoin(

@@ -223,6 +223,7 @@ class StoredTicket:
     first_response_due: datetime | None
     resolution_due: datetime | None
     escalated_at: datetime | None
+    description: str | None = None  # kept when this pass does not read the ticket's notes
 
 
 @dataclass
@@ -280,9 +281,54 @@ def ticket(record: Any, catalog: Catalog, stored: StoredTicket | None, rule: Esc
         "escalated_at": escalated_at.isoformat() if escalated_at else None,
         "last_activity_at": last_updated,
         "url": f"{catalog.web_root}{r['id']}" if catalog.web_root and isinstance(r.get("id"), int) else None,
+        # GET does not return initialDescription on most versions: the sync fills it from the
+        # ticket's first detail-description note when it reads the notes, else keeps what it had
+        "description": r.get("initialDescription") or (stored.description if stored else None),
+        "contact_name": r.get("contactName") or ref_name(r, "contact") or None,
     }
     events = _transitions(r, stored, last_updated, escalated_now) if stored else []
     return row, events
+
+
+def last_updated(record: dict) -> datetime | None:
+    return _time_or_none(info(record, "lastUpdated"))
+
+
+def note_kind(record: dict) -> str:
+    """A ConnectWise note's kind, from its flags (a note may carry several: the first wins)."""
+    for flag, kind in (
+        ("resolutionFlag", "Resolution"),
+        ("internalAnalysisFlag", "Internal analysis"),
+        ("detailDescriptionFlag", "Description"),
+    ):
+        if record.get(flag) is True:
+            return kind
+    return "Note"
+
+
+def ticket_note(record: Any, ticket_id: Any) -> dict:
+    """A ``service/tickets/{id}/notes`` record: by its member (a technician) or its contact,
+    internal when only the MSP sees it (the internal-analysis or internal flag). Keyed by ticket
+    and note id, as ids are only known unique within a ticket's list."""
+    r = _obj(record)
+    return {
+        "id": f"{ticket_id}:{r['id']}" if r.get("id") is not None else None,
+        "ticket_id": str(ticket_id),
+        "created_at": r.get("dateCreated") or info(r, "dateEntered"),
+        "author": ref_name(r, "member") or ref_name(r, "contact") or r.get("createdBy") or None,
+        "kind": note_kind(r),
+        "body": r.get("text"),
+        "internal": r.get("internalAnalysisFlag") is True or r.get("internalFlag") is True,
+    }
+
+
+def first_description(notes: list[Any]) -> str | None:
+    """The ticket's initial description: its oldest detail-description note's text."""
+    described = [n for n in notes if isinstance(n, dict) and n.get("detailDescriptionFlag") is True]
+    described = [n for n in described if isinstance(n.get("text"), str) and n["text"].strip()]
+    if not described:
+        return None
+    return min(described, key=lambda n: (str(n.get("dateCreated") or ""), str(n.get("id")))).get("text")
 
 
 def _sort_of(record: dict) -> int:

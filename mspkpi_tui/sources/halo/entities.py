@@ -223,6 +223,19 @@ class Pass(SyncPass):
         if timed:
             mapped = self.map_page("time_entries", timed, page, lambda r: mapping.action_time_entry(r, self.catalog))
             self.run.store_page("time_entries", *mapped)
+        self.store_notes(page)
+
+    def store_notes(self, page: Page) -> None:
+        """The page's actions with a note, as the tickets' notes: no extra request (the actions are
+        read anyway, from the cursor, so only changed ones). Actions of a ticket that is not stored
+        (a project's or an opportunity's, or a rejected ticket's) are not notes of a ticket we show."""
+        noted = [r for r in page.records if mapping.has_note(r)]
+        ids = {str(r.get("ticket_id")) for r in noted}
+        self.run.ids.prefetch("tickets", ids)
+        ours = [r for r in noted if self.run.ids.get("tickets", str(r.get("ticket_id"))) is not None]
+        if ours:
+            mapped = self.map_page("ticket_notes", ours, page, lambda r: mapping.action_note(r, self.catalog))
+            self.run.store_page("ticket_notes", *mapped)
 
     def store_tickets(self, page: Page) -> None:
         """Tickets that are not projects or opportunities (whether /api/Tickets lists those is

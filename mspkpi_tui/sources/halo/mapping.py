@@ -242,6 +242,8 @@ def ticket(record: Any, catalog: Catalog) -> dict:
         "sla_name": r.get("sla_name") or None,
         "last_activity_at": catalog.time(r.get("lastactiondate")),
         "url": f"{catalog.url}/tickets?id={tid}" if catalog.url and tid is not None else None,
+        "description": r.get("details"),
+        "contact_name": r.get("user_name") or None,
     }
 
 
@@ -256,6 +258,27 @@ def logs_time(record: Any) -> bool:
     """Only actions with time taken become time entries (the rest are notes and e-mails)."""
     hours = _number(record.get("timetaken")) if isinstance(record, dict) else None
     return hours is not None and hours > 0
+
+
+def has_note(record: Any) -> bool:
+    """An action that says something (a note, an e-mail, a reply) is one of the ticket's notes."""
+    note = record.get("note") if isinstance(record, dict) else None
+    return note is not None and not (isinstance(note, str) and not note.strip())
+
+
+def action_note(record: Any, catalog: Catalog) -> dict:
+    """An action with a note as a ticket note: who wrote it (``who``, the agent's or the end
+    user's name), when, its outcome as the kind, and whether the end user cannot see it."""
+    r = _obj(record)
+    return {
+        "id": action_key(r),
+        "ticket_id": _id(r.get("ticket_id")),
+        "created_at": catalog.time(r.get("datetime") or r.get("actionarrivaldate")),
+        "author": r.get("who") or None,
+        "kind": r.get("outcome") or None,
+        "body": r.get("note"),
+        "internal": r.get("hiddenfromuser") is True,
+    }
 
 
 def action_time_entry(record: Any, catalog: Catalog) -> dict:

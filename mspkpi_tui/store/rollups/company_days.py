@@ -120,7 +120,9 @@ def base_rows(conn: Connection, span: Range = None, company_id: int | None = Non
         for name, value in zip(names, values):
             row[name] += value or 0
 
-    mine = [tickets.c.company_id == company_id] if company_id is not None else [tickets.c.company_id.is_not(None)]
+    # One company's partial day: "+ 0" keeps SQLite on the time index (a few hundred rows)
+    # instead of ix_tickets_company (every ticket of a busy company, ~20 ms a query).
+    mine = [tickets.c.company_id + 0 == company_id] if company_id is not None else [tickets.c.company_id.is_not(None)]
     for name, names, sums, extra in _ticket_halves():
         moment = tickets.c[name]
         day = utc_day_start(moment)
