@@ -53,8 +53,17 @@ class Figure(Static):
 
     def show(self, content: Text) -> None:
         if content != self._shown:
+            # A one-line figure that stays one line (no wrapping) keeps its size: a repaint,
+            # not a layout of the whole screen (the query line changes with every keystroke).
+            shown = self._shown
+            same_shape = (
+                shown is not None
+                and bool(content.no_wrap)
+                and bool(shown.no_wrap)
+                and content.plain.count("\n") == shown.plain.count("\n")
+            )
             self._shown = content
-            self.update(content)
+            self.update(content, layout=not same_shape)
 
     @property
     def plain(self) -> str:
