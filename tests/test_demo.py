@@ -73,6 +73,7 @@ def test_nothing_has_happened_after_the_anchor(anchor):
             "last_activity_at",
         ],
         "ticket_events": ["at"],
+        "ticket_notes": ["created_at"],
         "timesheets": ["submitted_at"],
         "opportunities": ["stage_entered_at", "created_at"],
         "opportunity_stage_changes": ["entered_at"],
@@ -143,3 +144,23 @@ def test_psa_text_with_markup_characters_is_in_the_demo():
     names = [c["name"] for c in load("companies")]
     assert "Smith & Sons [UK] Ltd" in names
     assert any("[" in t["title"] for t in load("tickets"))
+
+
+def test_tickets_have_requesters_descriptions_notes_and_links():
+    """The detail has something to show on the demo: who asked, what they wrote, the notes with
+    their authors, and a link to a demo host for `o` and `y`."""
+    tickets = load("tickets")
+    people = [t for t in tickets if t["issue_type"] != "Monitoring"]
+    assert all(t.get("contact_name") for t in people)
+    assert not any(t.get("contact_name") for t in tickets if t["issue_type"] == "Monitoring")  # raised by the RMM
+    open_people = [t for t in people if not t["is_closed"]]
+    assert open_people and all(t.get("description") for t in open_people)
+    assert all(t["url"] == f"https://psa.demo.example/tickets/{t['number']}" for t in tickets)
+    notes = load("ticket_notes")
+    technicians = {r["name"] for r in load("resources")}
+    assert len(notes) >= 500 and {n["author"] for n in notes} <= technicians
+    by_ticket = Counter(n["ticket_id"] for n in notes)
+    assert sum(by_ticket[t["id"]] > 1 for t in open_people) >= 10
+    # a few busy requesters per company: the review's "Most frequent requesters" is not flat
+    top = Counter(t["contact_name"] for t in people).most_common(1)[0][1]
+    assert top >= 3 * statistics.median(Counter(t["contact_name"] for t in people).values())

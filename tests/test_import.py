@@ -205,6 +205,12 @@ BAD_LINES = {
     ("tickets", 6): "company_id 'c4' names no record in companies",  # c4 itself was rejected
     ("tickets", 7): "priority_rank must be a whole number",
     ("tickets", 8): "created_at is not an ISO-8601 time",
+    ("tickets", 9): "description must be a string",
+    ("ticket_notes", 2): "ticket_id 't99' names no record in tickets",
+    ("ticket_notes", 3): "missing required field 'body'",
+    ("ticket_notes", 4): "internal must be true or false",
+    ("ticket_notes", 5): "created_at has no time zone",
+    ("ticket_notes", 6): "ticket_id 't3' names no record in tickets",  # t3 itself was rejected
     ("ticket_events", 2): "field must be one of",
     ("ticket_events", 3): "ticket_id 't3' names no record in tickets",
     ("timesheets", 2): "period_start is a placeholder date",
@@ -276,6 +282,46 @@ def test_good_rows_are_stored_as_written(db_url, run_cli):
     assert t2.created_at == datetime(2025, 11, 17, 15, 0, tzinfo=UTC)  # +01:00 stored as UTC
     assert t2.company_id == scalar(db_url, select(companies.c.id).where(companies.c.source_id == "c2"))
     assert (t2.priority_rank, t2.escalation_level, t2.queue_id) == (4, 0, None)  # defaults, and an optional reference
+    assert (t2.description, t2.contact_name) == (None, None)  # both optional
+
+    # a ticket's description and requester, and its notes, kept literally (the screen sanitises)
+    t10 = rows(db_url, select(tickets).where(tickets.c.source_id == "t10"))[0]
+    assert t10.description == "Hi,\n\nThe printer on the \x1b[2Jsecond floor is jammed.\n\nAnn"
+    assert t10.contact_name == "Ann \u202eLee"
+    notes = models.TicketNote.__table__
+    stored = {r.source_id: r for r in rows(db_url, select(notes))}
+    assert set(stored) == {"n1", "n7"}
+    assert stored["n1"].ticket_id == t10.id and stored["n1"].internal is True
+    assert stored["n1"].author == "Alice \x1b]52;c;ZWNobyBoaQ==\x07Nguyen"
+    assert stored["n1"].body == "Checked the queue.\nCleared it \u202eevil"
+    n7 = stored["n7"]
+    assert (n7.ticket_id, n7.kind, n7.internal) == (t1.id, "Resolution", False)  # internal defaults to false
+    assert n7.created_at == datetime(2025, 11, 18, 9, 5, tzinfo=UTC)
+
+
+def test_long_descriptions_and_notes_are_stored_cut_with_a_marker(sqlite_url, run_cli, tmp_path):
+    """A pasted e-mail thread is bounded: its first TEXT_LIMITS characters and a marker with the length."""
+    from mspkpi_tui.store.records import TEXT_LIMITS
+
+    limit = TEXT_LIMITS["ticket_notes", "body"]
+    folder = tmp_path / "long"
+    folder.mkdir()
+    ticket = {"id": 1, "number": "T1", "title": "Long", "status": "New", "is_closed": False, "priority": "Low"}
+    ticket |= {"created_at": "2025-11-18T09:00:00Z", "description": "d" * 10_000}
+    note = {"id": 1, "ticket_id": 1, "created_at": "2025-11-18T09:30:00Z", "body": "é" * (limit + 1)}
+    short = {"id": 2, "ticket_id": 1, "created_at": "2025-11-18T09:31:00Z", "body": "x" * limit}
+    (folder / "tickets.jsonl").write_text(json.dumps(ticket) + "\n")
+    (folder / "ticket_notes.jsonl").write_text(json.dumps(note) + "\n" + json.dumps(short) + "\n")
+    assert run_cli("--db", sqlite_url, "sync", "file", str(folder)).returncode == 0
+    description = scalar(sqlite_url, select(tickets.c.description))
+    assert (
+        description
+        == "d" * TEXT_LIMITS["tickets", "description"] + "\n[cut here: the source's text is 10,000 characters]"
+    )
+    notes = models.TicketNote.__table__
+    bodies = dict(rows(sqlite_url, select(notes.c.source_id, notes.c.body)))
+    assert bodies["1"] == "é" * limit + f"\n[cut here: the source's text is {limit + 1:,} characters]"
+    assert bodies["2"] == "x" * limit  # at the limit: kept whole, no marker
 
 
 # --- the documentation ------------------------------------------------------------------------

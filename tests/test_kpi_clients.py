@@ -158,6 +158,7 @@ def test_medians_totals_and_msp_money(figures):
     assert totals["new_vs_closed_ratio"] == 1.33
     assert totals["labour_cost"] == 520.0 and totals["cost_per_ticket"] == 143.33  # 430 on tickets / 3
     assert (totals["nps"], totals["nps_responses"], totals["needy"]) == (0.0, 2, 1)
+    assert totals["no_data"] == {} and "nps" not in by_name(figures)["Calm"].no_data  # answers exist: 0 responses
     money = figures.money
     assert (money.mrr, money.seats, money.all_in_seat_price) == (3000.0, 10.0, 300.0)
     assert [(s.category, s.mrr, s.pct, s.clients) for s in money.mrr_by_category] == [
@@ -191,6 +192,10 @@ def test_no_money_in_the_source_is_no_data_not_zero(engine):
     assert row.no_data["labour_cost"] == "2.00 h by technicians without an hourly cost (resources.hourly_cost)"
     assert figures.money.mrr is None and "monthly value" in figures.money.no_data["mrr"]
     assert figures.totals["cost_per_ticket"] is None
+    # No recommend answer anywhere (Autotask keeps none): NPS is no data, and the reason names the question.
+    assert row.nps is None and figures.totals["nps"] is None
+    assert figures.totals["no_data"]["nps"].startswith("no answer to 'How likely are you to recommend us? (0-10)'")
+    assert row.no_data["nps"] == figures.totals["no_data"]["nps"]
 
 
 def test_a_configured_margin_threshold_flags_and_names_the_rule(engine):

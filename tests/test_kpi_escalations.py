@@ -69,8 +69,9 @@ def test_escalation_figures(engine):
 
 def test_escalation_daily_trend(engine):
     dataset().store(engine)
-    series = trend_series(engine, NOW, RULES).escalations  # days 2026-10-25 .. 2026-11-23
-    assert series == [1 if i in (7, 16, 21, 28) else 0 for i in range(30)]  # 1, 10, 15, 22 Nov
+    series = trend_series(engine, NOW, RULES).escalations  # days 2026-10-24 (from 12:00) .. 2026-11-23
+    assert series == [1 if i in (8, 17, 22, 29) else 0 for i in range(31)]  # 1, 10, 15, 22 Nov
+    assert sum(series) == escalation_figures(engine, NOW, RULES).total  # the same 30d window
 
 
 def test_a_shorter_period_and_no_queue_rule(engine):

@@ -1,7 +1,6 @@
 """Queue and SLA figures, and the shared rules, on hand-made tickets (answers worked by hand)."""
 
-import datetime as dt
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from test_kpi_builder import NOW, Data, config, utc
@@ -157,13 +156,16 @@ def test_period_bounds_across_the_us_dst_change():
     assert p.window_start == now - timedelta(days=30)
 
 
-def test_day_bounds_make_the_dst_day_23_hours_long():
+def test_window_days_cover_the_30d_window_and_the_dst_day_is_23_hours_long():
     now = utc("2026-04-10 12:00")
-    days, bounds = rules.day_bounds(now, config("Europe/London"))
-    assert len(days) == len(bounds) == 30
-    assert (days[0].isoformat(), days[-1].isoformat()) == ("2026-03-12", "2026-04-10")
+    days, bounds = rules.window_days(now, config("Europe/London"))
+    # 30 x 24 h back from 13:00 BST is 12:00 GMT on 03-11: 31 local days, the first and today partial.
+    assert len(days) == len(bounds) == 31
+    assert (days[0].isoformat(), days[-1].isoformat()) == ("2026-03-11", "2026-04-10")
+    assert bounds[0] == (now - timedelta(days=30), utc("2026-03-12 00:00"))
     lengths = {d.isoformat(): hi - lo for d, (lo, hi) in zip(days, bounds)}
     assert lengths["2026-03-29"] == timedelta(hours=23)
     assert lengths["2026-03-28"] == lengths["2026-03-30"] == timedelta(hours=24)
-    assert bounds[-1] == (utc("2026-04-09 23:00"), now)  # today (BST) runs up to now
-    assert all(b[0].tzinfo is not None for b in bounds) and bounds[0][0] == datetime(2026, 3, 12, tzinfo=dt.UTC)
+    assert bounds[-1] == (utc("2026-04-09 23:00"), now + rules.JUST_AFTER)  # today (BST) runs up to now, now included
+    assert all(lo < hi and lo.tzinfo is not None for lo, hi in bounds)
+    assert all(bounds[i][1] == bounds[i + 1][0] for i in range(30))  # no gap, no overlap

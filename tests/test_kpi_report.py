@@ -119,6 +119,7 @@ NESTED = {
         "nps",
         "nps_responses",
         "needy",
+        "no_data",
     ],
     ("clients", "money"): [
         "as_of",
@@ -204,7 +205,7 @@ def test_compute_report_has_every_public_key(engine):
         value = report[section][key]
         item = value[0] if isinstance(value, list) else value
         assert list(item) == keys, (section, key)
-    assert all(len(report["trends"][k]) == 30 for k in KEYS["trends"] if k != "history")
+    assert all(len(report["trends"][k]) == 31 for k in KEYS["trends"] if k != "history")
     assert len(report["trends"]["history"]["backlog"]) == 30 and report["trends"]["history"]["by"] == "day"
     assert set(report["rules"]) == set(KEYS)
     json.dumps(report)  # JSON-ready as it is

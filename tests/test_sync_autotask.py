@@ -115,6 +115,10 @@ def test_full_sync_maps_every_entity(sync, fake, db):
     task_entry = rows(db, models.TimeEntry, models.TimeEntry.source_id == str(10_000 + 12))[0]
     project = rows(db, models.Project, models.Project.id == task_entry["project_id"])[0]
     assert project["source_id"] == str(fake.data["Tasks"][task_entry_task(fake, 12)]["projectID"])
+    # "Department>Project type": the department is a reference to the Departments entity.
+    categories = {p["source_id"]: p["category"] for p in rows(db, models.Project)}
+    assert categories["401"] == "General>Client" and categories["402"] == "Projects>Client"
+    assert categories["403"] == "Client"  # no department: the missing level is left out
     entry = rows(db, models.TimeEntry, models.TimeEntry.source_id == "10004")[0]
     assert (entry["billable"], entry["hours"], entry["category"]) == (False, 0.75, "Onsite")
     won = rows(db, models.Opportunity, models.Opportunity.source_id == "504")[0]

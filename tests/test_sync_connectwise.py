@@ -18,8 +18,9 @@ import pytest
 from fakes.connectwise_server import CODEBASE, PRIVATE_KEY, ConnectWiseFake, cw_time, parse_conditions
 from sqlalchemy import select
 
-from mspkpi_tui.config import Config
+from mspkpi_tui.config import Config, config_from_dict
 from mspkpi_tui.errors import SyncError
+from mspkpi_tui.kpi.clients import client_figures
 from mspkpi_tui.sources.connectwise.client import read_cw_settings
 from mspkpi_tui.sources.connectwise.mapping import web_root
 from mspkpi_tui.sources.connectwise.sla import PriorityHours, due_times, parse_sla_status
@@ -155,7 +156,25 @@ def populate(fake: ConnectWiseFake) -> None:
             "closedFlag": board == 2,
             "_info": {"dateEntered": cw_time(entered)},
         }
+        if n % 4:  # the requester; real ConnectWise leaves contact out when there is none
+            ticket["contact"] = ref(40 + n % 3, ["Pat Price", "Quinn Quill", "Ray Rowe"][n % 3])
         put("service/tickets", ticket, entered + timedelta(hours=1))
+        # the notes: the customer's description first, then the technician's internal analysis
+        notes = f"service/tickets/{tid}/notes"
+        described = {
+            "id": 1,
+            "ticketId": tid,
+            "text": f"Printer {n} jams.\nSince Monday.",
+            "detailDescriptionFlag": True,
+        }
+        described |= {"contact": ref(40 + n % 3, "Pat Price"), "dateCreated": cw_time(entered)}
+        put(notes, described, entered)
+        if n % 2:
+            analysis = {"id": 2, "ticketId": tid, "text": "Fuser worn \x1b[2J out.", "internalAnalysisFlag": True}
+            analysis |= {
+                "member": ref(member, identifier=members[member - 1][0], name=" ".join(members[member - 1][1:3]))
+            }
+            put(notes, analysis | {"dateCreated": cw_time(entered + timedelta(minutes=50))}, entered)
     # SLA text cases (see test_full_sync): exact, day/month order, garbage, wrong weekday.
     fake.data["service/tickets"][1000 + 1]["slaStatus"] = "Respond by Mon 01/05 4:00 PM UTC-08"  # SLA 2, business hours
     fake.data["service/tickets"][1000 + 2]["slaStatus"] = "Resolve by Tue 06/01 09:30 UTC+01:00"  # SLA 1, 24x7
@@ -212,9 +231,16 @@ def populate(fake: ConnectWiseFake) -> None:
             "timeSheet": ref(1 + i % 8),
             "workType": ref(1, "Remote Support") if kind != "ChargeCode" else ref(2, "Admin"),
             "status": "Open",
+            # the ticket's company on ticket time, else the project's (project n belongs to company n)
+            "company": ref(1 + (i % 28) % 3 if kind == "ServiceTicket" else 1 + i % 3),
+            "hourlyRate": 120.0,
         }
         if i == 7:
             del entry["timeSheet"], entry["workType"]  # not on a time sheet yet
+        if i == 8:
+            entry["agreement"] = ref(1)  # applied to an agreement: its monthly value is the revenue
+        if i == 12:
+            entry["hoursBilled"] = 1.0  # billed for more than was worked
         put("time/entries", entry)
     for sid, name, won, lost in [(1, "Open", False, False), (2, "Won", True, False), (3, "Lost - Price", False, True)]:
         put(
@@ -292,10 +318,25 @@ def populate(fake: ConnectWiseFake) -> None:
                 "agreement": ref(agreement) if agreement else None,
                 "date": "2026-01-31T00:00:00Z",
                 "total": total,
+                "serviceTotal": 90.0 if kind == "Standard" else None,  # time billed: the time charges count it
             },
         )
     put("service/surveys", {"id": 4, "name": "CSAT"})
+    # The NPS question is a Selection: an answer is the index of its option, here listed 10 first.
+    put("service/surveys/4/questions", {"id": 30, "sequenceNumber": 1, "type": "TextBox", "question": "Comments?"})
+    captions = ["10 - Extremely likely", *map(str, range(9, 0, -1)), "0 - Not at all likely"]
+    put(
+        "service/surveys/4/questions",
+        {
+            "id": 31,
+            "sequenceNumber": 2,
+            "type": "Selection",
+            "question": "How likely are you to  recommend us? (0-10)",  # spacing and case differ from the config
+            "options": [{"caption": c, "points": 0, "includeFlag": True} for c in captions],
+        },
+    )
     for i in range(1, 6):
+        answers = {1: "0", 2: "1", 3: "7", 4: "0", 5: None}[i]  # 10, 9, 3, 10; result 5 skipped it
         put(
             "service/surveys/4/results",
             {
@@ -304,6 +345,9 @@ def populate(fake: ConnectWiseFake) -> None:
                 "ticketId": TICKETS[i],
                 "totalPoints": i,
                 "company": ref(1 + i % 3),
+                "footerResponse": "Slow to answer" if i == 4 else None,
+                "results": [{"questionId": 30, "answer": "fine"}]
+                + ([{"questionId": 31, "answer": answers}] if answers is not None else []),
                 "_info": {"dateEntered": cw_time(BASE + timedelta(days=1, hours=i))},
             },
         )
@@ -486,6 +530,9 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     assert entries["5"]["timesheet_id"] == "6" and entries["5"]["hours"] == 0.75
     assert entries["7"]["timesheet_id"] is None and entries["7"]["category"] is None
 
+    # A project's category is "Board>Type", as the CW widgets label it (kpi-definitions.md).
+    assert {p["category"] for p in rows(db_url, "projects").values()} == {"Professional Services>Onboarding"}
+
     opps = rows(db_url, "opportunities")
     assert opps["3"]["stage"] == "Prospect" and opps["3"]["stage_rank"] == 1
     assert opps["1"]["stage"] == "Quote" and opps["1"]["stage_rank"] == 3 and opps["2"]["stage_rank"] == 2
@@ -530,6 +577,84 @@ def test_full_sync_lands_every_entity_with_the_right_values(run_cli, db_url, fak
     for secret in ("Priv-Key/456!", "PubKey123"):
         assert secret not in done.stdout + done.stderr
     assert not any("Priv-Key" in str(v) for rows_ in snapshot(db_url).values() for r in rows_ for v in r.values())
+
+
+def test_nps_comes_from_the_configured_survey_question(run_cli, db_url, fake):
+    assert sync(run_cli, db_url, fake).returncode == 0
+    surveys = rows(db_url, "survey_results")
+    # Selection answers are option indexes: "0" is the first caption, "10 - Extremely likely".
+    assert {k: v["recommend_score"] for k, v in surveys.items()} == {
+        "1": 10.0,
+        "2": 9.0,
+        "3": 3.0,
+        "4": 10.0,
+        "5": None,
+    }
+    assert surveys["4"]["comment"] == "Slow to answer" and surveys["1"]["comment"] is None
+    assert {k: v["rating"] for k, v in surveys.items()} == {str(i): float(i) for i in range(1, 6)}  # CSAT as before
+
+    config = config_from_dict({"timezone": "UTC"})
+    engine = open_database(db_url)
+    try:
+        figures = client_figures(engine, BASE + timedelta(days=3), config)
+    finally:
+        engine.dispose()
+    by_name = {r.company: r for r in figures.companies}
+    # Results go to companies 1 + id % 3: Birch Legal 10 and 10, Cedar Foods 9 (and one
+    # without an answer), Alpine Dental 3.
+    assert (by_name["Birch Legal"].nps, by_name["Birch Legal"].nps_responses) == (100.0, 2)
+    assert (by_name["Cedar Foods"].nps, by_name["Cedar Foods"].nps_responses) == (100.0, 1)
+    assert (by_name["Cedar Foods"].csat_responses, by_name["Alpine Dental"].nps) == (2, -100.0)
+    assert (figures.totals["nps"], figures.totals["nps_responses"]) == (50.0, 4)  # (3 - 1) / 4
+
+    # Another question configured (by its id): the recommend answers follow it.
+    done = sync(run_cli, db_url, fake, "--full", MSPKPI_CLIENTS__NPS_QUESTION="30")
+    assert done.returncode == 0, done.stderr
+    assert {v["recommend_score"] for v in rows(db_url, "survey_results").values()} == {None}  # "fine" is no score
+
+
+def test_time_charges_and_member_costs_feed_revenue_and_labour(run_cli, db_url, fake):
+    # A member without an hourly cost logs 0.75 h on Alpine Dental's ticket 1001.
+    fake.put("system/members", {"id": 5, "identifier": "eve", "firstName": "Eve", "lastName": "Eng"}, at=BASE)
+    entry = {**fake.data["time/entries"][5], "id": 41, "member": ref(5, identifier="eve"), "chargeToId": 1001}
+    fake.put("time/entries", {**entry, "company": ref(1), "billableOption": "DoNotBill"}, at=BASE)
+    assert sync(run_cli, db_url, fake).returncode == 0
+
+    items = rows(db_url, "billing_items")
+    charges = {k: v for k, v in items.items() if k.startswith("time:")}
+    # Billable entries are every 4th; entry 8 is on an agreement: 9 charges of 0.75 h (1 h for 12) at 120.
+    assert sorted(charges) == sorted(f"time:{i}" for i in range(4, 41, 4) if i != 8)
+    assert (charges["time:12"]["quantity"], charges["time:12"]["extended_price"]) == (1.0, 120.0)
+    assert (charges["time:16"]["extended_price"], charges["time:16"]["item_type"]) == (90.0, "Time")
+    assert charges["time:16"]["ticket_id"] == str(TICKETS[16]) and charges["time:4"]["ticket_id"] is None
+    assert (
+        charges["time:16"]["item_date"].isoformat() == "2026-01-06"
+    )  # 08:00 + 16 h and not charges["time:16"]["recurring"]
+    assert items["2"]["extended_price"] == 150.0, "the Standard invoice without its 90 of time"
+    assert items["1"]["extended_price"] == 1501.0 and items["1"]["recurring"], "an agreement invoice as it is"
+    assert rows(db_url, "resources")["5"]["hourly_cost"] is None
+
+    engine = open_database(db_url)
+    try:
+        figures = client_figures(engine, datetime(2026, 2, 1, 12, tzinfo=UTC), config_from_dict({"timezone": "UTC"}))
+    finally:
+        engine.dispose()
+    by_name = {r.company: r for r in figures.companies}
+    # time charges 120 + 90 + 90; 90 x 3 + the invoice's 150; 90 x 3
+    assert by_name["Alpine Dental"].billed_revenue == 300.0
+    assert by_name["Birch Legal"].billed_revenue == 420.0
+    assert by_name["Cedar Foods"].billed_revenue == 270.0
+    assert by_name["Birch Legal"].labour_cost is not None and by_name["Birch Legal"].margin is not None
+    assert by_name["Alpine Dental"].labour_cost is None and by_name["Alpine Dental"].margin is None
+    assert by_name["Alpine Dental"].no_data["labour_cost"].startswith("0.75 h by technicians without an hourly cost")
+
+    # Entry 16 made non-billable: its charge goes on the next (incremental) pass.
+    fake.edit("time/entries", 16, billableOption="NoCharge")
+    assert sync(run_cli, db_url, fake).returncode == 0
+    assert "time:16" not in rows(db_url, "billing_items") and "time:20" in rows(db_url, "billing_items")
+    # A full pass keeps the charges it saw beside the invoices (one entity, two lists).
+    assert sync(run_cli, db_url, fake, "--full").returncode == 0
+    assert sorted(rows(db_url, "billing_items")) == sorted(["1", "2", *(k for k in charges if k != "time:16")])
 
 
 # --- incremental -----------------------------------------------------------------------

@@ -13,8 +13,9 @@ import pytest
 from fakes.halo import CLIENT_SECRET, HaloFake, halo_time
 from sqlalchemy import select
 
-from mspkpi_tui.config import Config
+from mspkpi_tui.config import Config, config_from_dict
 from mspkpi_tui.errors import SyncError
+from mspkpi_tui.kpi.clients import client_figures
 from mspkpi_tui.sources.halo.client import read_halo_settings
 from mspkpi_tui.sources.halo.mapping import halo_time as parse_halo
 from mspkpi_tui.sources.http import RateBudget, RetryPolicy
@@ -99,6 +100,8 @@ def populate(fake: HaloFake) -> None:
                 "lastactiondate": mixed(opened + timedelta(hours=1), n),
                 "excludefromsla": n == 9,
                 "onhold": False,
+                "details": f"Printer on floor {n} jams.\r\nTried a reboot." if n % 3 else "",
+                "user_name": ["Pat Price", "Quinn Quill", "", "Pat Price"][n % 4],
             },
         )
         # Action ids count from 1 on every ticket: only (ticket, action) is unique.
@@ -114,6 +117,9 @@ def populate(fake: HaloFake) -> None:
                     "timetaken": 0.5 * action if action != 2 else 0,
                     "actisbillable": action == 1 and n % 2 == 0,
                     "hiddenfromuser": action == 2,
+                    # the first action logs work without a note; the others say something
+                    "who": ["Ann Archer", "Bob Baker", "Cy Cole"][(n + action) % 3],
+                    "note": "" if action == 1 else f"Note {action} on {tid}",
                 },
             )
     put(
@@ -199,8 +205,51 @@ def populate(fake: HaloFake) -> None:
             "expired": True,
         },
     )
+    # Posted invoices with lines (net amount, unit cost x quantity); one raised by a recurring
+    # invoice (the contract counts it); one not posted yet (not listed).
+    lines = [
+        {"id": 1, "qty_order": 2, "unit_price": 100.0, "net_amount": 200.0, "unit_cost": 50.0},
+        {"id": 2, "qty_order": 1, "unit_price": 100.0, "net_amount": 100.0},
+    ]
+    invoices = [
+        (1, 1, True, 0, lines),
+        (2, 2, True, 5, [{"id": 1, "qty_order": 1, "net_amount": 1501.0}]),
+        (3, 1, False, 0, [{"id": 1, "qty_order": 1, "net_amount": 999.0}]),
+    ]
+    for iid, client, posted, recurring_id, invoice_lines in invoices:
+        put(
+            "Invoice",
+            {
+                "id": iid,
+                "client_id": client,
+                "invoicenumber": f"INV-{iid}",
+                "invoice_date": halo_time(BASE + timedelta(days=1)),
+                "posted": posted,
+                "dateposted": halo_time(BASE + timedelta(days=1, hours=2)) if posted else "1900-01-01T00:00:00",
+                "faultid": TICKETS[1] if iid == 1 else 0,
+                "recurringinvoice_id": recurring_id,
+                "lines": invoice_lines,
+            },
+        )
+    # The 0-10 recommend answer is a feedback custom field (its label is the configured question).
+    nps = [
+        {"id": 7, "name": "CFRecommend", "label": "How likely are you to recommend us? (0-10)", "value": 10},
+        {"id": 7, "name": "CFRecommend", "label": "How likely are you to recommend us? (0-10)", "value": "6"},
+        {"id": 7, "name": "CFRecommend", "label": "How likely are you to recommend us? (0-10)", "display": "9"},
+    ]
     for i in range(1, 4):
-        put("Feedback", {"id": i, "ticket_id": TICKETS[i], "client_id": 1, "score": i, "date": mixed(when(30 + i), i)})
+        put(
+            "Feedback",
+            {
+                "id": i,
+                "ticket_id": TICKETS[i],
+                "client_id": 1 if i < 3 else 2,
+                "score": i,
+                "date": mixed(when(30 + i), i),
+                "comment": "Took two days" if i == 2 else "",
+                "customfields": [{"id": 8, "name": "CFChannel", "label": "Channel", "value": "Phone"}, nps[i - 1]],
+            },
+        )
 
 
 @pytest.fixture
@@ -631,7 +680,9 @@ def test_the_demo_msp_served_by_the_fake_fills_every_report_section(run_cli, sql
         counts = load_demo(server)
         done = sync(run_cli, sqlite_url, server, MSPKPI_HALO_RATE_LIMIT="0")
         assert done.returncode == 0, done.stderr
-    assert f"{counts['tickets']} tickets" in done.stderr and f"{counts['actions']} time_entries" in done.stderr
+    timed = counts["actions"] - counts["notes"]
+    assert f"{counts['tickets']} tickets" in done.stderr and f"{timed} time_entries" in done.stderr
+    assert f"{counts['notes']} ticket_notes" in done.stderr
     report = json.loads(run_cli("--db", sqlite_url, "kpi", "-f", "json").stdout)
     assert report["queue"]["open"] > 0 and report["queue"]["by_queue"]
     assert report["sla"]["compliance_30d"]["first_response_pct"] is not None
@@ -640,16 +691,95 @@ def test_the_demo_msp_served_by_the_fake_fills_every_report_section(run_cli, sql
     assert any(r["hours_this_week"] or r["hours_last_week"] for r in report["team"]["resources"])
     assert report["pipeline"]["stages"] and report["contracts"]["expiring_90d"] > 0
     assert sum(report["projects"]["at_risk"].values()) > 0 and report["trends"]["days"]
+    clients = json.loads(run_cli("--db", sqlite_url, "kpi", "-f", "json", "--section", "clients").stdout)["clients"]
+    assert clients["totals"]["nps_responses"] > 0 and clients["totals"]["nps"] is not None  # from feedback fields
+    assert clients["money"]["mrr"] and any(c["billed_revenue"] for c in clients["companies"])  # contracts, invoices
+    assert any(c["other_cost"] for c in clients["companies"])  # the invoice lines' unit cost
+
+
+def test_nps_comes_from_the_feedback_field_the_config_names(run_cli, db_url, fake):
+    assert sync(run_cli, db_url, fake).returncode == 0
+    surveys = rows(db_url, "survey_results")
+    assert {k: s["recommend_score"] for k, s in surveys.items()} == {"1": 10.0, "2": 6.0, "3": 9.0}
+    assert (surveys["2"]["comment"], surveys["1"]["comment"]) == ("Took two days", None)
+
+    engine = open_database(db_url)
+    try:
+        figures = client_figures(engine, BASE + timedelta(days=5), config_from_dict({"timezone": "UTC"}))
+    finally:
+        engine.dispose()
+    nps = {r.company_id: (r.nps, r.nps_responses) for r in figures.companies if r.nps_responses}
+    assert sorted(nps.values()) == [(0.0, 2), (100.0, 1)]  # client 1: 10 and 6; client 2: 9
+    assert (figures.totals["nps"], figures.totals["nps_responses"]) == (33.33, 3)  # (2 - 1) / 3
+
+    # Named by the field's name instead; a question no feedback carries gives no answers.
+    assert sync(run_cli, db_url, fake, "--full", MSPKPI_CLIENTS__NPS_QUESTION="CFRecommend").returncode == 0
+    assert {k: s["recommend_score"] for k, s in rows(db_url, "survey_results").items()} == {
+        "1": 10.0,
+        "2": 6.0,
+        "3": 9.0,
+    }
+    assert sync(run_cli, db_url, fake, "--full", MSPKPI_CLIENTS__NPS_QUESTION="Would you buy again?").returncode == 0
+    assert {s["recommend_score"] for s in rows(db_url, "survey_results").values()} == {None}
+
+
+def test_halo_money_invoices_contracts_and_agent_cost(run_cli, db_url, fake):
+    fake.edit("Agent", 1, costprice=40.0)  # Ann has an hourly cost; Bob and Cy have none
+    fake.edit("ClientContract", 1, billing_period="Quarterly", periodchargeamount=4503.0, contracttype_name="Managed")
+    assert sync(run_cli, db_url, fake).returncode == 0
+    items = rows(db_url, "billing_items")
+    assert sorted(items) == ["1", "2"], "the unposted invoice is not listed"
+    assert (items["1"]["extended_price"], items["1"]["our_cost"], items["1"]["recurring"]) == (300.0, 100.0, False)
+    assert items["1"]["ticket_id"] == str(TICKETS[1]) and items["1"]["item_date"].isoformat() == "2026-01-06"
+    assert (items["2"]["extended_price"], items["2"]["our_cost"], items["2"]["recurring"]) == (1501.0, None, True)
+    contract = rows(db_url, "contracts")["1"]
+    assert (contract["monthly_value"], contract["category"], contract["seats"]) == (1501.0, "Managed", None)
+    assert rows(db_url, "resources")["1"]["hourly_cost"] == 40.0
+
+    engine = open_database(db_url)
+    try:
+        config = config_from_dict({"timezone": "UTC"})
+        figures = client_figures(engine, BASE + timedelta(days=5), config)
+        alpine = next(r for r in figures.companies if r.company == "Alpine Dental")
+        assert (alpine.billed_revenue, alpine.other_cost) == (300.0, 100.0)
+        # Halo contracts state no seats, and Bob and Cy have no cost: no data, with the reasons.
+        assert alpine.reactive_per_seat_month is None and alpine.labour_cost is None and alpine.margin is None
+        assert alpine.no_data["reactive_per_seat_month"].startswith("no active recurring contract with a seat count")
+        assert "h by technicians without an hourly cost" in alpine.no_data["labour_cost"]
+
+        # The Clients pane shows "no data" and its rule line says why.
+        import asyncio
+
+        from test_tui_app import loaded, screen_text, wait_until
+        from test_tui_support import make_app
+
+        async def pane() -> str:
+            app = make_app(engine, config, BASE + timedelta(days=5))
+            async with app.run_test(size=(120, 40)) as pilot:
+                await loaded(pilot)
+                await pilot.press("8")
+                await wait_until(pilot, lambda: app.pane("clients").shown_view == "30d")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                return screen_text(app)
+
+        text = asyncio.run(pane())
+    finally:
+        engine.dispose()
+    assert "no data" in text and "Alpine Dental" in text
+    assert "reactive per seat month: no data (no active recurring contract with a seat count" in text
 
 
 def test_no_feedback_in_the_tenant_and_options_from_the_halo_table(run_cli, sqlite_url, fake, tmp_path):
     fake.feedback_enabled = False  # the tenant does not expose Feedback: 403, not an error
+    fake.invoices_enabled = False  # nor invoices to this API user: nothing to read, nothing pruned
     fake.edit("Tickets", 1002, category_2="Laptop>Battery")
     path = tmp_path / "config.toml"
     path.write_text('[halo]\nissue_type_field = "category_2"\nclosed_status_types = "2, 4"\n')
     done = run_cli("--db", sqlite_url, "--config", str(path), "sync", "halo", env=fake.env())
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr and not rows(sqlite_url, "survey_results")
+    assert not rows(sqlite_url, "billing_items")
     tickets = rows(sqlite_url, "tickets")
     assert (tickets["1002"]["issue_type"], tickets["1002"]["sub_issue_type"]) == ("Laptop", "Battery")
     assert tickets["1002"]["is_closed"] is True, "In Progress has type 2, which this config closes"

@@ -3,7 +3,7 @@ top issue types. Its figures for the chosen period are the Clients pane's row (k
 
 Months are local calendar months (business zone), the current one up to now. Each series
 follows the rule of the figure it charts: opened / closed by created / completed time,
-hours by the time entry's start, revenue by kpi.money (recurring prorated) plus
+hours by the time entry's start (these three from the store's company_days rollup), revenue by kpi.money (recurring prorated) plus
 non-recurring billing items, CSAT by the survey's completion time.
 """
 
@@ -17,10 +17,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, and_, func, select
 
 from mspkpi_tui.clock import local_midnight_utc
+from mspkpi_tui.kpi.clients import TICK
 from mspkpi_tui.kpi.common import NO_LABEL, Result, maybe
-from mspkpi_tui.kpi.money import ContractTerms, read_contracts, recurring_revenue
+from mspkpi_tui.kpi.money import (
+    ContractTerms,
+    has_billing_items,
+    has_recurring_contracts,
+    read_contracts,
+    recurring_revenue,
+)
 from mspkpi_tui.kpi.rules import at, period_bounds, tickets
 from mspkpi_tui.store import models
+from mspkpi_tui.store.rollups.company_days import company_sums
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
@@ -89,29 +97,14 @@ def company_page(engine: Engine, now: datetime, config: Config, company_id: int)
     opened, closed, hours = [0] * MONTHS, [0] * MONTHS, [0.0] * MONTHS
     rating_sum, rating_n = [0.0] * MONTHS, [0] * MONTHS
     billed = [0.0] * MONTHS
+    stops = [*edges[1:-1], now + TICK]  # the current month includes now
     with engine.connect() as conn:
-        # ix_tickets_company: this company's tickets by creation time (the covering columns give completion)
-        for created, completed in conn.execute(
-            select(tickets.c.created_at, tickets.c.completed_at).where(
-                mine, (tickets.c.created_at >= at(start)) | (tickets.c.completed_at >= at(start))
-            )
-        ):
-            if (i := bucket(created)) is not None:
-                opened[i] += 1
-            if (i := bucket(completed)) is not None:
-                closed[i] += 1
-        # Two lookups by ticket and by project (ix_time_entries_ticket): an OR of the two would
-        # make the planner scan the year's entries by start time instead.
-        for on_company in (
-            entries.c.ticket_id.in_(select(tickets.c.id).where(mine)),
-            entries.c.project_id.in_(select(projects.c.id).where(projects.c.company_id == company_id))
-            & entries.c.ticket_id.is_(None),
-        ):
-            for started, h in conn.execute(
-                select(entries.c.started_at, entries.c.hours).where(on_company, entries.c.started_at >= at(start))
-            ):
-                if (i := bucket(started)) is not None:
-                    hours[i] += h
+        # Opened by creation, closed by completion, hours by the entry's start: the company_days
+        # rollup's whole UTC months and days, the partial days at the month edges from the rows.
+        for n, (lo, stop) in enumerate(zip(edges, stops)):
+            row = company_sums(conn, lo, stop, company_id).get(company_id)
+            if row:
+                opened[n], closed[n], hours[n] = int(row["opened"]), int(row["closed"]), row["hours"]
         for done, rating in conn.execute(
             select(surveys.c.completed_at, surveys.c.rating).where(
                 surveys.c.company_id == company_id, surveys.c.completed_at >= at(start)
@@ -128,8 +121,8 @@ def company_page(engine: Engine, now: datetime, config: Config, company_id: int)
             i = max(k for k, m in enumerate(months) if m <= day) if day <= today else None
             if i is not None:
                 billed[i] += price
-        any_billing = conn.execute(select(func.count()).select_from(billing)).scalar_one() > 0
-        terms = read_contracts(conn)
+        money_known = has_billing_items(conn) or has_recurring_contracts(conn)
+        own = read_contracts(conn, company_id)
         issue_types = Counter(
             {
                 (label or NO_LABEL): n
@@ -140,8 +133,6 @@ def company_page(engine: Engine, now: datetime, config: Config, company_id: int)
                 )
             }
         )
-    own = [c for c in terms if c.company_id == company_id]
-    money_known = any_billing or any(c.recurring for c in terms)
     revenue: list[float | None] = []
     for i in range(MONTHS):
         recurring = recurring_revenue(own, edges[i], edges[i + 1], zone).get(company_id, 0.0)

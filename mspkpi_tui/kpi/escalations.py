@@ -17,15 +17,14 @@ from sqlalchemy import Engine, Select, and_, case, exists, false, func, or_, sel
 
 from mspkpi_tui.kpi.common import Refresh, Result, label, pct
 from mspkpi_tui.kpi.rules import (
-    WINDOW_DAYS,
     at,
-    day_bounds,
     escalation_event,
     in_escalation_state,
     is_escalated,
     is_open,
     ticket_events,
     tickets,
+    window_days,
 )
 from mspkpi_tui.store.escalation import escalation_event_rules
 
@@ -146,8 +145,8 @@ def first_escalation_rows(conn, config: Config, start: datetime, end: datetime):
 
 def shared_window_start(now: datetime, config: Config) -> datetime:
     """The earliest first escalation any area of a refresh asks for: this area's period or
-    the trends' first local day (whichever is earlier)."""
-    _days, bounds = day_bounds(now, config, WINDOW_DAYS)
+    the trends' window (whichever is earlier)."""
+    _days, bounds = window_days(now, config)
     return min(now - timedelta(days=int(config.escalation.period_days)), bounds[0][0])
 
 

@@ -64,7 +64,8 @@ class ContractTerms:
         return max((hi - lo).total_seconds(), 0.0)
 
 
-def read_contracts(conn: Connection) -> list[ContractTerms]:
+def read_contracts(conn: Connection, company_id: int | None = None) -> list[ContractTerms]:
+    """Every contract, or one company's."""
     query = select(
         contracts.c.id,
         contracts.c.company_id,
@@ -77,7 +78,14 @@ def read_contracts(conn: Connection) -> list[ContractTerms]:
         contracts.c.status,
         contracts.c.type,
     )
+    if company_id is not None:
+        query = query.where(contracts.c.company_id == company_id)
     return [ContractTerms(**row._mapping) for row in conn.execute(query)]
+
+
+def has_recurring_contracts(conn: Connection) -> bool:
+    found = select(contracts.c.id).where(contracts.c.monthly_value.is_not(None)).limit(1)
+    return conn.execute(found).first() is not None
 
 
 def has_billing_items(conn: Connection) -> bool:

@@ -195,20 +195,23 @@ def period_bounds(now: datetime, config: Config) -> Periods:
     )
 
 
-def day_bounds(
-    now: datetime, config: Config, days: int = WINDOW_DAYS
-) -> tuple[list[date], list[tuple[datetime, datetime]]]:
-    """The last `days` local days ending today, and each day's [start, end) as UTC instants.
+# A figure counts [now - 30d, now], ends included; a bucket is [lo, hi): today's ends this
+# much after now, the stored times' resolution, so "<= now" and "< hi" agree.
+JUST_AFTER = timedelta(microseconds=1)
 
-    Local midnights are converted one by one, so a 23- or 25-hour DST day is exactly that
-    long. Today's bucket ends at `now` (nothing after now is counted)."""
+
+def window_days(now: datetime, config: Config) -> tuple[list[date], list[tuple[datetime, datetime]]]:
+    """The local days the 30d window touches (usually 31: the first and today are partial),
+    each day's share of the window as a [lo, hi) UTC range.
+
+    The first day starts at the window's start and today ends at now, so a daily trend sums
+    to the 30d figure beside it (kpi-definitions.md: a figure and its trend agree)."""
     zone = config.zone
-    today = now.astimezone(zone).date()
-    dates = [today - timedelta(days=days - 1 - i) for i in range(days)]
-    starts = [local_midnight_utc(d, zone) for d in dates] + [local_midnight_utc(today + timedelta(days=1), zone)]
-    bounds = [(starts[i], starts[i + 1]) for i in range(days)]
-    bounds[-1] = (bounds[-1][0], min(bounds[-1][1], now.astimezone(UTC)))
-    return dates, bounds
+    start = (now - timedelta(days=WINDOW_DAYS)).astimezone(UTC)
+    first, today = start.astimezone(zone).date(), now.astimezone(zone).date()
+    dates = [first + timedelta(days=i) for i in range((today - first).days + 1)]
+    midnights = [local_midnight_utc(d, zone) for d in dates[1:]]
+    return dates, list(zip([start, *midnights], [*midnights, now.astimezone(UTC) + JUST_AFTER], strict=True))
 
 
 __all__ = [
@@ -216,7 +219,7 @@ __all__ = [
     "at",
     "at_risk",
     "at_risk_or_overdue",
-    "day_bounds",
+    "window_days",
     "day_number",
     "epoch_of",
     "epoch_seconds",

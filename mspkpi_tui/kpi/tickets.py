@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Engine, FromClause, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, FromClause, and_, case, func, or_, select
 
 from mspkpi_tui.kpi import rules, sla_buckets
 from mspkpi_tui.kpi.drills import issue_type_matches
@@ -31,6 +31,7 @@ resources = models.table(models.Resource)
 queues = models.table(models.Queue)
 time_entries = models.table(models.TimeEntry)
 ticket_events = models.table(models.TicketEvent)
+ticket_notes = models.table(models.TicketNote)
 
 NONE_LABEL = "(none)"  # the facet value of a ticket without a queue, company, priority or status
 NOBODY = "unassigned"  # the facet value (and the word everywhere) of a ticket nobody owns
@@ -123,6 +124,15 @@ class TimeEntryLine:
 
 
 @dataclass(frozen=True)
+class NoteLine:
+    created_at: datetime
+    author: str | None
+    kind: str | None
+    body: str
+    internal: bool
+
+
+@dataclass(frozen=True)
 class EventLine:
     at: datetime
     field: str
@@ -134,8 +144,12 @@ class EventLine:
 class TicketDetail:
     row: TicketRow
     fields: list[tuple[str, str]]  # every stored field, labelled, in reading order
-    time_entries: list[TimeEntryLine] = field(default_factory=list)
+    time_entries: list[TimeEntryLine] = field(default_factory=list)  # newest first
     events: list[EventLine] = field(default_factory=list)
+    description: str | None = None  # as stored (bounded by the store; records.TEXT_LIMITS)
+    contact: str | None = None  # the requester
+    notes: list[NoteLine] = field(default_factory=list)  # the last NOTES_SHOWN, newest first
+    notes_total: int = 0  # how many the ticket has in all
 
     @property
     def hours(self) -> float:
@@ -377,7 +391,10 @@ _DETAIL_NAMES = (
     "escalated_at",
     "source",
     "source_id",
+    "description",
+    "contact_name",
 )
+NOTES_SHOWN = 20  # the detail shows the last this many notes (a long-running ticket has hundreds)
 _DETAIL_COLUMNS = tuple(tickets.c[name] for name in _DETAIL_NAMES)
 
 
@@ -386,7 +403,8 @@ def _when(value: datetime | None) -> str:
 
 
 def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
-    """Everything stored about one ticket, its time entries and its events (oldest first)."""
+    """Everything stored about one ticket: its fields, description and requester, its last
+    notes and its time entries (newest first, with their authors), and its events (oldest first)."""
     with engine.connect() as conn:
         found = conn.execute(
             select(*_ROW_COLUMNS, *_DETAIL_COLUMNS).select_from(_joined).where(tickets.c.id == ticket_id)
@@ -403,8 +421,25 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
             )
             .select_from(time_entries.outerjoin(resources, resources.c.id == time_entries.c.resource_id))
             .where(time_entries.c.ticket_id == ticket_id)
-            .order_by(time_entries.c.started_at, time_entries.c.id)
+            .order_by(time_entries.c.started_at.desc(), time_entries.c.id.desc())
         ).all()
+        notes = conn.execute(
+            select(
+                ticket_notes.c.created_at,
+                ticket_notes.c.author,
+                ticket_notes.c.kind,
+                ticket_notes.c.body,
+                ticket_notes.c.internal,
+            )
+            .where(ticket_notes.c.ticket_id == ticket_id)
+            .order_by(ticket_notes.c.created_at.desc(), ticket_notes.c.id.desc())
+            .limit(NOTES_SHOWN)
+        ).all()
+        notes_total = (
+            conn.execute(select(func.count()).where(ticket_notes.c.ticket_id == ticket_id)).scalar_one()
+            if len(notes) == NOTES_SHOWN
+            else len(notes)
+        )
         events = conn.execute(
             select(ticket_events.c.at, ticket_events.c.field, ticket_events.c.old_value, ticket_events.c.new_value)
             .where(ticket_events.c.ticket_id == ticket_id)
@@ -417,6 +452,7 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
         ("Title", row.title),
         ("PSA URL", row.url or "(the source gave no URL)"),
         ("Company", row.company or ""),
+        ("Requester", t["contact_name"] or ""),
         ("Status", row.status),
         ("Priority", f"{row.priority} (rank {row.priority_rank})"),
         ("Queue", row.queue or ""),
@@ -441,10 +477,22 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
         fields=fields,
         time_entries=[TimeEntryLine(*e) for e in entries],
         events=[EventLine(*e) for e in events],
+        description=t["description"],
+        contact=t["contact_name"],
+        notes=[NoteLine(*n) for n in notes],
+        notes_total=notes_total,
     )
 
 
-def company_open(engine: Engine, now: datetime, company_id: int, limit: int = 200) -> TicketList:
-    """One company's open tickets in the queue's default order (the Clients pane's company page)."""
-    where = rules.is_open() & (tickets.c.company_id == company_id)
-    return _limited(engine, where, _order("due", now)[:-1], limit)
+def company_open(
+    engine: Engine, now: datetime, company_id: int, limit: int = 200, query: TicketQuery | None = None
+) -> TicketList:
+    """One company's open tickets (the Clients pane's company page), filtered and ordered as
+    the queue would: `query` carries the filter text, facets and sort of the page's / f s keys."""
+    query = query or TicketQuery()
+    where = and_(*_where(query), tickets.c.company_id == company_id)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(_joined).where(where)).scalar_one()
+        order = _order(query.sort, now, query.descending)
+        rows = conn.execute(select(*_ROW_COLUMNS).select_from(_joined).where(where).order_by(*order).limit(limit))
+        return TicketList([_row(r) for r in rows], total)

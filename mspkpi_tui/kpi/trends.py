@@ -1,4 +1,5 @@
-"""Trends: daily series over the last 30 local days (today last, counted up to now).
+"""Trends: daily series over the 30d window (the local days it touches, today last, counted
+up to now; the first day only from the window's start), so each sums to its 30d figure.
 
 Days are business-zone calendar days; their boundaries are computed in Python as UTC
 instants (a DST day is 23 or 25 hours long), and each day is one index range aggregate,
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, bindparam, func, or_, select
 
 from mspkpi_tui.kpi.common import Refresh, Result, hours, maybe
 from mspkpi_tui.kpi.escalations import first_escalations_since
-from mspkpi_tui.kpi.rules import WINDOW_DAYS, day_bounds, tickets
+from mspkpi_tui.kpi.rules import tickets, window_days
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import DAY, day_ceil, day_floor, resource_days
 from mspkpi_tui.store.types import UTCDateTime
@@ -40,6 +41,7 @@ class Trends(Result):
     csat: list[float | None]
 
 
+@cache
 def _series_statements(days: int):
     """One statement per series: a scalar subquery a day over bound [lo_i, hi_i) parameters.
     Built once and reused (building 150 subqueries costs more than running them)."""
@@ -66,9 +68,6 @@ def _series_statements(days: int):
         ]
         statements[name] = select(*columns)
     return statements
-
-
-_STATEMENTS = _series_statements(WINDOW_DAYS)
 
 
 @cache
@@ -139,11 +138,14 @@ def _hours_per_day(conn, bounds: list[tuple[datetime, datetime]]) -> list[float 
 
 
 def trend_series(engine: Engine, now: datetime, config: Config, refresh: Refresh | None = None) -> Trends:
-    days, bounds = day_bounds(now, config, WINDOW_DAYS)
+    days, bounds = window_days(now, config)
     starts = [lo for lo, _hi in bounds]
     params = {f"lo{i}": lo for i, (lo, _hi) in enumerate(bounds)} | {f"hi{i}": hi for i, (_lo, hi) in enumerate(bounds)}
     with engine.connect() as conn:
-        got = {name: list(conn.execute(statement, params).one()) for name, statement in _STATEMENTS.items()}
+        got = {
+            name: list(conn.execute(statement, params).one())
+            for name, statement in _series_statements(len(bounds)).items()
+        }
         got["hours"] = _hours_per_day(conn, bounds)
         escalated_at = [row[0] for row in first_escalations_since(conn, config, starts[0], now, refresh)]
     opened, closed, breaches, logged, csat = (

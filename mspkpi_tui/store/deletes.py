@@ -1,7 +1,7 @@
 """Deleting synced rows so that foreign keys hold and the rollups follow.
 
 Rows that mean nothing without the row they point at go with it (a deleted ticket's
-events and time entries, OWNED_BY); any other reference is cleared (a survey keeps its
+events, notes and time entries, OWNED_BY); any other reference is cleared (a survey keeps its
 rating). Every delete marks the rollup keys it touches (``mark_deleting``) in the
 caller's transaction.
 """
@@ -12,10 +12,12 @@ from sqlalchemy import Connection, Table, delete, select, update
 
 from mspkpi_tui.store import models
 from mspkpi_tui.store.ingest import CHUNK, mark_deleting, table_of
-from mspkpi_tui.store.rollups import flush_pending
+from mspkpi_tui.store.rollups import flush_pending, mark_pending
+from mspkpi_tui.store.rollups.company_days import owned_entry_days, ticket_days
 
 OWNED_BY = {
     ("ticket_events", "ticket_id"),
+    ("ticket_notes", "ticket_id"),
     ("time_entries", "ticket_id"),
     ("time_entries", "project_id"),
     ("opportunity_stage_changes", "opportunity_id"),
@@ -66,4 +68,17 @@ def _detach_by_local_id(conn: Connection, table: Table, local_ids: list[int]) ->
                     mark_deleting(conn, name, part)
                     conn.execute(delete(child).where(child.c.id.in_(part)))
             else:
+                _mark_detaching(conn, name, column.name, local_ids)
                 conn.execute(update(child).where(column.in_(local_ids)).values({column.name: None}))
+
+
+def _mark_detaching(conn: Connection, entity: str, column: str, local_ids: list[int]) -> None:
+    """A company's tickets and projects lose it: mark the company_days they counted in."""
+    if (entity, column) not in {("tickets", "company_id"), ("projects", "company_id")}:
+        return
+    child = table_of(entity)
+    ids = list(conn.execute(select(child.c.id).where(child.c[column].in_(local_ids))).scalars())
+    if entity == "tickets":
+        mark_pending(conn, days=ticket_days(conn, ids))
+    else:
+        mark_pending(conn, days=owned_entry_days(conn, "project_id", ids))

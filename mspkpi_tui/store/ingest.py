@@ -14,6 +14,7 @@ from mspkpi_tui.store.driver import DriverStatement
 from mspkpi_tui.store.models import ENTITY_TABLES, table
 from mspkpi_tui.store.records import SPECS, RecordError, text_problem, validate
 from mspkpi_tui.store.rollups import day_floor, hour_floor, mark_pending
+from mspkpi_tui.store.rollups.company_days import owned_entry_days
 
 # Rows per statement; keeps SQLite under its bound-parameter limit with the widest table.
 CHUNK = 500
@@ -46,7 +47,9 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
         before = _stored_inputs(conn, entity, part) if inputs_of is not None else {}
+        owners = _stored_owners(conn, entity, part, before)
         upsert.executemany(conn, part)
+        _mark_owner_changes(conn, entity, part, owners)
         if inputs_of is not None:
             _mark_changes(
                 conn, entity, [(before.get((row["source"], row["source_id"])), inputs_of(row)) for row in part]
@@ -60,7 +63,7 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
 # whose status changed recounts no hour).
 
 ROLLUP_INPUTS = {
-    # completion hour, response hour, resolution hour, creation hour; then the other inputs of their sums
+    # completion, response, resolution, creation and due hours; then the other inputs of their sums
     "tickets": (
         "completed_at",
         "first_response_at",
@@ -69,6 +72,7 @@ ROLLUP_INPUTS = {
         "first_response_due",
         "resolution_due",
         "is_closed",
+        "company_id",
     ),
     # the ticket it counts for, the resource day it adds to; then the other inputs of its sums
     "time_entries": ("ticket_id", "started_at", "resource_id", "hours", "billable", "project_id"),
@@ -99,7 +103,7 @@ def _mark_changes(conn, entity: str, changes: list[tuple[tuple | None, tuple | N
             continue
         versions = [v for v in (old, new) if v is not None]
         if entity == "tickets":
-            moments.update(moment for v in versions for moment in v[:4])
+            moments.update(moment for v in versions for moment in v[:6])
         else:
             if old is None or new is None or old[0] != new[0]:
                 tickets.update(v[0] for v in versions)
@@ -109,6 +113,53 @@ def _mark_changes(conn, entity: str, changes: list[tuple[tuple | None, tuple | N
         mark_pending(conn, hours={hour_floor(m) for m in moments})
     else:
         mark_pending(conn, tickets=tickets, days={day_floor(m) for m in moments})
+
+
+# A change of who owns time entries (a ticket's or project's company) or of what they cost
+# (a technician's hourly cost) moves them in company_days: the days of those entries are
+# marked. entity -> (its column, the time entries' column pointing at it).
+OWNER_INPUTS = {
+    "tickets": ("company_id", "ticket_id"),
+    "projects": ("company_id", "project_id"),
+    "resources": ("hourly_cost", "resource_id"),
+}
+
+
+def _stored_owners(
+    conn, entity: str, rows: list[dict[str, Any]], before: dict[tuple[str, str], tuple]
+) -> dict[tuple[str, str], tuple[int, Any]]:
+    """(source, source id) -> (local id, owner input) of these rows as stored now."""
+    if entity not in OWNER_INPUTS:
+        return {}
+    if entity == "tickets":  # company_id is their last rollup input: look up only the tickets it moved
+        assert ROLLUP_INPUTS["tickets"][-1] == "company_id"
+        rows = [r for r in rows if (old := before.get((r["source"], r["source_id"]))) and old[-1] != r["company_id"]]
+        if not rows:
+            return {}
+    table, column = table_of(entity), OWNER_INPUTS[entity][0]
+    by_source: dict[str, list[str]] = {}
+    for row in rows:
+        by_source.setdefault(row["source"], []).append(row["source_id"])
+    stored: dict[tuple[str, str], tuple[int, Any]] = {}
+    for source, ids in by_source.items():
+        query = select(table.c.source_id, table.c.id, table.c[column]).where(
+            table.c.source == source, table.c.source_id.in_(ids)
+        )
+        stored.update(((source, sid), (local, value)) for sid, local, value in conn.execute(query))
+    return stored
+
+
+def _mark_owner_changes(conn, entity: str, rows: list[dict[str, Any]], stored: dict) -> None:
+    if not stored:
+        return
+    column, entry_column = OWNER_INPUTS[entity]
+    changed = [
+        found[0]
+        for row in rows
+        if (found := stored.get((row["source"], row["source_id"]))) is not None and found[1] != row.get(column)
+    ]
+    if changed:
+        mark_pending(conn, days=owned_entry_days(conn, entry_column, changed))
 
 
 def mark_deleting(conn, entity: str, local_ids: list[int]) -> None:

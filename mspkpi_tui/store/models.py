@@ -82,6 +82,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_escalated", "escalated_at"),
         # Per-company figures (kpi/clients.py): one company's tickets by time, covering (0014).
         Index("ix_tickets_company", "company_id", "created_at", "completed_at", "is_closed"),
+        # Clients' reactive tickets: the tickets of the non-reactive issue types opened in a period (0016).
+        Index("ix_tickets_issue_created", "issue_type", "created_at", "company_id"),
         Index("ix_tickets_number", "number"),  # triage actions find their ticket by number (0011)
         # The open tickets (about 2% of all) with every column the queue, SLA and escalation
         # figures read (and the TUI's ticket lists): those figures never touch the table itself.
@@ -131,6 +133,9 @@ class Ticket(SQLModel, table=True):
     escalated_at: datetime | None = utc_field()
     last_activity_at: datetime | None = utc_field()
     url: str | None = None
+    # What the requester wrote (bounded: records.TEXT_LIMITS) and who they are (0017).
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    contact_name: str | None = None
     # Rollup kept by the store's write paths in the same transaction as the time entries
     # (store/rollups/); first contact resolution reads it.
     time_entry_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -198,6 +203,65 @@ class ResourceDayHours(SQLModel, table=True):
     entries: int = 0
 
 
+class CompanyDay(SQLModel, table=True):
+    """Rollup kept by the store's write paths (store/rollups/company_days.py): one company's
+    tickets and time entries in one UTC day, summed (the Clients pane, a company page, the review)."""
+
+    __tablename__ = "company_days"
+    # Every company over a range of days (the pane) reads by day first; one company's days by the key.
+    __table_args__ = (Index("ix_company_days_day", "day"),)
+    company_id: int = Field(primary_key=True)  # no foreign key: a derived row, recounted when its company goes
+    day: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # 00:00 UTC
+    opened: int = 0
+    closed: int = 0
+    first_touch: int = 0
+    responded: int = 0
+    response_seconds: float = 0.0
+    responded_with_due: int = 0
+    responded_in_time: int = 0
+    resolved: int = 0
+    resolution_seconds: float = 0.0
+    resolved_with_due: int = 0
+    resolved_in_time: int = 0
+    response_missed: int = 0
+    resolution_missed: int = 0
+    hours: float = 0.0
+    billable_hours: float = 0.0
+    ticket_hours: float = 0.0
+    labour_cost: float = 0.0
+    ticket_labour_cost: float = 0.0
+    uncosted_hours: float = 0.0
+
+
+class CompanyMonth(SQLModel, table=True):
+    """Rollup kept with company_days (store/rollups/company_days.py): one company's
+    company_days rows in one UTC month, summed (a year for every company reads 12 rows each)."""
+
+    __tablename__ = "company_months"
+    __table_args__ = (Index("ix_company_months_month", "month"),)
+    company_id: int = Field(primary_key=True)
+    month: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # the 1st, 00:00 UTC
+    opened: int = 0
+    closed: int = 0
+    first_touch: int = 0
+    responded: int = 0
+    response_seconds: float = 0.0
+    responded_with_due: int = 0
+    responded_in_time: int = 0
+    resolved: int = 0
+    resolution_seconds: float = 0.0
+    resolved_with_due: int = 0
+    resolved_in_time: int = 0
+    response_missed: int = 0
+    resolution_missed: int = 0
+    hours: float = 0.0
+    billable_hours: float = 0.0
+    ticket_hours: float = 0.0
+    labour_cost: float = 0.0
+    ticket_labour_cost: float = 0.0
+    uncosted_hours: float = 0.0
+
+
 class RollupPendingTicket(SQLModel, table=True):
     """A ticket whose time entries changed and whose rollups (time_entry_count, its completion
     hour) are not recounted yet. Written in the same transaction as the change, cleared by
@@ -245,6 +309,27 @@ class TicketEvent(SQLModel, table=True):
     new_value: str | None = None
 
 
+class TicketNote(SQLModel, table=True):
+    """A note on a ticket as the PSA keeps it (Autotask TicketNotes, ConnectWise ticket notes,
+    HaloPSA actions with a note), for the ticket detail. The body is bounded (records.TEXT_LIMITS):
+    a longer one is stored cut, with a marker saying so. Goes with its ticket (store/deletes.py)."""
+
+    __tablename__ = "ticket_notes"
+    __table_args__ = source_key("ticket_notes") + (
+        # the detail reads one ticket's last notes, newest first
+        Index("ix_ticket_notes_ticket", "ticket_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    source_id: str
+    ticket_id: int = Field(foreign_key="tickets.id")
+    created_at: datetime = utc_field(nullable=False)
+    author: str | None = None  # a technician's or a contact's name, as the PSA names them
+    kind: str | None = None  # the note's type or title (e.g. "Internal note", "Resolution")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    internal: bool = False  # hidden from the customer
+
+
 class Project(SQLModel, table=True):
     __tablename__ = "projects"
     __table_args__ = source_key("projects")
@@ -284,6 +369,7 @@ class TimeEntry(SQLModel, table=True):
     __table_args__ = source_key("time_entries") + (
         Index("ix_time_entries_started", "started_at"),
         Index("ix_time_entries_ticket", "ticket_id", "started_at"),  # widened in 0012
+        Index("ix_time_entries_project", "project_id", "started_at"),  # a company's project hours (0016)
         # KPI engine: team hours by week (covering) and one technician's period.
         Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
         Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"),
@@ -477,6 +563,7 @@ ENTITY_TABLES: dict[str, type[SQLModel]] = {
     "projects": Project,
     "tickets": Ticket,
     "ticket_events": TicketEvent,
+    "ticket_notes": TicketNote,
     "timesheets": Timesheet,
     "time_entries": TimeEntry,
     "opportunities": Opportunity,

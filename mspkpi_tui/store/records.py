@@ -101,6 +101,16 @@ SPECS: dict[str, list[Spec]] = {
         T("escalated_at"),
         T("last_activity_at"),
         S("url"),
+        S("description"),  # bounded: TEXT_LIMITS
+        S("contact_name"),
+    ],
+    "ticket_notes": [
+        R("ticket_id", "tickets", True),
+        T("created_at", True),
+        S("author"),
+        S("kind"),
+        S("body", True),  # bounded: TEXT_LIMITS
+        B("internal", default=False),
     ],
     "ticket_events": [
         R("ticket_id", "tickets", True),
@@ -191,6 +201,22 @@ BOUNDS: dict[tuple[str, str], tuple[float, float | None]] = {
     ("survey_results", "recommend_score"): (0.0, 10.0),
     ("contracts", "seats"): (0.0, None),
 }
+
+# Free text that can be long (an e-mail thread pasted into a ticket): a copy of the first this
+# many characters is stored, ending with a marker that says it was cut and how long it was.
+TEXT_LIMITS: dict[tuple[str, str], int] = {
+    ("tickets", "description"): 4000,
+    ("ticket_notes", "body"): 4000,
+}
+CUT_MARK = "\n[cut here: the source's text is {length:,} characters]"
+
+
+def clipped(text: str, limit: int) -> str:
+    """`text`, or its first `limit` characters and the CUT_MARK when it is longer."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + CUT_MARK.format(length=len(text))
+
 
 # Before this, a date is a PSA's "unset" sentinel (HaloPSA writes 1900-01-01), not a real time.
 EARLIEST_REAL_YEAR = 1971
@@ -316,6 +342,16 @@ def source_id_of(record: Any) -> str:
     return str(value)
 
 
+def _bounded(convert: Callable[[Any, str], Any], limit: int) -> Callable[[Any, str], Any]:
+    return lambda value, name: clipped(convert(value, name), limit)
+
+
+def _converter(entity: str, spec: Spec) -> Callable[[Any, str], Any] | None:
+    convert = CONVERTERS.get(spec.kind)
+    limit = TEXT_LIMITS.get((entity, spec.name))
+    return _bounded(convert, limit) if convert is not None and limit else convert
+
+
 def _plan(entity: str) -> list[tuple]:
     """Per field, what validate needs, looked up once per entity instead of once per record."""
     return [
@@ -324,7 +360,7 @@ def _plan(entity: str) -> list[tuple]:
             s.required,
             s.default,
             s.ref if s.kind == "ref" else None,
-            CONVERTERS.get(s.kind),
+            _converter(entity, s),
             CHOICES.get((entity, s.name)),
             BOUNDS.get((entity, s.name)),
         )

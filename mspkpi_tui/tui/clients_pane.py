@@ -203,7 +203,14 @@ class ClientsPane(Pane, VerticalScroll, can_focus=False):
         text.append("  cost per ticket ", style="bold")
         text.append(_f(t["cost_per_ticket"], 2))
         text.append("  NPS ", style="bold")
-        text.append("no data" if t["nps"] is None else f"{t['nps']:.0f} ({t['nps_responses']})")
+        reason = t["no_data"].get("nps")
+        text.append(
+            f"no data ({reason})"
+            if reason
+            else "no data"
+            if t["nps"] is None
+            else f"{t['nps']:.0f} ({t['nps_responses']})"
+        )
         text.append(f"  needy {t['needy']}", style="bold yellow" if t["needy"] else "")
         self.query_one("#clients-money", Figure).show(text)
 

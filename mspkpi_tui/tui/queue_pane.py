@@ -21,6 +21,7 @@ from mspkpi_tui.kpi.views import AGED, CUSTOM, View, aged_step, all_views
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, ViewNote, load_queue_ids, load_view_note
 from mspkpi_tui.tui.pane import Pane
+from mspkpi_tui.tui.queue_filter import FilterCache, without_text
 from mspkpi_tui.tui.ticket_table import TicketTable
 from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, TriageKeys, marks_of
 from mspkpi_tui.tui.widgets import Figure
@@ -51,6 +52,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
         self.shown_query: TicketQuery | None = None  # the query the table shows (a re-query may be in flight)
         self.figures: QueueFigures | None = None
         self.note: ViewNote | None = None  # the figures beside the view shown
+        self.filter_cache = FilterCache()  # the filter as you type, from memory (per data version)
 
     def compose(self) -> ComposeResult:
         yield Figure(id="queue-summary")
@@ -79,6 +81,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
     # --- data from a refresh ------------------------------------------------------------
 
     def show_data(self, data: QueueData) -> None:
+        self.filter_cache.new_data(data.query, data.ids)
         self.figures = data.figures
         self.query_one("#queue-summary", Figure).show(self._summary(data))
         if data.query == self.ticket_query:
@@ -147,22 +150,41 @@ class QueuePane(TriageKeys, Pane, Vertical):
 
     def set_query(self, query: TicketQuery) -> None:
         if query != self.ticket_query:
+            typed = query.text.strip() and without_text(query) == without_text(self.ticket_query)
             self.ticket_query = query
             self._show_query_line()
-            # Typing further only narrows what is listed: re-read just those tickets.
-            within = self.table.ids if self.shown_query is not None and query.narrows(self.shown_query) else None
-            self.requery(query, self.table.size.height, within)
+            if typed:  # the filter text changed, nothing else: answered from memory
+                self.filter_typed(query, self.table.size.height, self.filter_cache.version)
+            else:
+                self.requery(query, self.table.size.height, self.filter_cache.version)
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
-    def requery(self, query: TicketQuery, height: int, within: list[int] | None = None) -> None:
+    def requery(self, query: TicketQuery, height: int, version: int) -> None:
         """A newer query cancels this one (exclusive): its result is dropped, the newest always shows."""
         app = self.app
-        ids, rows = load_queue_ids(app.engine, app.now, query, None, 0, max(height, 24), within)
-        note = load_view_note(app.engine, app.now, app.config, query.view) if within is None else self.note
+        ids, rows = load_queue_ids(app.engine, app.now, query, None, 0, max(height, 24))
+        note = load_view_note(app.engine, app.now, app.config, query.view)
         if not get_current_worker().is_cancelled:
-            app.call_from_thread(self._requeried, query, ids, rows, note)
+            app.call_from_thread(self._requeried, query, ids, rows, note, version)
 
-    def _requeried(self, query: TicketQuery, ids: list[int], rows: list[TicketRow], note: ViewNote | None) -> None:
+    @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
+    def filter_typed(self, query: TicketQuery, height: int, version: int) -> None:
+        """A keystroke in the filter: the ids from memory (FilterCache), the rows on screen from the database."""
+        app = self.app
+        ids = self.filter_cache.filtered(app.engine, app.now, query, version)
+        rows = ticket_lists.rows_by_id(app.engine, ids[: 3 * max(height, 24) + 40])
+        if not get_current_worker().is_cancelled:
+            app.call_from_thread(self._requeried, query, ids, rows, self.note, version)
+
+    @work(thread=True, group="queue-index", exit_on_error=False)
+    def _warm_filter(self, query: TicketQuery, version: int) -> None:
+        """The filter box opened: read the search index and the base list before the first letter."""
+        self.filter_cache.filtered(self.app.engine, self.app.now, without_text(query), version)
+
+    def _requeried(
+        self, query: TicketQuery, ids: list[int], rows: list[TicketRow], note: ViewNote | None, version: int
+    ) -> None:
+        self.filter_cache.shown(query, ids, version)
         if query == self.ticket_query:
             self.table.show(ids, rows)
             self.shown_query = query
@@ -209,6 +231,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
         box = self.query_one("#queue-filter", Input)
         box.display = True
         box.focus()
+        self._warm_filter(self.ticket_query, self.filter_cache.version)
 
     @on(Input.Changed, "#queue-filter")
     def _typed(self, event: Input.Changed) -> None:

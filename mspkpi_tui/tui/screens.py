@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
 
 class DetailScreen(Screen):
-    """One ticket: every field, the PSA URL (a jump host has no browser), time entries, events."""
+    """One ticket: every field, the PSA URL (a jump host has no browser), the description, the
+    last notes and time entries with their authors (newest first), and the events."""
 
     if TYPE_CHECKING:
         app: MspkpiApp  # for the type checker: engine, config, now of the mspkpi app
@@ -49,6 +51,10 @@ class DetailScreen(Screen):
         yield Figure(id="detail-title")
         with VerticalScroll(id="detail-body"):
             yield Figure(id="detail-fields")
+            yield Figure(id="detail-description-title", classes="section")
+            yield Figure(id="detail-description")
+            yield Figure(id="detail-notes-title", classes="section")
+            yield Figure(id="detail-notes")
             yield Figure(id="detail-entries-title", classes="section")
             yield Table(("Started", "Technician", "Hours", "Billable", "Category"), id="detail-entries")
             yield Figure(id="detail-events-title", classes="section")
@@ -91,8 +97,23 @@ class DetailScreen(Screen):
         fields.append(f"\n{'Next due in:':<20}", style="bold")
         fields.append(countdown + ("  OVERDUE" if overdue else ""), style="bold" if overdue else "")
         self.query_one("#detail-fields", Figure).show(fields)
+        self.query_one("#detail-description-title", Figure).show(Text("Description", style="bold"))
+        self.query_one("#detail-description", Figure).show(
+            fmt.paragraphs(detail.description, DESCRIPTION_LINES, DESCRIPTION_CHARS)
+            if detail.description and detail.description.strip()
+            else Text("(none stored)", style="dim")
+        )
+        shown = len(detail.notes)
+        more = f", the last {shown} shown" if detail.notes_total > shown else ""
+        self.query_one("#detail-notes-title", Figure).show(
+            Text(f"Notes: {detail.notes_total}{more} · newest first", style="bold")
+        )
+        self.query_one("#detail-notes", Figure).show(notes_text(detail, zone))
         self.query_one("#detail-entries-title", Figure).show(
-            Text(f"Time entries: {len(detail.time_entries)} ({fmt.hours(detail.hours)} h)", style="bold")
+            Text(
+                f"Time entries: {len(detail.time_entries)} ({fmt.hours(detail.hours)} h) · newest first",
+                style="bold",
+            )
         )
         self.query_one("#detail-entries", Table).show_rows(
             [
@@ -133,6 +154,42 @@ class DetailScreen(Screen):
 
     def current_ticket(self) -> TicketRow | None:
         return self.detail.row if self.detail else None
+
+
+DESCRIPTION_LINES, DESCRIPTION_CHARS = 15, 1500  # the detail's share of a description
+NOTE_LINES, NOTE_CHARS = 6, 600  # and of each note: enough to follow the thread at 80x24
+
+
+def notes_text(detail: TicketDetail, zone: tzinfo) -> Text:
+    """The notes as a block to read: per note a line with when, who and what kind, then its
+    body indented and bounded; every PSA string sanitised (safe_text, via tui.text)."""
+    if not detail.notes:
+        return Text("(none stored)", style="dim")
+    text = Text()
+    for i, note in enumerate(detail.notes):
+        if i:
+            text.append("\n\n")
+        text.append(fmt.stamp(note.created_at, zone), style="bold")
+        text.append("  ")
+        text.append(fmt.clean(note.author) if note.author else "(author unknown)", style="bold")
+        if note.kind:
+            text.append(" · " + fmt.clean(note.kind))
+        if note.internal:
+            text.append(" · internal", style="italic")
+        text.append("\n  ")
+        text.append_text(indent(fmt.paragraphs(note.body, NOTE_LINES, NOTE_CHARS), "  "))
+    return text
+
+
+def indent(text: Text, prefix: str) -> Text:
+    """Every line of `text` after its first starts with `prefix` too (Text.pad_left pads the first only)."""
+    lines = text.split("\n", include_separator=False)
+    out = Text()
+    for i, line in enumerate(lines):
+        if i:
+            out.append("\n" + prefix)
+        out.append_text(line)
+    return out
 
 
 def scroll(view: VerticalScroll, direction: str) -> None:

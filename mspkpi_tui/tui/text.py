@@ -112,3 +112,33 @@ def number(value: float | None, digits: int = 0) -> str:
 
 def duration_minutes(minutes: float) -> str:
     return duration(timedelta(minutes=minutes))
+
+
+def paragraphs(value: object, max_lines: int, max_chars: int, style: str = "") -> Text:
+    """Untrusted multi-line text (a description, a note) to read in a wrapped block: each line
+    sanitised on its own (safe_text.clean shows a line break as a symbol, so the breaks are
+    kept here, and only here), blank runs squeezed, tabs as spaces, and at most `max_lines`
+    lines and `max_chars` characters, with a last line saying how much was left out."""
+    source = "" if value is None else str(value)
+    lines: list[str] = []
+    for line in source.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = line.replace("\t", "    ").rstrip()
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    shown: list[str] = []
+    used, cut = 0, False
+    for line in lines[:max_lines]:
+        if used + len(line) > max_chars:
+            shown.append(line[: max(max_chars - used, 0)] + "…")
+            cut = True
+            break
+        shown.append(line)
+        used += len(line)
+    text = Text("\n".join(clean(line) for line in shown), style=style)
+    left = len(lines) - len(shown)
+    if left > 0 or cut:
+        more = f"{left} more line{'s' if left != 1 else ''}" if left > 0 else "the rest"
+        text.append(f"\n… {more} not shown (the PSA link has it all)", style="dim")
+    return text

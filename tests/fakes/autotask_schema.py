@@ -125,7 +125,7 @@ FIELDS: dict[str, list[Field]] = {
         _int("completedPercentage"),
         _dec("estimatedTime", read_only=True),
         _dec("actualHours", read_only=True),
-        _int("department"),
+        _ref("department", "Department"),
         _int("projectType", required=True),
         _time("lastActivityDateTime", read_only=True),
     ],
@@ -161,6 +161,17 @@ FIELDS: dict[str, list[Field]] = {
         _bool("serviceLevelAgreementHasBeenMet", read_only=True),
         _ref("contractID", "Contract"),
         _ref("projectID", "Project"),
+        _text("description", 8000),
+        _ref("contactID", "Contact"),
+    ],
+    "Contacts": [
+        _id(),
+        _ref("companyID", "Company", required=True),
+        _text("firstName", 50, required=True),
+        _text("lastName", 50, required=True),
+        _text("emailAddress", 254),
+        _int("isActive", required=True),
+        _time("lastActivityDate", read_only=True),
     ],
     "TimeEntries": [
         _id(),
@@ -178,6 +189,7 @@ FIELDS: dict[str, list[Field]] = {
         _time("lastModifiedDateTime", read_only=True),
     ],
     "BillingCodes": [_id(), _text("name", 150, read_only=True), _bool("isActive", read_only=True)],
+    "Departments": [_id(), _text("name", 100, required=True), _text("description", 1000)],
     "Opportunities": [
         _id(),
         _text("title", 128, required=True),
@@ -231,6 +243,7 @@ FIELDS["TicketNotes"] = [
     _int("publish", required=True),
     _ref("creatorResourceID", "Resource"),
     _ref("impersonatorCreatorResourceID", "Resource"),
+    Field("createdByContactID", "integer", read_only=True, reference="Contact"),
     _time("createDateTime", read_only=True),
     _time("lastActivityDate", read_only=True),
 ]

@@ -48,6 +48,8 @@ MODIFIED_FIELD = {
     "Companies": "lastTrackedModifiedDateTime",
     "Opportunities": "lastActivity",
     "Tasks": "lastActivityDateTime",
+    "TicketNotes": "lastActivityDate",
+    "Contacts": "lastActivityDate",
 }
 ENTITIES = [
     "Companies",
@@ -59,11 +61,13 @@ ENTITIES = [
     "Tickets",
     "TimeEntries",
     "BillingCodes",
+    "Departments",
     "Opportunities",
     "SurveyResults",
     "ServiceLevelAgreementResults",
     "DeletedTicketLogs",
     "TicketNotes",
+    "Contacts",
     "ResourceRoles",
     "ContractServiceUnits",
     "BillingItems",
@@ -272,12 +276,14 @@ class AutotaskFake:
             self._sorted_ids[entity] = None
 
     def delete_ticket(self, ticket_id: int) -> None:
-        """Delete a ticket (and its time entries, as Autotask requires) and log it."""
+        """Delete a ticket (and its time entries, as Autotask requires, and its notes) and log it."""
         with self.lock:
             ticket = self.data["Tickets"].pop(ticket_id)
             self._sorted_ids["Tickets"] = None
             for entry_id in [i for i, e in self.data["TimeEntries"].items() if e.get("ticketID") == ticket_id]:
                 self.delete("TimeEntries", entry_id)
+            for note_id in [i for i, n in self.data["TicketNotes"].items() if n.get("ticketID") == ticket_id]:
+                self.delete("TicketNotes", note_id)
             log_id = max(self.data["DeletedTicketLogs"], default=0) + 1
             self.put(
                 "DeletedTicketLogs",
@@ -665,8 +671,10 @@ def populate(
     contracts: int = 4,
     surveys: int = 10,
     base: datetime | None = None,
+    notes: bool = True,
 ) -> None:
-    """A deterministic tenant: every figure depends only on the arguments and `base`."""
+    """A deterministic tenant: every figure depends only on the arguments and `base`. With
+    `notes`, each ticket has two notes (make_notes)."""
     base = base or (fake.now() - timedelta(days=40)).replace(microsecond=0)
     put = fake.put
     # Every Autotask tenant has the MSP itself as company 0; internal tickets point at it.
@@ -720,6 +728,7 @@ def populate(
         put("ResourceRoles", {"id": 700 + i, "resourceID": 100 + i, "roleID": 29683400 + i % 2, "isActive": True})
     for i in range(1, 4):
         put("BillingCodes", {"id": 900 + i, "name": ["Remote support", "Onsite", "Admin"][i - 1], "isActive": True})
+        put("Departments", {"id": 29682830 + i, "name": ["General", "Projects", "Managed Services"][i - 1]})
     for i in range(1, contracts + 1):
         put(
             "Contracts",
@@ -804,6 +813,7 @@ def populate(
                 "estimatedTime": 40.0,
                 "actualHours": 10.0 * i,
                 "projectType": 5,
+                "department": None if i == 3 else 29682831 if i % 2 else 29682832,
                 "lastActivityDateTime": at_time(base + timedelta(hours=i), i),
             },
         )
@@ -811,9 +821,25 @@ def populate(
             "Tasks",
             {"id": 450 + i, "projectID": 400 + i, "title": f"Task {i}", "lastActivityDateTime": at_time(base, i)},
         )
+    for c in range(1, companies + 1):  # two contacts per client: the tickets' requesters
+        for k in (1, 2):
+            put(
+                "Contacts",
+                {
+                    "id": 800 + 2 * c + k,
+                    "companyID": c,
+                    "firstName": ["Ann", "Bob"][k - 1],
+                    "lastName": f"Client{c}",
+                    "emailAddress": f"{['ann', 'bob'][k - 1]}@client{c}.example",
+                    "isActive": 1,
+                    "lastActivityDate": at_time(base, c),
+                },
+            )
     statuses = [1, 8, 7, 5, 11, 5, 10, 5]
     for i in range(1, tickets + 1):
         put("Tickets", make_ticket(i, base, companies, resources, statuses[i % len(statuses)]))
+        for note in make_notes(i, base, companies, resources) if notes else []:
+            put("TicketNotes", note)
     for i in range(1, time_entries + 1):
         put("TimeEntries", make_time_entry(i, base, tickets, resources, projects))
     for i in range(1, opportunities + 1):
@@ -881,7 +907,38 @@ def make_ticket(i: int, base: datetime, companies: int = 6, resources: int = 5, 
         "contractID": None,
         "projectID": None,
         "userDefinedFields": [{"name": "Escalated On", "value": None}],
+        "description": f"Smoke from printer {i}.\r\nPlease send someone \x1b]52;c;aGk=\x07" if i % 3 else "",
+        "contactID": None if i % 10 == 0 else 800 + 2 * (1 + i % companies) + 1 + i % 2,  # internal: nobody
     }
+
+
+def make_notes(i: int, base: datetime, companies: int = 6, resources: int = 5) -> list[dict]:
+    """Two notes on ticket i: the technician's internal one, and the customer's reply (publish 1)."""
+    created = base + timedelta(minutes=7 * i)
+    return [
+        {
+            "id": 20_000 + 2 * i,
+            "ticketID": i,
+            "title": "Diagnosis",
+            "description": f"Checked printer {i}; toner \x1b[2J low.",
+            "noteType": 1,
+            "publish": 2,
+            "creatorResourceID": 101 + i % resources,
+            "createDateTime": at_time(created + timedelta(minutes=40), i),
+            "lastActivityDate": at_time(created + timedelta(minutes=40), i),
+        },
+        {
+            "id": 20_001 + 2 * i,
+            "ticketID": i,
+            "title": "Customer reply",
+            "description": "Thanks, working now.",
+            "noteType": 3,
+            "publish": 1,
+            "createdByContactID": 800 + 2 * (1 + i % companies) + 1 if i % 10 else None,
+            "createDateTime": at_time(created + timedelta(hours=2), i),
+            "lastActivityDate": at_time(created + timedelta(hours=2), i),
+        },
+    ]
 
 
 def make_time_entry(i: int, base: datetime, tickets: int, resources: int = 5, projects: int = 4) -> dict:

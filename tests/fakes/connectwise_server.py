@@ -173,9 +173,18 @@ class ConnectWiseFake:
             forecast = re.fullmatch(r"sales/opportunities/(\d+)/forecast", wanted)
             if forecast and int(forecast[1]) in self.data["sales/opportunities"]:
                 return Response(200, {"id": int(forecast[1]), "forecastItems": []})
-            # An agreement's additions exist (an empty list) as long as the agreement does.
+            # An agreement's additions, a survey's questions and results exist (an empty list)
+            # as long as the agreement or survey does.
             additions = re.fullmatch(r"finance/agreements/(\d+)/additions", wanted)
-            if endpoint in self.data or (additions and int(additions[1]) in self.data["finance/agreements"]):
+            survey_part = re.fullmatch(r"service/surveys/(\d+)/(?:questions|results)", wanted)
+            # So do a ticket's notes (its detail description, internal analysis, resolution notes).
+            notes = re.fullmatch(r"service/tickets/(\d+)/notes", wanted)
+            if (
+                endpoint in self.data
+                or (additions and int(additions[1]) in self.data["finance/agreements"])
+                or (survey_part and int(survey_part[1]) in self.data["service/surveys"])
+                or (notes and int(notes[1]) in self.data["service/tickets"])
+            ):
                 return self._list(endpoint, request)
             counted = re.fullmatch(r"(.+)/count", wanted)
             if counted and self._endpoint(counted[1]) in self.data:
@@ -256,7 +265,12 @@ class ConnectWiseFake:
             return _object_error("ticketNote", "detailDescriptionFlag", "At least one of " + ", ".join(NOTE_FLAGS))
         endpoint = f"service/tickets/{ticket_id}/notes"
         note = {k: v for k, v in body.items() if k != "processNotifications"}
-        note.update(id=max(self.data[endpoint], default=500) + 1, ticketId=ticket_id)
+        note.update(
+            id=max(self.data[endpoint], default=500) + 1,
+            ticketId=ticket_id,
+            dateCreated=cw_time(datetime.now(UTC)),
+            createdBy="apiuser",  # the API member; real notes also name the member who wrote them
+        )
         self.notifications_sent += body.get("processNotifications") is not False
         return Response(201, self.put(endpoint, note))
 

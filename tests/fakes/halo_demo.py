@@ -24,6 +24,7 @@ from fakes.halo import HaloFake, halo_time
 from mspkpi_tui.fixtures import demo_folder
 
 SENTINEL = "1900-01-01T00:00:00"
+RECOMMEND_LABEL = "How likely are you to recommend us? (0-10)"  # the config's default [clients] nps_question
 CLOSED_TYPE, OPEN_TYPE = 4, 1
 
 
@@ -58,12 +59,14 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "resources",
                 "queues",
                 "tickets",
+                "ticket_notes",
                 "time_entries",
                 "timesheets",
                 "contracts",
                 "projects",
                 "opportunities",
                 "survey_results",
+                "billing_items",
             )
         }
     shift = _Shift(datetime.fromisoformat(manifest["anchor"].replace("Z", "+00:00")), now or datetime.now(UTC))
@@ -125,6 +128,8 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "fixbydate": shift.time(t.get("resolution_due")),
                 "dateclosed": shift.time(t.get("completed_at") or t.get("resolved_at")) if closed else SENTINEL,
                 "lastactiondate": shift.time(t.get("last_activity_at") or t["created_at"]),
+                "details": t.get("description") or "",
+                "user_name": t.get("contact_name") or "",
             },
         )
     numbers: dict[int, int] = {}
@@ -142,6 +147,22 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "datetime": shift.time(e["started_at"]),
                 "timetaken": e["hours"],
                 "actisbillable": bool(e.get("billable")),
+            },
+        )
+    # The demo's notes: actions with a note and no time, by the agent who wrote them (``who``).
+    for n in data.get("ticket_notes", []):
+        numbers[n["ticket_id"]] = number = numbers.get(n["ticket_id"], 0) + 1
+        put(
+            "Actions",
+            {
+                "id": number,
+                "ticket_id": n["ticket_id"],
+                "who": n.get("author") or "",
+                "outcome": n.get("kind") or "Note",
+                "note": n["body"],
+                "hiddenfromuser": bool(n.get("internal")),
+                "datetime": shift.time(n["created_at"]),
+                "timetaken": 0,
             },
         )
     for s in data["timesheets"]:
@@ -166,6 +187,34 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "end_date": shift.day(c.get("end_date")),
                 "expired": c.get("status") not in (None, "Active"),
                 "periodchargeamount": c.get("monthly_value"),
+                "billing_period": "Monthly",
+                "contracttype_name": c.get("category"),
+            },
+        )
+    for b in data["billing_items"]:
+        quantity = b.get("quantity") or 1.0
+        cost = b.get("our_cost")
+        put(
+            "Invoice",
+            {
+                "id": b["id"],
+                "client_id": b["company_id"],
+                "invoicenumber": f"INV{b['id']:06d}",
+                "invoice_date": shift.day(b["item_date"]),
+                "posted": True,
+                "dateposted": shift.day(b["item_date"]),
+                "faultid": b.get("ticket_id") or 0,
+                "recurringinvoice_id": b.get("contract_id") if b.get("recurring") else 0,
+                "lines": [
+                    {
+                        "id": 1,
+                        "item_shortdescription": b.get("description"),
+                        "qty_order": quantity,
+                        "unit_price": round(b["extended_price"] / quantity, 4),
+                        "net_amount": b["extended_price"],
+                        "unit_cost": None if cost is None else round(cost / quantity, 4),
+                    }
+                ],
             },
         )
     base = 10_000_000  # projects and opportunities are tickets too: ids apart from the demo's tickets
@@ -211,9 +260,14 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "client_id": s.get("company_id"),
                 "score": s["rating"],
                 "date": shift.time(s["completed_at"]),
+                "comment": s.get("comment") or "",
+                # the recommend answer as a feedback custom field labelled with the default question
+                "customfields": [
+                    {"id": 1, "name": "CFRecommend", "label": RECOMMEND_LABEL, "value": s.get("recommend_score")}
+                ],
             },
         )
-    return {entity: len(rows) for entity, rows in fake.data.items()}
+    return {entity: len(rows) for entity, rows in fake.data.items()} | {"notes": len(data.get("ticket_notes", []))}
 
 
 def main() -> int:

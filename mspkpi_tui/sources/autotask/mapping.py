@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from mspkpi_tui.sources.labels import two_level
 from mspkpi_tui.store.records import RecordError, parse_datetime
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -101,7 +102,9 @@ def udf_value(raw: dict, name: str | None) -> Any:
     return None
 
 
-def ticket(raw: dict, lists: Picklists, rules: Rules, web_url: str | None) -> dict:
+def ticket(
+    raw: dict, lists: Picklists, rules: Rules, web_url: str | None, contacts: dict[str, str] | None = None
+) -> dict:
     status_label = lists.label("Tickets", "status", raw.get("status"))
     priority = lists.get("Tickets", "priority")
     queue_label = lists.label("Tickets", "queueID", raw.get("queueID"))
@@ -137,6 +140,37 @@ def ticket(raw: dict, lists: Picklists, rules: Rules, web_url: str | None) -> di
         "url": f"{web_url}Mvc/ServiceDesk/TicketDetail.mvc?workspace=False&mode=0&TicketID={raw.get('id')}"
         if web_url
         else None,
+        "description": raw.get("description"),
+        # the requester: the ticket's contact, named from Contacts (looked up by the sync)
+        "contact_name": (contacts or {}).get(str(raw.get("contactID"))) if raw.get("contactID") is not None else None,
+    }
+
+
+def contact_name(raw: dict) -> str | None:
+    """A Contacts record's name: first and last name, else its e-mail address."""
+    name = " ".join(p.strip() for p in (raw.get("firstName"), raw.get("lastName")) if isinstance(p, str) and p.strip())
+    email = raw.get("emailAddress")
+    return name or (email if isinstance(email, str) and email.strip() else None)
+
+
+def ticket_note(raw: dict, lists: Picklists, resources: dict[str, str], contacts: dict[str, str]) -> dict:
+    """A TicketNotes record: its author is the resource (technician) or the contact who wrote it;
+    its title leads the body; it is internal when its ``publish`` label says so (the values are
+    per tenant, as for writing a note: sources/autotask/writer.py)."""
+    title, text = raw.get("title"), raw.get("description")
+    parts = [p for p in (title, text) if isinstance(p, str) and p.strip()]
+    # text that is not text is kept as it came, so the shared validation rejects it with the reason
+    body: Any = text if text is not None and not isinstance(text, str) else "\n".join(parts)
+    publish = lists.label("TicketNotes", "publish", raw.get("publish"))
+    resource, contact = _id(raw.get("creatorResourceID")), _id(raw.get("createdByContactID"))
+    return {
+        "id": raw.get("id"),
+        "ticket_id": _id(raw.get("ticketID")),
+        "created_at": raw.get("createDateTime"),
+        "author": (resources.get(resource) if resource else None) or (contacts.get(contact) if contact else None),
+        "kind": lists.label("TicketNotes", "noteType", raw.get("noteType")),
+        "body": body,
+        "internal": "internal" in (publish or "").casefold(),
     }
 
 
@@ -194,15 +228,18 @@ def company(raw: dict) -> dict:
     }
 
 
-def project(raw: dict, lists: Picklists, rules: Rules) -> dict:
+def project(raw: dict, lists: Picklists, rules: Rules, departments: dict[str, str] | None = None) -> dict:
+    """A project; its category is "Department>Project type" (departments: id -> name, the
+    Departments entity, since a project's department is a reference, not a picklist)."""
     status = lists.label("Projects", "status", raw.get("status"))
+    department = (departments or {}).get(str(raw.get("department")))
     return {
         "id": raw.get("id"),
         "name": raw.get("projectName"),
         "company_id": _id(raw.get("companyID")),
         "status": status,
         "is_closed": _is(raw.get("status"), status, rules.closed_project_statuses),
-        "category": lists.label("Projects", "projectType", raw.get("projectType")),
+        "category": two_level(department, lists.label("Projects", "projectType", raw.get("projectType"))),
         "start_date": raw.get("startDateTime"),
         "end_date": raw.get("endDateTime"),
         "estimated_hours": raw.get("estimatedTime"),

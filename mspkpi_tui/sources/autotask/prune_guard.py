@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from mspkpi_tui.store.models import ENTITY_TABLES, table
 
 # Rows that are part of the row they point at: they never keep it alive.
-OWNED_TABLES = {"ticket_events", "opportunity_stage_changes"}
+OWNED_TABLES = {"ticket_events", "ticket_notes", "opportunity_stage_changes"}
 CHUNK = 500
 
 

@@ -7,7 +7,10 @@ names a row we do not have yet (created in the PSA while we were syncing) makes 
 fetch that row by id first, so nothing is rejected for a race.
 
 Entities with a modified field are read from their cursor; the others are read whole each
-time. Deleted tickets come from DeletedTicketLogs; a full pass prunes instead (the loop
+time. Ticket notes are read for the tickets this pass stored that are open or were active in
+the last NOTES_WINDOW (an incremental pass: the changed tickets; a full pass: not the years of
+closed tickets nobody opens), by ticket id in batches, after the tickets; a ticket's requester
+is named from Contacts, looked up once per pass for the contacts its pages name. Deleted tickets come from DeletedTicketLogs; a full pass prunes instead (the loop
 refuses, through the store's writer, to delete more than 90%).
 """
 
@@ -39,6 +42,8 @@ TRIAGE_PICKLISTS = {
     ("TicketNotes", "publish"): "note_publish",
 }
 TRACKED = ("status", "queue", "priority", "assignee", "escalation")
+# A full pass reads the notes of the tickets that are open or were active this recently.
+NOTES_WINDOW = timedelta(days=30)
 
 
 def at_text(moment: datetime) -> str:
@@ -91,8 +96,12 @@ class AutotaskPass(SyncPass):
         self.availability: dict[str, dict] = {}
         self.resource_names: dict[str, str] = {}
         self.billing_codes: dict[str, str] = {}
+        self.departments: dict[str, str] = {}
         self.task_projects: dict[str, str] = {}
         self.service_units: dict[str, list[dict]] = {}
+        self.contact_names: dict[str, str] = {}  # Contacts id -> name, as looked up this pass
+        self.note_lists = mapping.Picklists({})
+        self.note_tickets: list[int] = []  # the tickets whose notes the notes step reads
         self.declared = self.steps()
         self.entities = {step.entity: step for step in self.declared if isinstance(step, Synchronizer)}
 
@@ -106,7 +115,7 @@ class AutotaskPass(SyncPass):
 
         return [
             Reference("picklists and queues", self._read_picklists, entity="queues"),
-            Reference("availability and billing codes", self._read_lookups),
+            Reference("availability, billing codes and departments", self._read_lookups),
             entity("resources", "Resources", None, self._map_resource),
             entity("companies", "Companies", "lastTrackedModifiedDateTime", mapping.company),
             Reference("contract service units", self._read_service_units),
@@ -123,6 +132,7 @@ class AutotaskPass(SyncPass):
                 deletes="tickets",
                 id_field="ticketID",
             ),
+            Reference("ticket notes", self._read_notes),
             entity("time_entries", "TimeEntries", "lastModifiedDateTime", self._map_time_entry),
             entity("opportunities", "Opportunities", "lastActivity", self._map_opportunity),
             entity("survey_results", "SurveyResults", "completeDate", mapping.survey_result),
@@ -140,6 +150,7 @@ class AutotaskPass(SyncPass):
         self.lists = mapping.Picklists(fields)
         self._store_queues()
         fields["TicketNotes"] = self.client.fields("TicketNotes")
+        self.note_lists = mapping.Picklists({"TicketNotes": fields["TicketNotes"]})
         self._store_triage_picklists(fields)
 
     def _store_triage_picklists(self, fields: dict[str, list[dict]]) -> None:
@@ -155,6 +166,7 @@ class AutotaskPass(SyncPass):
         self.billing_codes = {
             str(c["id"]): str(c.get("name")) for c in self.client.fetch_all("BillingCodes") if "id" in c
         }
+        self.departments = {str(d["id"]): str(d.get("name")) for d in self.client.fetch_all("Departments") if "id" in d}
 
     def _read_service_units(self) -> None:
         """The recurring contracts' units rows that have not ended (the covering one gives seats
@@ -194,13 +206,14 @@ class AutotaskPass(SyncPass):
         return mapping.billing_item(raw, self.lists)
 
     def _map_project(self, raw: dict) -> dict:
-        return mapping.project(raw, self.lists, self.rules)
+        return mapping.project(raw, self.lists, self.rules, self.departments)
 
     def _map_opportunity(self, raw: dict) -> dict:
         return mapping.opportunity(raw, self.lists, self.rules)
 
     def _map_ticket(self, raw: dict) -> dict:
-        return mapping.ticket(raw, self.lists, self.rules, self.client.web_url)  # the zone may move mid-pass
+        # the zone may move mid-pass: the web URL is read per ticket
+        return mapping.ticket(raw, self.lists, self.rules, self.client.web_url, self.contact_names)
 
     def _map_time_entry(self, raw: dict) -> dict:
         return mapping.time_entry(raw, self.billing_codes, self.task_projects)
@@ -216,6 +229,8 @@ class AutotaskPass(SyncPass):
         api = self.entities[name].endpoint
         if name == "time_entries":
             self._learn_tasks(page)
+        if name == "tickets":
+            self._learn_contacts(page, "contactID")
         records, raws = [], []
         for raw in page:
             where = f"{api} id {raw.get('id') if isinstance(raw, dict) else '?'}"
@@ -236,6 +251,8 @@ class AutotaskPass(SyncPass):
         self.run.store_page(name, records, lambda i: f"{api} id {raws[i].get('id')}", LazyRaw(raws))
         if name == "opportunities":
             self._record_stage_changes(records)
+        if name == "tickets":
+            self._want_notes(records)
 
     def _store_queues(self) -> None:
         labels = self.lists.get("Tickets", "queueID").labels
@@ -243,6 +260,58 @@ class AutotaskPass(SyncPass):
         if records:
             self.run.store_page("queues", records, lambda i: f"Tickets queueID picklist value {records[i]['id']}")
             self.saw("queues", labels)
+
+    # --- the tickets' requesters and notes --------------------------------------------------
+
+    def _learn_contacts(self, page: list[Any], field: str) -> None:
+        """Name the contacts a page refers to that this pass has not looked up yet (one query)."""
+        wanted = {r[field] for r in page if isinstance(r, dict) and isinstance(r.get(field), int)}
+        new = sorted(c for c in wanted if str(c) not in self.contact_names)
+        if new:
+            for item in self.client.query_ids("Contacts", "id", new):
+                if isinstance(item, dict) and (name := mapping.contact_name(item)):
+                    self.contact_names[str(item.get("id"))] = name
+
+    def _want_notes(self, records: list[dict]) -> None:
+        """Remember the stored tickets of a page whose notes the detail may be asked for."""
+        since = self.now_fn() - NOTES_WINDOW
+        for record in records:
+            sid = str(record.get("id"))
+            if not sid.isdigit() or self.run.ids.get("tickets", sid) is None:
+                continue  # rejected
+            active = record.get("last_activity_at")
+            try:
+                recent = isinstance(active, str) and parse_datetime(active) >= since
+            except RecordError:
+                recent = False
+            if record.get("is_closed") is False or recent:
+                self.note_tickets.append(int(sid))
+
+    def _read_notes(self) -> None:
+        """The notes of the tickets `_want_notes` kept, by ticket id in batches (paged by id)."""
+        wanted = sorted(set(self.note_tickets))
+        self.note_tickets = []
+        for start in range(0, len(wanted), PAGE_SIZE):
+            batch = wanted[start : start + PAGE_SIZE]
+            for page in self.client.walk("TicketNotes", [{"op": "in", "field": "ticketID", "value": batch}]):
+                self._store_notes(page)
+            if self.stop.is_set():
+                return  # the tickets' cursor has moved: their notes come with their next change
+
+    def _store_notes(self, page: list[Any]) -> None:
+        self._learn_contacts(page, "createdByContactID")
+        records, raws = [], []
+        for raw in page:
+            try:
+                if not isinstance(raw, dict):
+                    raise RecordError(f"a record must be a JSON object, not {type(raw).__name__}")
+                records.append(mapping.ticket_note(raw, self.note_lists, self.resource_names, self.contact_names))
+                raws.append(raw)
+            except RecordError as exc:  # this note only: its ticket is stored already
+                where = f"TicketNotes id {raw.get('id') if isinstance(raw, dict) else '?'}"
+                self.run.reject("ticket_notes", where, LazyRaw([raw])[0], str(exc))
+        if records:
+            self.run.store_page("ticket_notes", records, lambda i: f"TicketNotes id {raws[i].get('id')}", LazyRaw(raws))
 
     def _learn_tasks(self, page: list[Any]) -> None:
         """Time entries name a project task, not the project: look the page's new tasks up at once."""

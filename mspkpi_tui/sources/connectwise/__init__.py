@@ -23,15 +23,18 @@ SOURCE = "connectwise"
 class ConnectWiseConnector:
     name = SOURCE
 
-    def __init__(self, settings: CwSettings, rule: EscalationRule):
+    def __init__(self, settings: CwSettings, rule: EscalationRule, nps_question: str = ""):
         self.settings = settings
         self.rule = rule
+        self.nps_question = nps_question
 
     def sync(self, engine: Engine, *, full: bool, now_fn: Callable, stop: threading.Event) -> RunSummary:
         with SyncWriter(engine, SOURCE, "full" if full else "incremental", clock=now_fn) as run:
             client = CwClient(self.settings, on_request=run.add_requests)
             try:
-                Pass(run, client, full=full, now_fn=now_fn, stop=stop, rule=self.rule).run_all()
+                Pass(
+                    run, client, full=full, now_fn=now_fn, stop=stop, rule=self.rule, nps_question=self.nps_question
+                ).run_all()
             finally:
                 client.close()
             assert run.summary is not None
@@ -40,4 +43,4 @@ class ConnectWiseConnector:
 
 def connector_from_config(config) -> ConnectWiseConnector:
     rule = EscalationRule(statuses=set(config.escalation.statuses), boards=set(config.escalation.queues))
-    return ConnectWiseConnector(read_cw_settings(config), rule)
+    return ConnectWiseConnector(read_cw_settings(config), rule, config.clients.nps_question)

@@ -5,13 +5,20 @@ of them with ``--full``; store each page in one transaction; then, and only then
 move the cursor to the pass's start time minus an overlap, and on a full pass prune
 what the source no longer returned. Reference lists (boards and their statuses,
 priorities, SLAs, sales statuses and stages, surveys) are small and read whole.
+
+Ticket notes have no list of their own: ``service/tickets/{id}/notes`` is read (paged) for
+each ticket of a page that is open or was updated in the last NOTES_WINDOW, so an incremental
+pass asks for the changed tickets' notes (one request each) and a full pass does not ask for
+the years of closed tickets nobody opens. The oldest detail-description note is the ticket's
+description (GET does not return initialDescription).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +32,7 @@ from mspkpi_tui.store import models
 from mspkpi_tui.store.writer import PicklistEntry, SyncWriter
 
 CURSOR_FIELD = "lastUpdated"
+NOTES_WINDOW = timedelta(days=30)  # a ticket closed and untouched for longer: its notes are not read
 
 
 class CwReader:
@@ -56,12 +64,15 @@ class Pass(SyncPass):
         now_fn: Callable[[], datetime],
         stop: threading.Event,
         rule: EscalationRule,
+        nps_question: str = "",
     ):
         super().__init__(run, full=full, now_fn=now_fn, stop=stop)
         self.run = run
         self.client = client
         self.rule = rule
         self.catalog = Catalog()
+        self.nps_question = nps_question  # [clients] nps_question: text or id
+        self.nps_questions: dict[str, mapping.NpsQuestion] = {}  # survey id -> its NPS question
 
     # --- the declarations ----------------------------------------------------------------
 
@@ -79,7 +90,7 @@ class Pass(SyncPass):
             simple("projects", "project/projects", mapping.project),
             Synchronizer("tickets", "service/tickets", CURSOR_FIELD, PAGE_SIZE, self.store_tickets),
             simple("timesheets", "time/sheets", mapping.timesheet),
-            simple("time_entries", "time/entries", mapping.time_entry),
+            Synchronizer("time_entries", "time/entries", CURSOR_FIELD, PAGE_SIZE, self.store_time_entries),
             Synchronizer("opportunities", "sales/opportunities", CURSOR_FIELD, PAGE_SIZE, self.store_opportunities),
             Synchronizer("contracts", "finance/agreements", CURSOR_FIELD, PAGE_SIZE, self.store_agreements),
             # one list of results per survey, found when the step starts
@@ -88,7 +99,7 @@ class Pass(SyncPass):
                 self.survey_result_paths,
                 CURSOR_FIELD,
                 PAGE_SIZE,
-                self.simple_store("survey_results", mapping.survey_result),
+                self.simple_store("survey_results", lambda r: mapping.survey_result(r, self.nps_questions)),
             ),
             simple("billing_items", "finance/invoices", mapping.invoice),
         ]
@@ -98,7 +109,14 @@ class Pass(SyncPass):
         return self.execute(CwReader(self.client), self.steps())
 
     def survey_result_paths(self) -> list[str]:
-        return [f"service/surveys/{s['id']}/results" for s in self.read_list("service/surveys") if _has_id(s)]
+        """Each survey's results; its questions are read first, to find the one NPS is read from."""
+        surveys = [s for s in self.read_list("service/surveys") if _has_id(s)]
+        for survey in surveys:
+            questions = self.read_list(f"service/surveys/{survey['id']}/questions")
+            found = mapping.nps_question(questions, self.nps_question)
+            if found is not None:
+                self.nps_questions[str(survey["id"])] = found
+        return [f"service/surveys/{s['id']}/results" for s in surveys]
 
     def simple_store(self, entity: str, map_one: Callable[[Any], dict]) -> Callable[[Page], None]:
         def store(page: Page) -> None:
@@ -165,11 +183,15 @@ class Pass(SyncPass):
     def store_tickets(self, page: Page) -> None:
         stored = self.stored_tickets([str(r["id"]) for r in page.records if _has_id(r)])
         events: list[dict] = []
+        notes = {str(r["id"]): self.ticket_notes(r["id"]) for r in page.records if self.wants_notes(r)}
 
         def map_one(record: Any) -> dict:
             row, found = mapping.ticket(
                 record, self.catalog, stored.get(str(record.get("id"))) if isinstance(record, dict) else None, self.rule
             )
+            listed = notes.get(str(row.get("id")))
+            if listed is not None and not record.get("initialDescription"):
+                row["description"] = mapping.first_description(listed)
             events.extend(found)
             return row
 
@@ -179,6 +201,35 @@ class Pass(SyncPass):
         if events:
             self.run.store_page("ticket_events", events, [f"{page.url} ticket {e['ticket_id']}" for e in events])
         self.run.store_page("tickets", records, locations, raws)
+        self.store_notes(notes)
+
+    # --- ticket notes: per ticket, for the tickets a lead may open ---------------------------
+
+    def wants_notes(self, record: Any) -> bool:
+        if not _has_id(record):
+            return False
+        if record.get("closedFlag") is not True:
+            return True
+        updated = mapping.last_updated(record)
+        return updated is not None and updated >= self.now_fn() - NOTES_WINDOW
+
+    def ticket_notes(self, ticket_id: Any) -> list[Any]:
+        try:
+            return self.read_list(f"service/tickets/{ticket_id}/notes")
+        except PsaHttpError as exc:
+            if exc.status == 404:
+                return []  # deleted while we read: the next full pass prunes it
+            raise
+
+    def store_notes(self, notes: dict[str, list[Any]]) -> None:
+        """The notes of the page's tickets that were stored (a rejected ticket's are not shown)."""
+        for ticket_id, listed in notes.items():
+            if not listed or self.run.ids.get("tickets", ticket_id) is None:
+                continue
+            page = Page(listed, f"GET service/tickets/{ticket_id}/notes")
+            map_one = partial(mapping.ticket_note, ticket_id=ticket_id)
+            records, locations, raws = self.map_page("ticket_notes", page, map_one)
+            self.run.store_page("ticket_notes", records, locations, raws)
 
     def stored_tickets(self, ids: list[str]) -> dict[str, StoredTicket]:
         if not ids:
@@ -200,6 +251,7 @@ class Pass(SyncPass):
                 tickets.c.first_response_due,
                 tickets.c.resolution_due,
                 tickets.c.escalated_at,
+                tickets.c.description,
             )
             .select_from(
                 tickets.outerjoin(queues, queues.c.id == tickets.c.queue_id).outerjoin(
@@ -210,6 +262,25 @@ class Pass(SyncPass):
         )
         with self.run.engine.connect() as conn:
             return {row[0]: StoredTicket(*list(row)[1:]) for row in conn.execute(query)}
+
+    # --- time entries and the charges billable ones make ----------------------------------
+
+    def store_time_entries(self, page: Page) -> None:
+        """Time entries, then their charges as billing items ("time:{id}"); an entry that no
+        longer bills (made non-billable, applied to an agreement) loses its charge."""
+        self.simple_store("time_entries", mapping.time_entry)(page)
+        charges, locations, silent = [], [], []
+        for record in page.records:
+            charge = mapping.time_charge(record)
+            if charge is not None:
+                charges.append(charge)
+                locations.append(f"{_location(page, record)} (its charge)")
+            elif _has_id(record):
+                silent.append(f"{mapping.TIME_CHARGE_PREFIX}{record['id']}")
+        if charges:
+            self.run.store_page("billing_items", charges, locations)
+            self.saw("billing_items", (c["id"] for c in charges))
+        self.run.delete("billing_items", silent)
 
     # --- opportunities: amount from the forecast, stage history --------------------------
 

@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mspkpi_tui.sources.connectwise.sla import PriorityHours, due_times
+from mspkpi_tui.sources.labels import two_level
+from mspkpi_tui.sources.survey_answers import is_nps_question, score
 from mspkpi_tui.store.records import RecordError, parse_datetime
 
 # A ticket charged to these is work for a customer; charge codes and activities are internal.
@@ -199,7 +201,7 @@ def project(record: Any) -> dict:
         "company_id": ref_id(r, "company"),
         "status": ref_name(r, "status"),
         "is_closed": r.get("closedFlag") is True,
-        "category": ref_name(r, "type"),
+        "category": two_level(ref_name(r, "board"), ref_name(r, "type")),
         "start_date": r.get("estimatedStart"),
         "end_date": r.get("estimatedEnd"),
         "estimated_hours": r.get("budgetHours"),
@@ -221,6 +223,7 @@ class StoredTicket:
     first_response_due: datetime | None
     resolution_due: datetime | None
     escalated_at: datetime | None
+    description: str | None = None  # kept when this pass does not read the ticket's notes
 
 
 @dataclass
@@ -278,9 +281,54 @@ def ticket(record: Any, catalog: Catalog, stored: StoredTicket | None, rule: Esc
         "escalated_at": escalated_at.isoformat() if escalated_at else None,
         "last_activity_at": last_updated,
         "url": f"{catalog.web_root}{r['id']}" if catalog.web_root and isinstance(r.get("id"), int) else None,
+        # GET does not return initialDescription on most versions: the sync fills it from the
+        # ticket's first detail-description note when it reads the notes, else keeps what it had
+        "description": r.get("initialDescription") or (stored.description if stored else None),
+        "contact_name": r.get("contactName") or ref_name(r, "contact") or None,
     }
     events = _transitions(r, stored, last_updated, escalated_now) if stored else []
     return row, events
+
+
+def last_updated(record: dict) -> datetime | None:
+    return _time_or_none(info(record, "lastUpdated"))
+
+
+def note_kind(record: dict) -> str:
+    """A ConnectWise note's kind, from its flags (a note may carry several: the first wins)."""
+    for flag, kind in (
+        ("resolutionFlag", "Resolution"),
+        ("internalAnalysisFlag", "Internal analysis"),
+        ("detailDescriptionFlag", "Description"),
+    ):
+        if record.get(flag) is True:
+            return kind
+    return "Note"
+
+
+def ticket_note(record: Any, ticket_id: Any) -> dict:
+    """A ``service/tickets/{id}/notes`` record: by its member (a technician) or its contact,
+    internal when only the MSP sees it (the internal-analysis or internal flag). Keyed by ticket
+    and note id, as ids are only known unique within a ticket's list."""
+    r = _obj(record)
+    return {
+        "id": f"{ticket_id}:{r['id']}" if r.get("id") is not None else None,
+        "ticket_id": str(ticket_id),
+        "created_at": r.get("dateCreated") or info(r, "dateEntered"),
+        "author": ref_name(r, "member") or ref_name(r, "contact") or r.get("createdBy") or None,
+        "kind": note_kind(r),
+        "body": r.get("text"),
+        "internal": r.get("internalAnalysisFlag") is True or r.get("internalFlag") is True,
+    }
+
+
+def first_description(notes: list[Any]) -> str | None:
+    """The ticket's initial description: its oldest detail-description note's text."""
+    described = [n for n in notes if isinstance(n, dict) and n.get("detailDescriptionFlag") is True]
+    described = [n for n in described if isinstance(n.get("text"), str) and n["text"].strip()]
+    if not described:
+        return None
+    return min(described, key=lambda n: (str(n.get("dateCreated") or ""), str(n.get("id")))).get("text")
 
 
 def _sort_of(record: dict) -> int:
@@ -352,6 +400,45 @@ def time_entry(record: Any) -> dict:
     }
 
 
+TIME_CHARGE_PREFIX = "time:"  # a time entry's charge among the billing items: "time:{entry id}"
+
+
+def time_charge(record: Any) -> dict | None:
+    """A billable time entry as the charge it makes: hoursBilled (else actualHours) x hourlyRate,
+    dated by the work's (UTC) day, so time revenue falls in the period its labour cost does.
+    None for time that bills nothing on its own: not Billable, no rate, applied to an agreement
+    (the agreement's monthly value is that revenue) or without a company."""
+    if not isinstance(record, dict) or record.get("id") is None or record.get("billableOption") != "Billable":
+        return None
+    rate = record.get("hourlyRate")
+    hours = record.get("hoursBilled")
+    if not isinstance(hours, (int, float)) or isinstance(hours, bool) or hours <= 0:
+        hours = record.get("actualHours")
+    if (
+        not isinstance(rate, (int, float))
+        or isinstance(rate, bool)
+        or rate <= 0
+        or not isinstance(hours, (int, float))
+        or isinstance(hours, bool)
+        or hours <= 0
+        or ref_id(record, "agreement") is not None
+        or ref_id(record, "company") is None
+    ):
+        return None
+    start = record.get("timeStart")
+    return {
+        "id": f"{TIME_CHARGE_PREFIX}{record['id']}",
+        "company_id": ref_id(record, "company"),
+        "ticket_id": str(record["chargeToId"]) if record.get("chargeToType") == "ServiceTicket" else None,
+        "item_date": start[:10] if isinstance(start, str) else start,
+        "item_type": "Time",
+        "description": ref_name(record, "workType"),
+        "quantity": float(hours),
+        "extended_price": round(float(hours) * float(rate), 2),
+        "recurring": False,
+    }
+
+
 def opportunity(record: Any, catalog: Catalog, amount: float | None) -> dict:
     r = _obj(record)
     status_id = ref_id(r, "status")
@@ -414,6 +501,10 @@ def _percent(value: Any) -> float | None:
 CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "semi-annual": 6, "semiannual": 6, "annual": 12, "yearly": 12}
 
 
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _amount(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
@@ -447,9 +538,14 @@ def agreement(record: Any, additions: list[Any] | None = None) -> dict:
 
 def invoice(record: Any) -> dict:
     """An invoice as one billing item: agreement invoices are the recurring charge (the
-    agreement's monthly value counts it once)."""
+    agreement's monthly value counts it once). On any other invoice the time billed
+    (``serviceTotal``) is left out: the time entries' charges count it, dated by the work."""
     r = _obj(record)
     kind = str(r.get("type") or "")
+    total: Any = r.get("total")
+    services = r.get("serviceTotal")
+    if kind.lower() != "agreement" and _is_amount(total) and _is_amount(services):
+        total = round(_amount(total) - _amount(services), 2)
     return {
         "id": r.get("id"),
         "company_id": ref_id(r, "company"),
@@ -458,18 +554,60 @@ def invoice(record: Any) -> dict:
         "item_date": r.get("date"),
         "item_type": kind or None,
         "description": r.get("invoiceNumber"),
-        "extended_price": r.get("total"),
+        "extended_price": total,
         "recurring": kind.lower() == "agreement",
         "posted_at": info(r, "dateEntered"),
     }
 
 
-def survey_result(record: Any) -> dict:
+@dataclass(frozen=True)
+class NpsQuestion:
+    """A survey's "would you recommend" question: its id and, for a Selection question, the
+    captions of its options in order (the answer to one is the option's index)."""
+
+    id: str
+    captions: tuple[str, ...] = ()
+
+
+def nps_question(questions: list[Any], wanted: str) -> NpsQuestion | None:
+    """The question of `service/surveys/{id}/questions` that feeds NPS, None when the survey has none."""
+    for q in questions:
+        if isinstance(q, dict) and q.get("id") is not None and is_nps_question(q.get("question"), q["id"], wanted):
+            listed = q.get("options")
+            options: list[Any] = listed if isinstance(listed, list) else []
+            captions = tuple(str(o.get("caption") or "") if isinstance(o, dict) else "" for o in options)
+            return NpsQuestion(str(q["id"]), captions)
+    return None
+
+
+def recommend_score(record: dict, question: NpsQuestion | None) -> Any:
+    """The result's answer to the NPS question (its ``results[]`` entry with that questionId)."""
+    details = record.get("results")
+    if question is None or not isinstance(details, list):
+        return None
+    for detail in details:
+        if isinstance(detail, dict) and str(detail.get("questionId")) == question.id:
+            answer = detail.get("answer")
+            if question.captions and isinstance(answer, (str, int)) and str(answer).strip().isdigit():
+                index = int(str(answer).strip())
+                if 0 <= index < len(question.captions):
+                    return score(question.captions[index])
+            return score(answer)
+    return None
+
+
+def survey_result(record: Any, nps: dict[str, NpsQuestion] | None = None) -> dict:
+    """A survey result: CSAT is its totalPoints; NPS the answer to the configured question of
+    its survey (`nps`: survey id -> question), the footer response its comment."""
     r = _obj(record)
+    question = (nps or {}).get(str(r.get("surveyId")))
+    comment = r.get("footerResponse")
     return {
         "id": r.get("id"),
         "ticket_id": str(r["ticketId"]) if r.get("ticketId") is not None else None,
         "company_id": ref_id(r, "company"),
         "completed_at": info(r, "dateEntered") or info(r, "lastUpdated"),
         "rating": r.get("totalPoints"),
+        "recommend_score": recommend_score(r, question),
+        "comment": comment if isinstance(comment, str) and comment.strip() else None,
     }

@@ -27,10 +27,11 @@ DEFAULT_CLOSED_TYPES = (4,)
 class HaloConnector:
     name = SOURCE
 
-    def __init__(self, settings: HaloSettings, options: dict, rule: EscalationRule):
+    def __init__(self, settings: HaloSettings, options: dict, rule: EscalationRule, nps_question: str = ""):
         self.settings = settings
         self.options = options
         self.rule = rule
+        self.nps_question = nps_question
 
     def catalog(self) -> Catalog:
         return Catalog(
@@ -39,6 +40,7 @@ class HaloConnector:
             issue_type_field=str(self.options.get("issue_type_field") or "category_1"),
             won_statuses={s.casefold() for s in option_list(self.options.get("won_statuses"), ["Won"])},
             lost_statuses={s.casefold() for s in option_list(self.options.get("lost_statuses"), ["Lost"])},
+            nps_question=self.nps_question,
         )
 
     def closed_types(self) -> set[int]:
@@ -86,4 +88,5 @@ def option_list(value, default: list[str]) -> list[str]:
 
 def connector_from_config(config) -> HaloConnector:
     rule = EscalationRule(set(config.escalation.statuses), set(config.escalation.queues))
-    return HaloConnector(read_halo_settings(config), dict(config.sources.get("halo", {})), rule)
+    options = dict(config.sources.get("halo", {}))
+    return HaloConnector(read_halo_settings(config), options, rule, config.clients.nps_question)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from mspkpi_tui.sources.survey_answers import is_nps_question, score
 from mspkpi_tui.store.writer import PicklistEntry
 
 # Before this year a Halo date is its "not set" (1900-01-01, 0001-01-01, 1899-12-30).
@@ -89,6 +90,7 @@ class Catalog:
     issue_type_field: str = "category_1"
     won_statuses: set[str] = field(default_factory=lambda: {"won"})  # casefolded
     lost_statuses: set[str] = field(default_factory=lambda: {"lost"})
+    nps_question: str = ""  # [clients] nps_question: the feedback custom field with the 0-10 answer
 
     def __post_init__(self) -> None:
         self.utc = self.zone is UTC or getattr(self.zone, "key", None) in UTC_NAMES
@@ -240,6 +242,8 @@ def ticket(record: Any, catalog: Catalog) -> dict:
         "sla_name": r.get("sla_name") or None,
         "last_activity_at": catalog.time(r.get("lastactiondate")),
         "url": f"{catalog.url}/tickets?id={tid}" if catalog.url and tid is not None else None,
+        "description": r.get("details"),
+        "contact_name": r.get("user_name") or None,
     }
 
 
@@ -254,6 +258,27 @@ def logs_time(record: Any) -> bool:
     """Only actions with time taken become time entries (the rest are notes and e-mails)."""
     hours = _number(record.get("timetaken")) if isinstance(record, dict) else None
     return hours is not None and hours > 0
+
+
+def has_note(record: Any) -> bool:
+    """An action that says something (a note, an e-mail, a reply) is one of the ticket's notes."""
+    note = record.get("note") if isinstance(record, dict) else None
+    return note is not None and not (isinstance(note, str) and not note.strip())
+
+
+def action_note(record: Any, catalog: Catalog) -> dict:
+    """An action with a note as a ticket note: who wrote it (``who``, the agent's or the end
+    user's name), when, its outcome as the kind, and whether the end user cannot see it."""
+    r = _obj(record)
+    return {
+        "id": action_key(r),
+        "ticket_id": _id(r.get("ticket_id")),
+        "created_at": catalog.time(r.get("datetime") or r.get("actionarrivaldate")),
+        "author": r.get("who") or None,
+        "kind": r.get("outcome") or None,
+        "body": r.get("note"),
+        "internal": r.get("hiddenfromuser") is True,
+    }
 
 
 def action_time_entry(record: Any, catalog: Catalog) -> dict:
@@ -286,9 +311,29 @@ def timesheet(record: Any, catalog: Catalog) -> dict:
     }
 
 
+# Months per contract billing period (its name, lower case); anything else is taken as monthly.
+PERIOD_MONTHS = {
+    "monthly": 1,
+    "quarterly": 3,
+    "half-yearly": 6,
+    "six monthly": 6,
+    "annually": 12,
+    "annual": 12,
+    "yearly": 12,
+}
+
+
+def _monthly(amount: float | None, period: Any) -> float | None:
+    months = PERIOD_MONTHS.get(str(period or "monthly").strip().lower(), 1)
+    return None if amount is None else round(amount / months, 2)
+
+
 def contract(record: Any, catalog: Catalog) -> dict:
+    """A client contract: ``periodchargeamount`` is the charge per billing period, made monthly
+    by ``billing_period``'s name; Halo contracts carry no seat count (seats: no data)."""
     r = _obj(record)
     expired = r.get("expired") is True or r.get("active") is False
+    kind = r.get("contracttype_name") or r.get("type") or None
     return {
         "id": r.get("id"),
         "company_id": _id(r.get("client_id")),
@@ -299,7 +344,44 @@ def contract(record: Any, catalog: Catalog) -> dict:
         "start_date": _day(catalog.time(r.get("start_date"))),
         "end_date": _day(catalog.time(r.get("end_date"))),
         "status": "Expired" if expired else "Active",
-        "monthly_value": _number(r.get("periodchargeamount")),
+        "monthly_value": _monthly(_number(r.get("periodchargeamount")), r.get("billing_period")),
+        "category": kind if isinstance(kind, str) else None,
+    }
+
+
+def _lines(record: dict) -> list[dict]:
+    lines = record.get("lines")
+    return [line for line in lines if isinstance(line, dict)] if isinstance(lines, list) else []
+
+
+def invoice(record: Any, catalog: Catalog) -> dict:
+    """A posted invoice as one billing item: the lines' ``net_amount`` (else the invoice's
+    ``total``), our cost = the lines' ``unit_cost x qty_order``. An invoice raised from a
+    recurring invoice (``recurringinvoice_id``, or ``recurring_invoice_id``: the spelling is
+    not settled) is recurring: the contract's monthly value counts that revenue once."""
+    r = _obj(record)
+    lines = _lines(r)
+    prices = [_number(line.get("net_amount")) for line in lines]
+    price: Any = round(sum(p for p in prices if p is not None), 2) if lines else _number(r.get("total"))
+    costs = [
+        (_number(line.get("unit_cost")), _number(line.get("qty_order")))
+        for line in lines
+        if _number(line.get("unit_cost")) is not None
+    ]
+    cost = round(sum(c * (q if q is not None else 1.0) for c, q in costs if c is not None), 2) if costs else None
+    recurring = _id(r.get("recurringinvoice_id") or r.get("recurring_invoice_id")) is not None
+    posted = r.get("posted") is True
+    return {
+        "id": r.get("id"),
+        "company_id": _id(r.get("client_id")),
+        "ticket_id": _id(r.get("faultid") or r.get("ticket_id")),
+        "item_date": _day(catalog.time(r.get("invoice_date"))),
+        "item_type": "Recurring" if recurring else "Invoice",
+        "description": r.get("invoicenumber") or None,
+        "extended_price": price,
+        "our_cost": cost,
+        "recurring": recurring,
+        "posted_at": catalog.time(r.get("dateposted")) if posted else None,
     }
 
 
@@ -352,15 +434,32 @@ def opportunity(record: Any, catalog: Catalog) -> dict:
 
 
 def feedback(record: Any, catalog: Catalog) -> dict:
-    """Customer feedback on a ticket, as a CSAT survey result (Halo's score as it comes)."""
+    """Customer feedback on a ticket, as a CSAT survey result (Halo's score as it comes). The
+    0-10 recommend answer (NPS) is the feedback's custom field named by ``[clients]
+    nps_question`` (its name, label or id); without one there is no NPS from Halo."""
     r = _obj(record)
+    comment = r.get("comment")
     return {
         "id": r.get("id"),
         "ticket_id": _id(r.get("ticket_id")),
         "company_id": _id(r.get("client_id")),
         "completed_at": catalog.time(r.get("date")),
         "rating": r.get("score"),
+        "recommend_score": _recommend(r.get("customfields"), catalog.nps_question),
+        "comment": comment if isinstance(comment, str) and comment.strip() else None,
     }
+
+
+def _recommend(fields: Any, wanted: str) -> float | None:
+    if not wanted or not isinstance(fields, list):
+        return None
+    for f in fields:
+        if isinstance(f, dict) and (
+            is_nps_question(f.get("name"), f.get("id"), wanted) or is_nps_question(f.get("label"), None, wanted)
+        ):
+            value = f.get("value")
+            return score(value if value not in (None, "") else f.get("display"))
+    return None
 
 
 def _day(value: Any) -> Any:

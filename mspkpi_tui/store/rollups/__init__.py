@@ -7,6 +7,7 @@ One module per rollup, each stating the invariant it keeps:
 - ``response_hours``: ``ticket_response_hours`` (service times, SLA compliance);
 - ``resource_days``: ``resource_day_hours`` (team hours);
 - ``flow_hours``: ``ticket_flow_hours`` (the Trends' opened, closed, backlog and aged series);
+- ``company_days``: ``company_days`` (the Clients pane, a company page, the review);
 - ``pending``: the keys writes marked, and ``flush_pending`` that recounts them.
 
 The store's writer flushes at the end of each entity's pass before its cursor moves, after
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from mspkpi_tui.store.rollups.company_days import rebuild_company_days
 from mspkpi_tui.store.rollups.completion_hours import (
     FIRST_TOUCH_MAX_ENTRIES,
     completion_hours,
@@ -50,6 +52,7 @@ def rebuild(conn: Connection) -> None:
     rebuild_response_hours(conn)
     rebuild_resource_days(conn)
     rebuild_flow_hours(conn)
+    rebuild_company_days(conn)
 
 
 __all__ = [

@@ -18,10 +18,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from mspkpi_tui.store import models
 from mspkpi_tui.store.driver import DriverStatement
+from mspkpi_tui.store.rollups.company_days import refresh_company_days
 from mspkpi_tui.store.rollups.completion_hours import refresh_completion_hours, refresh_time_entry_counts
 from mspkpi_tui.store.rollups.flow_hours import refresh_flow_hours
 from mspkpi_tui.store.rollups.resource_days import refresh_resource_days
 from mspkpi_tui.store.rollups.response_hours import refresh_response_hours
+from mspkpi_tui.store.rollups.timeslots import day_floor
 
 pending_tickets = models.table(models.RollupPendingTicket)
 pending_hours = models.table(models.RollupPendingHour)
@@ -65,5 +67,6 @@ def flush_pending(conn: Connection) -> None:
     refresh_response_hours(conn, hours)
     refresh_flow_hours(conn, hours)
     refresh_resource_days(conn, days)
+    refresh_company_days(conn, days | {day_floor(hour) for hour in hours | flipped})
     for table in (pending_tickets, pending_hours, pending_days):
         conn.execute(delete(table))
