@@ -265,34 +265,68 @@ def kpi(
 
 class ReviewFormat(str, Enum):
     markdown = "markdown"
+    html = "html"
     csv = "csv"
 
 
 @app.command()
 def review(
     ctx: typer.Context,
-    company: str = typer.Argument(..., help="The company (its full name, or a part naming one company)."),
-    quarter: str | None = typer.Option(
-        None, "--quarter", help="The quarter, e.g. 2026-Q4 (default: the last whole one)."
+    company: str | None = typer.Argument(
+        None, help="The company (its full name, or a part naming one company); or --company, or --all."
     ),
-    format: ReviewFormat = typer.Option(ReviewFormat.markdown, "--format", "-f", help="markdown or csv."),
+    company_option: str | None = typer.Option(None, "--company", help="The company, as the argument."),
+    every: bool = typer.Option(False, "--all", help="Every active company: one file each into --out."),
+    period: str | None = typer.Option(
+        None,
+        "--period",
+        help="last-quarter (the default), this-quarter (to now), YYYY-Qn, or FROM..TO (local dates, inclusive).",
+    ),
+    quarter: str | None = typer.Option(None, "--quarter", help="The quarter, e.g. 2026-Q4: as --period 2026-Q4."),
+    format: ReviewFormat = typer.Option(ReviewFormat.markdown, "--format", "-f", help="markdown, html or csv."),
     out: Path | None = typer.Option(None, "--out", help="A folder to write the review into (default: print it)."),
 ) -> None:
     """Write a company's quarterly business review (service by month against the MSP average)."""
-    from mspkpi_tui.kpi.review import review as build_review  # pandas: only this command loads it
-    from mspkpi_tui.output.review_format import render_review
+    named = company if company_option is None else company_option
+    if period is not None and quarter is not None:
+        raise MspkpiError("give --period or --quarter (its older name), not both")
+    span, option = (quarter, "--quarter") if quarter is not None else (period, "--period")
+    if company is not None and company_option is not None:
+        raise MspkpiError("name the company once: as the argument or with --company, not both")
+    if every and named is not None:
+        raise MspkpiError("give a company or --all, not both")
+    if not every and named is None:
+        raise MspkpiError("name a company (mspkpi review NAME) or give --all")
+    if every and out is None:
+        raise MspkpiError("--all writes one file per company: give a folder with --out DIR")
+    from mspkpi_tui.kpi import review as reviews  # pandas: only this command loads it
+    from mspkpi_tui.output.review_format import SUFFIXES, render_review, review_file_name
 
     context = _ctx(ctx)
-    result = build_review(context.engine(create=False), context.now, context.config, company, quarter)
-    text = render_review(result, format.value)
-    if out is None:
-        typer.echo(text, nl=False)
+    engine = context.engine(create=False)
+    suffix = SUFFIXES[format.value]
+    if not every:
+        assert named is not None
+        result = reviews.review(engine, context.now, context.config, named, span, option)
+        text = render_review(result, format.value)
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / review_file_name(result.company, result.quarter, suffix, set())
+        path.write_text(text, encoding="utf-8")
+        typer.echo(clean(f"wrote {path}"))
         return
+    assert out is not None
     out.mkdir(parents=True, exist_ok=True)
-    safe_name = "".join(ch if ch.isalnum() else "-" for ch in result.company).strip("-").lower() or "company"
-    path = out / f"{safe_name}-{result.quarter}.{'md' if format.value == 'markdown' else 'csv'}"
-    path.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {path}")
+    shared = reviews.quarter_frame(engine, context.now, context.config, span, None, option)  # MSP-wide, once
+    taken: set[str] = set()
+    listed = reviews.active_companies(engine)
+    for company_id, name in listed:
+        result = reviews.company_review(engine, context.now, context.config, company_id, name, shared)
+        path = out / review_file_name(result.company, result.quarter, suffix, taken)
+        path.write_text(render_review(result, format.value), encoding="utf-8")
+    typer.echo(clean(f"wrote {len(listed)} reviews of {shared.label} into {out}"))
 
 
 class AlertFormat(str, Enum):

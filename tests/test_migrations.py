@@ -130,6 +130,15 @@ def _rollups(conn) -> dict:
         "response": rows("SELECT * FROM ticket_response_hours ORDER BY hour"),
         "days": rows("SELECT * FROM resource_day_hours ORDER BY resource_id, day"),
         "flow": rows("SELECT * FROM ticket_flow_hours ORDER BY hour"),
+        # 0016: seconds from julianday() differences agree with the live code's to well under 0.01 s
+        "company_days": [
+            tuple(round(v, 2) if isinstance(v, float) else v for v in r)
+            for r in conn.execute(text("SELECT * FROM company_days ORDER BY company_id, day"))
+        ],
+        "company_months": [
+            tuple(round(v, 2) if isinstance(v, float) else v for v in r)
+            for r in conn.execute(text("SELECT * FROM company_months ORDER BY company_id, month"))
+        ],
     }
 
 
@@ -141,6 +150,7 @@ def test_an_old_database_with_data_upgrades_to_exact_rollups(db_url):
     engine = make_engine(db_url)
     migrate.upgrade(engine, FIRST_REVISION)
     with engine.begin() as conn:
+        _insert(conn, "companies", {"id": 1, "source": "t", "source_id": "K1", "name": "Acme", "active": True})
         for resource in OLD_RESOURCES:
             _insert(conn, "resources", {**resource, "source": "t", "source_id": f"R{resource['id']}", "active": True})
         for ticket in OLD_TICKETS:
@@ -151,6 +161,7 @@ def test_an_old_database_with_data_upgrades_to_exact_rollups(db_url):
                     **ticket,
                     "source": "t",
                     "source_id": f"T{ticket['id']}",
+                    "company_id": 1 if ticket["id"] != 4 else None,  # 4: no company, in no company_days row
                     "number": f"T{ticket['id']}",
                     "title": "x",
                     "status": "Complete" if ticket["completed_at"] else "New",
@@ -178,6 +189,9 @@ def test_an_old_database_with_data_upgrades_to_exact_rollups(db_url):
         days = conn.execute(rollups.resource_days.select().order_by("resource_id", "day")).all()
     engine.dispose()
     assert upgraded["counts"] == [(1, 0), (2, 2), (3, 1), (4, 0)]
+    # company 1 on 2 March: tickets 1-3 opened, 1 and 2 closed (1 first touch), entries 1 and 2 (0.75 h)
+    assert [(r[0], *r[2:5]) for r in upgraded["company_days"]] == [(1, 3, 2, 1), (1, 0, 1, 1)]
+    assert len(upgraded["company_months"]) == 1 and upgraded["company_months"][0][2:5] == (3, 3, 2)
     assert [tuple(r) for r in completion] == [
         (_utc("2026-03-02 09:00"), 2, 1),
         (_utc("2026-03-03 10:00"), 1, 1),

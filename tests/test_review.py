@@ -94,3 +94,56 @@ def test_the_dashboard_and_the_report_do_not_load_pandas():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_review_all_writes_one_file_per_active_company(run_cli, demo_db, tmp_path):
+    from sqlalchemy import create_engine, func, select
+
+    from mspkpi_tui.store import models
+
+    companies = models.table(models.Company)
+    engine = create_engine(demo_db)
+    with engine.connect() as conn:
+        active = conn.execute(select(func.count()).where(companies.c.active)).scalar_one()
+    engine.dispose()
+    done = review(run_cli, demo_db, "--all", "--quarter", "2025-Q3", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"wrote {active} reviews of 2025-Q3 into {tmp_path}"
+    written = sorted(tmp_path.iterdir())
+    assert len(written) == active > 1
+    assert all(p.name.endswith("-2025-Q3.md") and p.name.replace("-", "").replace(".", "").isalnum() for p in written)
+    # The shared MSP-wide frame gives each company the review it gets alone.
+    ashford = (tmp_path / "ashford-wealth-partners-2025-Q3.md").read_text(encoding="utf-8")
+    assert without_chart(ashford)[0] == without_chart(EXPECTED.read_text(encoding="utf-8"))[0]
+    last = written[-1].read_text(encoding="utf-8")
+    alone = review(run_cli, demo_db, "--company", last.split("\n")[0].split(": ", 1)[1], "--quarter", "2025-Q3")
+    assert alone.returncode == 0, alone.stderr
+    assert without_chart(alone.stdout)[0] == without_chart(last)[0]
+
+
+@pytest.mark.slow
+def test_review_all_needs_out_and_one_way_to_name_a_company(run_cli, demo_db):
+    for args, message in [
+        (("--all",), "mspkpi: error: --all writes one file per company: give a folder with --out DIR"),
+        (("Ashford", "--all", "--out", "x"), "mspkpi: error: give a company or --all, not both"),
+        ((), "mspkpi: error: name a company (mspkpi review NAME) or give --all"),
+        (("Ashford", "--company", "Ashford"), "mspkpi: error: name the company once"),
+    ]:
+        done = review(run_cli, demo_db, *args)
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode in (1, 2) and len(lines) == 1 and lines[0].startswith(message), done.stderr
+
+
+def test_review_file_names_are_safe_and_distinct():
+    from mspkpi_tui.output.review_format import review_file_name
+
+    taken: set[str] = set()
+    names = [
+        review_file_name(company, "2026-Q3", "md", taken)
+        for company in ["A & B Ltd", "a-b ltd", "../../etc/passwd", "", "Ünïcode Café", "CON", "A  B   Ltd", "x" * 300]
+    ]
+    assert names[:4] == ["a-b-ltd-2026-Q3.md", "a-b-ltd-2-2026-Q3.md", "etc-passwd-2026-Q3.md", "company-2026-Q3.md"]
+    assert names[4:7] == ["n-code-caf-2026-Q3.md", "con-company-2026-Q3.md", "a-b-ltd-3-2026-Q3.md"]
+    assert names[7] == "x" * 60 + "-2026-Q3.md"
+    assert len({n.lower() for n in names}) == len(names)

@@ -205,6 +205,32 @@ def populate(fake: HaloFake) -> None:
             "expired": True,
         },
     )
+    # Posted invoices with lines (net amount, unit cost x quantity); one raised by a recurring
+    # invoice (the contract counts it); one not posted yet (not listed).
+    lines = [
+        {"id": 1, "qty_order": 2, "unit_price": 100.0, "net_amount": 200.0, "unit_cost": 50.0},
+        {"id": 2, "qty_order": 1, "unit_price": 100.0, "net_amount": 100.0},
+    ]
+    invoices = [
+        (1, 1, True, 0, lines),
+        (2, 2, True, 5, [{"id": 1, "qty_order": 1, "net_amount": 1501.0}]),
+        (3, 1, False, 0, [{"id": 1, "qty_order": 1, "net_amount": 999.0}]),
+    ]
+    for iid, client, posted, recurring_id, invoice_lines in invoices:
+        put(
+            "Invoice",
+            {
+                "id": iid,
+                "client_id": client,
+                "invoicenumber": f"INV-{iid}",
+                "invoice_date": halo_time(BASE + timedelta(days=1)),
+                "posted": posted,
+                "dateposted": halo_time(BASE + timedelta(days=1, hours=2)) if posted else "1900-01-01T00:00:00",
+                "faultid": TICKETS[1] if iid == 1 else 0,
+                "recurringinvoice_id": recurring_id,
+                "lines": invoice_lines,
+            },
+        )
     # The 0-10 recommend answer is a feedback custom field (its label is the configured question).
     nps = [
         {"id": 7, "name": "CFRecommend", "label": "How likely are you to recommend us? (0-10)", "value": 10},
@@ -667,6 +693,8 @@ def test_the_demo_msp_served_by_the_fake_fills_every_report_section(run_cli, sql
     assert sum(report["projects"]["at_risk"].values()) > 0 and report["trends"]["days"]
     clients = json.loads(run_cli("--db", sqlite_url, "kpi", "-f", "json", "--section", "clients").stdout)["clients"]
     assert clients["totals"]["nps_responses"] > 0 and clients["totals"]["nps"] is not None  # from feedback fields
+    assert clients["money"]["mrr"] and any(c["billed_revenue"] for c in clients["companies"])  # contracts, invoices
+    assert any(c["other_cost"] for c in clients["companies"])  # the invoice lines' unit cost
 
 
 def test_nps_comes_from_the_feedback_field_the_config_names(run_cli, db_url, fake):
@@ -695,14 +723,63 @@ def test_nps_comes_from_the_feedback_field_the_config_names(run_cli, db_url, fak
     assert {s["recommend_score"] for s in rows(db_url, "survey_results").values()} == {None}
 
 
+def test_halo_money_invoices_contracts_and_agent_cost(run_cli, db_url, fake):
+    fake.edit("Agent", 1, costprice=40.0)  # Ann has an hourly cost; Bob and Cy have none
+    fake.edit("ClientContract", 1, billing_period="Quarterly", periodchargeamount=4503.0, contracttype_name="Managed")
+    assert sync(run_cli, db_url, fake).returncode == 0
+    items = rows(db_url, "billing_items")
+    assert sorted(items) == ["1", "2"], "the unposted invoice is not listed"
+    assert (items["1"]["extended_price"], items["1"]["our_cost"], items["1"]["recurring"]) == (300.0, 100.0, False)
+    assert items["1"]["ticket_id"] == str(TICKETS[1]) and items["1"]["item_date"].isoformat() == "2026-01-06"
+    assert (items["2"]["extended_price"], items["2"]["our_cost"], items["2"]["recurring"]) == (1501.0, None, True)
+    contract = rows(db_url, "contracts")["1"]
+    assert (contract["monthly_value"], contract["category"], contract["seats"]) == (1501.0, "Managed", None)
+    assert rows(db_url, "resources")["1"]["hourly_cost"] == 40.0
+
+    engine = open_database(db_url)
+    try:
+        config = config_from_dict({"timezone": "UTC"})
+        figures = client_figures(engine, BASE + timedelta(days=5), config)
+        alpine = next(r for r in figures.companies if r.company == "Alpine Dental")
+        assert (alpine.billed_revenue, alpine.other_cost) == (300.0, 100.0)
+        # Halo contracts state no seats, and Bob and Cy have no cost: no data, with the reasons.
+        assert alpine.reactive_per_seat_month is None and alpine.labour_cost is None and alpine.margin is None
+        assert alpine.no_data["reactive_per_seat_month"].startswith("no active recurring contract with a seat count")
+        assert "h by technicians without an hourly cost" in alpine.no_data["labour_cost"]
+
+        # The Clients pane shows "no data" and its rule line says why.
+        import asyncio
+
+        from test_tui_app import loaded, screen_text, wait_until
+        from test_tui_support import make_app
+
+        async def pane() -> str:
+            app = make_app(engine, config, BASE + timedelta(days=5))
+            async with app.run_test(size=(120, 40)) as pilot:
+                await loaded(pilot)
+                await pilot.press("8")
+                await wait_until(pilot, lambda: app.pane("clients").shown_view == "30d")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                return screen_text(app)
+
+        text = asyncio.run(pane())
+    finally:
+        engine.dispose()
+    assert "no data" in text and "Alpine Dental" in text
+    assert "reactive per seat month: no data (no active recurring contract with a seat count" in text
+
+
 def test_no_feedback_in_the_tenant_and_options_from_the_halo_table(run_cli, sqlite_url, fake, tmp_path):
     fake.feedback_enabled = False  # the tenant does not expose Feedback: 403, not an error
+    fake.invoices_enabled = False  # nor invoices to this API user: nothing to read, nothing pruned
     fake.edit("Tickets", 1002, category_2="Laptop>Battery")
     path = tmp_path / "config.toml"
     path.write_text('[halo]\nissue_type_field = "category_2"\nclosed_status_types = "2, 4"\n')
     done = run_cli("--db", sqlite_url, "--config", str(path), "sync", "halo", env=fake.env())
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr and not rows(sqlite_url, "survey_results")
+    assert not rows(sqlite_url, "billing_items")
     tickets = rows(sqlite_url, "tickets")
     assert (tickets["1002"]["issue_type"], tickets["1002"]["sub_issue_type"]) == ("Laptop", "Battery")
     assert tickets["1002"]["is_closed"] is True, "In Progress has type 2, which this config closes"

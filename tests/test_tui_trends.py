@@ -40,30 +40,43 @@ async def test_trends_pane_shows_the_long_view_and_switches_range(tui_engine):
         await trends_shown(pilot, 30, "week")
 
 
+async def settled(pilot) -> None:
+    """The Trends pane's read-ahead is done: the other ranges read and drawn at the charts' size."""
+    pane = pilot.app.pane("trends")
+    await wait_until(pilot, lambda: pane.ahead_done)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_a_quiet_screen_rebuilds_no_chart(tui_engine):
-    """Re-reads that find the same data build nothing (every pane is handed equal data and the
-    Trends pane reads its long view again); a new range does."""
-    BUILT.clear()  # nothing drawn by an earlier test: the new range below must be built
+    """Re-reads that find the same data build nothing, the read-ahead included (every pane is
+    handed equal data; the Trends pane reads its long view and the other ranges again); the
+    next range, drawn ahead in the quiet, is shown by p without a build."""
+    BUILT.clear()  # nothing drawn by an earlier test: the ranges below must be built
     app = make_app(tui_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("7")
         await trends_shown(pilot)
+        first_paint = BUILT.builds
+        assert first_paint > 0
+        await settled(pilot)
+        assert BUILT.builds > first_paint  # 90 and 365 days drawn ahead
         for _ in range(3):  # the charts laid out for the first time settle over a few frames
             await pilot.pause()
         pane = app.pane("trends")
         builds, shown, reads, history_reads = BUILT.builds, BUILT.shown, app.reads, pane.reads
-        assert builds > 0
         for n in (1, 2):
             await pilot.press("r")  # a forced re-read of unchanged data
             await wait_until(pilot, lambda n=n: app.reads == reads + n)
             await app.workers.wait_for_complete()
             await wait_until(pilot, lambda n=n: pane.reads == history_reads + n)  # the long view was read again
-            await pilot.pause()
+            await settled(pilot)  # and the other ranges read ahead again
         assert (BUILT.builds, BUILT.shown) == (builds, shown)  # nothing built, nothing redrawn
         await pilot.press("p")
         await trends_shown(pilot, 90)
-        assert BUILT.builds > builds
+        await wait_until(pilot, lambda: all(c._built and c._built[0] == c.spec for c in pane.query(Chart)))
+        assert BUILT.builds == builds and BUILT.shown > shown  # shown from what was drawn ahead
 
 
 async def test_charts_are_built_off_the_ui_thread_and_kept_by_spec_and_size(tui_engine, monkeypatch):
@@ -137,3 +150,43 @@ async def test_key_p_shows_the_next_range_read_beforehand(tui_engine):
         assert pane.history is ready
         await pilot.press("r")  # new data: the views read before are dropped, the shown one read again
         await wait_until(pilot, lambda: pane.history is not ready and pane.shown_view == (90, "day"))
+
+
+def test_build_ahead_builds_what_is_missing_and_stops_when_cancelled():
+    """The read-ahead's drawing: into the shared cache, only the keys not there, and nothing
+    more once cancelled (a key was pressed: the key's own charts build first)."""
+    from datetime import date
+
+    from mspkpi_tui.charts import Series
+    from mspkpi_tui.tui.charts import Lines, build_ahead
+
+    days = tuple(date(2026, 3, d) for d in range(1, 11))
+    labels = tuple(f"{d:%d %b}" for d in days)
+    specs = [Lines(f"chart {k}", labels, (Series("s", tuple(float(i * k) for i in range(10))),)) for k in range(4)]
+    keys = [(spec, 40, 11) for spec in specs]
+    BUILT.clear()
+    BUILT.put(keys[0], specs[0].draw(40, 11))
+    assert build_ahead(keys[:2], lambda: False) == 1  # the first was there already
+    assert all(key in BUILT for key in keys[:2]) and keys[2] not in BUILT
+    asked = []
+    assert build_ahead(keys[2:], lambda: asked.append(1) or len(asked) > 1) == 1  # cancelled after one
+    assert keys[2] in BUILT and keys[3] not in BUILT
+
+
+async def test_first_showing_builds_each_chart_at_one_size(tui_engine):
+    """Key 7 the first time: each chart is built once, at the size the grid gives it (the
+    grid's columns were set on the first resize only, so every chart was built at the full
+    width and then again at half of it)."""
+    BUILT.clear()
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("7")
+        await trends_shown(pilot)
+        pane = app.pane("trends")
+        charts = list(pane.query(Chart))
+        await wait_until(pilot, lambda: all(c._built and c._built[0] == c.spec for c in charts))
+        shown = {c.spec for c in charts}
+        sizes = [key[1:] for key in BUILT._texts if key[0] in shown]
+        assert len(sizes) == len(charts)  # one size each
+        assert all(width < 60 for width, _height in sizes)  # two abreast at 120 columns

@@ -23,21 +23,22 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 
 from sqlalchemy import (
     Engine,
     Integer,
+    String,
     bindparam,
     case,
     column,
     false,
     func,
     select,
+    text,
     true,
     type_coerce,
-    values,
 )
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
@@ -130,11 +131,16 @@ def _previous(starts: list[date], by: str, zone) -> Bounds:
 
 
 def _table(n: int):
-    """A VALUES table of n periods whose times are bound parameters lo0.., hi0..: the statement's
-    text is the same for every n-period read, so SQLAlchemy compiles it once (compiling 365
-    rows of literal values cost more than running the query)."""
-    rows = [(i, bindparam(f"lo{i}", type_=UTCDateTime), bindparam(f"hi{i}", type_=UTCDateTime)) for i in range(n)]
-    return values(column("i", Integer), column("lo", UTCDateTime), column("hi", UTCDateTime), name="b").data(rows)
+    """A table of n periods (i, lo, hi) whose times are bound parameters lo0.., hi0..: written
+    as text (SELECT ... UNION ALL in groups of VALUES rows) so that the statement has a cache
+    key and SQLAlchemy compiles it once per n; its `values()` construct has none, and
+    compiling 365 rows anew cost ~5 ms a statement, eight statements a view."""
+    rows = ", ".join(f"({i}, :lo{i}, :hi{i})" for i in range(n))
+    return (
+        text(f"SELECT column1 AS i, column2 AS lo, column3 AS hi FROM (VALUES {rows}) AS v")
+        .bindparams(*[bindparam(f"{edge}{i}", type_=UTCDateTime) for i in range(n) for edge in ("lo", "hi")])
+        .columns(column("i", Integer), column("lo", UTCDateTime), column("hi", UTCDateTime))
+    )
 
 
 def _params(bounds: Bounds) -> dict[str, datetime]:
@@ -167,6 +173,33 @@ def per_period(conn, bounds: Bounds, time_column, *where, measures=None) -> list
     return out
 
 
+# --- stored times, compared as stored --------------------------------------------------------
+# Reading a time through UTCDateTime costs ~2 us a value (the dialect's parse, then the
+# decorator's); a year of hourly rollup keys and a window's reopens are ~100,000 values, most
+# of a long view's time. Where the values are only compared (bisection), they are read as the
+# driver returns them (SQLite: the stored 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text, which sorts as
+# the times do; PostgreSQL: aware datetimes) and the few bounds are put in the same form.
+
+
+def _raw(column):
+    """`column` as the driver returns it: no result processing."""
+    return type_coerce(column, String)
+
+
+def _stored(conn):
+    """A function putting an aware datetime in the form _raw values of this database have."""
+    process = UTCDateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process if process is not None else (lambda moment: moment)
+
+
+def _naive(value) -> datetime:
+    """A _raw time, or an aware datetime, as a naive UTC datetime: the closed spells are
+    compared only with each other and with period ends made naive the same way."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
 def slot_sums(conn, key, measures: list, ranges: Bounds, *where) -> list[list[float]]:
     """For each [lo, hi): the sums of `measures` over the rows with lo <= key < hi, where `key`
     is a rollup's slot (an hour, a day). One statement reads the slots from the earliest lo to
@@ -179,17 +212,24 @@ def slot_sums(conn, key, measures: list, ranges: Bounds, *where) -> list[list[fl
         return out
     first, last = min(lo for lo, _hi in real), max(hi for _lo, hi in real)
     rows = conn.execute(
-        select(key, *[func.sum(m) for m in measures])
+        select(_raw(key), *[func.sum(m) for m in measures])
         .where(key >= at(first), key < at(last), *where)
         .group_by(key)
         .order_by(key)
     ).all()
     keys = [row[0] for row in rows]
-    for k in range(len(measures)):
-        prefix = list(accumulate((float(row[k + 1] or 0) for row in rows), initial=0.0))
-        for i, (lo, hi) in enumerate(ranges):
-            if lo < hi:
-                out[k][i] = prefix[bisect.bisect_left(keys, hi)] - prefix[bisect.bisect_left(keys, lo)]
+    stored = _stored(conn)
+    edges = [
+        (i, bisect.bisect_left(keys, stored(lo)), bisect.bisect_left(keys, stored(hi)))
+        for i, (lo, hi) in enumerate(ranges)
+        if lo < hi
+    ]
+    columns = list(zip(*rows))[1:] if rows else [() for _ in measures]
+    for k, values_ in enumerate(columns):
+        numbers = map(float, values_) if None not in values_ else (float(v or 0) for v in values_)
+        prefix = list(accumulate(numbers, initial=0.0))
+        for i, a, b in edges:
+            out[k][i] = prefix[b] - prefix[a]
     return out
 
 
@@ -251,7 +291,7 @@ def _running(start: int, adds: list[int], subtracts: list[int]) -> list[int]:
 
 
 def closed_spells(conn, config, start: datetime, now: datetime) -> list[tuple[datetime, datetime, datetime]]:
-    """(closed from, reopened at, ticket created) for each reopen in (start, now]: the spell a
+    """(closed from, reopened at, ticket created), naive UTC, for each reopen in (start, now]: the spell a
     reopen ended began at the ticket's last close event before it, or at its completed_at when
     that is later and still before the reopen. Reopens are rare: these rows are few."""
     later = ticket_events.alias("closes")
@@ -268,21 +308,21 @@ def closed_spells(conn, config, start: datetime, now: datetime) -> list[tuple[da
     )
     rows = conn.execute(
         select(
-            ticket_events.c.at,
-            type_coerce(last_close, UTCDateTime).label("closed"),
-            tickets.c.completed_at,
-            tickets.c.created_at,
+            _raw(ticket_events.c.at),
+            _raw(last_close),
+            _raw(tickets.c.completed_at),
+            _raw(tickets.c.created_at),
         )
         .select_from(ticket_events.join(tickets, tickets.c.id == ticket_events.c.ticket_id))
         .where(reopen_event(config), ticket_events.c.at > at(start), ticket_events.c.at <= at(now))
     )
     spells = []
-    for reopened, close_event, completed, created in rows:
+    for reopened, close_event, completed, created in rows:  # compared as stored (_raw)
         closed_at = close_event
         if completed is not None and completed < reopened and (closed_at is None or completed > closed_at):
             closed_at = completed
         if closed_at is not None:
-            spells.append((closed_at, reopened, created))
+            spells.append((_naive(closed_at), _naive(reopened), _naive(created)))
     return spells
 
 
@@ -299,7 +339,8 @@ def in_spells(spells, moments: list[datetime], age: timedelta | None = None) -> 
             ends.append(reopened)
     starts.sort()
     ends.sort()
-    return [bisect.bisect_left(starts, m) - bisect.bisect_left(ends, m) for m in moments]
+    naive = [_naive(m) for m in moments]
+    return [bisect.bisect_left(starts, m) - bisect.bisect_left(ends, m) for m in naive]
 
 
 def open_at(conn, pairs: list[tuple[datetime, datetime]]) -> list[int]:
@@ -418,7 +459,8 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
             aged_start = at_end[1 + j] - sum(starts_k) + sum(ends_k)
             aged_series[k] = aged(aged_start, bounds, k, starts_k, ends_k, spells)
         first = first_escalations(config, bounds[0][0], now)  # their times only: no priority look-ups
-        escalated = list(conn.execute(select(first.c.escalated_at)).scalars())
+        escalated = list(conn.execute(select(_raw(first.c.escalated_at))).scalars())  # compared as stored
+        stored = _stored(conn)
         billable, non_billable = hours_per_period(conn, bounds)
         first_response, resolution = compliance(conn, weeks)
         before_first_response, before_resolution = compliance(conn, previous_weeks)
@@ -426,10 +468,10 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
             conn, weeks, surveys.c.completed_at, measures=[func.avg(surveys.c.rating), func.count()]
         )
     escalations = [0] * len(bounds)
-    los = [lo for lo, _hi in bounds]
+    los, his = [stored(lo) for lo, _hi in bounds], [stored(hi) for _lo, hi in bounds]
     for moment in escalated:
         i = bisect.bisect_right(los, moment) - 1
-        if 0 <= i and moment < bounds[i][1]:
+        if 0 <= i and moment < his[i]:
             escalations[i] += 1
     return History(
         days=days,

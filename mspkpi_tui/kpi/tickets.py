@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Engine, FromClause, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, FromClause, and_, case, func, or_, select
 
 from mspkpi_tui.kpi import rules, sla_buckets
 from mspkpi_tui.kpi.drills import issue_type_matches
@@ -484,7 +484,15 @@ def ticket_detail(engine: Engine, ticket_id: int) -> TicketDetail | None:
     )
 
 
-def company_open(engine: Engine, now: datetime, company_id: int, limit: int = 200) -> TicketList:
-    """One company's open tickets in the queue's default order (the Clients pane's company page)."""
-    where = rules.is_open() & (tickets.c.company_id == company_id)
-    return _limited(engine, where, _order("due", now)[:-1], limit)
+def company_open(
+    engine: Engine, now: datetime, company_id: int, limit: int = 200, query: TicketQuery | None = None
+) -> TicketList:
+    """One company's open tickets (the Clients pane's company page), filtered and ordered as
+    the queue would: `query` carries the filter text, facets and sort of the page's / f s keys."""
+    query = query or TicketQuery()
+    where = and_(*_where(query), tickets.c.company_id == company_id)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(_joined).where(where)).scalar_one()
+        order = _order(query.sort, now, query.descending)
+        rows = conn.execute(select(*_ROW_COLUMNS).select_from(_joined).where(where).order_by(*order).limit(limit))
+        return TicketList([_row(r) for r in rows], total)

@@ -47,7 +47,7 @@ def upsert_rows(conn, entity: str, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
         before = _stored_inputs(conn, entity, part) if inputs_of is not None else {}
-        owners = _stored_owners(conn, entity, part)
+        owners = _stored_owners(conn, entity, part, before)
         upsert.executemany(conn, part)
         _mark_owner_changes(conn, entity, part, owners)
         if inputs_of is not None:
@@ -125,10 +125,17 @@ OWNER_INPUTS = {
 }
 
 
-def _stored_owners(conn, entity: str, rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, Any]]:
+def _stored_owners(
+    conn, entity: str, rows: list[dict[str, Any]], before: dict[tuple[str, str], tuple]
+) -> dict[tuple[str, str], tuple[int, Any]]:
     """(source, source id) -> (local id, owner input) of these rows as stored now."""
     if entity not in OWNER_INPUTS:
         return {}
+    if entity == "tickets":  # company_id is their last rollup input: look up only the tickets it moved
+        assert ROLLUP_INPUTS["tickets"][-1] == "company_id"
+        rows = [r for r in rows if (old := before.get((r["source"], r["source_id"]))) and old[-1] != r["company_id"]]
+        if not rows:
+            return {}
     table, column = table_of(entity), OWNER_INPUTS[entity][0]
     by_source: dict[str, list[str]] = {}
     for row in rows:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
 from rich.text import Text
 from textual.events import Resize
+from textual.message import Message
 from textual.widgets import Static
 
 from mspkpi_tui import charts
@@ -118,6 +119,10 @@ class _Built:
                 self._texts.move_to_end(key)
             return text
 
+    def __contains__(self, key: Key) -> bool:
+        with self._lock:
+            return key in self._texts
+
     def clear(self) -> None:
         with self._lock:
             self._texts.clear()
@@ -130,7 +135,22 @@ class _Built:
                 self._texts.popitem(last=False)
 
 
-BUILT = _Built()
+BUILT = _Built(most=128)
+
+
+def build_ahead(keys: list[Key], cancelled: Callable[[], bool]) -> int:
+    """In a worker thread: build into BUILT the charts a key is about to show (the ranges read
+    ahead), one at a time, so the key draws them without plotext. Stops when `cancelled()`
+    (the user acted: their own charts build first). Returns how many it built."""
+    built = 0
+    for key in keys:
+        if cancelled():
+            break
+        if key not in BUILT:
+            spec, width, height = key
+            BUILT.put(key, spec.draw(width, height))
+            built += 1
+    return built
 
 
 class Chart(Static):
@@ -139,6 +159,9 @@ class Chart(Static):
     plotext, and a quiet screen builds nothing."""
 
     DEFAULT_CSS = "Chart { height: 1; width: 1fr; }"
+
+    class Drawn(Message):
+        """A chart put a new text on screen (the Trends pane draws ahead once its charts are drawn)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
@@ -187,6 +210,24 @@ class Chart(Static):
         self._wanted, self._built = None, key
         BUILT.shown += 1
         self.update(text)
+        self.post_message(self.Drawn())
+
+    @property
+    def building(self) -> bool:
+        """A build of this chart's spec or size is under way."""
+        return self._wanted is not None
+
+    def key_for(self, spec: Spec) -> Key | None:
+        """The key `spec` would be built under here: the widget's size now or, hidden, the size
+        it was last drawn at; None if it has had no size yet or the spec asks another height."""
+        width, height = self.content_size
+        if width <= 0 or height <= 0:
+            if self._built is None:
+                return None
+            _spec, width, height = self._built
+        if spec.height is not None and spec.height != height:
+            return None
+        return (spec, width, height)
 
     @property
     def plain(self) -> str:

@@ -1,25 +1,31 @@
 """One company's page (Enter on the Clients pane): its figures for the pane's period, 12
 months of plotext trends, its open tickets (Enter opens a ticket's detail), its contracts
-with their end dates, and its top issue types. Read by a worker (kpi.company, kpi.tickets)."""
+with their end dates, and its top issue types. Read by a worker (kpi.company, kpi.tickets).
+
+The open tickets take the Queue's keys: / filter (number, title, assignee), f facets, x clears,
+s / v sort the list, and the triage keys (a t S P Q e n u, space marks, M clears marks) go
+through the actions layer like everywhere else; c / y copy the ticket's number / link."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
 from mspkpi_tui.charts import Series, summary
+from mspkpi_tui.kpi.tickets import TicketQuery, TicketRow
 from mspkpi_tui.safe_text import clean
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart, Lines
 from mspkpi_tui.tui.status_line import StatusLine
+from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, TriageKeys, marks_of
 from mspkpi_tui.tui.widgets import Figure, Table, TicketListView
 
 if TYPE_CHECKING:
@@ -79,11 +85,17 @@ def company_charts(page: CompanyPage) -> dict[str, Lines]:
     }
 
 
-class CompanyScreen(Screen):
+class CompanyScreen(TriageKeys, Screen):
     if TYPE_CHECKING:
         app: MspkpiApp
 
-    BINDINGS = [Binding("escape", "close", "Close", id="close-company")]
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="close-company"),
+        Binding("slash", "filter", "Filter", id="company-filter"),
+        Binding("f", "facets", "Facets", id="company-facets"),
+        Binding("x", "clear", "All its open tickets", show=False, id="company-clear-filter"),
+        *TRIAGE_BINDINGS,
+    ]
     DEFAULT_CSS = """
     #company-charts { grid-size: 2; height: auto; }
     #company-charts Chart { height: 12; }
@@ -93,6 +105,8 @@ class CompanyScreen(Screen):
         super().__init__()
         self.row, self.period = row, period
         self.page: CompanyPage | None = None  # shown (tests)
+        self.ticket_query = TicketQuery()  # the open tickets' filter and facets (the Queue's)
+        self.open_total = 0
 
     def compose(self) -> ComposeResult:
         yield Figure(Text(f"{clean(self.row.company)}", style="bold"), id="company-title")
@@ -102,6 +116,11 @@ class CompanyScreen(Screen):
                 for chart_id in CHARTS:
                     yield Chart(id=chart_id)
             yield Figure(id="company-open-title", classes="section")
+            yield Input(
+                placeholder="filter: number, title, assignee (Enter keeps, Esc clears)",
+                id="company-filter-box",
+                compact=True,
+            )
             yield TicketListView(id="company-open")
             yield Figure(Text("Contracts", style="bold"), classes="section")
             yield Table(("Contract", "Category", "Monthly", "Seats", "Start", "End", "Status"), id="company-contracts")
@@ -111,37 +130,49 @@ class CompanyScreen(Screen):
 
     def on_mount(self) -> None:
         self.app.show_status_on(self)
-        self.query_one("#company-open", TicketListView).focus()
+        box = self.query_one("#company-filter-box", Input)
+        box.cursor_blink = False
+        box.display = False
+        self.open_list.focus()
         self.reload()
 
+    @property
+    def open_list(self) -> TicketListView:
+        return self.query_one("#company-open", TicketListView)
+
     def reload(self) -> None:
-        self._read(self.app.engine, self.app.now, self.app.config, self.row.company_id)
+        self._read(self.app.engine, self.app.now, self.app.config, self.row.company_id, self.ticket_query)
 
     @work(thread=True, exclusive=True, group="company", exit_on_error=False)
-    def _read(self, engine, now, config, company_id: int) -> None:
+    def _read(self, engine, now, config, company_id: int, query: TicketQuery) -> None:
         from mspkpi_tui.kpi import tickets as ticket_lists
         from mspkpi_tui.kpi.company import company_page
 
         worker = get_current_worker()
         page = company_page(engine, now, config, company_id)
-        open_tickets = ticket_lists.company_open(engine, now, company_id, OPEN_LIMIT)
+        open_tickets = ticket_lists.company_open(engine, now, company_id, OPEN_LIMIT, query)
         if not worker.is_cancelled and self.app.is_running:
             try:
-                self.app.call_from_thread(self._show, page, open_tickets)
+                self.app.call_from_thread(self._show, page, open_tickets, query)
             except (RuntimeError, LookupError):
                 if self.app.is_running:
                     raise
 
-    def _show(self, page: CompanyPage, open_tickets: TicketList) -> None:
+    @work(thread=True, exclusive=True, group="company-open", exit_on_error=False)
+    def _requery(self, query: TicketQuery) -> None:
+        """Only the open tickets again (the filter changed); a newer query cancels this one."""
+        from mspkpi_tui.kpi import tickets as ticket_lists
+
+        app = self.app
+        found = ticket_lists.company_open(app.engine, app.now, self.row.company_id, OPEN_LIMIT, query)
+        if not get_current_worker().is_cancelled and app.is_running:
+            app.call_from_thread(self._show_open, found, query)
+
+    def _show(self, page: CompanyPage, open_tickets: TicketList, query: TicketQuery) -> None:
         self.page = page
         for chart_id, spec in company_charts(page).items():
             self.query_one(f"#{chart_id}", Chart).plot(spec)
-        shown = len(open_tickets.rows)
-        more = f" (first {shown})" if open_tickets.total > shown else ""
-        self.query_one("#company-open-title", Figure).show(
-            Text(f"Open tickets: {open_tickets.total}{more}", style="bold")
-        )
-        self.query_one("#company-open", TicketListView).show_tickets(open_tickets.rows, self.app.now)
+        self._show_open(open_tickets, query)
         self.query_one("#company-contracts", Table).show_rows(
             [
                 (
@@ -163,5 +194,89 @@ class CompanyScreen(Screen):
             Bars("Top issue types, last 12 months", tuple((clean(k), float(v)) for k, v in page.top_issue_types))
         )
 
+    def _show_open(self, open_tickets: TicketList, query: TicketQuery) -> None:
+        if query != self.ticket_query:
+            return  # a newer filter is being read
+        self.open_total = open_tickets.total
+        self.open_list.show_tickets(open_tickets.rows, self.app.now)
+        self._show_open_title(len(open_tickets.rows))
+
+    def _show_open_title(self, shown: int | None = None) -> None:
+        shown = len(self.open_list.rows_by_key) if shown is None else shown
+        q = self.ticket_query
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"Open tickets: {self.open_total}", style="bold")
+        if self.open_total > shown:
+            text.append(f" (first {shown})", style="bold")
+        if q.text.strip():
+            text.append(" · filter: ")
+            text.append(fmt.clean(q.text), style="bold")
+        for name, value in q.facets:
+            text.append(f" · {name}: ")
+            text.append(fmt.clean(value), style="bold")
+        if q.is_filtered:
+            text.append(" · x clears")
+        marks = marks_of(self)
+        if marks is not None and len(marks):
+            text.append(f" · {len(marks)} marked (M clears)", style="bold")
+        text.append("  / filter · f facets · a t S P Q e n u triage · space marks", style="dim")
+        self.query_one("#company-open-title", Figure).show(text)
+
+    def set_query(self, query: TicketQuery) -> None:
+        if query != self.ticket_query:
+            self.ticket_query = query
+            self._show_open_title()
+            self._requery(query)
+
+    # --- the Queue's keys on the open tickets ---------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#company-filter-box", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#company-filter-box")
+    def _typed(self, event: Input.Changed) -> None:
+        self.set_query(TicketQuery(event.value, self.ticket_query.facets))
+
+    @on(Input.Submitted, "#company-filter-box")
+    def _submitted(self) -> None:
+        box = self.query_one("#company-filter-box", Input)
+        box.display = bool(box.value.strip())
+        self.open_list.focus()
+
+    def action_clear(self) -> None:
+        box = self.query_one("#company-filter-box", Input)
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.display = False
+        self.set_query(TicketQuery())
+
+    def action_facets(self) -> None:
+        from mspkpi_tui.tui.screens import FacetScreen
+
+        self.app.push_screen(FacetScreen(self.ticket_query), self._facet_chosen)
+
+    def _facet_chosen(self, choice: tuple[str, str | None] | None) -> None:
+        if choice is not None:
+            self.set_query(self.ticket_query.with_facet(*choice))
+
+    def current_ticket(self) -> TicketRow | None:
+        return self.open_list.current_ticket()
+
+    def repaint_marks(self) -> None:
+        self.open_list.tick(self.app.now)
+        self._show_open_title()
+
+    def move_down(self) -> None:
+        self.open_list.action_cursor_down()
+
     def action_close(self) -> None:
+        """Esc: in the filter box it clears the filter; otherwise the page closes."""
+        box = self.query_one("#company-filter-box", Input)
+        if box.has_focus:
+            box.value = ""
+            box.display = False
+            self.open_list.focus()
+            return
         self.app.pop_screen()

@@ -5,10 +5,17 @@ backlog at each period's end and opened vs closed (each beside the previous wind
 tickets open more than 1, 2 and 3 weeks, weekly SLA compliance, escalations and their rate,
 billable and non-billable hours, weekly CSAT with its responses, and today's open tickets by age.
 
-The long view is read (kpi.history, in a worker thread) after each refresh of the app's data,
+The shown view is read (kpi.history, in a worker thread) after each refresh of the app's data,
 shown or not (so key 7 draws without waiting for it), and when the range changes. Charts
 rebuild only when their data or size changed (tui.charts), so a refresh that found nothing
 new redraws nothing.
+
+Read-ahead: once the screen has been quiet for AHEAD_DELAY (no key, no refresh being read, the
+shown view read), the other ranges of the same grain are read one at a time, in the order key p
+shows them, and their charts are built into the charts' cache at the size they are shown at: p
+then draws from the cache. A key or new data stops it; it goes on after the next quiet spell.
+Python threads share one interpreter lock, so a long read beside a key's own work slowed that
+key several times over: reading ahead only when quiet keeps the keys' work alone.
 """
 
 from __future__ import annotations
@@ -20,14 +27,17 @@ from textual import work
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.events import Resize
+from textual.timer import Timer
+from textual.worker import WorkerState, get_current_worker
 
 from mspkpi_tui.charts import Series, summary
-from mspkpi_tui.tui.charts import Bars, Chart, Lines, span
+from mspkpi_tui.tui.charts import Bars, Chart, Key, Lines, build_ahead, span
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure
 
 RANGES = (30, 90, 365)
 WIDE = 110  # columns from which the charts sit two abreast
+AHEAD_DELAY = 1.0  # seconds of quiet (no key, no read) before the other ranges are read ahead
 
 
 def _labels(days: list[date]) -> tuple[str, ...]:
@@ -133,6 +143,8 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         self._views: dict[tuple[int, str], object] = {}  # views read from the current data
         self._generation = 0  # counts the app's data reads: a view read from older data is dropped
         self._prefetching: tuple[tuple[int, str], int] | None = None  # (view, generation) being read ahead
+        self._ahead_timer: Timer | None = None
+        self._drawing_ahead = False  # a _draw_ahead_worker is building (its end clears this)
 
     def compose(self):
         yield Figure(id="trends-title")
@@ -142,10 +154,17 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
 
     def on_mount(self) -> None:
         self._show_title()
+        # The columns the terminal's width gives, before the first layout: set only on the
+        # first resize, every chart was built at full width and then again at half width.
+        self._columns(self.app.size.width)
         super().on_mount()
 
     def on_resize(self, event: Resize) -> None:
-        columns = 2 if event.size.width >= WIDE else 1
+        self._columns(event.size.width)
+        self._schedule_ahead()  # the charts' size changed: what was drawn ahead is for the old one
+
+    def _columns(self, width: int) -> None:
+        columns = 2 if width >= WIDE else 1
         grid = self.query_one("#trends-grid", Grid)
         if grid.styles.grid_size_columns != columns:
             grid.styles.grid_size_columns = columns
@@ -163,6 +182,7 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         self._generation += 1
         self._views.clear()
         self._stale = True
+        self._stop_ahead()
         self._read()
 
     def focus_main(self) -> None:
@@ -182,12 +202,107 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
             return  # being read already: _read_done shows it
         self._read_worker(self.app.engine, self.app.now, self.app.config, view, self._generation)
 
-    def _prefetch(self) -> None:
-        """Read the view key p shows next, so that the switch waits for no read."""
-        view = (RANGES[(RANGES.index(self.days) + 1) % len(RANGES)], self.by)
-        if view not in self._views and self._prefetching != (view, self._generation):
-            self._prefetching = (view, self._generation)
-            self._prefetch_worker(self.app.engine, self.app.now, self.app.config, view, self._generation)
+    # --- reading and drawing ahead ---------------------------------------------------------
+
+    def _ahead_views(self) -> list[tuple[int, str]]:
+        """The shown view, then the ranges key p shows next, in that order (same grain). While
+        the pane is hidden only the next one: key 7 comes before any p, and the rest are read in
+        the quiet after it (a refresh while hidden reads no more than two views)."""
+        first = RANGES.index(self.days)
+        views = [(RANGES[(first + k) % len(RANGES)], self.by) for k in range(len(RANGES))]
+        return views if self.app.active_pane_id == self.pane_id else views[:2]
+
+    def _schedule_ahead(self) -> None:
+        """(Re)start the quiet spell after which the read-ahead goes on (_ahead)."""
+        if self._ahead_timer is not None:
+            self._ahead_timer.stop()
+        self._ahead_timer = self.set_timer(AHEAD_DELAY, self._ahead)
+
+    def _stop_ahead(self) -> None:
+        """A key or new data: the read-ahead's drawing stops now (a read under way finishes:
+        its view is kept if its data is current), and waits for the next quiet spell."""
+        self.workers.cancel_group(self, "trends-ahead-draw")
+        self._drawing_ahead = False
+        self._schedule_ahead()
+
+    def _busy(self) -> bool:
+        """The app is reading its data, or this pane its shown view: not a quiet moment."""
+        return self._drawing_ahead or self._group_running("reload", "trends-history")
+
+    def _ahead(self) -> None:
+        """After a quiet spell: read ahead the next view not read yet (one at a time: its end
+        draws it and schedules the next), or, all read, draw ahead what is not drawn."""
+        self._ahead_timer = None
+        if self._prefetching is not None:
+            return  # a read ahead is under way: its end goes on
+        if self._busy():
+            self._schedule_ahead()
+            return
+        for view in self._ahead_views():
+            if view not in self._views:
+                self._prefetching = (view, self._generation)
+                self._prefetch_worker(self.app.engine, self.app.now, self.app.config, view, self._generation)
+                return
+        self._draw_ahead()
+
+    def _draw_ahead(self) -> None:
+        """Build into the charts' cache the charts of the views read ahead, at the size each
+        chart has, once the shown charts are drawn: a few tens of ms a view, so it needs no
+        quiet spell, and p right after a paint finds the next range drawn."""
+        charts = list(self.query(Chart))
+        if self._drawing_ahead or any(chart.building for chart in charts):
+            return  # the shown charts first / one at a time: their end calls here again
+        for view in self._ahead_views():
+            h = self._views.get(view)
+            keys = self._chart_keys(h) if h is not None else []
+            if keys:
+                self._drawing_ahead = True
+                self._draw_ahead_worker(keys)
+                return
+
+    def on_chart_drawn(self, _message: Chart.Drawn) -> None:
+        self.call_after_refresh(self._draw_ahead)  # after the screen shows what was drawn
+
+    def _group_running(self, *groups: str) -> bool:
+        return any(
+            worker.group in groups and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for worker in self.app.workers
+        )
+
+    @property
+    def ahead_done(self) -> bool:
+        """Every view _ahead_views names is read and drawn at the charts' size, nothing under
+        way (tests, the bench: the state a user finds after a second of quiet)."""
+        views = self._ahead_views()
+        return (
+            self._prefetching is None
+            and not self._drawing_ahead
+            and not self._group_running("trends-history")
+            and not any(chart.building for chart in self.query(Chart))
+            and all(view in self._views and not self._chart_keys(self._views[view]) for view in views)
+        )
+
+    def _chart_keys(self, h) -> list[Key]:
+        """The charts of one view not yet in the charts' cache, at the size each chart has."""
+        from mspkpi_tui.tui.charts import BUILT
+
+        keys = []
+        for chart_id, spec in trend_charts(h).items():
+            key = self.query_one(f"#{chart_id}", Chart).key_for(spec)
+            if key is not None and key not in BUILT:
+                keys.append(key)
+        return keys
+
+    @work(thread=True, exclusive=True, group="trends-ahead-draw", exit_on_error=False)
+    def _draw_ahead_worker(self, keys: list[Key]) -> None:
+        worker = get_current_worker()
+        build_ahead(keys, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.app._call(self._drawn_ahead)
+
+    def _drawn_ahead(self) -> None:
+        self._drawing_ahead = False
+        self._draw_ahead()
 
     @work(thread=True, exclusive=True, group="trends-history", exit_on_error=False)
     def _read_worker(self, engine, now, config, view: tuple[int, str], generation: int) -> None:
@@ -219,15 +334,18 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
             self._prefetching = None
             if view == (self.days, self.by) and generation == self._generation and view not in self._views:
                 self._read()
+            # else: not read ahead again until new data (a read that fails would fail again)
 
     def _read_done(self, view: tuple[int, str], h, generation: int) -> None:
         if self._prefetching == (view, generation):
             self._prefetching = None
-        if generation != self._generation:
-            return  # read from older data: the newer read follows
-        self._views[view] = h
-        if view == (self.days, self.by):
-            self._show_history(view, h)
+        if generation == self._generation:  # else read from older data: the newer read follows
+            self._views[view] = h
+            if view == (self.days, self.by):
+                self._show_history(view, h)
+                return
+            self._draw_ahead()
+        self._schedule_ahead()
 
     def _show_history(self, view: tuple[int, str], h) -> None:
         self.history, self.shown_view = h, view
@@ -235,7 +353,7 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         for chart_id, spec in trend_charts(h).items():
             self.query_one(f"#{chart_id}", Chart).plot(spec)
         self._show_title()
-        self._prefetch()
+        self._schedule_ahead()
 
     def _read_failed(self, message: str) -> None:
         self._show_title(error=message)
@@ -252,8 +370,10 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
 
     def action_next_range(self) -> None:
         self.days = RANGES[(RANGES.index(self.days) + 1) % len(RANGES)]
+        self._stop_ahead()
         self._read()
 
     def action_toggle_by(self) -> None:
         self.by = "week" if self.by == "day" else "day"
+        self._stop_ahead()
         self._read()

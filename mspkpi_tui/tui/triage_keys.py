@@ -128,6 +128,9 @@ def repaint_all(app) -> None:
     """Every mounted ticket list redraws its marks and pending values: the pane on screen at
     once, the others after the screen has been refreshed (a list rebuilds its rows, which
     would delay the change the lead is looking at)."""
+    screen = app.screen
+    if isinstance(screen, TriageKeys):  # a screen listing tickets (the company page) is on top
+        screen.repaint_marks()
     active = app.active_pane_id
     for pane in app.mounted_panes():
         if isinstance(pane, TriageKeys):

@@ -10,7 +10,8 @@
   seconds get 429 (with ``Retry-After`` when ``retry_after`` is set).
 - lists: paged only with ``pageinate=true`` (``page_size`` capped at ``max_page_size``, 100
   like Halo, ``page_no`` from 1) -> ``{"record_count": N, key: [...]}`` with the key per
-  entity (``tickets``, ``clients``, ``contracts``, ``actions``, ``feedback``); Status,
+  entity (``tickets``, ``clients``, ``contracts``, ``actions``, ``feedback``, ``invoices``:
+  posted invoices with their ``lines``; ``invoices_enabled=False`` answers 403); Status,
   Priority, Agent, Team and Timesheet answer a plain array, and Agent and Timesheet ignore
   paging (every page repeats the whole list). Sorted by id (actions by ticket, then id).
 - ``lastupdatefromdate`` (zone-less = the instance's zone, ``instance_zone``) selects what
@@ -50,6 +51,7 @@ LIST_KEYS = {
     "clientcontract": "contracts",
     "actions": "actions",
     "feedback": "feedback",
+    "invoice": "invoices",
 }
 PLAIN = {"status", "priority", "agent", "team", "timesheet"}
 IGNORES_PAGING = {"agent", "timesheet"}
@@ -98,6 +100,7 @@ class HaloFake:
         self.rate_window = 300.0
         self.retry_after: str | None = None
         self.feedback_enabled = True
+        self.invoices_enabled = True  # False: the API user may not read invoices (403)
         self.data: dict[str, dict[Any, Any]] = defaultdict(dict)  # lower-cased entity -> key -> record
         self.updated: dict[str, dict[Any, datetime]] = defaultdict(dict)
         self.deleted: dict[int, datetime] = {}  # ticket id -> when
@@ -203,6 +206,8 @@ class HaloFake:
                 return Response(200, record)
             if entity == "feedback" and not self.feedback_enabled:
                 return Response(403, {"ClassName": "HaloPermissionException", "Message": "Feedback is not enabled"})
+            if entity == "invoice" and not self.invoices_enabled:
+                return Response(403, {"ClassName": "HaloPermissionException", "Message": "No access to invoices"})
             if entity in LIST_KEYS or entity in PLAIN:
                 return self._list(entity, request)
         return Response(404, {"Message": f"No HTTP resource was found that matches {request.path}"})
@@ -262,6 +267,11 @@ class HaloFake:
         if entity == "tickets" and self.tickets_include_projects:
             sources += ["projects", "opportunities"]
         ticket = request.param("ticket_id")
+        if entity == "invoice":
+            # posted=true lists posted invoices only; includelines=false would leave the lines out
+            # (the fake always sends them: the connector asks for them)
+            posted = request.param("posted") == "true"
+            return [k for k in self._keys(entity) if not posted or self.data[entity][k].get("posted") is True]
         if len(sources) == 1 and moment is None and not ticket:
             return self._keys(entity)
         keyed = [(k, e) for e in sources for k in self._keys(e)]

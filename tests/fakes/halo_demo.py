@@ -66,6 +66,7 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "projects",
                 "opportunities",
                 "survey_results",
+                "billing_items",
             )
         }
     shift = _Shift(datetime.fromisoformat(manifest["anchor"].replace("Z", "+00:00")), now or datetime.now(UTC))
@@ -186,6 +187,34 @@ def load_demo(fake: HaloFake, now: datetime | None = None) -> dict[str, int]:
                 "end_date": shift.day(c.get("end_date")),
                 "expired": c.get("status") not in (None, "Active"),
                 "periodchargeamount": c.get("monthly_value"),
+                "billing_period": "Monthly",
+                "contracttype_name": c.get("category"),
+            },
+        )
+    for b in data["billing_items"]:
+        quantity = b.get("quantity") or 1.0
+        cost = b.get("our_cost")
+        put(
+            "Invoice",
+            {
+                "id": b["id"],
+                "client_id": b["company_id"],
+                "invoicenumber": f"INV{b['id']:06d}",
+                "invoice_date": shift.day(b["item_date"]),
+                "posted": True,
+                "dateposted": shift.day(b["item_date"]),
+                "faultid": b.get("ticket_id") or 0,
+                "recurringinvoice_id": b.get("contract_id") if b.get("recurring") else 0,
+                "lines": [
+                    {
+                        "id": 1,
+                        "item_shortdescription": b.get("description"),
+                        "qty_order": quantity,
+                        "unit_price": round(b["extended_price"] / quantity, 4),
+                        "net_amount": b["extended_price"],
+                        "unit_cost": None if cost is None else round(cost / quantity, 4),
+                    }
+                ],
             },
         )
     base = 10_000_000  # projects and opportunities are tickets too: ids apart from the demo's tickets

@@ -36,6 +36,7 @@ LIST_KEYS = {
     "ClientContract": "contracts",
     "Actions": "actions",
     "Feedback": "feedback",
+    "Invoice": "invoices",
     "Team": "teams",
 }
 TRACKED = ("status", "queue", "priority", "assignee")
@@ -107,6 +108,7 @@ class Pass(SyncPass):
         self.closed_types = closed_types
         self.rule = rule
         self.feedback_missing = False
+        self.invoices_missing = False
         self.teams: list[dict] = []  # the Team list as read this pass (for the queue picklist)
 
     # --- the declarations ----------------------------------------------------------------
@@ -143,6 +145,10 @@ class Pass(SyncPass):
             changed("time_entries", "Actions", self.store_actions, key=mapping.action_key),
             whole("contracts", "ClientContract", lambda r: mapping.contract(r, cat)),
             Synchronizer("survey_results", self.feedback_paths, None, PAGE_SIZE, self.store_feedback),
+            # posted invoices with their lines: billed revenue and our cost (read whole)
+            Synchronizer(
+                "billing_items", self.invoice_paths, None, PAGE_SIZE, self.simple_store("billing_items", self.invoice)
+            ),
         ]
 
     def run_all(self) -> bool:
@@ -172,6 +178,21 @@ class Pass(SyncPass):
                 return []
             raise
         return ["Feedback"]
+
+    def invoice_paths(self) -> list[str]:
+        """Posted invoices with their lines, where the API user may read them (403/404: none)."""
+        try:
+            self.client.get("Invoice", {"pageinate": "true", "page_size": 1, "page_no": 1})
+        except PsaHttpError as exc:
+            if exc.status in (403, 404):
+                self.invoices_missing = True
+                self.seen.pop("billing_items", None)  # nothing listed: nothing to prune
+                return []
+            raise
+        return ["Invoice?posted=true&includelines=true"]
+
+    def invoice(self, record: Any) -> dict:
+        return mapping.invoice(record, self.catalog)
 
     # --- storing ---------------------------------------------------------------------------
 

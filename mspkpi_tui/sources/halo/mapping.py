@@ -311,9 +311,29 @@ def timesheet(record: Any, catalog: Catalog) -> dict:
     }
 
 
+# Months per contract billing period (its name, lower case); anything else is taken as monthly.
+PERIOD_MONTHS = {
+    "monthly": 1,
+    "quarterly": 3,
+    "half-yearly": 6,
+    "six monthly": 6,
+    "annually": 12,
+    "annual": 12,
+    "yearly": 12,
+}
+
+
+def _monthly(amount: float | None, period: Any) -> float | None:
+    months = PERIOD_MONTHS.get(str(period or "monthly").strip().lower(), 1)
+    return None if amount is None else round(amount / months, 2)
+
+
 def contract(record: Any, catalog: Catalog) -> dict:
+    """A client contract: ``periodchargeamount`` is the charge per billing period, made monthly
+    by ``billing_period``'s name; Halo contracts carry no seat count (seats: no data)."""
     r = _obj(record)
     expired = r.get("expired") is True or r.get("active") is False
+    kind = r.get("contracttype_name") or r.get("type") or None
     return {
         "id": r.get("id"),
         "company_id": _id(r.get("client_id")),
@@ -324,7 +344,44 @@ def contract(record: Any, catalog: Catalog) -> dict:
         "start_date": _day(catalog.time(r.get("start_date"))),
         "end_date": _day(catalog.time(r.get("end_date"))),
         "status": "Expired" if expired else "Active",
-        "monthly_value": _number(r.get("periodchargeamount")),
+        "monthly_value": _monthly(_number(r.get("periodchargeamount")), r.get("billing_period")),
+        "category": kind if isinstance(kind, str) else None,
+    }
+
+
+def _lines(record: dict) -> list[dict]:
+    lines = record.get("lines")
+    return [line for line in lines if isinstance(line, dict)] if isinstance(lines, list) else []
+
+
+def invoice(record: Any, catalog: Catalog) -> dict:
+    """A posted invoice as one billing item: the lines' ``net_amount`` (else the invoice's
+    ``total``), our cost = the lines' ``unit_cost x qty_order``. An invoice raised from a
+    recurring invoice (``recurringinvoice_id``, or ``recurring_invoice_id``: the spelling is
+    not settled) is recurring: the contract's monthly value counts that revenue once."""
+    r = _obj(record)
+    lines = _lines(r)
+    prices = [_number(line.get("net_amount")) for line in lines]
+    price: Any = round(sum(p for p in prices if p is not None), 2) if lines else _number(r.get("total"))
+    costs = [
+        (_number(line.get("unit_cost")), _number(line.get("qty_order")))
+        for line in lines
+        if _number(line.get("unit_cost")) is not None
+    ]
+    cost = round(sum(c * (q if q is not None else 1.0) for c, q in costs if c is not None), 2) if costs else None
+    recurring = _id(r.get("recurringinvoice_id") or r.get("recurring_invoice_id")) is not None
+    posted = r.get("posted") is True
+    return {
+        "id": r.get("id"),
+        "company_id": _id(r.get("client_id")),
+        "ticket_id": _id(r.get("faultid") or r.get("ticket_id")),
+        "item_date": _day(catalog.time(r.get("invoice_date"))),
+        "item_type": "Recurring" if recurring else "Invoice",
+        "description": r.get("invoicenumber") or None,
+        "extended_price": price,
+        "our_cost": cost,
+        "recurring": recurring,
+        "posted_at": catalog.time(r.get("dateposted")) if posted else None,
     }
 
 

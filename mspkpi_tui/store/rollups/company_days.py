@@ -120,7 +120,9 @@ def base_rows(conn: Connection, span: Range = None, company_id: int | None = Non
         for name, value in zip(names, values):
             row[name] += value or 0
 
-    mine = [tickets.c.company_id == company_id] if company_id is not None else [tickets.c.company_id.is_not(None)]
+    # One company's partial day: "+ 0" keeps SQLite on the time index (a few hundred rows)
+    # instead of ix_tickets_company (every ticket of a busy company, ~20 ms a query).
+    mine = [tickets.c.company_id + 0 == company_id] if company_id is not None else [tickets.c.company_id.is_not(None)]
     for name, names, sums, extra in _ticket_halves():
         moment = tickets.c[name]
         day = utc_day_start(moment)
@@ -206,8 +208,16 @@ def refresh_company_days(conn: Connection, days: Iterable[datetime]) -> None:
 
 
 def rebuild_company_days(conn: Connection) -> None:
+    """Recount everything, a UTC month at a time (a million company-days at once would hold
+    gigabytes of Python rows)."""
     conn.execute(delete(company_days))
-    _write(conn, base_rows(conn))
+    columns = [tickets.c[name] for name, *_ in _ticket_halves()] + [entries.c.started_at]
+    found = [m for c in columns for m in conn.execute(select(func.min(c), func.max(c))).one() if m is not None]
+    if found:
+        month, last = month_floor(min(found)), max(found)
+        while month <= last:
+            _write(conn, base_rows(conn, (month, next_month(month))))
+            month = next_month(month)
     _refresh_months(conn)
 
 
