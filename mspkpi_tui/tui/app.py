@@ -38,7 +38,7 @@ from mspkpi_tui.config import THEME_ALIASES  # the config refuses any other unkn
 from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import clean
-from mspkpi_tui.tui import loader
+from mspkpi_tui.tui import links, loader
 from mspkpi_tui.tui.footer import QuietFooter
 from mspkpi_tui.tui.pane import LazyPane, Pane
 from mspkpi_tui.tui.panes import PANES
@@ -87,6 +87,7 @@ class MspkpiApp(App):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("c", "copy_number", "Copy #", show=False, id="copy-number"),
         Binding("y", "copy_url", "Copy URL", show=False, id="copy-url"),
+        Binding("o", "open_url", "Open in browser", show=False, id="open-url"),
         Binding("exclamation_mark", "alert_log", "Today's alerts", show=False, id="alert-log"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -413,6 +414,33 @@ class MspkpiApp(App):
         self.copy_to_clipboard(ticket.url)
         self.notify(f"Copied {ticket.url}", markup=False)
 
+    def action_open_url(self) -> None:
+        """Open the ticket's PSA link in the browser (tui/links.py); copy it when no browser can."""
+        ticket = self.current_ticket()
+        if ticket is None or not ticket.url:
+            self.notify(
+                "No ticket selected" if ticket is None else "The source gave this ticket no URL", severity="warning"
+            )
+            return
+        url = links.openable(ticket.url)
+        if url is None:
+            self.notify(f"Not opened (only http and https links): {ticket.url}", severity="warning", markup=False)
+            return
+        self._open_url(url)
+
+    @work(thread=True, exclusive=True, group="open-url")
+    def _open_url(self, url: str) -> None:
+        # A thread: webbrowser may run xdg-settings / xdg-open, which can take a while.
+        opened = links.open_in_browser(url)
+        self.call_from_thread(self._opened_url, url, opened)
+
+    def _opened_url(self, url: str, opened: bool) -> None:
+        if opened:
+            self.notify(f"Opened {url}", markup=False)
+            return
+        self.copy_to_clipboard(url)
+        self.notify(f"No browser here (SSH or no display): copied {url}", markup=False)
+
     @on(TicketTable.Opened)
     def _open_from_queue(self, event: TicketTable.Opened) -> None:
         self.push_screen(DetailScreen(event.ticket_id))
@@ -474,6 +502,11 @@ class MspkpiApp(App):
         )
         yield SystemCommand(
             "Copy ticket URL", "The selected ticket's PSA link, to the clipboard (OSC 52)", self.action_copy_url
+        )
+        yield SystemCommand(
+            "Open ticket in browser",
+            "The selected ticket's PSA link (copied when no browser can open)",
+            self.action_open_url,
         )
         queue = self.query_one(QueuePane)
 
