@@ -276,6 +276,7 @@ def kpi(
 
 class ReviewFormat(str, Enum):
     markdown = "markdown"
+    html = "html"
     csv = "csv"
 
 
@@ -287,14 +288,20 @@ def review(
     ),
     company_option: str | None = typer.Option(None, "--company", help="The company, as the argument."),
     every: bool = typer.Option(False, "--all", help="Every active company: one file each into --out."),
-    quarter: str | None = typer.Option(
-        None, "--quarter", help="The quarter, e.g. 2026-Q4 (default: the last whole one)."
+    period: str | None = typer.Option(
+        None,
+        "--period",
+        help="last-quarter (the default), this-quarter (to now), YYYY-Qn, or FROM..TO (local dates, inclusive).",
     ),
-    format: ReviewFormat = typer.Option(ReviewFormat.markdown, "--format", "-f", help="markdown or csv."),
+    quarter: str | None = typer.Option(None, "--quarter", help="The quarter, e.g. 2026-Q4: as --period 2026-Q4."),
+    format: ReviewFormat = typer.Option(ReviewFormat.markdown, "--format", "-f", help="markdown, html or csv."),
     out: Path | None = typer.Option(None, "--out", help="A folder to write the review into (default: print it)."),
 ) -> None:
     """Write a company's quarterly business review (service by month against the MSP average)."""
     named = company if company_option is None else company_option
+    if period is not None and quarter is not None:
+        raise MspkpiError("give --period or --quarter (its older name), not both")
+    span, option = (quarter, "--quarter") if quarter is not None else (period, "--period")
     if company is not None and company_option is not None:
         raise MspkpiError("name the company once: as the argument or with --company, not both")
     if every and named is not None:
@@ -304,14 +311,14 @@ def review(
     if every and out is None:
         raise MspkpiError("--all writes one file per company: give a folder with --out DIR")
     from mspkpi_tui.kpi import review as reviews  # pandas: only this command loads it
-    from mspkpi_tui.output.review_format import render_review, review_file_name
+    from mspkpi_tui.output.review_format import SUFFIXES, render_review, review_file_name
 
     context = _ctx(ctx)
     engine = context.engine(create=False)
-    suffix = "md" if format.value == "markdown" else "csv"
+    suffix = SUFFIXES[format.value]
     if not every:
         assert named is not None
-        result = reviews.review(engine, context.now, context.config, named, quarter)
+        result = reviews.review(engine, context.now, context.config, named, span, option)
         text = render_review(result, format.value)
         if out is None:
             typer.echo(text, nl=False)
@@ -323,7 +330,7 @@ def review(
         return
     assert out is not None
     out.mkdir(parents=True, exist_ok=True)
-    shared = reviews.quarter_frame(engine, context.now, context.config, quarter)  # the MSP-wide frame, once
+    shared = reviews.quarter_frame(engine, context.now, context.config, span, None, option)  # MSP-wide, once
     taken: set[str] = set()
     listed = reviews.active_companies(engine)
     for company_id, name in listed:

@@ -652,6 +652,9 @@ def test_time_charges_and_member_costs_feed_revenue_and_labour(run_cli, db_url, 
     fake.edit("time/entries", 16, billableOption="NoCharge")
     assert sync(run_cli, db_url, fake).returncode == 0
     assert "time:16" not in rows(db_url, "billing_items") and "time:20" in rows(db_url, "billing_items")
+    # A full pass keeps the charges it saw beside the invoices (one entity, two lists).
+    assert sync(run_cli, db_url, fake, "--full").returncode == 0
+    assert sorted(rows(db_url, "billing_items")) == sorted(["1", "2", *(k for k in charges if k != "time:16")])
 
 
 # --- incremental -----------------------------------------------------------------------

@@ -4,10 +4,12 @@ last notes and time entries with their authors, newest first; hostile PSA text s
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 from test_tui_app import screen_text, settle, wait_until
-from test_tui_support import make_app, records, tui_engine, tui_template_db  # noqa: F401 (fixtures)
+from test_tui_support import fill, make_app, records, tui_engine, tui_template_db  # noqa: F401 (fixtures)
 
 from mspkpi_tui.kpi import tickets as ticket_lists
+from mspkpi_tui.store import models
 from mspkpi_tui.store.writer import SyncWriter
 from mspkpi_tui.tui.screens import DetailScreen
 
@@ -108,3 +110,27 @@ async def test_detail_at_80x24_shows_notes_with_authors_and_keeps_hostile_text_i
     # and the time entries with their technician
     assert "Time entries: 1 (1.5 h) · newest first" in seen and "Alice Nguyen" in seen
     assert "\x1b" not in seen and "\x07" not in seen and "\u202e" not in seen
+
+
+def test_last_notes_only_and_a_deleted_ticket_takes_its_notes(engine):
+    """On both databases: the detail reads the last NOTES_SHOWN notes and says how many there are;
+    deleting the ticket (a PSA's deletion log) deletes its notes in the same transaction."""
+    fill(engine)
+    ticket_id = add_notes(engine)
+    many = [
+        {"id": f"m{k}", "ticket_id": "t2", "created_at": f"2026-03-09T{k % 24:02}:{k // 24:02}:00Z", "body": f"n{k}"}
+        for k in range(30)
+    ]
+    with SyncWriter(engine, "demo", "file") as run:
+        run.store_page("ticket_notes", many, [n["id"] for n in many])
+    detail = ticket_lists.ticket_detail(engine, ticket_id)
+    assert detail.notes_total == 33 and len(detail.notes) == ticket_lists.NOTES_SHOWN
+    assert [n.body for n in detail.notes[:3]] == [
+        "Re-added the account on the phone.",
+        "Still broken\x1b[2J\nsecond line",
+        "Hi Helen, looking at it now.",
+    ]
+    with SyncWriter(engine, "demo", "file") as run:
+        assert run.delete("tickets", ["t2"]) == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(models.table(models.TicketNote))).scalar_one() == 0

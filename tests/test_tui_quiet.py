@@ -12,14 +12,16 @@ import re
 from datetime import timedelta
 
 import pytest
-from test_tui_app import loaded, settle, wait_until
+from test_tui_app import loaded, screen_text, settle, wait_until
 from test_tui_support import NOW, make_app, records, tui_config, tui_engine, tui_template_db  # noqa: F401
 from textual._compositor import CompositorUpdate
+from textual.widgets import DataTable
 
 from mspkpi_tui.kpi.tickets import queue_ids
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.writer import SyncWriter
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.ticket_table import TicketTable
 
 pytestmark = pytest.mark.anyio
@@ -51,11 +53,25 @@ async def repaint(pilot) -> None:
         await pilot.pause()
 
 
+async def quiet(pilot, written: Written) -> None:
+    """Wait until the screen stops changing (the panes after the queue mount after the first
+    paint, and their layout can repaint the queue once more)."""
+    calm = 0
+    for _ in range(500):
+        await pilot.pause(0.02)
+        await pilot.app.workers.wait_for_complete()
+        calm = calm + 1 if not written.take() else 0
+        if calm >= 25:
+            return
+    raise AssertionError("the screen never went quiet")
+
+
 async def test_a_quiet_minute_repaints_only_the_countdowns_that_changed(tui_engine):
     app = make_app(tui_engine, tui_config())
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         written = Written(app)
+        await quiet(pilot, written)
         table = app.query_one(TicketTable)
         rows = [table._rows[i] for i in table.ids]
 
@@ -152,3 +168,40 @@ async def test_the_filter_from_memory_follows_new_data(tui_engine):
         ids = app.query_one(TicketTable).ids
         assert ids == queue_ids(tui_engine, NOW, app.pane("queue").ticket_query)
         assert [r.number for r in app.query_one(TicketTable)._fetch(ids)] == ["T20260310.0998"]
+
+
+# --- switching panes keeps their last render ---------------------------------------------------
+
+
+async def test_a_pane_shown_again_renders_no_table_cell_again(tui_engine, monkeypatch):
+    """Switching back to a pane reuses its tables' rendered cells (DataTable dropped them on the
+    style update and the same-size Resize that showing a pane sends); a new theme still re-renders."""
+    rendered = []
+    original = DataTable._render_cell
+
+    def counted(self, *args, **kwargs):
+        rendered.append(self.id)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        for key in "23456" * 2:  # every pane built and shown twice
+            await pilot.press(key)
+            await repaint(pilot)
+        await pilot.press("1")
+        await repaint(pilot)
+        rendered.clear()
+        for key in "234561":
+            await pilot.press(key)
+            await repaint(pilot)
+            assert app.active_pane_id == PANES[int(key) - 1].pane_id
+            if key == "2":  # the pane did paint (from its tables' caches)
+                assert "First response overdue" in screen_text(app)
+        assert rendered == []
+
+        await pilot.press("2")
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await repaint(pilot)
+        assert rendered  # new colours: the visible cells are rendered again

@@ -77,21 +77,61 @@ class Review:
     as_of: datetime
     tables: list[ReviewTable] = field(default_factory=list)
     chart: str = ""
+    noun: str = "quarter"  # "period" for a FROM..TO span
 
 
-def parse_quarter(text: str | None, now: datetime, config: Config) -> tuple[str, date]:
-    """ "2026-Q4" -> ("2026-Q4", its first day); None = the last whole quarter before today."""
-    if text is None:
-        today = period_bounds(now, config).today
-        year, q = today.year, (today.month - 1) // 3  # the quarter before this one, 0-based
-        if q == 0:
-            year, q = year - 1, 4
-        text = f"{year}-Q{q}"
-    match = QUARTER.fullmatch(text.strip())
-    if not match:
-        raise MspkpiError(f"--quarter must look like 2026-Q4, not {text!r}")
-    year, q = int(match[1]), int(match[2])
-    return f"{year}-Q{q}", date(year, 3 * (q - 1) + 1, 1)
+@dataclass(frozen=True)
+class Span:
+    """The local dates a review covers (inclusive), its label, and the noun its notes use."""
+
+    label: str
+    first_day: date
+    last_day: date
+    noun: str  # "quarter" or "period"
+
+
+PERIOD_HELP = "last-quarter, this-quarter, YYYY-Qn or FROM..TO (local dates YYYY-MM-DD, inclusive)"
+RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
+
+
+def _quarter_span(year: int, q: int) -> Span:
+    first = date(year, 3 * (q - 1) + 1, 1)
+    after = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
+    return Span(f"{year}-Q{q}", first, after - timedelta(days=1), "quarter")
+
+
+def parse_period(text: str | None, now: datetime, config: Config, option: str = "--period") -> Span:
+    """last-quarter (the default: the last whole quarter before today), this-quarter (from its
+    start to now), "2026-Q4", or "2026-07-15..2026-08-31" (local dates, both included). A span
+    reaching past today ends at now; one starting after today is refused."""
+    today = period_bounds(now, config).today
+    given = (text or "last-quarter").strip()
+    if given in ("last-quarter", "this-quarter"):
+        year, q = today.year, (today.month - 1) // 3 + 1
+        if given == "last-quarter":
+            year, q = (year - 1, 4) if q == 1 else (year, q - 1)
+        return _quarter_span(year, q)
+    quarter = QUARTER.fullmatch(given)
+    if quarter:
+        return _quarter_span(int(quarter[1]), int(quarter[2]))
+    dates = RANGE.fullmatch(given) if option == "--period" else None
+    if not dates:
+        shown = "look like 2026-Q4" if option == "--quarter" else f"be {PERIOD_HELP}"
+        raise MspkpiError(f"{option} must {shown}, not {text!r}")
+    try:
+        first, last = date.fromisoformat(dates[1]), date.fromisoformat(dates[2])
+    except ValueError as error:
+        raise MspkpiError(f"{option} {text!r}: {error}") from None
+    if last < first:
+        raise MspkpiError(f"{option} {text!r} ends before it starts")
+    return Span(f"{first:%Y-%m-%d}..{last:%Y-%m-%d}", first, last, "period")
+
+
+def _clipped(w: Window, span: Span, config: Config) -> Window:
+    """A month's window cut to the span's first and last local days (a no-op for quarters)."""
+    start = max(w.start, local_midnight_utc(span.first_day, config.zone))
+    ends = local_midnight_utc(span.last_day + timedelta(days=1), config.zone) - timedelta(microseconds=1)
+    return Window(w.period, start, min(w.end, ends), max(w.first_day, span.first_day), min(w.last_day, span.last_day))
 
 
 def find_company(engine: Engine, name: str) -> tuple[int, str]:
@@ -141,17 +181,32 @@ class QuarterFrame:
     average: pd.Series
     by_company: dict[int, dict[str, dict[str, Any]]]  # company -> window -> its figures
     rows: QuarterRows
+    noun: str = "quarter"  # what the notes call the span: "quarter" or "period"
 
 
 def quarter_frame(
-    engine: Engine, now: datetime, config: Config, quarter: str | None = None, company_id: int | None = None
+    engine: Engine,
+    now: datetime,
+    config: Config,
+    quarter: str | None = None,
+    company_id: int | None = None,
+    option: str = "--period",
 ) -> QuarterFrame:
-    """The shared frame, with the quarter's rows of every company (or of `company_id` only)."""
-    label, first = parse_quarter(quarter, now, config)
-    months = [first, *(date(first.year, first.month + k, 1) for k in (1, 2))]
+    """The shared frame, with the span's rows of every company (or of `company_id` only);
+    `quarter` is any form parse_period reads (`option` names the flag it came from)."""
+    span = parse_period(quarter, now, config, option)
+    label, first = span.label, span.first_day
     if local_midnight_utc(first, config.zone) > now:
         raise MspkpiError(f"{label} has not started yet")
-    windows = [month_window(m, config, now) for m in months if local_midnight_utc(m, config.zone) <= now]
+    months = [
+        date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1)
+        for k in range((span.last_day.year - first.year) * 12 + span.last_day.month - first.month + 1)
+    ]
+    windows = [
+        _clipped(month_window(m, config, now), span, config)
+        for m in months
+        if local_midnight_utc(max(m, first), config.zone) <= now
+    ]
     last_month = windows[-1]
     whole = Window(label, windows[0].start, last_month.end, windows[0].first_day, last_month.last_day)
     # vars(), not asdict(): the rows are only read, and asdict's deep copies cost seconds for 2,000 companies
@@ -168,13 +223,15 @@ def quarter_frame(
     for record in records:
         by_company.setdefault(record["company_id"], {})[record["window"]] = record
     rows = _quarter_rows(engine, whole, config, company_id)
-    return QuarterFrame(label, windows, whole, frame, average, by_company, rows)
+    return QuarterFrame(label, windows, whole, frame, average, by_company, rows, span.noun)
 
 
-def review(engine: Engine, now: datetime, config: Config, company: str, quarter: str | None = None) -> Review:
+def review(
+    engine: Engine, now: datetime, config: Config, company: str, quarter: str | None = None, option: str = "--period"
+) -> Review:
     company_id, name = find_company(engine, company)
     return company_review(
-        engine, now, config, company_id, name, quarter_frame(engine, now, config, quarter, company_id)
+        engine, now, config, company_id, name, quarter_frame(engine, now, config, quarter, company_id, option)
     )
 
 
@@ -189,18 +246,19 @@ def company_review(
     engine: Engine, now: datetime, config: Config, company_id: int, name: str, shared: QuarterFrame
 ) -> Review:
     """One company's review from the quarter's shared frame and rows (computed once for `--all`)."""
-    label, whole, rows = shared.label, shared.whole, shared.rows
+    label, whole, rows, noun = shared.label, shared.whole, shared.rows, shared.noun
     mine = shared.by_company[company_id]
     tables = [
         _monthly(mine, shared.average, [w.period for w in shared.windows], label),
-        _sla(mine, label),
-        *_surveys(rows.surveys.get(company_id)),
-        _issue_types(rows.issue_types.get(company_id, {})),
-        _requesters(rows.requesters.get(company_id, {})),
-        _hours(rows.hours.get(company_id, {}), rows.contracts.get(company_id, []), whole),
+        _sla(mine, label, noun),
+        *_surveys(rows.surveys.get(company_id), noun),
+        _issue_types(rows.issue_types.get(company_id, {}), noun),
+        _requesters(rows.requesters.get(company_id, {}), noun),
+        _hours(rows.hours.get(company_id, {}), rows.contracts.get(company_id, []), whole, noun),
         _ending(rows.contracts.get(company_id, []), now, config),
     ]
-    return Review(name, label, whole.first_day, whole.last_day, now, tables, _chart(rows, company_id, whole))
+    chart = _chart(rows, company_id, whole)
+    return Review(name, label, whole.first_day, whole.last_day, now, tables, chart, noun)
 
 
 def _monthly(mine: dict[str, dict[str, Any]], average: pd.Series, months: list[str], quarter: str) -> ReviewTable:
@@ -217,11 +275,11 @@ def _monthly(mine: dict[str, dict[str, Any]], average: pd.Series, months: list[s
     )
 
 
-def _sla(mine: dict[str, dict[str, Any]], quarter: str) -> ReviewTable:
+def _sla(mine: dict[str, dict[str, Any]], quarter: str, noun: str) -> ReviewTable:
     row = mine[quarter]
     return ReviewTable(
         "sla",
-        "SLA compliance in the quarter",
+        f"SLA compliance in the {noun}",
         ["Target", "Met %"],
         [
             ["First response", _fmt(row["sla_first_response_pct"], 1)],
@@ -376,7 +434,7 @@ def _fmt_surveys_nps(scored: pd.Series) -> str:
     return f"{100.0 * ((scored >= 9).sum() - (scored <= 6).sum()) / len(scored):.0f} ({len(scored)} answers)"
 
 
-def _surveys(df: pd.DataFrame | None) -> list[ReviewTable]:
+def _surveys(df: pd.DataFrame | None, noun: str) -> list[ReviewTable]:
     if df is None:
         df = pd.DataFrame([], columns=SURVEY_COLUMNS)
     summary = ReviewTable(
@@ -396,12 +454,12 @@ def _surveys(df: pd.DataFrame | None) -> list[ReviewTable]:
         "Ratings below 3 and their comments",
         ["Date", "Rating", "Comment"],
         [[f"{r.completed_at:%Y-%m-%d}", _fmt(r.rating, 0), r.comment or "(no comment)"] for r in low.itertuples()],
-        "" if len(low) else "none in the quarter",
+        "" if len(low) else f"none in the {noun}",
     )
     return [summary, comments]
 
 
-def _issue_types(counts: dict[str, int]) -> ReviewTable:
+def _issue_types(counts: dict[str, int], noun: str) -> ReviewTable:
     """The most opened first, ties by name."""
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
     total = sum(counts.values())
@@ -410,22 +468,22 @@ def _issue_types(counts: dict[str, int]) -> ReviewTable:
         f"Top {TOP} issue types (tickets opened)",
         ["Issue type", "Tickets", "Share %"],
         [[str(k), str(int(v)), _fmt(100.0 * v / total, 1)] for k, v in top],
-        "" if total else "no tickets opened in the quarter",
+        "" if total else f"no tickets opened in the {noun}",
     )
 
 
-def _requesters(counts: dict[str | None, int]) -> ReviewTable:
+def _requesters(counts: dict[str | None, int], noun: str) -> ReviewTable:
     """Who raised the tickets opened in the quarter (the ticket's contact), the busiest first."""
     total = sum(counts.values())
     named = {k: n for k, n in counts.items() if k is not None and k.strip() != ""}
     if not named:
         why = (
-            "no tickets opened in the quarter" if not total else "no data: the source names no requester on its tickets"
+            f"no tickets opened in the {noun}" if not total else "no data: the source names no requester on its tickets"
         )
         return ReviewTable("requesters", "Most frequent requesters", [], [], why)
     top = sorted(named.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
     unnamed = total - sum(named.values())
-    note = f"Share of the {total} tickets opened in the quarter."
+    note = f"Share of the {total} tickets opened in the {noun}."
     if unnamed:
         note += f" {unnamed} name no requester (monitoring alerts and the like)."
     return ReviewTable(
@@ -437,10 +495,10 @@ def _requesters(counts: dict[str | None, int]) -> ReviewTable:
     )
 
 
-def _hours(cells: dict[tuple[str, str], float], own: list[Any], w: Window) -> ReviewTable:
+def _hours(cells: dict[tuple[str, str], float], own: list[Any], w: Window, noun: str) -> ReviewTable:
     """Hours by category (rows, most first) and local month (columns) with the quarter's total."""
     if not cells:
-        return ReviewTable("hours", "Hours by category", [], [], "no time logged for this client in the quarter")
+        return ReviewTable("hours", "Hours by category", [], [], f"no time logged for this client in the {noun}")
     months = sorted({m for _, m in cells})
     table = {cat: [cells.get((cat, m), 0.0) for m in months] for cat in sorted({c for c, _ in cells})}
     ordered = sorted(((cat, [*v, sum(v)]) for cat, v in table.items()), key=lambda kv: -kv[1][-1])  # stable
@@ -463,7 +521,7 @@ def _hours(cells: dict[tuple[str, str], float], own: list[Any], w: Window) -> Re
         note = f"{per_seat}, {against}."
     else:
         note = "no seats under contract: hours per seat is no data."
-    return ReviewTable("hours", "Hours by category", ["Category", *months, "Quarter"], rows, note)
+    return ReviewTable("hours", "Hours by category", ["Category", *months, noun.capitalize()], rows, note)
 
 
 def _ending(own: list[Any], now: datetime, config: Config) -> ReviewTable:

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from mspkpi_tui.kpi import tickets as ticket_lists
-from mspkpi_tui.kpi.ticket_search import SearchIndex, matching, search_index
+from mspkpi_tui.kpi.ticket_search import Candidates, SearchIndex, candidates, matching_in, search_index
 from mspkpi_tui.kpi.tickets import TicketQuery
 
 
@@ -31,6 +31,7 @@ class FilterCache:
         self.version = 0
         self._index: SearchIndex | None = None
         self._bases: dict[TicketQuery, list[int]] = {}  # query without text -> its ordered ids
+        self._candidates: dict[TicketQuery, Candidates] = {}  # the same ids beside their texts
 
     def new_data(self, query: TicketQuery | None = None, ids: list[int] | None = None) -> None:
         """The queue received new data (UI thread): what was cached is from older data.
@@ -39,6 +40,7 @@ class FilterCache:
             self.version += 1
             self._index = None
             self._bases = {}
+            self._candidates = {}
         if query is not None and ids is not None:
             self.shown(query, ids, self.version)
 
@@ -46,8 +48,9 @@ class FilterCache:
         """The table shows `ids` for `query` read at `version`: a base for the filters to come."""
         if not query.text.strip():
             with self._lock:
-                if version == self.version:
+                if version == self.version and self._bases.get(query) != ids:
                     self._bases[query] = ids
+                    self._candidates.pop(query, None)
 
     def index(self, engine: Engine, version: int) -> SearchIndex:
         """The search index of this version (read now if it is not cached)."""
@@ -64,8 +67,15 @@ class FilterCache:
         """The ids the query lists, in its order: the SQL filter's answer, from memory."""
         base_query = without_text(query)
         with self._lock:
-            base = self._bases.get(base_query) if version == self.version else None
-        if base is None:
-            base = ticket_lists.queue_ids(engine, now, base_query)
-            self.shown(base_query, base, version)
-        return matching(self.index(engine, version), base, query.text)
+            current = version == self.version
+            found = self._candidates.get(base_query) if current else None
+            base = self._bases.get(base_query) if current else None
+        if found is None:
+            if base is None:
+                base = ticket_lists.queue_ids(engine, now, base_query)
+                self.shown(base_query, base, version)
+            found = candidates(self.index(engine, version), base)
+            with self._lock:
+                if version == self.version:
+                    self._candidates[base_query] = found
+        return matching_in(found, query.text)

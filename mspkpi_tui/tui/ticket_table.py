@@ -371,11 +371,13 @@ class TicketTable(ScrollView, can_focus=True):
             row = self._rows.get(self.ids[index]) if index < len(self.ids) else None
             if row is None or row.id != ticket_id:
                 continue  # the line shows another ticket now: that change repaints it anyway
-            now_texts = self._clock_texts(row)
-            for key, text in now_texts.items():
-                if text != painted.get(key) and key in spans:
-                    x, width = spans[key]
-                    self.refresh(Region(x, y, width, 1))
+            changed = [
+                spans[key] for key, text in self._clock_texts(row).items() if text != painted.get(key) and key in spans
+            ]
+            if changed:  # one region per line (Textual writes each region from the line's start)
+                start = min(x for x, _ in changed)
+                end = max(x + width for x, width in changed)
+                self.refresh(Region(start, y, end - start, 1))
 
     def _column_spans(self) -> dict[str, tuple[int, int]]:
         """Each shown column's x offset and width on a line (one space between columns)."""

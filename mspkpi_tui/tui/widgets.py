@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.coordinate import Coordinate
-from textual.geometry import Region, Spacing
+from textual.geometry import Region, Size, Spacing
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -88,9 +89,39 @@ class Table(DataTable):
         # the order the figure's rule gives. Shown in the header (▲ / ▼ beside the column).
         self.sort_column: int | None = None
         self.sort_reverse = False
+        # The component styles last rendered with, per pseudo-class state (focus, hover ...).
+        self._rendered_styles: dict[Any, tuple[Any, ...]] = {}
+        self._rendered_size: Size | None = None
 
     def on_mount(self) -> None:
         self._rebuild(())
+
+    def notify_style_update(self) -> None:
+        """Keep the rendered rows when the styles did not change (its pane shown again).
+
+        DataTable drops every rendered cell on any style update, and showing a pane (display,
+        focus moving in) sends one, so switching back to a pane re-rendered every visible cell
+        (most of a pane switch's ~50 ms). Its render caches are keyed by the pseudo-class state
+        (focus, hover) and the base style already, so they only go stale when the component
+        styles of a state change (a new theme): then they are dropped as before."""
+        state = self.get_pseudo_class_state()
+        try:
+            styles = (
+                self.rich_style,
+                *(self.get_component_rich_style(name, partial=True) for name in sorted(self.COMPONENT_CLASSES)),
+            )
+        except KeyError:  # before the first styling: no component styles yet
+            super().notify_style_update()
+            return
+        if self._rendered_styles.get(state) == styles:
+            self._get_styles_to_render_cell.cache_clear()  # not keyed by the state: cheap to rebuild
+            Widget.notify_style_update(self)
+            self.refresh()
+            return
+        if self._rendered_styles.get(state) is not None:
+            self._rendered_styles.clear()
+        self._rendered_styles[state] = styles
+        super().notify_style_update()
 
     def _fit(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> dict[str, int]:
         width = self.size.width or (self.parent.size.width if isinstance(self.parent, Widget) else 0)
@@ -114,10 +145,16 @@ class Table(DataTable):
             self.move_cursor(row=keys.index(current), animate=False)
         self._shown = rows
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         rows = self._shown or ()
         if self._fit(rows) != self.widths:
             self._rebuild(rows)
+        # DataTable (handling the Resize after this class) re-renders every cell after any
+        # Resize; a pane shown again gets one at the size it already had, its rendered rows
+        # still right: only a new size goes on to DataTable.
+        if event.size == self._rendered_size:
+            event.prevent_default()
+        self._rendered_size = event.size
 
     def show_rows(self, rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> None:
         """(key, cells) per row; cells are Text objects (untrusted text never becomes markup).

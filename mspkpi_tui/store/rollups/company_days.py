@@ -208,8 +208,16 @@ def refresh_company_days(conn: Connection, days: Iterable[datetime]) -> None:
 
 
 def rebuild_company_days(conn: Connection) -> None:
+    """Recount everything, a UTC month at a time (a million company-days at once would hold
+    gigabytes of Python rows)."""
     conn.execute(delete(company_days))
-    _write(conn, base_rows(conn))
+    columns = [tickets.c[name] for name, *_ in _ticket_halves()] + [entries.c.started_at]
+    found = [m for c in columns for m in conn.execute(select(func.min(c), func.max(c))).one() if m is not None]
+    if found:
+        month, last = month_floor(min(found)), max(found)
+        while month <= last:
+            _write(conn, base_rows(conn, (month, next_month(month))))
+            month = next_month(month)
     _refresh_months(conn)
 
 
