@@ -123,3 +123,43 @@ def test_a_bad_window_is_refused_before_the_database_is_opened(run_cli, tmp_path
     done = run_cli("--db", missing, "kpi", *options)
     assert done.returncode != 0 and message in done.stderr, done.stderr
     assert not (tmp_path / "never.db").exists()
+
+
+def _on_a_terminal(cli_env, url: str, config_path: str, env: dict[str, str]) -> str:
+    """The table printed to a pseudo-terminal (what a lead running it by hand sees)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    args = ["--db", url, "--config", config_path, "--now", "2026-11-23T12:00:00Z"]
+    args += ["kpi", "--section", "trends", "--days", "90", "--by", "week"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "mspkpi_tui", *args],
+        env={**cli_env, "COLUMNS": "100", **env},
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(follower)
+    chunks = []
+    while True:  # read while it writes (a pty holds only a few KB)
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed its end, all is read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert child.wait(timeout=300) == 0
+    return b"".join(chunks).decode()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_on_a_terminal_the_charts_are_coloured_unless_no_color(cli_env, filled_url, config_file):
+    cli_env.pop("NO_COLOR", None)
+    plain = _on_a_terminal(cli_env, filled_url, config_file, {"NO_COLOR": "1"})
+    assert "Open backlog at week end 24 Aug–23 Nov" in plain and "\x1b[" not in plain
+    coloured = _on_a_terminal(cli_env, filled_url, config_file, {})
+    assert "Open backlog at week end" in coloured and "\x1b[" in coloured
