@@ -1,9 +1,12 @@
 """What the app takes from Textual beyond its public API, pinned so that a Textual upgrade that
 changes it fails here (pyproject.toml pins `textual>=8,<9`; tests/test_packaging.py checks the pin).
 
-- The one private attribute the TUI reads is `App._driver` (bells and OSC 9/777 notifications
-  are written through it, as Textual's own `bell()` does): it must still be there, None before
-  the app runs and a driver with `write` and `flush` while it runs.
+- The private attributes the TUI reads: `App._driver` (bells and OSC 9/777 notifications are
+  written through it, as Textual's own `bell()` does): still there, None before the app runs
+  and a driver with `write` and `flush` while it runs; and `DataTable._get_styles_to_render_cell`
+  (tui/widgets.py keeps a table's rendered cells when its pane is shown again and clears only
+  this cache): still a cached method of DataTable. A new one fails the first test until it is
+  pinned here.
 - No class of ours silently takes over a private name of a Textual base class (an attribute or
   method `_x` that Textual's own code of that class also defines).
 """
@@ -24,7 +27,7 @@ import mspkpi_tui
 
 PACKAGE = Path(mspkpi_tui.__file__).parent
 TUI = PACKAGE / "tui"
-PRIVATE_TEXTUAL_USED = {"_driver"}
+PRIVATE_TEXTUAL_USED = {"_driver", "_get_styles_to_render_cell"}
 
 pytestmark = pytest.mark.anyio
 
@@ -53,7 +56,7 @@ def _our_names() -> set[str]:
     return names
 
 
-def test_the_only_private_textual_attribute_read_is_the_apps_driver():
+def test_the_private_textual_attributes_read_are_the_pinned_ones():
     ours = _our_names()
     foreign = {
         node.attr
@@ -114,3 +117,13 @@ async def test_the_apps_driver_is_there_and_writes(tui_engine):
         driver = app._driver
         assert driver is not None and callable(driver.write) and callable(driver.flush)
         app.terminal_write("\a")  # headless: written nowhere, and no error
+
+
+def test_the_data_tables_cell_style_cache_is_still_a_cache():
+    from textual.widgets import DataTable
+
+    from mspkpi_tui.tui.widgets import Table
+
+    method = inspect.getattr_static(DataTable, "_get_styles_to_render_cell")
+    assert callable(getattr(method, "cache_clear", None))  # the override clears it, nothing else
+    assert issubclass(Table, DataTable) and "notify_style_update" in vars(Table)
