@@ -90,6 +90,13 @@ ENTRY_CATEGORIES = [
     "Travel",
 ]
 PROJECT_CATEGORIES = ["Onboarding", "Migration", "Infrastructure", "Security", "Cloud", "Hardware refresh"]
+NOTE_KINDS = ["Task Notes", "Internal note", "Resolution"]
+NOTE_BODIES = [
+    "Called the user; reproduced the fault and collected logs.",
+    "Waiting on the vendor's reply before the next step.",
+    "Applied the fix remotely; asked the user to confirm.",
+    "User confirmed it works. Closing after a day of monitoring.",
+]
 PROJECT_STATUSES = ["New", "In Progress", "On Hold", "Complete"]
 CONTRACT_TYPES = ["Recurring Service", "Block Hours", "Time & Materials", "Retainer"]
 PERIOD_TYPES = ["Monthly", "Quarterly", "Yearly"]
@@ -244,7 +251,8 @@ class Builder:
         tables = [self.companies(), self.resources(), self.queues(), self.projects()]
         tables += [self.tickets(), self.ticket_events(), self.timesheets(), self.time_entries()]
         tables += [self.opportunities(), self.opportunity_stage_changes(), self.contracts(), self.survey_results()]
-        tables += [self.billing_items()]  # last: its random draws leave the tables above as they were
+        tables += [self.billing_items()]  # after the others: its random draws leave the tables above as they were
+        tables += [self.ticket_notes()]  # the same, added later
         # Rollups the store keeps at write time, filled from the rows they summarise.
         tables[3].add("actual_hours", "float", np.round(self.project_hours, 2))
         tables[4].add("time_entry_count", "int", self.entries_per_ticket)
@@ -496,6 +504,26 @@ class Builder:
         t.add("field", "label", field[order], labels=FIELDS)
         t.add("old_value", "label", old[order], labels=values)
         t.add("new_value", "label", new[order], labels=values)
+        return t
+
+    def ticket_notes(self) -> Table:
+        """Two notes on every open ticket and on one closed ticket in ten (the ones a detail is
+        opened on), by the assignee (or a contact on an unassigned ticket), during its life."""
+        rng, n = self.rng, self.n.tickets
+        noted = np.flatnonzero(~self.t_closed | (rng.random(n) < 0.1))
+        ticket = np.repeat(noted, 2)
+        k = len(ticket)
+        span = (self.t_end - self.t_created)[ticket]
+        at = self.t_created[ticket] + (rng.random(k) * span).astype(np.int64)
+        people = self.resource_names + ["Customer contact"]
+        author = np.where(self.t_unassigned[ticket], len(people) - 1, self.t_assignee[ticket])
+        t = self.table("ticket_notes", k)
+        t.add("ticket_id", "int", ticket + 1)
+        t.add("created_at", "time", self.not_after_now(at))
+        t.add("author", "label", author, labels=people)
+        t.add("kind", "label", rng.integers(0, len(NOTE_KINDS), k), labels=NOTE_KINDS)
+        t.add("body", "label", rng.integers(0, len(NOTE_BODIES), k), labels=NOTE_BODIES)
+        t.add("internal", "bool", rng.random(k) < 0.4)
         return t
 
     # --- time ----------------------------------------------------------------------------

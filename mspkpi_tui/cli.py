@@ -252,14 +252,25 @@ def kpi(
         "-s",
         help="Only this area: queue, sla, service, escalations, team, pipeline, contracts, projects, trends, clients.",
     ),
+    days: int | None = typer.Option(
+        None, "--days", help="The trends section's history window: 30 (the default), 90 or 365 days."
+    ),
+    by: str | None = typer.Option(
+        None, "--by", help="The trends section's history periods: day (the default) or week."
+    ),
 ) -> None:
     """Print every KPI figure."""
-    from mspkpi_tui.kpi.report import check_section, compute_report
+    from mspkpi_tui.kpi.report import check_history, check_section, compute_report
     from mspkpi_tui.output import render
 
-    names = check_section(section)  # a bad --section is refused before the database is opened
+    # A bad --section, --days or --by is refused before the database is opened.
+    names = check_section(section)
+    if (days is not None or by is not None) and "trends" not in names:
+        raise MspkpiError("--days and --by choose the trends section's history: use them with --section trends")
+    days, by = days or 30, by or "day"
+    check_history(days, by)
     context = _ctx(ctx)
-    report = compute_report(context.engine(create=False), context.now, context.config, names)
+    report = compute_report(context.engine(create=False), context.now, context.config, names, days, by)
     typer.echo(render(report, format.value), nl=False)
 
 

@@ -88,3 +88,34 @@ async def test_enter_opens_the_company_page_and_escape_closes_it(tui_engine):
         assert "Last 30 days:" in screen_text(app) and "Opened per month" in screen_text(app)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, CompanyScreen))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_company_page_charts_have_room_to_draw_their_line(tui_engine, size):
+    """Two abreast and 10 rows at 120 columns; stacked at 8 rows at 80 (the page scrolls), and
+    the page opens at its top. Each chart's text has its axis and plotted rows, not only a title."""
+    from mspkpi_tui.tui.company_screen import CHARTS, CompanyScreen
+
+    app = make_app(tui_engine)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        await pilot.press("8")
+        await clients_shown(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompanyScreen) and app.screen.page is not None)
+        charts = [app.screen.query_one(f"#{chart_id}", Chart) for chart_id in CHARTS]
+        await wait_until(pilot, lambda: all(c._built is not None for c in charts))
+        await pilot.pause()
+        regions = [c.region for c in charts]
+        rows = 10 if size[0] == 120 else 8
+        assert [r.height for r in regions] == [rows] * 4
+        if size[0] == 120:
+            assert regions[0].y == regions[1].y and regions[2].y == regions[3].y > regions[0].y
+            assert regions[0].width + regions[1].width >= 110
+        else:
+            assert len({r.y for r in regions}) == 4 and regions[0].width >= 76
+        drawn = [c.render().plain.splitlines() for c in charts]  # type: ignore[union-attr]
+        assert [len(lines) for lines in drawn] == [rows] * 4
+        # the tickets chart has data here: a y axis tick on each plotted row (title, frame and x labels aside)
+        assert sum("┤" in line for line in drawn[0]) >= rows - 4
+        assert app.screen.query_one("#company-body").scroll_y == 0

@@ -85,6 +85,8 @@ async def test_detail_at_80x24_shows_notes_with_authors_and_keeps_hostile_text_i
         await settle(pilot)
         first = screen_text(app)
         assert "Requester:          Helen Baker" in first
+        # what the ticket is about is on the first screen, before the long list of fields
+        assert "Description" in first and "Hi team," in first and first.index("Description") < first.index("Hi team,")
         seen = first
         for _ in range(8):  # page down through the detail, as a lead would
             await pilot.press("pagedown")

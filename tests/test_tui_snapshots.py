@@ -1,4 +1,5 @@
-"""Snapshots of every pane at 80x24 and 120x40: fixed data, pinned clock, no cursor blink.
+"""Snapshots of every pane at 80x24 and 120x40 (the Queue, SLAs and Team also at 100x30 and
+160x45): fixed data, pinned clock, no cursor blink.
 
 Update after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`
 and look at the SVGs under tests/__snapshots__/test_tui_snapshots/ before committing them.
@@ -68,6 +69,9 @@ async def _shown(pilot, pane: str) -> None:
 
 
 CASES = [(pane, size) for pane in PANE_KEYS for size in ((80, 24), (120, 40))]
+# The issue's other sizes (issue 11) for the panes a lead triages from: who owns a ticket and
+# when it is due stay on screen, the columns aligned, at a mid-size SSH window and a wide one.
+CASES += [(pane, size) for pane in ("queue", "sla", "team") for size in ((100, 30), (160, 45))]
 
 
 @pytest.mark.parametrize("pane, size", CASES, ids=[f"{p}-{w}x{h}" for p, (w, h) in CASES])

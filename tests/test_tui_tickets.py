@@ -56,6 +56,18 @@ def test_every_sort_lists_the_same_tickets_in_its_own_order(filled):
             assert [r.created_at for r in rows] == sorted(r.created_at for r in rows)
         if query.sort == "assignee":
             assert rows[0].assignee is None
+        if query.sort == "number":
+            assert [r.number for r in rows] == sorted((r.number for r in rows), key=lambda n: (len(n), n))
+        if query.sort == "title":
+            assert [r.title.lower() for r in rows] == sorted(r.title.lower() for r in rows)
+        if query.sort == "status":
+            assert [r.status for r in rows] == sorted(r.status for r in rows)
+        if query.sort == "queue":
+            named = [r.queue for r in rows if r.queue is not None]
+            assert named == sorted(named) and all(r.queue is None for r in rows[len(named) :])  # none last
+        reversed_ids = t.queue_ids(filled, NOW, query.reversed())
+        if query.sort in ("number", "age"):  # one key, no ties: reversing is the exact reverse
+            assert reversed_ids == ids[::-1]
         seen.append(query.sort)
         query = query.next_sort()
     assert query.sort == "due" and seen == list(t.SORTS)

@@ -415,3 +415,31 @@ def _totals(rows: list[ClientRow]) -> dict[str, Any]:
         "needy": sum(1 for r in rows if r.needy),
         "no_data": {},  # figure -> why it is null
     }
+
+
+@dataclass(frozen=True)
+class MatrixPoint(Result):
+    company_id: int
+    company: str
+    hours_per_seat: float
+    margin_pct: float
+
+
+@dataclass(frozen=True)
+class ProfitabilityMatrix(Result):
+    """The time and profitability matrix: one point per company with seats and a margin %,
+    and its quadrant lines at the MSP's medians (over every listed company that has the figure)."""
+
+    points: list[MatrixPoint]
+    hours_per_seat_median: float | None
+    margin_pct_median: float | None
+
+
+def profitability_matrix(figures: ClientFigures) -> ProfitabilityMatrix:
+    """Hours per seat (x) against margin % (y): the needy-and-unprofitable sit bottom right."""
+    points = [
+        MatrixPoint(r.company_id, r.company, per_seat, r.margin_pct)
+        for r in figures.companies
+        if r.margin_pct is not None and (per_seat := ratio(r.hours, r.seats)) is not None
+    ]
+    return ProfitabilityMatrix(points, figures.medians.get("hours_per_seat"), figures.medians.get("margin_pct"))

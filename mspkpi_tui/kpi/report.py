@@ -17,7 +17,7 @@ from mspkpi_tui.kpi.clients import client_figures
 from mspkpi_tui.kpi.common import Refresh
 from mspkpi_tui.kpi.contracts import HORIZONS, contract_figures
 from mspkpi_tui.kpi.escalations import escalation_figures
-from mspkpi_tui.kpi.history import history
+from mspkpi_tui.kpi.history import BUCKETS, RANGES, history
 from mspkpi_tui.kpi.pipeline import pipeline_figures
 from mspkpi_tui.kpi.projects import project_figures
 from mspkpi_tui.kpi.queue import queue_figures
@@ -53,7 +53,7 @@ def zone_name(config: Config) -> str:
     return getattr(zone, "key", None) or str(zone)
 
 
-def rules_in_force(config: Config) -> dict[str, str]:
+def rules_in_force(config: Config, history_days: int = 30, history_by: str = "day") -> dict[str, str]:
     """One line per section naming the rule the figures follow (config values included)."""
     esc, ts, pipe, svc, cl = config.escalation, config.timesheet, config.pipeline, config.service, config.clients
     weekday = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][config.week_start]
@@ -90,8 +90,9 @@ def rules_in_force(config: Config) -> dict[str, str]:
             "hours; hours to deliver: the five largest categories, the rest as Other"
         ),
         "trends": (
-            "the last 30 business-zone days, today last (up to now); history: backlog and aged at each day's end "
-            "(reopened tickets open again from the reopen), SLA and CSAT per week, faint = the previous 30 days"
+            f"the last 30 business-zone days, today last (up to now); history: the last {history_days} days by "
+            f"{history_by}, backlog and aged at each {history_by}'s end (reopened tickets open again from the "
+            f"reopen), SLA and CSAT per week, faint = the previous {history_days} days"
         ),
         "clients": (
             "per active company over the last 30 days (TUI: this quarter, 12 months); FCR, SLA, CSAT by the service "
@@ -111,7 +112,24 @@ def check_section(section: str | None) -> list[str]:
     return [section]
 
 
-def compute_report(engine: Engine, now: datetime, config: Config, sections: list[str] | None = None) -> dict[str, Any]:
+def check_history(days: int, by: str) -> None:
+    """The trends section's long view: one of the Trends pane's windows, by day or week."""
+    if days not in RANGES:
+        raise MspkpiError(f"--days must be one of {', '.join(map(str, RANGES))}, not {days}")
+    if by not in BUCKETS:
+        raise MspkpiError(f"--by must be one of {', '.join(BUCKETS)}, not {by!r}")
+
+
+def compute_report(
+    engine: Engine,
+    now: datetime,
+    config: Config,
+    sections: list[str] | None = None,
+    history_days: int = 30,
+    history_by: str = "day",
+) -> dict[str, Any]:
+    """The report; `history_days` and `history_by` choose the trends section's history window."""
+    check_history(history_days, history_by)
     names = list(DEFAULT_SECTIONS) if sections is None else [n for s in sections for n in check_section(s)]
     report: dict[str, Any] = {
         "as_of": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
@@ -122,8 +140,8 @@ def compute_report(engine: Engine, now: datetime, config: Config, sections: list
         area = SECTIONS[name]
         figures = area(engine, now, config, refresh=refresh) if name in SHARES_WORK else area(engine, now, config)
         report[name] = figures.to_dict()
-        if name == "trends":  # the long view (kpi.history): 30 days by day, with backlog, aged, SLA per week
-            report[name]["history"] = history(engine, now, config).to_dict()
-    rules = rules_in_force(config)
+        if name == "trends":  # the long view (kpi.history): backlog, aged, SLA per week over the asked window
+            report[name]["history"] = history(engine, now, config, history_days, history_by).to_dict()
+    rules = rules_in_force(config, history_days, history_by)
     report["rules"] = {name: rules[name] for name in names}
     return report

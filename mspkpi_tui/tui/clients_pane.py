@@ -76,14 +76,15 @@ def sorted_rows(rows: list[ClientRow], column: int, reverse: bool) -> list[Clien
 def matrix(figures: ClientFigures) -> Scatter:
     """Hours per seat (x) against margin % (y), quadrant lines at the MSP's medians: the
     needy-and-unprofitable companies sit bottom right."""
-    points = tuple(
-        (round(r.hours / r.seats, 2), r.margin_pct) for r in figures.companies if r.seats and r.margin_pct is not None
-    )
+    from mspkpi_tui.kpi.clients import profitability_matrix
+
+    found = profitability_matrix(figures)
+    points = tuple((p.hours_per_seat, p.margin_pct) for p in found.points)
     return Scatter(
         f"Hours per seat vs margin %, {PERIOD_NAMES[figures.period]} ({len(points)} companies with seats and revenue)",
         points,
-        figures.medians.get("hours_per_seat"),
-        figures.medians.get("margin_pct"),
+        found.hours_per_seat_median,
+        found.margin_pct_median,
         "hours per seat",
         "margin %",
         height=16,

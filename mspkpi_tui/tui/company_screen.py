@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 PERIOD_NAMES = {"30d": "last 30 days", "quarter": "this quarter", "12m": "last 12 months"}
 CHARTS = ("company-flow", "company-hours", "company-revenue", "company-csat")
 OPEN_LIMIT = 200
+WIDE = 110  # columns from which the 12-month charts sit two abreast (as the Trends pane's)
+CHART_ROWS_WIDE, CHART_ROWS_NARROW = 10, 8
 
 
 def figures_text(row: ClientRow, period: str) -> Text:
@@ -96,9 +99,11 @@ class CompanyScreen(TriageKeys, Screen):
         Binding("x", "clear", "All its open tickets", show=False, id="company-clear-filter"),
         *TRIAGE_BINDINGS,
     ]
+    # The grid's rows are given, not auto: with `height: auto` alone the grid gave each row
+    # two lines (a title and clipped axis labels, no line drawn).
     DEFAULT_CSS = """
-    #company-charts { grid-size: 2; height: auto; }
-    #company-charts Chart { height: 12; }
+    #company-charts { grid-size: 2; grid-rows: 10; grid-gutter: 0 1; height: auto; }
+    #company-charts Chart { height: 10; }
     """
 
     def __init__(self, row: ClientRow, period: str) -> None:
@@ -129,12 +134,27 @@ class CompanyScreen(TriageKeys, Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._chart_layout(self.app.size.width)  # before the first layout: each chart built once
         self.app.show_status_on(self)
         box = self.query_one("#company-filter-box", Input)
         box.cursor_blink = False
         box.display = False
         self.open_list.focus()
         self.reload()
+
+    def on_resize(self, event: Resize) -> None:
+        self._chart_layout(event.size.width)
+
+    def _chart_layout(self, width: int) -> None:
+        """Two charts abreast, 10 rows each, from WIDE columns; below, stacked at 8 rows (the
+        page scrolls), so each chart keeps room for its 12 months' line and labels."""
+        columns, rows = (2, CHART_ROWS_WIDE) if width >= WIDE else (1, CHART_ROWS_NARROW)
+        grid = self.query_one("#company-charts", Grid)
+        if grid.styles.grid_size_columns != columns:
+            grid.styles.grid_size_columns = columns
+            grid.styles.grid_rows = str(rows)
+            for chart in grid.query(Chart):
+                chart.styles.height = rows
 
     @property
     def open_list(self) -> TicketListView:
@@ -169,6 +189,7 @@ class CompanyScreen(TriageKeys, Screen):
             app.call_from_thread(self._show_open, found, query)
 
     def _show(self, page: CompanyPage, open_tickets: TicketList, query: TicketQuery) -> None:
+        first = self.page is None
         self.page = page
         for chart_id, spec in company_charts(page).items():
             self.query_one(f"#{chart_id}", Chart).plot(spec)
@@ -193,6 +214,9 @@ class CompanyScreen(TriageKeys, Screen):
         self.query_one("#company-issues", Chart).plot(
             Bars("Top issue types, last 12 months", tuple((clean(k), float(v)) for k, v in page.top_issue_types))
         )
+        if first:  # the list's cursor scrolled the page down to it: open at the top, figures then charts
+            body = self.query_one("#company-body", VerticalScroll)
+            self.call_after_refresh(body.scroll_home, animate=False)
 
     def _show_open(self, open_tickets: TicketList, query: TicketQuery) -> None:
         if query != self.ticket_query:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -93,7 +93,8 @@ class ServiceData:
     contracts: ContractFigures
     projects: ProjectFigures
     trends: Trends
-    money: MoneyFigures  # MRR, seats, churn over the last 30 days (kpi.money: contracts only, cheap)
+    money: MoneyFigures  # MRR and its split by category, seats, churn over the last 30 days (kpi.money)
+    client_totals: dict[str, Any]  # new vs closed, cost per ticket: kpi.clients' 30-day totals (as the Clients pane's)
 
 
 def load_queue_ids(
@@ -167,17 +168,21 @@ def load_pipeline(engine: Engine, now: datetime, config: Config, trends: Trends)
 
 
 def load_service(engine: Engine, now: datetime, config: Config, trends: Trends) -> ServiceData:
-    from mspkpi_tui.kpi.clients import msp_money
+    from mspkpi_tui.kpi.clients import client_figures
     from mspkpi_tui.kpi.contracts import contract_figures
     from mspkpi_tui.kpi.projects import project_figures
     from mspkpi_tui.kpi.service import service_figures
 
+    # The MSP-wide money and ticket totals of kpi.clients (the Clients pane's and `mspkpi kpi
+    # --section clients`' figures for the same 30 days), not a second derivation of them.
+    clients = client_figures(engine, now, config, "30d")
     return ServiceData(
         service_figures(engine, now, config),
         contract_figures(engine, now, config),
         project_figures(engine, now, config),
         trends,
-        msp_money(engine, now, config),
+        clients.money,
+        clients.totals,
     )
 
 

@@ -50,11 +50,14 @@ class DetailScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Figure(id="detail-title")
         with VerticalScroll(id="detail-body"):
-            yield Figure(id="detail-fields")
+            # What a lead reads first fits the first screen at 80x24: who, when, what was said.
+            yield Figure(id="detail-glance")
             yield Figure(id="detail-description-title", classes="section")
             yield Figure(id="detail-description")
             yield Figure(id="detail-notes-title", classes="section")
             yield Figure(id="detail-notes")
+            yield Figure(id="detail-fields-title", classes="section")
+            yield Figure(id="detail-fields")
             yield Figure(id="detail-entries-title", classes="section")
             yield Table(("Started", "Technician", "Hours", "Billable", "Category"), id="detail-entries")
             yield Figure(id="detail-events-title", classes="section")
@@ -87,16 +90,13 @@ class DetailScreen(Screen):
         title.append("  ")
         title.append(fmt.clean(row.title))
         self.query_one("#detail-title", Figure).show(title)
-        fields = Text()
-        for i, (label, value) in enumerate(detail.fields):
-            if i:
-                fields.append("\n")
-            fields.append(f"{label + ':':<20}", style="bold")
-            fields.append(fmt.clean(value))
+        glance = field_lines([(label, value) for label, value in detail.fields if label in GLANCE])
         countdown, overdue = fmt.countdown(row.countdown(self.app.now))
-        fields.append(f"\n{'Next due in:':<20}", style="bold")
-        fields.append(countdown + ("  OVERDUE" if overdue else ""), style="bold" if overdue else "")
-        self.query_one("#detail-fields", Figure).show(fields)
+        glance.append(f"\n{'Next due in:':<20}", style="bold")
+        glance.append(countdown + ("  OVERDUE" if overdue else ""), style="bold" if overdue else "")
+        self.query_one("#detail-glance", Figure).show(glance)
+        self.query_one("#detail-fields-title", Figure).show(Text("Every field", style="bold"))
+        self.query_one("#detail-fields", Figure).show(field_lines(detail.fields))
         self.query_one("#detail-description-title", Figure).show(Text("Description", style="bold"))
         self.query_one("#detail-description", Figure).show(
             fmt.paragraphs(detail.description, DESCRIPTION_LINES, DESCRIPTION_CHARS)
@@ -154,6 +154,21 @@ class DetailScreen(Screen):
 
     def current_ticket(self) -> TicketRow | None:
         return self.detail.row if self.detail else None
+
+
+# The fields shown above the description (all of them are listed again below the notes).
+GLANCE = ("Company", "Requester", "Assignee", "Status", "Priority", "Queue")
+
+
+def field_lines(fields: list[tuple[str, str]]) -> Text:
+    """'Label:   value' lines, the labels aligned; values sanitised."""
+    text = Text()
+    for i, (label, value) in enumerate(fields):
+        if i:
+            text.append("\n")
+        text.append(f"{label + ':':<20}", style="bold")
+        text.append(fmt.clean(value))
+    return text
 
 
 DESCRIPTION_LINES, DESCRIPTION_CHARS = 15, 1500  # the detail's share of a description

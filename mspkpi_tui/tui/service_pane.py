@@ -4,7 +4,7 @@ response and resolution times, contracts expiring, projects at risk, hours to de
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 
 from mspkpi_tui.kpi import drills
 from mspkpi_tui.kpi.drills import Records
+from mspkpi_tui.safe_text import clean
 from mspkpi_tui.tui import loader
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart, Spark
@@ -22,6 +23,7 @@ from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
 
 if TYPE_CHECKING:
+    from mspkpi_tui.kpi.money import MoneyFigures
     from mspkpi_tui.tui.app import MspkpiApp
 
 # Who and when stay on screen at 80x24: the end date and the company are kept; the contract's
@@ -44,6 +46,41 @@ def _projects(app: MspkpiApp, colour: str) -> Records:
     return drills.projects_at_risk(app.engine, app.now, app.config, colour)
 
 
+def money_lines(text: Text, m: MoneyFigures, totals: dict[str, Any]) -> None:
+    """MRR (with its split by contract category and the clients in each share), seat price and
+    churn (clients and recurring revenue), then new vs closed and cost per ticket: each with its
+    window. The figures are kpi.clients' (the Clients pane's, 30 days): only formatted here."""
+    text.append(f"Recurring revenue (MRR at {m.as_of:%Y-%m-%d}): ", style="bold")
+    if m.mrr is None:
+        text.append(f"no data ({m.no_data.get('mrr', '')})\n")
+    else:
+        seat = "no data" if m.all_in_seat_price is None else f"{m.all_in_seat_price:,.2f}"
+        text.append(f"MRR {m.mrr:,.0f} · all-in seat price {seat} (Clients pane, key 8, per client)\n")
+        text.append("MRR by contract category: ", style="bold")
+        text.append(
+            " · ".join(
+                f"{clean(s.category)} {s.mrr:,.0f} ({fmt.pct(s.pct)}, {s.clients:,} client{'s' * (s.clients != 1)})"
+                for s in m.mrr_by_category
+            )
+            or "none"
+        )
+        text.append("\nChurn (30 days): ", style="bold")
+        lost = (
+            "no data" if m.mrr_lost is None or m.mrr_at_start is None else f"{m.mrr_lost:,.0f} of {m.mrr_at_start:,.0f}"
+        )
+        text.append(
+            f"clients {fmt.pct(m.churn_pct)} ({m.clients_lost:,} of {m.clients_at_start:,}) · "
+            f"recurring revenue {fmt.pct(m.revenue_churn_pct)} ({lost})\n"
+        )
+    text.append("Clients' tickets (30 days): ", style="bold")
+    ratio = "no data" if totals["new_vs_closed_ratio"] is None else fmt.number(totals["new_vs_closed_ratio"], 2)
+    cost = "no data" if totals["cost_per_ticket"] is None else f"{totals['cost_per_ticket']:,.2f}"
+    text.append(
+        f"new vs closed {totals['opened']:,} / {totals['closed']:,} (ratio {ratio}, difference "
+        f"{totals['new_vs_closed_difference']:+,}) · cost per ticket {cost} (labour on tickets / tickets closed)"
+    )
+
+
 class ServicePane(Pane, VerticalScroll, can_focus=False):
     pane_id = "service"
     title = "Service"
@@ -57,6 +94,8 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         yield Chart(id="svc-csat")
         yield Figure(id="svc-contracts-title", classes="section")
         yield Table(CONTRACT_COLUMNS, id="svc-contracts")
+        # Below the table: at 80x24 the figures above keep the table (focused) in view.
+        yield Figure(id="svc-money", classes="section")
         yield Figure(id="svc-projects")
         yield Chart(id="svc-hours-by-category")
 
@@ -83,17 +122,11 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         )
         resolution = "no data" if s.avg_resolution_hours_30d is None else f"{fmt.hours(s.avg_resolution_hours_30d)} h"
         text.append(f"first response {response} · resolution {resolution}\n")
-        m = data.money
-        text.append("Recurring revenue: ", style="bold")
-        if m.mrr is None:
-            text.append(f"no data ({m.no_data.get('mrr', '')})")
-        else:
-            seat = "no data" if m.all_in_seat_price is None else f"{m.all_in_seat_price:,.2f}"
-            text.append(
-                f"MRR {m.mrr:,.0f} · all-in seat price {seat} · churn (30 days) {fmt.pct(m.churn_pct)} of clients, "
-                f"{fmt.pct(m.revenue_churn_pct)} of MRR (Clients pane, key 8, per client)"
-            )
+        text.rstrip()  # in place: the money lines moved below the contracts table
         self.query_one("#svc-figures", Figure).show(text)
+        money = Text()
+        money_lines(money, data.money, data.client_totals)
+        self.query_one("#svc-money", Figure).show(money)
         t = data.trends
         days = tuple(t.days)
         self.query_one("#svc-opened", Chart).plot(Spark("Opened/day", days, tuple(t.opened)))

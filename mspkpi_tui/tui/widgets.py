@@ -297,7 +297,7 @@ TICKET_COLUMNS = (
     Column("Pri", most=8),
     Column("Next due", most=8, justify="right"),
     Column("Age", most=4, justify="right"),
-    Column("Company", least=6, most=20, gives=1),
+    Column("Company", least=6, most=22, gives=1),  # as the Queue's: "Castle & Co Solicitors" whole when there is room
     Column("Title", least=8, most=400, gives=2, fill=True),
     Column("Assignee", most=18),
 )

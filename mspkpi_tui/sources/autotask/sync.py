@@ -279,12 +279,7 @@ class AutotaskPass(SyncPass):
             sid = str(record.get("id"))
             if not sid.isdigit() or self.run.ids.get("tickets", sid) is None:
                 continue  # rejected
-            active = record.get("last_activity_at")
-            try:
-                recent = isinstance(active, str) and parse_datetime(active) >= since
-            except RecordError:
-                recent = False
-            if record.get("is_closed") is False or recent:
+            if record.get("is_closed") is False or _since(record.get("last_activity_at"), since):
                 self.note_tickets.append(int(sid))
 
     def _read_notes(self) -> None:
@@ -478,6 +473,14 @@ def picklist_entries(values: list[Any]) -> list[PicklistEntry]:
                 )
             )
     return entries
+
+
+def _since(value: Any, moment: datetime) -> bool:
+    """`value` is an ISO time at or after `moment` (False when it is no time at all)."""
+    try:
+        return isinstance(value, str) and parse_datetime(value) >= moment
+    except RecordError:
+        return False
 
 
 def _no_store(_page: Any) -> None:

@@ -183,7 +183,14 @@ class Pass(SyncPass):
     def store_tickets(self, page: Page) -> None:
         stored = self.stored_tickets([str(r["id"]) for r in page.records if _has_id(r)])
         events: list[dict] = []
-        notes = {str(r["id"]): self.ticket_notes(r["id"]) for r in page.records if self.wants_notes(r)}
+        notes: dict[str, list[Any]] = {}
+        for record in page.records:
+            if self.wants_notes(record):
+                if self.stop.is_set():
+                    # Ctrl-C: one request a ticket could outlast the stop's grace (a second),
+                    # so the page is not stored; its cursor has not moved, the next pass reads it.
+                    return
+                notes[str(record["id"])] = self.ticket_notes(record["id"])
 
         def map_one(record: Any) -> dict:
             row, found = mapping.ticket(

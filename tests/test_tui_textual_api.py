@@ -1,0 +1,129 @@
+"""What the app takes from Textual beyond its public API, pinned so that a Textual upgrade that
+changes it fails here (pyproject.toml pins `textual>=8,<9`; tests/test_packaging.py checks the pin).
+
+- The private attributes the TUI reads: `App._driver` (bells and OSC 9/777 notifications are
+  written through it, as Textual's own `bell()` does): still there, None before the app runs
+  and a driver with `write` and `flush` while it runs; and `DataTable._get_styles_to_render_cell`
+  (tui/widgets.py keeps a table's rendered cells when its pane is shown again and clears only
+  this cache): still a cached method of DataTable. A new one fails the first test until it is
+  pinned here.
+- No class of ours silently takes over a private name of a Textual base class (an attribute or
+  method `_x` that Textual's own code of that class also defines).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+from test_tui_app import loaded
+from test_tui_support import make_app, tui_engine, tui_template_db  # noqa: F401
+
+import mspkpi_tui
+
+PACKAGE = Path(mspkpi_tui.__file__).parent
+TUI = PACKAGE / "tui"
+PRIVATE_TEXTUAL_USED = {"_driver", "_get_styles_to_render_cell"}
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def _trees(root: Path):
+    for path in sorted(root.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _our_names() -> set[str]:
+    """Every name the package itself defines (functions, classes, attributes it assigns)."""
+    names: set[str] = set()
+    for _path, tree in _trees(PACKAGE):
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    return names
+
+
+def test_the_private_textual_attributes_read_are_the_pinned_ones():
+    ours = _our_names()
+    foreign = {
+        node.attr
+        for _path, tree in _trees(TUI)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+        and node.attr not in ours
+    }
+    assert foreign == PRIVATE_TEXTUAL_USED
+
+
+def _private_names_of(cls: type) -> set[str]:
+    """The `_x` names a class's body defines: methods, and `self._x = ...` in its methods."""
+    tree = ast.parse(inspect.getsource(cls).lstrip())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("_"):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and node.attr.startswith("_"):
+            names.add(node.attr)
+    return {n for n in names if not n.startswith("__")}
+
+
+def _textual_classes_of_ours():
+    for path in sorted(TUI.glob("*.py")):
+        module = importlib.import_module(f"mspkpi_tui.tui.{path.stem}")
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and cls.__module__ == module.__name__:
+                textual = [b for b in cls.__mro__ if b.__module__.startswith("textual.")]
+                if textual:
+                    yield cls, textual
+
+
+def test_no_class_of_ours_overrides_a_private_name_of_its_textual_bases():
+    checked = 0
+    clashes = []
+    for cls, bases in _textual_classes_of_ours():
+        checked += 1
+        mine = _private_names_of(cls)
+        for base in bases:
+            source = inspect.getsource(base)
+            for name in mine:
+                # Textual's private handlers (_on_mount ...) are its own (ours are on_*): any
+                # definition or assignment of the same name in the base is a clash.
+                if re.search(rf"(def {name}\b|self\.{name}\b\s*[:=])", source):
+                    clashes.append(f"{cls.__qualname__}.{name} (also {base.__module__}.{base.__qualname__})")
+    assert checked >= 20  # the app, the panes, the tables and the screens were looked at
+    assert clashes == []
+
+
+async def test_the_apps_driver_is_there_and_writes(tui_engine):
+    app = make_app(tui_engine)
+    assert app._driver is None  # before the app runs
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        driver = app._driver
+        assert driver is not None and callable(driver.write) and callable(driver.flush)
+        app.terminal_write("\a")  # headless: written nowhere, and no error
+
+
+def test_the_data_tables_cell_style_cache_is_still_a_cache():
+    from textual.widgets import DataTable
+
+    from mspkpi_tui.tui.widgets import Table
+
+    method = inspect.getattr_static(DataTable, "_get_styles_to_render_cell")
+    assert callable(getattr(method, "cache_clear", None))  # the override clears it, nothing else
+    assert issubclass(Table, DataTable) and "notify_style_update" in vars(Table)
