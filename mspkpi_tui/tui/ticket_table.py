@@ -46,15 +46,18 @@ class Column:
     justify: str = "left"
 
 
+# The rule of every ticket list (issue 11): number, due, priority and the owner stay; the company
+# and then the title are cut first; the queue, the status, the age, then the company go when that
+# does not fit. At 80 columns the owner keeps 13 cells ("unassigned", "Grace O'Neill").
 COLUMNS = [
     Column("number", "Number", 6, 16, 0),
     Column("priority", "Pri", 8, 8, 0),  # "Critical" whole, even at 80 columns
     Column("sla", "SLA due", 8, 8, 0, "right"),
     Column("age", "Age", 4, 4, 4, "right"),
     Column("company", "Company", 8, 22, 3),
-    Column("title", "Title", 20, 200, 0),
+    Column("title", "Title", 15, 200, 0),
     Column("status", "Status", 8, 14, 6),
-    Column("assignee", "Assignee", 8, 16, 5),
+    Column("assignee", "Assignee", 13, 18, 0),
     Column("queue", "Queue", 8, 16, 7),
 ]
 # After the minimum widths, spare columns go to these in turn, each up to its maximum.
