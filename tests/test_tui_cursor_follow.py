@@ -10,10 +10,13 @@ dataset does, so the panes read them the way they read a real sync.
 from __future__ import annotations
 
 import pytest
+from rich.cells import cell_len
 from test_tui_app import loaded, screen_text, wait_until
 from test_tui_support import SYNCED_AT, make_app, tui_engine, tui_template_db  # noqa: F401
 
+from mspkpi_tui.store import models
 from mspkpi_tui.store.writer import SyncWriter
+from mspkpi_tui.tui.ticket_table import TicketTable
 from mspkpi_tui.tui.widgets import Table
 
 pytestmark = pytest.mark.anyio
@@ -208,3 +211,47 @@ async def test_page_up_near_the_top_of_the_facet_picker_keeps_an_option_highligh
         await pilot.press("j", "j", "pageup")
         await pilot.pause()
         assert options.highlighted == 1  # the first option that can be picked (headings cannot)
+
+
+HOSTILE_TITLES = ("漢字のタイトル" * 6, "🔥🚒 server on fire 👩‍💻🇯🇵" * 3, "long " * 1000)
+
+
+async def test_queue_rows_keep_one_width_and_the_assignee_whatever_the_title(tui_engine):
+    """CJK, emoji (a ZWJ sequence and a flag among them) and a 5,000-character title at 80x24:
+    every row is the table's width in display cells and the Assignee cell is the whole name."""
+    assert len(HOSTILE_TITLES[2]) == 5000
+    tickets = models.table(models.Ticket)
+    with tui_engine.begin() as conn:
+        ids = [row.id for row in conn.execute(tickets.select())]
+        for n, ticket_id in enumerate(ids):
+            conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(title=HOSTILE_TITLES[n % 3]))
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        view = app.query_one(TicketTable)
+        await wait_until(pilot, lambda: len(view.ids) > 0 and all(i in view._rows for i in view.ids[:3]))
+        await pilot.pause()
+        width = view.scrollable_content_region.width
+        x, cells = view._column_spans()["assignee"]
+        assert cells >= 13  # the Assignee column is kept at 80 columns
+        titles = set()
+        shown = min(len(view.ids), view.scrollable_content_region.height)
+        assert shown >= 3
+        for y in range(shown):
+            row = view._rows[view.ids[view.scroll_offset.y + y]]
+            # before the crop to the widget: the cells alone add up to the columns' widths
+            columns = sum(w for _, w in view._columns) + len(view._columns) - 1
+            assert cell_len(view._row_text(row).plain) == columns <= width, (y, row.title[:20])
+            strip = view.render_line(y)
+            text = "".join(segment.text for segment in strip)
+            assert cell_len(text) == strip.cell_length == width, (y, text)
+            assignee = "".join(segment.text for segment in strip.crop(x, x + cells)).rstrip()
+            assert assignee == (row.assignee or "unassigned"), (y, text)
+            tx, tcells = view._column_spans()["title"]
+            title = "".join(segment.text for segment in strip.crop(tx, tx + tcells))
+            assert title.strip() and cell_len(title) == tcells, (y, title)
+            titles.add(row.title)
+        assert titles == set(HOSTILE_TITLES)  # all three kinds on the first screen
+        screen = screen_text(app)
+        assert "unassigned" in screen and "Bob Okafor" in screen
+        assert all(cell_len(line) == 80 for line in screen.splitlines())
