@@ -272,6 +272,8 @@ class FacetScreen(ModalScreen):
         Binding("k", "move('cursor_up')", "Up", show=False, id="facets-up"),
         Binding("g", "move('first')", "First", show=False, id="facets-first"),
         Binding("G", "move('last')", "Last", show=False, id="facets-last"),
+        Binding("pageup", "move('page_up')", "Page up", show=False, priority=True, id="facets-page-up"),
+        Binding("pagedown", "move('page_down')", "Page down", show=False, priority=True, id="facets-page-down"),
     ]
     DEFAULT_CSS = """
     FacetScreen { align: center middle; }
@@ -313,8 +315,13 @@ class FacetScreen(ModalScreen):
         option_list.highlighted = 1
 
     def action_move(self, action: str) -> None:
-        """j/k/g/G beside the OptionList's own arrows, Home/End and PageUp/PageDown."""
-        getattr(self.query_one(OptionList), f"action_{action}")()
+        """j/k/g/G/PageUp/PageDown beside the OptionList's own arrows and Home/End. A page up
+        that lands on the first heading (not an option) leaves nothing highlighted in Textual's
+        OptionList: the first option is highlighted then, so the cursor is never lost."""
+        options = self.query_one(OptionList)
+        getattr(options, f"action_{action}")()
+        if options.highlighted is None:
+            options.action_first()
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
