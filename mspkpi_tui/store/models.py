@@ -203,7 +203,31 @@ class ResourceDayHours(SQLModel, table=True):
     entries: int = 0
 
 
-class CompanyDay(SQLModel, table=True):
+class CompanySums(SQLModel):
+    """What company_days and company_months hold for one company and one slot, summed."""
+
+    opened: int = 0
+    closed: int = 0
+    first_touch: int = 0
+    responded: int = 0
+    response_seconds: float = 0.0
+    responded_with_due: int = 0
+    responded_in_time: int = 0
+    resolved: int = 0
+    resolution_seconds: float = 0.0
+    resolved_with_due: int = 0
+    resolved_in_time: int = 0
+    response_missed: int = 0
+    resolution_missed: int = 0
+    hours: float = 0.0
+    billable_hours: float = 0.0
+    ticket_hours: float = 0.0
+    labour_cost: float = 0.0
+    ticket_labour_cost: float = 0.0
+    uncosted_hours: float = 0.0
+
+
+class CompanyDay(CompanySums, table=True):
     """Rollup kept by the store's write paths (store/rollups/company_days.py): one company's
     tickets and time entries in one UTC day, summed (the Clients pane, a company page, the review)."""
 
@@ -212,28 +236,9 @@ class CompanyDay(SQLModel, table=True):
     __table_args__ = (Index("ix_company_days_day", "day"),)
     company_id: int = Field(primary_key=True)  # no foreign key: a derived row, recounted when its company goes
     day: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # 00:00 UTC
-    opened: int = 0
-    closed: int = 0
-    first_touch: int = 0
-    responded: int = 0
-    response_seconds: float = 0.0
-    responded_with_due: int = 0
-    responded_in_time: int = 0
-    resolved: int = 0
-    resolution_seconds: float = 0.0
-    resolved_with_due: int = 0
-    resolved_in_time: int = 0
-    response_missed: int = 0
-    resolution_missed: int = 0
-    hours: float = 0.0
-    billable_hours: float = 0.0
-    ticket_hours: float = 0.0
-    labour_cost: float = 0.0
-    ticket_labour_cost: float = 0.0
-    uncosted_hours: float = 0.0
 
 
-class CompanyMonth(SQLModel, table=True):
+class CompanyMonth(CompanySums, table=True):
     """Rollup kept with company_days (store/rollups/company_days.py): one company's
     company_days rows in one UTC month, summed (a year for every company reads 12 rows each)."""
 
@@ -241,25 +246,6 @@ class CompanyMonth(SQLModel, table=True):
     __table_args__ = (Index("ix_company_months_month", "month"),)
     company_id: int = Field(primary_key=True)
     month: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # the 1st, 00:00 UTC
-    opened: int = 0
-    closed: int = 0
-    first_touch: int = 0
-    responded: int = 0
-    response_seconds: float = 0.0
-    responded_with_due: int = 0
-    responded_in_time: int = 0
-    resolved: int = 0
-    resolution_seconds: float = 0.0
-    resolved_with_due: int = 0
-    resolved_in_time: int = 0
-    response_missed: int = 0
-    resolution_missed: int = 0
-    hours: float = 0.0
-    billable_hours: float = 0.0
-    ticket_hours: float = 0.0
-    labour_cost: float = 0.0
-    ticket_labour_cost: float = 0.0
-    uncosted_hours: float = 0.0
 
 
 class RollupPendingTicket(SQLModel, table=True):
