@@ -62,3 +62,27 @@ async def test_no_contract_values_is_no_data(engine):
         "Clients' tickets (30 days): new vs closed 1 / 1 (ratio 1.00, difference +0) · "
         "cost per ticket no data (labour on tickets / tickets closed)"
     )
+
+
+async def test_at_80x24_the_keys_reach_the_money_lines_below_the_contracts(engine):
+    """The money lines sit below the contracts table; G on the table (its last row) brings what
+    follows the table into view, so a keyboard user reaches them without a mouse."""
+    from test_tui_app import screen_text
+
+    data = dataset()
+    for i in range(12):  # contracts ending within 90 days: a table longer than the screen
+        data.add("contracts", id=f"X{i}", company_id="A", name=f"Block {i}", end_date=f"2026-12-{10 + i}")
+    data.store(engine)
+    app = make_app(engine, config("UTC"), now=NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("6")
+        figures = app.query_one("#svc-money", Figure)
+        await wait_until(pilot, lambda: "Recurring revenue" in figures.plain)
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "svc-contracts")
+        assert "MRR by contract category" not in screen_text(app)  # below the fold at first
+        await pilot.press("G")
+        await pilot.pause()
+        await pilot.pause()
+        shown = screen_text(app)
+    assert "MRR by contract category" in shown

@@ -275,8 +275,14 @@ class Table(DataTable):
         for ancestor in self.ancestors:
             if isinstance(ancestor, ScrollableContainer) and ancestor.allow_vertical_scroll:
                 top = self.region.y - ancestor.region.y + int(ancestor.scroll_y) + row - int(self.scroll_y)
+                height = 1
+                if self.cursor_row == self.row_count - 1:
+                    # On the last row, what follows the table (figures, charts) comes into view
+                    # too, as far as the cursor row stays on screen: keys reach the pane's end.
+                    below = ancestor.virtual_size.height - top
+                    height = max(1, min(below, ancestor.scrollable_content_region.height - 2))
                 ancestor.scroll_to_region(
-                    Region(0, top, 1, 1), animate=False, immediate=True, spacing=Spacing(1, 0, 1, 0)
+                    Region(0, top, 1, height), animate=False, immediate=True, spacing=Spacing(1, 0, 1, 0)
                 )
                 return
 
