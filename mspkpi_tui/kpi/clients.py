@@ -229,14 +229,6 @@ def month_window(first_day: date, config: Config, now: datetime) -> Window:
     return Window(f"{first_day:%Y-%m}", local_midnight_utc(first_day, config.zone), end, first_day, last)
 
 
-def msp_money(engine: Engine, now: datetime, config: Config) -> MoneyFigures:
-    """The MSP-wide money figures over the last 30 days (the Service pane)."""
-    window = period_window(now, config, "30d")
-    with engine.connect() as conn:
-        terms = read_contracts(conn)
-    return money_figures(terms, window.first_day, window.last_day)
-
-
 def figures_for_window(engine: Engine, w: Window, config: Config) -> ClientFigures:
     """Every active company's figures over any window (the pane's periods, the review's months)."""
     zone = config.zone

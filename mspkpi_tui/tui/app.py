@@ -424,7 +424,9 @@ class MspkpiApp(App):
             return
         url = links.openable(ticket.url)
         if url is None:
-            self.notify(f"Not opened (only http and https links): {ticket.url}", severity="warning", markup=False)
+            self.notify(
+                f"Not opened (only http and https links): {clean(ticket.url)}", severity="warning", markup=False
+            )
             return
         self._open_url(url)
 

@@ -107,8 +107,6 @@ class Pass(SyncPass):
         self.catalog = catalog
         self.closed_types = closed_types
         self.rule = rule
-        self.feedback_missing = False
-        self.invoices_missing = False
         self.teams: list[dict] = []  # the Team list as read this pass (for the queue picklist)
 
     # --- the declarations ----------------------------------------------------------------
@@ -168,28 +166,24 @@ class Pass(SyncPass):
         self.run.store_picklist("priority", mapping.priority_picklist(priorities, self.catalog.priority_rank))
 
     def feedback_paths(self) -> list[str]:
-        """Feedback, where the tenant exposes it (a 403 or 404 means it does not: nothing to read)."""
-        try:
-            self.client.get("Feedback", {"pageinate": "true", "page_size": 1, "page_no": 1})
-        except PsaHttpError as exc:
-            if exc.status in (403, 404):
-                self.feedback_missing = True
-                self.seen.pop("survey_results", None)  # nothing listed: nothing to prune
-                return []
-            raise
-        return ["Feedback"]
+        """Feedback, where the tenant exposes it."""
+        return ["Feedback"] if self.readable("Feedback", "survey_results") else []
 
     def invoice_paths(self) -> list[str]:
-        """Posted invoices with their lines, where the API user may read them (403/404: none)."""
+        """Posted invoices with their lines, where the API user may read them."""
+        return ["Invoice?posted=true&includelines=true"] if self.readable("Invoice", "billing_items") else []
+
+    def readable(self, endpoint: str, entity: str) -> bool:
+        """Whether the API user may read `endpoint`: a 403 or 404 means the tenant does not
+        expose it, so nothing is listed and nothing of `entity` is pruned."""
         try:
-            self.client.get("Invoice", {"pageinate": "true", "page_size": 1, "page_no": 1})
+            self.client.get(endpoint, {"pageinate": "true", "page_size": 1, "page_no": 1})
         except PsaHttpError as exc:
             if exc.status in (403, 404):
-                self.invoices_missing = True
-                self.seen.pop("billing_items", None)  # nothing listed: nothing to prune
-                return []
+                self.seen.pop(entity, None)
+                return False
             raise
-        return ["Invoice?posted=true&includelines=true"]
+        return True
 
     def invoice(self, record: Any) -> dict:
         return mapping.invoice(record, self.catalog)
