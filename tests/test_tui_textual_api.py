@@ -127,3 +127,27 @@ def test_the_data_tables_cell_style_cache_is_still_a_cache():
     method = inspect.getattr_static(DataTable, "_get_styles_to_render_cell")
     assert callable(getattr(method, "cache_clear", None))  # the override clears it, nothing else
     assert issubclass(Table, DataTable) and "notify_style_update" in vars(Table)
+
+
+def test_what_the_quick_pane_switch_and_filter_rely_on_is_still_there():
+    """tui/focus.py and TicketTable._set_length use public names whose behaviour they depend on:
+    Screen.focused is a reactive (redefined without the full repaint), TabbedContent follows a
+    focus through its handler of TabPane.Focused (pre-empted by PaneTabs for a stale focus),
+    and a ScrollBar is told the scrollable length through `window_virtual_size`."""
+    from textual.reactive import Reactive
+    from textual.screen import Screen
+    from textual.scrollbar import ScrollBar
+    from textual.widget import Widget
+    from textual.widgets import TabbedContent, TabPane
+
+    from mspkpi_tui.tui.focus import DashboardScreen, PaneTabs
+
+    assert isinstance(inspect.getattr_static(Screen, "focused"), Reactive)
+    assert isinstance(inspect.getattr_static(DashboardScreen, "focused"), Reactive)
+    assert callable(getattr(TabbedContent, "_on_tab_pane_focused", None)) and TabPane.Focused.handler_name == (
+        "on_tab_pane_focused"
+    )
+    assert issubclass(PaneTabs, TabbedContent)
+    assert isinstance(inspect.getattr_static(ScrollBar, "window_virtual_size"), Reactive)
+    assert isinstance(inspect.getattr_static(Widget, "virtual_size"), Reactive)
+    assert callable(Widget.validate_scroll_y)

@@ -39,6 +39,7 @@ from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import clean
 from mspkpi_tui.tui import links, loader
+from mspkpi_tui.tui.focus import DashboardScreen, PaneTabs
 from mspkpi_tui.tui.footer import QuietFooter
 from mspkpi_tui.tui.pane import LazyPane, Pane
 from mspkpi_tui.tui.panes import PANES
@@ -116,6 +117,9 @@ class MspkpiApp(App):
         if theme:
             self.theme = THEME_ALIASES.get(theme, theme)
 
+    def get_default_screen(self) -> Screen:
+        return DashboardScreen(id="_default")  # never focuses a widget on a pane not shown (tui/focus.py)
+
     @property
     def now(self) -> datetime:
         return self.pinned_now or utcnow()
@@ -123,7 +127,7 @@ class MspkpiApp(App):
     # --- building ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial=FIRST_PANE, id="panes"):
+        with PaneTabs(initial=FIRST_PANE, id="panes"):
             for n, cls in enumerate(PANES, start=1):
                 with TabPane(f"{n} {cls.title}", id=cls.pane_id):
                     pane = cls(id=f"pane-{cls.pane_id}")
@@ -352,11 +356,22 @@ class MspkpiApp(App):
             self.pop_screen()
         if isinstance(self.screen, EmptyScreen):
             return
-        self.query_one("#panes", TabbedContent).active = pane_id
+        # The pane and the focus on its main widget change together: one frame (tui/focus.py).
+        with self.batch_update():
+            self.query_one("#panes", TabbedContent).active = pane_id
+            for pane in self.query(f"#pane-{pane_id}").results(Pane):  # not built yet: it focuses itself when mounted
+                pane.focus_main()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        for pane in self.query(f"#pane-{event.pane.id}").results(Pane):  # not built yet: it focuses itself when mounted
+        """A tab clicked (a pane key has focused its pane already): focus the pane's main widget,
+        unless the focus is in that pane already or another pane was shown since."""
+        if event.pane.id != self.active_pane_id:
+            return
+        focused = self.focused
+        if focused is not None and event.pane in focused.ancestors:
+            return
+        for pane in self.query(f"#pane-{event.pane.id}").results(Pane):
             pane.focus_main()
 
     def action_refresh(self) -> None:

@@ -16,6 +16,7 @@ from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart
 from mspkpi_tui.tui.columns import Column
 from mspkpi_tui.tui.drills import Drill, DrillList
+from mspkpi_tui.tui.focus import focus_now
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
 
@@ -120,4 +121,4 @@ class PipelinePane(Pane, VerticalScroll, can_focus=False):
             text.append(", ".join(f"{fmt.clean(reason)} {n}" for reason, n in deals.by_reason.items()))
 
     def focus_main(self) -> None:
-        self.query_one("#pipe-stages", Table).focus(scroll_visible=False)  # the figures above the table stay in view
+        focus_now(self.query_one("#pipe-stages", Table))  # the figures above the table stay in view

@@ -19,6 +19,7 @@ from mspkpi_tui.kpi.queue import QueueFigures
 from mspkpi_tui.kpi.tickets import SORTS, TicketQuery, TicketRow
 from mspkpi_tui.kpi.views import AGED, CUSTOM, View, aged_step, all_views
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.focus import focus_now
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, ViewNote, load_queue_ids, load_view_note
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.queue_filter import FilterCache, without_text
@@ -292,7 +293,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
         return self.table.current_row()
 
     def focus_main(self) -> None:
-        self.table.focus()
+        focus_now(self.table)
 
     def tick(self) -> None:
         self.table.tick()

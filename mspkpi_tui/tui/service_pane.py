@@ -18,6 +18,7 @@ from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart, Spark
 from mspkpi_tui.tui.columns import Column
 from mspkpi_tui.tui.drills import Drill, DrillList
+from mspkpi_tui.tui.focus import focus_now
 from mspkpi_tui.tui.loader import ServiceData
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
@@ -192,4 +193,4 @@ class ServicePane(Pane, VerticalScroll, can_focus=False):
         )
 
     def focus_main(self) -> None:
-        self.query_one("#svc-contracts", Table).focus(scroll_visible=False)  # the figures above the table stay in view
+        focus_now(self.query_one("#svc-contracts", Table))  # the figures above the table stay in view

@@ -13,6 +13,7 @@ from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Chart, Spark
 from mspkpi_tui.tui.columns import Column
 from mspkpi_tui.tui.drills import Drill, DrillList
+from mspkpi_tui.tui.focus import focus_now
 from mspkpi_tui.tui.loader import TeamData
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.widgets import Figure, Table
@@ -182,4 +183,4 @@ class TeamPane(Pane, VerticalScroll, can_focus=False):
         )
 
     def focus_main(self) -> None:
-        self.query_one("#team-dispatch", Table).focus(scroll_visible=False)  # the first screen stays in view
+        focus_now(self.query_one("#team-dispatch", Table))  # the first screen stays in view

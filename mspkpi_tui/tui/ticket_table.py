@@ -169,11 +169,29 @@ class TicketTable(ScrollView, can_focus=True):
         longest = max((cells(fmt.clean(r.number)) for r in rows), default=0)
         if longest:
             self._number_width = longest
-        self.virtual_size = Size(self.size.width, len(ids))
+        self._set_length(len(ids))
         self.set_reactive(TicketTable.cursor, max(0, min(position, len(ids) - 1)))
         self._relayout(force=True)
         self._follow_cursor()
         self.refresh()
+
+    def _set_length(self, length: int) -> None:
+        """The scrollable height is the number of tickets. `virtual_size` is a reactive that lays
+        out the whole screen when it changes, and a filter keystroke changes the length: when the
+        vertical scrollbar stays as it is (shown, or not needed), the new length is set without a
+        layout, the scrollbar told the new length and the scroll offset kept in range."""
+        size = Size(self.size.width, length)
+        if size == self.virtual_size:
+            return
+        height = self.container_size.height
+        scrollbar = self.show_vertical_scrollbar
+        if not self.is_mounted or height <= 0 or scrollbar != (length > height):
+            self.virtual_size = size  # the scrollbar appears or goes: the columns' width changes
+            return
+        self.set_reactive(TicketTable.virtual_size, size)
+        if scrollbar:
+            self.vertical_scrollbar.window_virtual_size = length
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
     @property
     def current_id(self) -> int | None:

@@ -11,13 +11,14 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.coordinate import Coordinate
-from textual.geometry import Region, Size, Spacing
+from textual.geometry import Region, Spacing
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.columns import Column, clip, columns_of, fit_widths, natural_widths
+from mspkpi_tui.tui.focus import focus_now
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.triage_keys import MARK, PENDING, TRIAGE_BINDINGS, TriageKeys, marks_of, pending_of
 
@@ -38,7 +39,7 @@ class TicketListPane(TriageKeys, Pane):
         return self.query_one(TicketListView).current_ticket()
 
     def focus_main(self) -> None:
-        self.query_one(TicketListView).focus(scroll_visible=False)  # the figures above the table stay in view
+        focus_now(self.query_one(TicketListView))  # the figures above the table stay in view
 
     def tick(self) -> None:
         self.query_one(TicketListView).tick(self.app.now)
@@ -100,7 +101,6 @@ class Table(DataTable):
         self.sort_reverse = False
         # The component styles last rendered with, per pseudo-class state (focus, hover ...).
         self._rendered_styles: dict[Any, tuple[Any, ...]] = {}
-        self._rendered_size: Size | None = None
 
     def on_mount(self) -> None:
         self._rebuild(())
@@ -158,12 +158,13 @@ class Table(DataTable):
         rows = self._shown or ()
         if self._fit(rows) != self.widths:
             self._rebuild(rows)
+            return
         # DataTable (handling the Resize after this class) re-renders every cell after any
-        # Resize; a pane shown again gets one at the size it already had, its rendered rows
-        # still right: only a new size goes on to DataTable.
-        if event.size == self._rendered_size:
-            event.prevent_default()
-        self._rendered_size = event.size
+        # Resize. With the same column widths its rendered rows are still right (a rendered
+        # row depends on the column widths, a rendered line is cached by the table's width):
+        # a pane shown again gets a Resize, sometimes at a width it had before its scrollbar
+        # came back (118 <-> 120 columns), and kept none of its rendered rows.
+        event.prevent_default()
 
     def show_rows(self, rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> None:
         """(key, cells) per row; cells are Text objects (untrusted text never becomes markup).

@@ -1,0 +1,70 @@
+"""Focus that stays on the pane shown.
+
+A pane key used to focus the new pane's main widget with `Widget.focus()`, which defers the
+focus to a later message. Two things went wrong with that:
+
+- the switch painted twice: once for the new pane, once more for the focus change (the
+  cursor row's colour and the footer's keys), so a pane switch wrote two full screens;
+- a focus still pending when the next pane key arrived landed in a pane no longer shown,
+  and Textual's TabbedContent shows the pane of a focused widget: the two panes took the
+  screen from each other, each focus asking for the other one again, until the focus
+  requests happened to come in order (seen for 20 s and 2 MB of output on the 1M-ticket
+  database; the "bench stops seeing output" of bench/RESULTS.md).
+
+So the panes focus their main widget at once (`focus_now`, in the handler of the key, in the
+same frame as the switch), the dashboard's screen never focuses a widget that is not displayed
+(a focus asked for before its pane was switched away from is dropped), and the tabs follow a
+focus only while it is still there (TabPane.Focused arrives after the focus, which the next
+pane key may already have moved on).
+
+Public API only: `Screen.set_focus` (which `Widget.focus` calls later), `App.get_default_screen`,
+and the TabPane.Focused message with `prevent_default` (which keeps TabbedContent's own handler
+from running).
+"""
+
+from __future__ import annotations
+
+from textual.reactive import Reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import TabbedContent, TabPane
+
+
+def focus_now(widget: Widget, scroll_visible: bool = False) -> None:
+    """Focus `widget` now rather than after the current message (as `Widget.focus` does).
+    The focus change repaints what it changes (the widget's focus styles), so the full
+    repaint of the widget that `Widget.focus` also asks for is left out."""
+    if widget.is_attached:
+        widget.screen.set_focus(widget, scroll_visible=scroll_visible)
+
+
+def displayed(widget: Widget) -> bool:
+    """The widget and every container above it are displayed (no `display: none` on the way)."""
+    return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
+
+
+class DashboardScreen(Screen):
+    """The dashboard's screen: a widget on a pane not shown is never focused, and a focus
+    change repaints only the widgets whose focus styles change, not the whole screen."""
+
+    # Screen.focused repaints the whole screen when it changes (Reactive's default), which a
+    # pane switch paid as a second full frame (~19 KB at 120x40). Nothing the screen itself
+    # draws depends on the focus: the widgets gaining and losing it restyle and repaint
+    # themselves (Screen._update_focus_styles, Widget._on_focus / _on_blur).
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+    def set_focus(self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False) -> None:
+        if widget is not None and widget is not self.focused and not displayed(widget):
+            return  # a focus asked for before its pane was switched away from
+        super().set_focus(widget, scroll_visible=scroll_visible, from_app_focus=from_app_focus)
+
+
+class PaneTabs(TabbedContent):
+    """The dashboard's tabs: a pane is shown by a pane key or a click on its tab, and by a focus
+    moving into it only while that focus is still there."""
+
+    def on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        focused = self.screen.focused
+        if focused is None or event.tab_pane not in focused.ancestors:
+            event.prevent_default()  # stale: the focus has moved on since (to another pane)
+            event.stop()

@@ -1,0 +1,119 @@
+"""Issue 11, the quick keys: a pane switch paints the new pane once, with the focus already on
+its table and without repainting the whole screen; a focus asked for on a pane no longer shown
+never takes the screen back (two panes used to take it from each other); a filter keystroke
+that changes the queue's length lays nothing out while the scrollbar stays as it is.
+
+The updates are taken where Textual hands them to the terminal (App._display); the layouts
+are counted with Screen.screen_layout_refresh_signal (published after each layout)."""
+
+from __future__ import annotations
+
+import pytest
+from test_tui_app import loaded, screen_text, settle, table, wait_until
+from test_tui_support import OPEN_TICKETS, make_app, tui_engine, tui_template_db  # noqa: F401
+from textual._compositor import CompositorUpdate, LayoutUpdate
+
+from mspkpi_tui.tui.panes import PANES
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+class Frames:
+    """Each compositor update the app hands to the terminal, with the widget focused then."""
+
+    def __init__(self, app) -> None:
+        self.updates: list[tuple[str, str | None]] = []
+        original = app._display
+
+        def display(screen, renderable) -> None:
+            if isinstance(renderable, CompositorUpdate):
+                focused = app.focused.id if app.focused is not None else None
+                self.updates.append(("full" if isinstance(renderable, LayoutUpdate) else "part", focused))
+            original(screen, renderable)
+
+        app._display = display
+
+
+async def all_panes(pilot) -> None:
+    await loaded(pilot)
+    await wait_until(pilot, lambda: len(pilot.app.mounted_panes()) == len(PANES))
+    await settle(pilot)
+
+
+async def test_a_pane_switch_paints_once_with_the_focus_moved_and_not_the_whole_screen(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        await pilot.press("6")  # built and shown once: its tables have rendered
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        frames = Frames(app)
+        await pilot.press("6")
+        await settle(pilot)
+        assert app.active_pane_id == "service" and app.focused is not None and app.focused.id == "svc-contracts"
+        assert frames.updates, "the switch painted nothing"
+        # No frame showed the new pane with the Queue's table still focused, and the focus
+        # change did not repaint the whole screen (it was a second full frame, ~19 KB).
+        assert all(kind == "part" for kind, _ in frames.updates), frames.updates
+        assert all(focused == "svc-contracts" for _, focused in frames.updates), frames.updates
+
+
+async def test_a_focus_asked_for_on_a_pane_not_shown_leaves_the_pane_shown(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        assert app.active_pane_id == "queue"
+        app.query_one("#svc-contracts").focus()  # e.g. asked for by a pane key just before this one
+        await settle(pilot)
+        assert app.active_pane_id == "queue" and app.focused is table(app)
+
+
+async def test_two_pane_keys_at_once_end_on_the_second_pane_and_stay(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        for first, second in [("service", "queue"), ("team", "pipeline"), ("queue", "sla")]:
+            app.action_show_pane(first)
+            app.action_show_pane(second)  # the second key before the first one's focus was handled
+            shown = []
+            for _ in range(20):  # the two panes used to take the screen from each other
+                await pilot.pause(0.01)
+                shown.append(app.active_pane_id)
+            assert set(shown) == {second}, shown
+            assert app.focused is not None and app.pane(second) in app.focused.ancestors
+
+
+async def test_a_shorter_queue_keeps_its_scrollbar_without_a_layout(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await all_panes(pilot)
+        queue = table(app)
+        ids = list(queue.ids)
+        height = queue.container_size.height
+        assert len(ids) == OPEN_TICKETS and height + 1 < OPEN_TICKETS and queue.show_vertical_scrollbar
+        layouts = []
+        app.screen.screen_layout_refresh_signal.subscribe(queue, lambda screen: layouts.append(screen))
+        queue.action_cursor_last()  # scrolled to the end: the shorter list must scroll back into range
+        await settle(pilot)
+        assert queue.scroll_offset.y == OPEN_TICKETS - height
+        layouts.clear()
+
+        queue.show(ids[: height + 1])  # a filter keystroke: fewer tickets, still more than the screen holds
+        await settle(pilot)
+        assert layouts == []  # the whole screen was laid out on every keystroke
+        assert queue.virtual_size.height == height + 1 and queue.show_vertical_scrollbar
+        assert queue.vertical_scrollbar.window_virtual_size == height + 1
+        assert queue.scroll_offset.y == 1 and queue.max_scroll_y == 1
+        row = queue.current_row()
+        assert queue.current_id == ids[height] and row is not None and row.number in screen_text(app)
+
+        queue.show(ids[:3])  # now the tickets fit: the scrollbar goes, and that is a layout
+        await settle(pilot)
+        assert layouts and not queue.show_vertical_scrollbar and queue.scroll_offset.y == 0
+        assert queue.virtual_size.height == 3
