@@ -192,16 +192,21 @@ async def test_first_showing_builds_each_chart_at_one_size(tui_engine):
         assert all(width < 60 for width, _height in sizes)  # two abreast at 120 columns
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_key_7_after_a_quiet_spell_draws_from_strips_rendered_ahead(tui_engine, size):
+@pytest.mark.parametrize(
+    "size, no_color", [((80, 24), False), ((120, 40), False), ((80, 24), True)], ids=["80x24", "120x40", "NO_COLOR"]
+)
+async def test_key_7_after_a_quiet_spell_draws_from_strips_rendered_ahead(tui_engine, monkeypatch, size, no_color):
     """While the pane is hidden, its charts' sizes are known from the terminal's width, so the
     shown range and the next one are built and rendered to strips ahead in a quiet moment: key
     7 and a p right after it build no chart, and every chart on screen hands out the strips
-    its worker rendered, the same strips Static's own rendering makes of the chart's text."""
+    its worker rendered, the same strips Static's own rendering makes of the chart's text
+    (NO_COLOR and the ANSI theme included: Textual's output filters come after either)."""
     from textual.widgets import Static
 
     BUILT.clear()
-    app = make_app(tui_engine)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(tui_engine, tui_config(theme="ansi") if no_color else None)
     async with app.run_test(size=size) as pilot:
         await loaded(pilot)
         await settled(pilot)  # hidden: the 30 and 90 days read and drawn ahead
