@@ -230,3 +230,22 @@ async def test_key_7_after_a_quiet_spell_draws_from_strips_rendered_ahead(tui_en
         await trends_shown(pilot, 90)
         await wait_until(pilot, lambda: all(c._built and c._built[0] == c.spec for c in charts))
         assert BUILT.builds == builds  # the next range was drawn ahead too
+
+
+def test_rendered_strips_are_kept_for_fewer_charts_than_texts():
+    """The strips (~10x a text's weight) are bounded on their own, the most recent kept; a
+    text built again drops its old strips."""
+    from textual.style import Style
+
+    from mspkpi_tui.tui.charts import Lines, Rendered, _Built
+
+    built = _Built(most=8, most_rendered=2)
+    style = Style()
+    keys = [(Lines(f"chart {n}", (), ()), 40, 11) for n in range(4)]
+    for key in keys:
+        built.put(key, key[0].draw(40, 11))
+        built.put_rendered(key, Rendered(style, None, ()))  # type: ignore[arg-type]
+    assert [built.rendered(key, style) is not None for key in keys] == [False, False, True, True]
+    assert all(key in built for key in keys)  # the texts stay
+    built.put(keys[3], keys[3][0].draw(40, 11))
+    assert built.rendered(keys[3], style) is None

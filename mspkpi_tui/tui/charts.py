@@ -126,10 +126,14 @@ class _Built:
     switched back to, or a pane shown again at a size seen before, is drawn without plotext.
     Bounded (the oldest go first) and locked: builds finish in worker threads."""
 
-    def __init__(self, most: int = 96) -> None:
+    def __init__(self, most: int = 96, most_rendered: int = 48) -> None:
         self.most = most
         self._texts: OrderedDict[Key, Text] = OrderedDict()
-        self._rendered: dict[Key, Rendered] = {}  # the last style each text was rendered in
+        # The strips of the texts shown or drawn ahead lately, in the last style each was
+        # rendered in: fewer than the texts (a chart's strips weigh ~10x its text); 48 holds
+        # the Trends pane's three ranges by day and by week and the other panes' charts.
+        self.most_rendered = most_rendered
+        self._rendered: OrderedDict[Key, Rendered] = OrderedDict()
         self._lock = threading.Lock()
         self.builds = 0  # plotext builds by every chart of the process (tests, the bench)
         self.shown = 0  # texts put on screen, built or from here
@@ -148,7 +152,10 @@ class _Built:
     def rendered(self, key: Key, style: VisualStyle) -> Rendered | None:
         with self._lock:
             rendered = self._rendered.get(key)
-            return rendered if rendered is not None and rendered.style == style else None
+            if rendered is None or rendered.style != style:
+                return None
+            self._rendered.move_to_end(key)
+            return rendered
 
     def clear(self) -> None:
         with self._lock:
@@ -168,6 +175,9 @@ class _Built:
         with self._lock:
             if key in self._texts:
                 self._rendered[key] = rendered
+                self._rendered.move_to_end(key)
+                while len(self._rendered) > self.most_rendered:
+                    self._rendered.popitem(last=False)
 
 
 BUILT = _Built(most=128)
