@@ -233,8 +233,8 @@ async def test_key_7_after_a_quiet_spell_draws_from_strips_rendered_ahead(tui_en
 
 
 def test_rendered_strips_are_kept_for_fewer_charts_than_texts():
-    """The strips (~10x a text's weight) are bounded on their own, the most recent kept; a
-    text built again drops its old strips."""
+    """The strips are bounded on their own, the most recent kept; a text built again drops
+    its old strips."""
     from textual.style import Style
 
     from mspkpi_tui.tui.charts import Lines, Rendered, _Built

@@ -130,8 +130,8 @@ class _Built:
         self.most = most
         self._texts: OrderedDict[Key, Text] = OrderedDict()
         # The strips of the texts shown or drawn ahead lately, in the last style each was
-        # rendered in: fewer than the texts (a chart's strips weigh ~10x its text); 48 holds
-        # the Trends pane's three ranges by day and by week and the other panes' charts.
+        # rendered in, bounded on their own: 48 holds the Trends pane's three ranges by day
+        # and by week and the other panes' charts (30 charts' strips are ~1,500 segments).
         self.most_rendered = most_rendered
         self._rendered: OrderedDict[Key, Rendered] = OrderedDict()
         self._lock = threading.Lock()
