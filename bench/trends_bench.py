@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import math
 import os
 import shlex
@@ -156,7 +157,9 @@ def pane(url: str, now, cycles: int, keys: str = "post", warm: bool = False) -> 
     from mspkpi_tui.tui.charts import BUILT, Chart
 
     engine = open_database(url)
+    gc.collect()  # the earlier apps' garbage goes before this app freezes what it holds
     app = MspkpiApp(engine, Config(tui=TuiSettings(refresh_seconds=0)), now=now)
+    app.freeze_after_first_read = True  # as run_app's app does (gc.freeze after the first read)
     out: dict = {}
     if not warm:
         BUILT.clear()  # a new app in this process: its first paint builds every chart
@@ -225,7 +228,10 @@ def pane(url: str, now, cycles: int, keys: str = "post", warm: bool = False) -> 
             await quiet(pilot, trends)
             out["cycles"], out["builds_during_cycles"], out["rss_end_mb"] = cycles, BUILT.builds - builds, rss_mb()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        gc.unfreeze()
     engine.dispose()
     return out
 

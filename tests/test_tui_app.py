@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import timedelta
 
 import pytest
@@ -475,3 +476,26 @@ async def test_ticket_lists_fit_their_width_whatever_the_psa_wrote(tui_engine, p
         number, owner = row[0].plain, row[-1].plain
         assert not number.endswith("…") and not owner.endswith("…")
         assert number in screen_text(app)
+
+
+async def test_the_app_process_freezes_its_start_up_objects_once_after_the_first_read(tui_engine):
+    """run_app's app moves what start-up built out of the collector's reach after its first
+    read (so a full collection does not pause the screen scanning it); an app inside a test
+    process does not, and neither freezes again on later reads."""
+    assert gc.get_freeze_count() == 0
+    try:
+        app = make_app(tui_engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot)
+            assert gc.get_freeze_count() == 0  # the default: tests share a process
+        app = make_app(tui_engine)
+        app.freeze_after_first_read = True  # as run_app sets it
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot)
+            frozen = gc.get_freeze_count()
+            assert frozen > 10_000  # the modules, widgets and data of a running dashboard
+            await pilot.press("r")
+            await wait_until(pilot, lambda: app.reads >= 2)
+            assert gc.get_freeze_count() <= frozen  # frozen objects freed since leave it; none added
+    finally:
+        gc.unfreeze()
