@@ -45,20 +45,25 @@ from bench.common import ANCHOR_NOW, DEFAULT_URL, generated_now, machine_info, r
 
 MARK_START, MARK_END = "<!-- clients-bench:start -->", "<!-- clients-bench:end -->"
 NOTE = (
-    "After: the Clients figures sum company_months and company_days (migration 0016) for a window's whole "
-    "UTC months and days and count its partial days at either end from the rows; the company page reads its "
-    "12 months the same way; `review --all` computes the MSP-wide frame and reads the quarter's surveys, "
-    "tickets, time entries and contracts once for every company (about 20 ms a company after that, a third "
-    "of it the plotext chart). Still above the pane's targets. The machine was shared (load average about 5 "
-    "on 2 cores), so the CPU ms beside each wall figure is the steadier measure. In CPU the 30-day read is "
-    "about 420 ms: ~100 ms summing ~55,000 company-day rows (an index on day, then a row lookup each), ~90 ms "
-    "counting the two partial days from the rows, ~27 ms the open tickets by company (ix_tickets_open has no "
-    "company), and ~160 ms of Python for the 2,000 rows (rounding, lifetime recurring revenue, contract "
-    "terms). What would meet 150 ms: company_days stored day-first WITHOUT ROWID (1.7x on the day sums, "
-    "measured), an hour-level rollup for the partial days, an (is_closed, company_id) index, and fewer "
-    "Python steps per row. The company page is measured in UTC; in a zone whose midnight is not a UTC "
-    "midnight each month edge is a partial day counted from the rows (~165 ms CPU for London, ~230 ms for "
-    "Kolkata)."
+    "This round (branch clients-speed from b221d81): migration 0018 keys company_days and company_months day "
+    "(month) first, WITHOUT ROWID on SQLite (a range of days is one pass over rows stored together; one "
+    "company's days through the new (company_id, day) index), adds a partial (is_closed, company_id) index "
+    "for the open tickets by company, sums each partial day per company within its UTC day (no day parsed "
+    "per row), rounds half up without Decimal away from a tie, caches local midnights, and the Service "
+    "pane's refresh reads service_totals (MRR, churn, new vs closed, cost per ticket; about half of a full "
+    "read) instead of every company's figures. Every company's figures are equal before/after on the 1M "
+    "database (30 days, this quarter, 12 months; UTC, Europe/London, Asia/Kolkata: 17,469 rows, and five "
+    "company pages with their open tickets). The machine was shared (load average 3.5-4.7 on 2 cores): the "
+    "CPU ms is the steadier measure. Still above the pane's targets. In CPU the 30-day read is now about "
+    "400 ms: ~100 ms SQLite summing the ~34,000 company-day rows of 29 whole days (19 sums each, measured "
+    "with sqlite3 alone; 150 ms before 0018), ~70 ms the two partial days from the rows (25 ms of it the "
+    "time entries of today, a ticket row lookup each), ~50 ms the other grouped queries (surveys, billing, "
+    "open tickets), ~100 ms building the 2,000 rows. An hour-level rollup for the partial days was built and "
+    "measured (company_hours, branch clients-speed-hours, not merged): no measurable CPU gain, a 149 s "
+    "migration (4.9M rows), and it changed printed figures (labour cost by 0.01 for a few companies: kpi/"
+    "clients.py rounds labour with round(), not half_up, so re-associating its float sums flips an x.xx5). "
+    "`review --all` meets its target at this load: two thirds of its CPU is plotext drawing the 1,941 weekly "
+    "charts (1,913 distinct, so a cache does not help)."
 )
 TARGETS = {"30d": 150.0, "quarter": None, "12m": 400.0, "page": 100.0}
 
@@ -175,13 +180,13 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `{shlex.join(['.venv/bin/python', '-m', 'bench.clients_bench', *(argv or sys.argv[1:])])}`  ",
         f"Data: {args.db.rsplit('/', 1)[-1]}, {companies:,} companies, now = {now:%Y-%m-%d %H:%M} UTC; "
         f"opening it took {opened_s:.1f} s (a fresh copy's first open migrates it: 0016 fills company_days "
-        "and company_months, about 100 s).  ",
+        "and company_months, about 100 s; 0018 re-keys them, about 10 s).  ",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in machine_info().items()) + ".  ",
         f"Load average (1, 5, 15 min) before / after: {loads([load_before, load_after])}"
         + (f"; the baseline run's: {loads(base['load'])}" if base["load"] else "")
         + ".  ",
         f"Medians of {args.runs} runs after a warm-up, wall ms (the process's CPU ms); the reviews: one run. "
-        "Before: the code at the branch point (1e88503) on its own copy of the data, measured just before.",
+        "Before: the code at the branch point (b221d81) on its own copy of the data, measured just before.",
         "",
         "| figure | before ms | after ms | target ms |",
         "|---|---|---|---|",

@@ -189,7 +189,12 @@ def pane(url: str, now, cycles: int, keys: str = "post", warm: bool = False) -> 
         return (time.perf_counter() - started) * 1000
 
     def shows(trends, charts, view):
-        return lambda: trends.shown_view == view and all(c._built and c._built[0] == c.spec for c in charts)
+        """Every chart shows `view` at the size it has on screen (a chart drawn ahead while the
+        pane was hidden counts once the pane is laid out with it at that size)."""
+        return lambda: (
+            trends.shown_view == view
+            and all(c._built and c._built[0] == c.spec and c._built[1:] == tuple(c.content_size) for c in charts)
+        )
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mspkpi_tui.errors import ConfigError, MspkpiError
@@ -45,6 +46,7 @@ def get_zone(name: str | None) -> ZoneInfo | timezone:
         ) from None
 
 
+@lru_cache(maxsize=8192)  # pure; the Clients figures ask for the same contract dates thousands of times
 def local_midnight_utc(day: date, zone) -> datetime:
     """00:00 on `day` in the business zone, as a UTC instant (DST-safe)."""
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

@@ -236,3 +236,28 @@ def test_technician_efficiency(engine):
     # Bob: 1 h on T2; T6 closed with no entries (first touch); 4 h training.
     assert (bob.ticket_hours, bob.tickets_closed, bob.hours_per_ticket, bob.fcr_pct) == (1.0, 1, 1.0, 100.0)
     assert (bob.training_hours, alice.training_hours) == (4.0, 0.0)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])
+@pytest.mark.parametrize("period", ["30d", "quarter", "12m"])
+def test_the_service_panes_totals_are_the_clients_figures(engine, period, zone):
+    """service_totals (the Service pane, every refresh) reads only what that pane shows, and
+    gives the Clients figures' money and ticket totals exactly: with every technician costed,
+    and with one hour by a technician without a cost (labour and cost per ticket: no data)."""
+    from mspkpi_tui.kpi.clients import service_totals
+
+    d = dataset()
+    d.add("companies", id="E", name="Empty")  # active, no ticket: a zero row in the sums
+    d.store(engine)
+    for uncosted in (False, True):
+        if uncosted:
+            d.resource("R3", "Carl")
+            d.entry("R3", "2026-11-16 10:00", 1.0, ticket_id="T4")
+            d.store(engine)
+        full = client_figures(engine, NOW, config(zone), period)
+        money, totals = service_totals(engine, NOW, config(zone), period)
+        assert money == full.money
+        assert totals == {k: full.totals[k] for k in ("opened", "closed", "new_vs_closed_difference")} | {
+            k: full.totals[k] for k in ("new_vs_closed_ratio", "labour_cost", "cost_per_ticket")
+        }
+        assert (totals["cost_per_ticket"] is None) == uncosted

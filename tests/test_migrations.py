@@ -209,3 +209,56 @@ def test_an_old_database_with_data_upgrades_to_exact_rollups(db_url):
         (1, _utc("2026-03-02 00:00"), 0.75, 0.5, 0.75, 2),
         (2, _utc("2026-03-03 00:00"), 3.5, 1.5, 1.5, 2),
     ]
+
+
+def test_0018_keys_the_company_rollups_day_first_and_copies_their_rows(db_url):
+    """company_days and company_months are read by day (month) for every company: 0018 keys them
+    (day, company_id), WITHOUT ROWID on SQLite, and copies their rows as they are (a row no
+    recount would give survives: copied, not recomputed)."""
+    from sqlalchemy import bindparam
+
+    from mspkpi_tui.store.types import UTCDateTime
+
+    engine = make_engine(db_url)
+    migrate.upgrade(engine, "0017")
+    columns = ["company_id", "slot", "opened", "hours"]
+    rows = [
+        (7, _utc("2026-03-02 00:00"), 3, 1.25),
+        (2, _utc("2026-03-02 00:00"), 1, 0.5),
+        (7, _utc("2026-03-01 00:00"), 5, 0.0),
+    ]
+    with engine.begin() as conn:
+        for table, key in (("company_days", "day"), ("company_months", "month")):
+            names = ", ".join(c if c != "slot" else key for c in columns)
+            statement = text(
+                f"INSERT INTO {table} ({names}, {_ZEROED}) VALUES (:company_id, :slot, :opened, :hours, {_ZEROES})"
+            )
+            for row in rows:
+                conn.execute(statement.bindparams(bindparam("slot", type_=UTCDateTime)), dict(zip(columns, row)))
+    migrate.upgrade(engine)
+    engine.dispose()
+    engine = open_database(db_url)
+    inspector = inspect(engine)
+    with engine.connect() as conn:
+        for table, key in (("company_days", "day"), ("company_months", "month")):
+            assert inspector.get_pk_constraint(table)["constrained_columns"] == [key, "company_id"]
+            if engine.dialect.name == "sqlite":
+                sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar_one()
+                assert sql.rstrip().endswith("WITHOUT ROWID")
+            from mspkpi_tui.store.models import CompanyDay, CompanyMonth
+            from mspkpi_tui.store.models import table as model_table
+
+            stored = model_table(CompanyDay if table == "company_days" else CompanyMonth)
+            copied = conn.execute(
+                stored.select().with_only_columns(stored.c.company_id, stored.c[key], stored.c.opened, stored.c.hours)
+            ).all()
+            assert sorted(map(tuple, copied)) == sorted(rows)
+    engine.dispose()
+
+
+_COUNTED = (
+    "closed first_touch responded response_seconds responded_with_due responded_in_time resolved resolution_seconds "
+    "resolved_with_due resolved_in_time response_missed resolution_missed billable_hours ticket_hours labour_cost "
+    "ticket_labour_cost uncosted_hours"
+).split()
+_ZEROED, _ZEROES = ", ".join(_COUNTED), ", ".join("0" for _ in _COUNTED)

@@ -4,6 +4,7 @@ PostgreSQL, in the report and on screen."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 import pytest
 from test_kpi_builder import NOW, Data, config
@@ -54,3 +55,23 @@ def test_half_up_takes_any_float(value):
     """Found by the report property: 1e26 at two decimals needs more than Decimal's 28 digits."""
     got = half_up(value, 2)
     assert got == value or (got != got and value != value)
+
+
+def _half_up_by_decimal(value: float, digits: int) -> float:
+    """The rule written out: cut to 9 decimals, then half up on the decimal text."""
+    exact = Decimal(repr(round(value, 9)))
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=Context(prec=400)))
+
+
+def test_half_up_agrees_with_the_decimal_rule_near_and_away_from_ties():
+    """half_up skips Decimal away from a tie (the Clients pane rounds ~20,000 figures a read):
+    the same float for ties, the float noise around them, negatives, and values where
+    Python's round() and half up part (2.675 is stored below the tie, 1.0000000005 at 9 decimals)."""
+    values = [2.675, 1.005, 0.285, 1.0000000005, -2.675, -0.0, -0.004, 0.0049999999999, 99999999.995, 123456789.125]
+    for k in range(-2000, 2000):
+        for digits in (0, 1, 2, 3):
+            tie = (k + 0.5) / 10**digits
+            values += [tie, tie + 1e-12, tie - 1e-12, tie * (1 + 1e-15), k / 3 / 10**digits, k * 0.1 + 0.05]
+    for value in values:
+        for digits in (0, 1, 2, 3):
+            assert repr(half_up(value, digits)) == repr(_half_up_by_decimal(value, digits)), (value, digits)

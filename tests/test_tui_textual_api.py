@@ -7,6 +7,9 @@ changes it fails here (pyproject.toml pins `textual>=8,<9`; tests/test_packaging
   (tui/widgets.py keeps a table's rendered cells when its pane is shown again and clears only
   this cache): still a cached method of DataTable. A new one fails the first test until it is
   pinned here.
+- The private modules the TUI imports from: `textual._resolve.resolve` (tui/trends_pane.py splits
+  the tab area's width into the grid's columns as Textual's layout does, to build the charts at
+  their size before the first layout): still there, and it still splits that way.
 - No class of ours silently takes over a private name of a Textual base class (an attribute or
   method `_x` that Textual's own code of that class also defines).
 """
@@ -28,6 +31,7 @@ import mspkpi_tui
 PACKAGE = Path(mspkpi_tui.__file__).parent
 TUI = PACKAGE / "tui"
 PRIVATE_TEXTUAL_USED = {"_driver", "_get_styles_to_render_cell"}
+PRIVATE_TEXTUAL_MODULES = {"textual._resolve"}
 
 pytestmark = pytest.mark.anyio
 
@@ -68,6 +72,30 @@ def test_the_private_textual_attributes_read_are_the_pinned_ones():
         and node.attr not in ours
     }
     assert foreign == PRIVATE_TEXTUAL_USED
+
+
+def test_the_private_textual_modules_imported_are_the_pinned_ones():
+    imported = {
+        node.module
+        for _path, tree in _trees(TUI)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and node.module.startswith("textual.")
+        and any(part.startswith("_") for part in node.module.split("."))
+    }
+    assert imported == PRIVATE_TEXTUAL_MODULES
+
+
+def test_textual_resolve_still_splits_a_width_into_fractional_columns():
+    from textual._resolve import resolve
+    from textual.css.scalar import Scalar
+    from textual.geometry import Size
+
+    # Three 1fr columns in 80 cells with a gutter of 2: 76 cells shared out, the remainder last.
+    spans = resolve([Scalar.parse("1fr")] * 3, 80, 2, Size(80, 24), Size(80, 24))
+    assert [width for _offset, width in spans] == [25, 25, 26]
+    assert [offset for offset, _width in spans] == [0, 27, 54]
 
 
 def _private_names_of(cls: type) -> set[str]:

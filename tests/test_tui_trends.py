@@ -190,3 +190,62 @@ async def test_first_showing_builds_each_chart_at_one_size(tui_engine):
         sizes = [key[1:] for key in BUILT._texts if key[0] in shown]
         assert len(sizes) == len(charts)  # one size each
         assert all(width < 60 for width, _height in sizes)  # two abreast at 120 columns
+
+
+@pytest.mark.parametrize(
+    "size, no_color", [((80, 24), False), ((120, 40), False), ((80, 24), True)], ids=["80x24", "120x40", "NO_COLOR"]
+)
+async def test_key_7_after_a_quiet_spell_draws_from_strips_rendered_ahead(tui_engine, monkeypatch, size, no_color):
+    """While the pane is hidden, its charts' sizes are known from the terminal's width, so the
+    shown range and the next one are built and rendered to strips ahead in a quiet moment: key
+    7 and a p right after it build no chart, and every chart on screen hands out the strips
+    its worker rendered, the same strips Static's own rendering makes of the chart's text
+    (NO_COLOR and the ANSI theme included: Textual's output filters come after either)."""
+    from textual.widgets import Static
+
+    BUILT.clear()
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(tui_engine, tui_config(theme="ansi") if no_color else None)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        await settled(pilot)  # hidden: the 30 and 90 days read and drawn ahead
+        builds = BUILT.builds
+        assert builds > 0
+        await pilot.press("7")
+        await trends_shown(pilot)
+        pane = app.pane("trends")
+        charts = list(pane.query(Chart))
+        await wait_until(pilot, lambda: all(c._built and c._built[1:] == tuple(c.content_size) for c in charts))
+        assert BUILT.builds == builds  # drawn ahead at the size the layout gave
+        # the sizes the pane told its charts before its first layout were the layout's
+        assert [getattr(c, "expected_size", None) for c in charts] == [tuple(c.content_size) for c in charts]
+        for chart in charts:
+            assert chart._ready is not None and chart._ready[0] == chart._built
+            width, height = chart.content_size
+            ready = [list(chart.render_line(y)) for y in range(height)]
+            assert ready == [list(Static.render_line(chart, y)) for y in range(height)]
+            assert any(segment.style and segment.style.color for line in ready for segment in line)  # coloured
+        await pilot.press("p")
+        await trends_shown(pilot, 90)
+        await wait_until(pilot, lambda: all(c._built and c._built[0] == c.spec for c in charts))
+        assert BUILT.builds == builds  # the next range was drawn ahead too
+
+
+def test_rendered_strips_are_kept_for_fewer_charts_than_texts():
+    """The strips are bounded on their own, the most recent kept; a text built again drops
+    its old strips."""
+    from textual.style import Style
+
+    from mspkpi_tui.tui.charts import Lines, Rendered, _Built
+
+    built = _Built(most=8, most_rendered=2)
+    style = Style()
+    keys = [(Lines(f"chart {n}", (), ()), 40, 11) for n in range(4)]
+    for key in keys:
+        built.put(key, key[0].draw(40, 11))
+        built.put_rendered(key, Rendered(style, None, ()))  # type: ignore[arg-type]
+    assert [built.rendered(key, style) is not None for key in keys] == [False, False, True, True]
+    assert all(key in built for key in keys)  # the texts stay
+    built.put(keys[3], keys[3][0].draw(40, 11))
+    assert built.rendered(keys[3], style) is None

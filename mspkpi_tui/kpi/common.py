@@ -36,6 +36,8 @@ def json_ready(value: Any) -> Any:
 
 
 _WIDE = Context(prec=400)
+_SCALE = tuple(10.0**n for n in range(10))
+_TOO_BIG = 1e8
 
 
 def half_up(value: float, digits: int = 0) -> float:
@@ -48,7 +50,14 @@ def half_up(value: float, digits: int = 0) -> float:
     as decimal text, so both databases print the same figure."""
     if not math.isfinite(value):
         return float(value)
-    exact = Decimal(repr(round(float(value), 9)))
+    cut = round(float(value), 9)
+    # Fast path (the same result): away from a tie at `digits` decimals, half up and Python's
+    # round() choose the same decimal, and both return the float nearest to it. "Away" is
+    # 1e-6 of a unit in the last place, far above the float error of `scaled` below 1e8.
+    scaled = abs(cut) * _SCALE[digits] if 0 <= digits < len(_SCALE) else _TOO_BIG
+    if scaled < _TOO_BIG and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
+        return round(cut, digits)
+    exact = Decimal(repr(cut))
     # Precision for any float (up to 309 integer digits): the default 28 digits refuse 1e26.
     return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_WIDE))
 

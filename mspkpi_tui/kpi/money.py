@@ -80,7 +80,22 @@ def read_contracts(conn: Connection, company_id: int | None = None) -> list[Cont
     )
     if company_id is not None:
         query = query.where(contracts.c.company_id == company_id)
-    return [ContractTerms(**row._mapping) for row in conn.execute(query)]
+    # unpacked, not row._mapping: a mapping per row was a third of this for 10,000 contracts
+    return [
+        ContractTerms(
+            id=id_,
+            company_id=company,
+            name=name,
+            category=category,
+            monthly_value=monthly,
+            seats=seats,
+            start=start,
+            end=end,
+            status=status,
+            type=type_,
+        )
+        for id_, company, name, category, monthly, seats, start, end, status, type_ in conn.execute(query)
+    ]
 
 
 def has_recurring_contracts(conn: Connection) -> bool:

@@ -9,7 +9,7 @@ resolved from source ids when a record is ingested. All timestamps are aware UTC
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, PrimaryKeyConstraint, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from mspkpi_tui.store.types import UTCDateTime
@@ -85,6 +85,14 @@ class Ticket(SQLModel, table=True):
         # Clients' reactive tickets: the tickets of the non-reactive issue types opened in a period (0016).
         Index("ix_tickets_issue_created", "issue_type", "created_at", "company_id"),
         Index("ix_tickets_number", "number"),  # triage actions find their ticket by number (0011)
+        # The Clients pane's open tickets by company, from the open ones only (0018).
+        Index(
+            "ix_tickets_open_company",
+            "is_closed",
+            "company_id",
+            sqlite_where=text("is_closed = 0"),
+            postgresql_where=text("is_closed = false"),
+        ),
         # The open tickets (about 2% of all) with every column the queue, SLA and escalation
         # figures read (and the TUI's ticket lists): those figures never touch the table itself.
         Index(
@@ -232,8 +240,14 @@ class CompanyDay(CompanySums, table=True):
     tickets and time entries in one UTC day, summed (the Clients pane, a company page, the review)."""
 
     __tablename__ = "company_days"
-    # Every company over a range of days (the pane) reads by day first; one company's days by the key.
-    __table_args__ = (Index("ix_company_days_day", "day"),)
+    # Every company over a range of days (the pane, the review) reads by day: keyed day first and,
+    # on SQLite, WITHOUT ROWID, a range of days is one pass over rows stored together (0018);
+    # one company's days (a company page) through ix_company_days_company.
+    __table_args__ = (
+        PrimaryKeyConstraint("day", "company_id"),
+        Index("ix_company_days_company", "company_id", "day"),
+        {"sqlite_with_rowid": False},
+    )
     company_id: int = Field(primary_key=True)  # no foreign key: a derived row, recounted when its company goes
     day: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # 00:00 UTC
 
@@ -243,7 +257,11 @@ class CompanyMonth(CompanySums, table=True):
     company_days rows in one UTC month, summed (a year for every company reads 12 rows each)."""
 
     __tablename__ = "company_months"
-    __table_args__ = (Index("ix_company_months_month", "month"),)
+    __table_args__ = (  # as company_days: by month first (0018)
+        PrimaryKeyConstraint("month", "company_id"),
+        Index("ix_company_months_company", "company_id", "month"),
+        {"sqlite_with_rowid": False},
+    )
     company_id: int = Field(primary_key=True)
     month: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # the 1st, 00:00 UTC
 

@@ -94,7 +94,7 @@ class ServiceData:
     projects: ProjectFigures
     trends: Trends
     money: MoneyFigures  # MRR and its split by category, seats, churn over the last 30 days (kpi.money)
-    client_totals: dict[str, Any]  # new vs closed, cost per ticket: kpi.clients' 30-day totals (as the Clients pane's)
+    client_totals: dict[str, Any]  # new vs closed, cost per ticket: kpi.clients' 30-day totals (service_totals)
 
 
 def load_queue_ids(
@@ -168,21 +168,22 @@ def load_pipeline(engine: Engine, now: datetime, config: Config, trends: Trends)
 
 
 def load_service(engine: Engine, now: datetime, config: Config, trends: Trends) -> ServiceData:
-    from mspkpi_tui.kpi.clients import client_figures
+    from mspkpi_tui.kpi.clients import service_totals
     from mspkpi_tui.kpi.contracts import contract_figures
     from mspkpi_tui.kpi.projects import project_figures
     from mspkpi_tui.kpi.service import service_figures
 
     # The MSP-wide money and ticket totals of kpi.clients (the Clients pane's and `mspkpi kpi
-    # --section clients`' figures for the same 30 days), not a second derivation of them.
-    clients = client_figures(engine, now, config, "30d")
+    # --section clients`' figures for the same 30 days), not a second derivation of them; read
+    # without the per-company figures only the Clients pane shows (each refresh reads these).
+    money, totals = service_totals(engine, now, config, "30d")
     return ServiceData(
         service_figures(engine, now, config),
         contract_figures(engine, now, config),
         project_figures(engine, now, config),
         trends,
-        clients.money,
-        clients.totals,
+        money,
+        totals,
     )
 
 

@@ -10,6 +10,11 @@ shown or not (so key 7 draws without waiting for it), and when the range changes
 rebuild only when their data or size changed (tui.charts), so a refresh that found nothing
 new redraws nothing.
 
+The charts' sizes are known before the pane is first shown (`_expect_sizes`: the width its
+container has, less the scrollbar's room, split into the grid's columns as Textual splits them),
+so the charts of the view read while the pane is hidden, and of the next range, are built and
+rendered to strips ahead (below) and key 7's first paint only lays out and composes.
+
 Read-ahead: once the screen has been quiet for AHEAD_DELAY (no key, no refresh being read, the
 shown view read), the other ranges of the same grain are read one at a time, in the order key p
 shows them, and their charts are built into the charts' cache at the size they are shown at: p
@@ -24,10 +29,14 @@ from datetime import date
 
 from rich.text import Text
 from textual import work
+from textual._resolve import resolve  # Textual's own split of a grid's width into its columns
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
+from textual.css.scalar import Scalar
 from textual.events import Resize
+from textual.geometry import Size
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.worker import WorkerState, get_current_worker
 
 from mspkpi_tui.charts import Series, summary
@@ -163,6 +172,34 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         self._columns(event.size.width)
         self._schedule_ahead()  # the charts' size changed: what was drawn ahead is for the old one
 
+    def _expect_sizes(self) -> None:
+        """Before the pane's first showing, tell each chart the content size it will have: the
+        width of the nearest laid-out container (the tabs' content area) less the gutters of
+        the hidden widgets down to the grid and the scrollbar's room, split into the grid's
+        columns by Textual's own resolve. Only a speed-up: a wrong guess costs a build at the
+        real size (tests/test_tui_trends.py checks the guess against the layout)."""
+        grid = self.query_one("#trends-grid", Grid)
+        if grid.content_region.width > 0:
+            return  # laid out: the charts have their sizes
+        width = less = 0
+        for node in [grid, *grid.ancestors]:
+            if not isinstance(node, Widget):
+                break
+            if node.content_region.width > 0:
+                width = node.content_region.width - less
+                break
+            less += node.styles.gutter.width + (node.scrollbar_size_vertical if node is self else 0)
+        if width <= 0:
+            return  # nothing laid out yet: the charts are sized when shown
+        columns = grid.styles.grid_size_columns or 1
+        size = Size(width, self.app.size.height)
+        spans = resolve([Scalar.parse("1fr")] * columns, width, grid.styles.grid_gutter_vertical, size, self.app.size)
+        for k, chart in enumerate(self.query(Chart)):
+            height = chart.styles.height.cells if chart.styles.height is not None else None
+            _offset, column_width = spans[k % columns]
+            if height is not None and column_width > chart.styles.gutter.width:
+                chart.expected_size = (column_width - chart.styles.gutter.width, height - chart.styles.gutter.height)
+
     def _columns(self, width: int) -> None:
         columns = 2 if width >= WIDE else 1
         grid = self.query_one("#trends-grid", Grid)
@@ -252,9 +289,12 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
         charts = list(self.query(Chart))
         if self._drawing_ahead or any(chart.building for chart in charts):
             return  # the shown charts first / one at a time: their end calls here again
+        self._expect_sizes()
+        for chart in charts:
+            chart.show_drawn()  # hidden, never shown: the shown view's charts as drawn ahead
         for view in self._ahead_views():
             h = self._views.get(view)
-            keys = self._chart_keys(h) if h is not None else []
+            keys = self._chart_keys(h) if h is not None else {}
             if keys:
                 self._drawing_ahead = True
                 self._draw_ahead_worker(keys)
@@ -282,21 +322,23 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
             and all(view in self._views and not self._chart_keys(self._views[view]) for view in views)
         )
 
-    def _chart_keys(self, h) -> list[Key]:
-        """The charts of one view not yet in the charts' cache, at the size each chart has."""
+    def _chart_keys(self, h) -> dict[Key, Chart]:
+        """The charts of one view not yet in the charts' cache or not rendered in the style
+        they show in, at the size each chart has, with the chart each is for."""
         from mspkpi_tui.tui.charts import BUILT
 
-        keys = []
+        keys = {}
         for chart_id, spec in trend_charts(h).items():
-            key = self.query_one(f"#{chart_id}", Chart).key_for(spec)
-            if key is not None and key not in BUILT:
-                keys.append(key)
+            chart = self.query_one(f"#{chart_id}", Chart)
+            key = chart.key_for(spec)
+            if key is not None and (key not in BUILT or BUILT.rendered(key, chart.visual_style) is None):
+                keys[key] = chart
         return keys
 
     @work(thread=True, exclusive=True, group="trends-ahead-draw", exit_on_error=False)
-    def _draw_ahead_worker(self, keys: list[Key]) -> None:
+    def _draw_ahead_worker(self, keys: dict[Key, Chart]) -> None:
         worker = get_current_worker()
-        build_ahead(keys, lambda: worker.is_cancelled)
+        build_ahead(list(keys), lambda: worker.is_cancelled, keys)
         if not worker.is_cancelled:
             self.app._call(self._drawn_ahead)
 
@@ -350,6 +392,7 @@ class TrendsPane(Pane, VerticalScroll, can_focus=True):
     def _show_history(self, view: tuple[int, str], h) -> None:
         self.history, self.shown_view = h, view
         self.reads += 1
+        self._expect_sizes()
         for chart_id, spec in trend_charts(h).items():
             self.query_one(f"#{chart_id}", Chart).plot(spec)
         self._show_title()

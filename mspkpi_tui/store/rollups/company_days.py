@@ -111,6 +111,15 @@ def _hour_sums() -> list[ColumnElement]:
 def base_rows(conn: Connection, span: Range = None, company_id: int | None = None) -> dict[Key, dict[str, float]]:
     """Rows recounted from the base tables, per (company, UTC day), for the times in the
     half-open span (all times if None), for one company or all."""
+    return _base_rows(conn, span, company_id, None)
+
+
+def _base_rows(
+    conn: Connection, span: Range, company_id: int | None, one_day: datetime | None
+) -> dict[Key, dict[str, float]]:
+    """base_rows; given `one_day` (the UTC day the whole span lies in), grouped by company
+    only: the same groups, summed over the same rows in the same order, without a day
+    computed and parsed per row (the Clients pane's partial days)."""
     rows: dict[Key, dict[str, float]] = {}
 
     def add(company: int | None, day: datetime, names: Iterable[str], values: Iterable) -> None:
@@ -123,38 +132,49 @@ def base_rows(conn: Connection, span: Range = None, company_id: int | None = Non
     # One company's partial day: "+ 0" keeps SQLite on the time index (a few hundred rows)
     # instead of ix_tickets_company (every ticket of a busy company, ~20 ms a query).
     mine = [tickets.c.company_id + 0 == company_id] if company_id is not None else [tickets.c.company_id.is_not(None)]
+
+    def by_day(company: ColumnElement, moment: ColumnElement) -> list[ColumnElement]:
+        return [company] if one_day else [company, utc_day_start(moment)]
+
+    def grouped(query) -> Iterable[tuple]:
+        if one_day is None:
+            return conn.execute(query)
+        return ((company, one_day, *values) for company, *values in conn.execute(query))
+
     for name, names, sums, extra in _ticket_halves():
         moment = tickets.c[name]
-        day = utc_day_start(moment)
-        query = select(tickets.c.company_id, day, *sums).where(*_in(moment, span), *mine, *extra)
-        for company, start, *values in conn.execute(query.group_by(tickets.c.company_id, day)):
+        keys = by_day(tickets.c.company_id, moment)
+        query = select(*keys, *sums).where(*_in(moment, span), *mine, *extra)
+        for company, start, *values in grouped(query.group_by(*keys)):
             add(company, start, names, values)
-    day = utc_day_start(entries.c.started_at)
     when = _in(entries.c.started_at, span)
+    keys = by_day(tickets.c.company_id, entries.c.started_at)
     on_tickets = (
-        select(tickets.c.company_id, day, *_hour_sums())
+        select(*keys, *_hour_sums())
         .select_from(entries.join(tickets, tickets.c.id == entries.c.ticket_id))
         .join(resources, resources.c.id == entries.c.resource_id)
         .where(*when, *mine)
-        .group_by(tickets.c.company_id, day)
+        .group_by(*keys)
     )
-    for company, start, hours, billable, labour, uncosted in conn.execute(on_tickets):
+    for company, start, hours, billable, labour, uncosted in grouped(on_tickets):
         add(company, start, HOUR_COLUMNS, (hours, billable, hours, labour, labour, uncosted))
     owner = [projects.c.company_id == company_id] if company_id is not None else []
+    keys = by_day(projects.c.company_id, entries.c.started_at)
     on_projects = (
-        select(projects.c.company_id, day, *_hour_sums())
+        select(*keys, *_hour_sums())
         .select_from(entries.join(projects, projects.c.id == entries.c.project_id))
         .join(resources, resources.c.id == entries.c.resource_id)
         .where(*when, entries.c.ticket_id.is_(None), *owner)
-        .group_by(projects.c.company_id, day)
+        .group_by(*keys)
     )
-    for company, start, hours, billable, labour, uncosted in conn.execute(on_projects):
+    for company, start, hours, billable, labour, uncosted in grouped(on_projects):
         add(company, start, HOUR_COLUMNS, (hours, billable, 0.0, labour, 0.0, uncosted))
     return rows
 
 
 def _write(conn: Connection, rows: dict[Key, dict[str, float]]) -> None:
-    listed = [{"company_id": c, "day": d, **row} for (c, d), row in sorted(rows.items())]
+    # in the table's key order (day, company): appends to the day-first b-tree (0018)
+    listed = [{"company_id": c, "day": d, **row} for (c, d), row in sorted(rows.items(), key=lambda kv: kv[0][::-1])]
     for start in range(0, len(listed), BATCH):
         conn.execute(insert(company_days), listed[start : start + BATCH])
 
@@ -235,8 +255,10 @@ def company_sums(
             row[name] += value or 0
 
     def exact(lo: datetime, hi: datetime) -> None:
-        if lo < hi:
-            for (company, _), row in base_rows(conn, (lo, hi), company_id).items():
+        # one UTC day at a time: a day's row is (0 + each part) as the rollup's, then added
+        for day_lo in _day_starts(lo, hi) if lo < hi else []:
+            part = (max(lo, day_lo), min(hi, day_lo + DAY))
+            for (company, _), row in _base_rows(conn, part, company_id, day_lo).items():
                 add(company, row.items())
 
     whole_from, whole_to = day_ceil(start), day_floor(stop)
@@ -268,6 +290,15 @@ def company_sums(
     exact(start, whole_from)
     exact(whole_to, stop)
     return totals
+
+
+def _day_starts(lo: datetime, hi: datetime) -> list[datetime]:
+    """The UTC days [lo, hi) touches, as their 00:00."""
+    days, day = [], day_floor(lo)
+    while day < hi:
+        days.append(day)
+        day += DAY
+    return days
 
 
 def owned_entry_days(conn: Connection, column: str, ids: Iterable[int]) -> set[datetime]:
