@@ -32,3 +32,26 @@ def test_global_options_after_the_command_through_the_real_cli(run_cli, sqlite_u
     assert before.returncode == after.returncode == 0, after.stderr
     assert json.loads(before.stdout) == json.loads(after.stdout)
     assert json.loads(after.stdout)["as_of"] == "2026-11-23T12:00:00Z"
+
+
+def test_only_the_global_options_take_the_dashboards_fast_path():
+    """cli.dashboard_context: the plain forms of the global options open the dashboard without
+    typer; anything else (a command, help, a value that looks like an option) goes to typer."""
+    from mspkpi_tui.cli import dashboard_context
+
+    context = dashboard_context(["--db", "sqlite:///a.db", "--config=c.toml", "--now", "2026-11-23T12:00:00Z"])
+    assert context is not None
+    assert (context.db, context.config_path, context.now_text, context.readonly) == (
+        "sqlite:///a.db",
+        "c.toml",
+        "2026-11-23T12:00:00Z",
+        False,
+    )
+    assert dashboard_context([]) is not None
+    readonly = dashboard_context(["--debug", "--readonly", "--db", "a", "--db", "b"])
+    assert readonly is not None and readonly.readonly and readonly.db == "b"  # the last one wins, as in click
+    empty = dashboard_context(hoist_global_options(["--db"]))  # typer gets "" too: Context names the missing URL
+    assert empty is not None and empty.db == ""
+    for args in (["--help"], ["-h"], ["kpi"], ["--db", "a", "kpi"], ["--db", "--readonly"], ["--bogus"], ["--"]):
+        assert dashboard_context(args) is None, args
+    assert dashboard_context(["--readonly=yes"]) is None

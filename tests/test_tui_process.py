@@ -47,3 +47,47 @@ def test_app_paints_data_then_exits_cleanly_on_sighup(tui_engine, cli_env):
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+def test_the_dashboard_starts_without_the_command_tree(tui_engine, cli_env):
+    """`mspkpi` with global options only opens the dashboard without importing typer and the
+    commands' modules (mspkpi_tui.cli's fast path: ~50 ms of every start). `-X importtime`
+    lists every module the process imports, on the terminal, before the app draws."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    argv = ["--db", str(tui_engine.url), "--now", NOW.isoformat(), "--readonly"]
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "mspkpi_tui", *argv],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        cwd=REPO_ROOT,
+        env={**cli_env, "TERM": "xterm-256color"},
+    )
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"Open 18" not in ANSI.sub(b"", seen) and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                seen += os.read(master, 65536)
+        assert b"Open 18" in ANSI.sub(b"", seen)
+        imported = set(re.findall(rb"import time:\s+\d+ \|\s+\d+ \|\s+([\w.]+)", seen))
+        assert b"textual.app" in imported and b"mspkpi_tui.cli" in imported  # the listing is there
+        assert not {name for name in imported if name.split(b".")[0] in (b"typer", b"click")}
+        assert b"mspkpi_tui.cli_commands" not in imported
+        os.write(master, b"q")
+        deadline = time.monotonic() + 15
+        while proc.poll() is None and time.monotonic() < deadline:  # drain: the last writes must not block
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    break
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
