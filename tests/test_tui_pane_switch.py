@@ -14,6 +14,7 @@ from test_tui_support import OPEN_TICKETS, make_app, tui_engine, tui_template_db
 from textual._compositor import CompositorUpdate, LayoutUpdate
 
 from mspkpi_tui.tui.panes import PANES
+from mspkpi_tui.tui.widgets import Figure, TicketListView
 
 pytestmark = pytest.mark.anyio
 
@@ -117,3 +118,26 @@ async def test_a_shorter_queue_keeps_its_scrollbar_without_a_layout(tui_engine):
         await settle(pilot)
         assert layouts and not queue.show_vertical_scrollbar and queue.scroll_offset.y == 0
         assert queue.virtual_size.height == 3
+
+
+async def test_a_resize_of_the_sla_pane_that_keeps_its_labels_keeps_its_list(tui_engine):
+    """Showing a pane again sends it a Resize; the SLAs pane rebuilt its whole ticket list for it
+    (every row's cells), though only its bucket labels depend on its width."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        view = app.query_one("#sla-list", TicketListView)
+        listed = view._last
+        assert listed is not None
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.resize_terminal(110, 40)  # the labels keep their 32 columns
+        await pilot.press("2")
+        await settle(pilot)
+        assert view.size.width < 120 and view._last is listed
+        labels = app.query_one("#sla-buckets", Figure).plain
+        await pilot.resize_terminal(40, 40)  # narrower labels: the buckets are shown again
+        await settle(pilot)
+        assert app.query_one("#sla-buckets", Figure).plain != labels

@@ -4,8 +4,10 @@ the cursor always on a row on screen, the same keys in every list."""
 from __future__ import annotations
 
 import pytest
+from rich.text import Text
 from test_tui_app import loaded, screen_text, wait_until
 from test_tui_support import make_app, tui_engine, tui_template_db  # noqa: F401
+from textual.app import App
 
 from mspkpi_tui.store import models
 from mspkpi_tui.tui.columns import Column, fit_widths, natural_widths
@@ -287,3 +289,42 @@ async def test_overdue_stands_out_without_colour(tui_engine, monkeypatch, env, n
         due = view.get_row_at(0)[2]
         assert due.plain.endswith("!") and "bold" in str(due.style)
         assert ("reverse" in str(due.style)) == no_color
+
+
+class MeasuredText(Text):
+    """A cell that counts how often its text is read (measuring a column reads every cell)."""
+
+    reads = 0
+
+    @property
+    def plain(self) -> str:
+        MeasuredText.reads += 1
+        return Text.plain.fget(self)  # type: ignore[attr-defined]
+
+    @plain.setter
+    def plain(self, new_text: str) -> None:
+        Text.plain.fset(self, new_text)  # type: ignore[attr-defined]
+
+
+class OneTable(App):
+    def compose(self):
+        yield Table([Column("Number"), Column("Title", most=20)], id="list")
+
+
+async def test_a_resize_that_keeps_the_rows_does_not_measure_them_again():
+    """Showing a pane again sends its tables a Resize; the rows' natural widths are remembered
+    (measuring reads every cell: thousands on the SLAs and Team panes, on every pane switch)."""
+    app = OneTable()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(Table)
+        table.show_rows([(f"T{i}", (MeasuredText(f"T{i}"), MeasuredText("printer"))) for i in range(200)])
+        await pilot.pause()
+        widths = dict(table.widths)
+        MeasuredText.reads = 0
+        await pilot.resize_terminal(90, 20)  # wider than the columns: their widths stay
+        await pilot.pause()
+        assert table.size.width == 90 and table.widths == widths
+        assert MeasuredText.reads == 0
+        table.show_rows([("T1", (MeasuredText("T1"), MeasuredText("a much longer title")))])
+        await pilot.pause()
+        assert table.widths["Title"] == len("a much longer title")  # new rows are measured

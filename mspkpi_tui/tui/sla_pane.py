@@ -30,6 +30,7 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
         super().__init__(**kwargs)
         self.bucket = next(iter(SLA_BUCKETS))
         self.data: SlaData | None = None
+        self._shown_label_width: int | None = None  # the bucket labels' width last shown
 
     def compose(self) -> ComposeResult:
         yield Figure(id="sla-buckets")
@@ -58,8 +59,8 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
             return
         counts = self.data.figures.bucket_counts()
         text = Text(no_wrap=True, overflow="ellipsis")
-        # The label column narrows with the pane (40 columns and up: the counts stay on the line).
-        label_width = max(8, min(32, (self.size.width or self.app.size.width) - 12))
+        label_width = self._label_width()
+        self._shown_label_width = label_width
         for i, (bucket, rule) in enumerate(SLA_BUCKETS.items()):
             if i:
                 text.append("\n")
@@ -81,8 +82,16 @@ class SlaPane(TicketListPane, VerticalScroll, can_focus=False):
         self.query_one("#sla-list-title", Figure).show(title)
         self.query_one(TicketListView).show_tickets(listed.rows, self.app.now)
 
+    def _label_width(self) -> int:
+        # The label column narrows with the pane (40 columns and up: the counts stay on the line).
+        return max(8, min(32, (self.size.width or self.app.size.width) - 12))
+
     def on_resize(self) -> None:
-        self._show_bucket()
+        # Only the bucket labels depend on the pane's width (the list fits its own width on its
+        # own Resize): showing the pane again sends a Resize, and rebuilding the list's rows
+        # for it (up to a few thousand tickets) was for nothing.
+        if self._label_width() != self._shown_label_width:
+            self._show_bucket()
 
     def action_next_bucket(self) -> None:
         order = list(SLA_BUCKETS)

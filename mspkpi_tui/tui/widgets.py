@@ -101,6 +101,10 @@ class Table(DataTable):
         self.sort_reverse = False
         # The component styles last rendered with, per pseudo-class state (focus, hover ...).
         self._rendered_styles: dict[Any, tuple[Any, ...]] = {}
+        # The natural column widths of the last rows measured, by the rows' identity (a rows
+        # list is never changed in place): a pane shown again gets a Resize, which measured
+        # every cell of its tables again (thousands of rows on the SLAs and Team panes).
+        self._measured: tuple[Sequence[tuple[str, tuple[Any, ...]]], dict[str, int]] | None = None
 
     def on_mount(self) -> None:
         self._rebuild(())
@@ -134,7 +138,11 @@ class Table(DataTable):
 
     def _fit(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> dict[str, int]:
         width = self.size.width or (self.parent.size.width if isinstance(self.parent, Widget) else 0)
-        natural = natural_widths(self.specs, (cells for _, cells in rows))
+        if self._measured is not None and self._measured[0] is rows:
+            natural = self._measured[1]
+        else:
+            natural = natural_widths(self.specs, (cells for _, cells in rows))
+            self._measured = (rows, natural)
         return fit_widths(self.specs, width or self.app.size.width, natural)
 
     def _cells(self, cells: tuple[Any, ...]) -> list[Text]:
