@@ -292,3 +292,20 @@ def test_nps_rounds_half_up():
 
     # 1 promoter (or detractor) of 800 answers: 100 / 800 = 0.125, half away from zero.
     assert nps(1, 0, 800) == 0.13 and nps(0, 1, 800) == -0.13
+
+
+def test_rows_are_made_without_the_frozen_init_but_stay_frozen_dataclasses(figures):
+    """_client_row skips the frozen dataclass's __init__ (speed): the rows must still be equal
+    to ClientRow(...)'s, frozen, readable with vars(), and a missing field must be refused."""
+    import dataclasses
+
+    from mspkpi_tui.kpi.clients import ClientRow, _client_row
+
+    for row in figures.companies:
+        assert row == ClientRow(**vars(row)) and vars(row) == dataclasses.asdict(row)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            row.open = 0  # type: ignore[misc]
+    fields = dict(vars(figures.companies[0]))
+    del fields["margin"]
+    with pytest.raises(TypeError, match="margin"):
+        _client_row(**fields)

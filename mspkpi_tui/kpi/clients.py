@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -326,7 +326,7 @@ def _row(cid, name, w, t, polls, worked, recurring, seats, billed, billed_ever, 
         per_month = ratio(lifetime, months)
     elif money_known:
         no_data["lifetime_revenue"] = "no contract with a start date"
-    return ClientRow(
+    return _client_row(
         company_id=cid,
         company=name,
         open=t["open"].get(cid, (0,))[0],
@@ -362,8 +362,24 @@ def _row(cid, name, w, t, polls, worked, recurring, seats, billed, billed_ever, 
         lifetime_revenue=lifetime,
         relationship_months=months,
         lifetime_revenue_per_month=per_month,
+        needy=[],
         no_data=no_data,
     )
+
+
+_ROW_FIELDS = frozenset(f.name for f in fields(ClientRow))
+
+
+def _client_row(**values: Any) -> ClientRow:
+    """ClientRow(**values) with every field given, without the frozen dataclass's __init__:
+    it sets each of the 38 fields through object.__setattr__ (~23 ms for 2,000 rows, against
+    ~5 ms for a plain one). The row is the same: its fields in __dict__ (vars() works, as the
+    review reads it), equal to and as frozen as one made by ClientRow(...)."""
+    if values.keys() != _ROW_FIELDS:  # a missing field would fail only where it is read
+        raise TypeError(f"ClientRow fields: {sorted(_ROW_FIELDS ^ values.keys())}")
+    row = object.__new__(ClientRow)
+    row.__dict__.update(values)
+    return row
 
 
 def _earned(own: Iterable[ContractTerms], start: datetime, end: datetime, zone) -> float:
@@ -399,7 +415,7 @@ def _flag(row: ClientRow, medians: dict[str, float | None], config: Config) -> C
         value, median = getattr(row, key), medians[key]
         if value is not None and median and value > rules.needy_multiple * median:
             needy.append(f"{what} {value:g}, over {rules.needy_multiple:g} x the median {median:g}")
-    return ClientRow(**{**row.__dict__, "needy": needy}) if needy else row
+    return _client_row(**{**row.__dict__, "needy": needy}) if needy else row
 
 
 TicketTotalsRow = tuple[float, float, float | None, float | None]  # opened, closed, labour cost, ticket labour cost
