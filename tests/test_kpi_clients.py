@@ -309,3 +309,25 @@ def test_rows_are_made_without_the_frozen_init_but_stay_frozen_dataclasses(figur
     del fields["margin"]
     with pytest.raises(TypeError, match="margin"):
         _client_row(**fields)
+
+
+def test_mrr_rounds_half_up(engine):
+    """MRR, its category share, MRR at start and lost: half up like every figure (a 100.125
+    monthly value is an exact binary tie: round() gives 100.12)."""
+    d = Data()
+    d.add("companies", id="A", name="Acme")
+    for kid, end in (("K1", None), ("K2", "2026-11-01")):  # K2 ended in the window: lost
+        d.add(
+            "contracts",
+            id=kid,
+            company_id="A",
+            name=kid,
+            monthly_value=100.125,
+            category="Managed services",
+            start_date="2025-01-01",
+            **({"end_date": end, "status": "Inactive"} if end else {}),
+        )
+    d.store(engine)
+    money = client_figures(engine, NOW, config("UTC"), "30d").money
+    assert (money.mrr, money.mrr_by_category[0].mrr) == (100.13, 100.13)
+    assert (money.mrr_at_start, money.mrr_lost) == (200.25, 100.13)
