@@ -44,8 +44,8 @@ from sqlalchemy import func, select
 from bench.common import ANCHOR_NOW, DEFAULT_URL, generated_now, machine_info, replace_section
 
 MARK_START, MARK_END = "<!-- clients-bench:start -->", "<!-- clients-bench:end -->"
-NOTE = (
-    "This round (branch clients-speed from b221d81): migration 0018 keys company_days and company_months day "
+ROUND_1 = (
+    "First round (branch clients-speed from b221d81): migration 0018 keys company_days and company_months day "
     "(month) first, WITHOUT ROWID on SQLite (a range of days is one pass over rows stored together; one "
     "company's days through the new (company_id, day) index), adds a partial (is_closed, company_id) index "
     "for the open tickets by company, sums each partial day per company within its UTC day (no day parsed "
@@ -63,7 +63,46 @@ NOTE = (
     "migration (4.9M rows), and it changed printed figures (labour cost by 0.01 for a few companies: kpi/"
     "clients.py rounds labour with round(), not half_up, so re-associating its float sums flips an x.xx5). "
     "`review --all` meets its target at this load: two thirds of its CPU is plotext drawing the 1,941 weekly "
-    "charts (1,913 distinct, so a cache does not help)."
+    "charts (1,913 distinct, so a cache does not help). "
+    "Three before/after pairs (medians of 5) of the first round were run alternately in 16:41-17:03 UTC (the table is the second; CPU ms, before -> after): Clients 30 days 620 -> 452 (load 3.3-3.6), 713 -> 498 (4.4-4.6), 639 -> 537 (4.1-4.3); this quarter 560 -> 416, 520 -> 451, 585 -> 481; 12 months 826 -> 517, 622 -> 601, 864 -> 686; company page 65 -> 62, 61 -> 61, 80 -> 83 (wall 156 -> 62, 129 -> 123, 141 -> 165 ms); `review --all` wall 44.9 -> 32.6 s, 51.1 -> 49.8 s, 53.8 -> 45.0 s. The Service pane's refresh (service_totals instead of client_figures, 30 days): ~480 -> ~230 ms CPU (load ~4.5)."
+)
+BRANCH_POINT = "9d13dde"
+NOTE = (
+    "Second round (branch clients-speed2 from 9d13dde): every figure the Clients pane and the company page "
+    "print is rounded half up by kpi.common.half_up, money too (round() printed 0.12 for 0.125 h, 5.62 for a "
+    "5.625 labour cost, 91.75 for a 91.755 median margin); half_up's common case (a finite float) skips its "
+    "checks (1.57 -> 0.93 us a call, ~42,000 calls a read); company_sums adds each company's grouped rows as "
+    "lists (the same additions in the same order) and zero_row copies a template; the rows are made without "
+    "the frozen dataclass's __init__ (_client_row, still frozen: 25 -> 8 ms for 2,000 rows). Every company's figures, "
+    "the medians, totals and money are equal to the half-up commit's on the 1M database (30 days, this "
+    "quarter, 12 months; UTC, Europe/London, Asia/Kolkata: 17,469 rows, 0 differences; 10 company pages and "
+    "service_totals likewise). Before is main with "
+    "round(), cheaper than half_up: the net is the rounding fix at no measurable CPU cost, not a speed-up, and "
+    "the targets (150 / 400 ms) are still missed. The pairs disagree within the machine's noise (about +-100 "
+    "ms on a shared 2-core machine): alternating pairs of the Clients reads alone in fresh processes (CPU ms, "
+    "medians of 7 or 11, before -> after, 17:23-17:29 UTC, load 1.2-2.1): 30 days 527 -> 335, 400 -> 362, "
+    "362 -> 340, 363 -> 377, 386 -> 367; this quarter 468 -> 327, 338 -> 375, 344 -> 319, 342 -> 388, 382 -> "
+    "364; 12 months 603 -> 437, 428 -> 447, 448 -> 417, 444 -> 485, 500 -> 442; company page 42 -> 44, 69 -> "
+    "46, 45 -> 45, 44 -> 50, 52 -> 67; and three bench pairs (17:25-17:28, load 1.6-1.8): 30 days 355 -> "
+    "528, 355 -> 393, 387 (before, again); 12 months 507 -> 566, 507 -> 530, 424 (before, again); the table "
+    "is a fourth. Each change measured alone, interleaved in one process (CPU ms, medians of 9): company_sums "
+    "148 -> 132 (30 days) and 191 -> 172 (12 months), equal results; half_up 1.57 -> 0.93 us a call "
+    "(timeit); 2,000 ClientRows 25 -> 8 ms (timeit). "
+    "Why 12 months costs more than 30 days (timed parts, CPU ms, load ~2.4, before this round's changes): "
+    "company_sums is ~190 for both: a 12-month window in UTC is 11 whole months (company_months, ~22,000 "
+    "rows) plus the ~29 whole days at the two partial months (company_days, ~33,000 rows, about the 30-day "
+    "read's) plus one partial day (today, ~55) where 30 days has two (~120); SQLite alone takes ~110 ms for "
+    "the 12-month grouped sums, about half of it the GROUP BY's temp b-tree of 19-column rows (25 ms "
+    "ungrouped); surveys 33 vs 5 (44,685 surveys in a year, grouped through a temp b-tree); the 1,941 active "
+    "companies' rows 119 vs 99 (more non-zero figures, lifetime revenue the same). Tried, not kept: a covering survey index "
+    "(completed_at, company_id, rating, recommend_score): no gain (the GROUP BY's sort dominates); grouping "
+    "through the (company_id, day) index instead of the temp b-tree: 3-4 s (it scans every day); one UNION "
+    "ALL statement for the three rolled ranges: 102-119 vs 106-122 ms, no gain. Measured for a next round "
+    "(sqlite3 alone, a scratch copy): a company-first WITHOUT ROWID copy of company_months and company_days "
+    "read by joining companies (a nested loop in company order: no temp b-tree, the same rows added in the "
+    "same day order, so equal sums) takes 28 vs 41 ms for 11 months and 44 vs 58 ms for 30 days; it needs a "
+    "migration (both tables re-keyed or a covering index, and the day-range deletes of the refresh kept "
+    "fast), so it was left for a later round. " + ROUND_1
 )
 TARGETS = {"30d": 150.0, "quarter": None, "12m": 400.0, "page": 100.0}
 
@@ -186,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f"; the baseline run's: {loads(base['load'])}" if base["load"] else "")
         + ".  ",
         f"Medians of {args.runs} runs after a warm-up, wall ms (the process's CPU ms); the reviews: one run. "
-        "Before: the code at the branch point (b221d81) on its own copy of the data, measured just before.",
+        f"Before: the code at the branch point ({BRANCH_POINT}) on its own copy of the data, measured just before.",
         "",
         "| figure | before ms | after ms | target ms |",
         "|---|---|---|---|",

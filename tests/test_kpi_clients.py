@@ -152,7 +152,7 @@ def test_money_per_company(figures):
 
 def test_medians_totals_and_msp_money(figures):
     assert figures.medians["hours_per_ticket"] == 3.5  # 2.0 and 5.0; Calm closed nothing
-    assert figures.medians["margin_pct"] == round((83.51 + 100.0) / 2, 2)
+    assert figures.medians["margin_pct"] == 91.76  # (83.51 + 100.0) / 2 = 91.755, half up (round() gives 91.75)
     totals = figures.totals
     assert (totals["opened"], totals["closed"], totals["new_vs_closed_difference"]) == (4, 3, 1)
     assert totals["new_vs_closed_ratio"] == 1.33
@@ -261,3 +261,73 @@ def test_the_service_panes_totals_are_the_clients_figures(engine, period, zone):
             k: full.totals[k] for k in ("new_vs_closed_ratio", "labour_cost", "cost_per_ticket")
         }
         assert (totals["cost_per_ticket"] is None) == uncosted
+
+
+def test_figures_round_half_up_on_a_tie(engine):
+    """docs "Rounding": half up at the shown precision, hours and money alike (Python's round()
+    gives 0.12 for 0.125 and 5.62 for 5.625: both are exact binary ties, rounded to even).
+    Tie: one entry of 0.125 h (7.5 minutes) at 45 an hour, labour 5.625; a billed item of 10.125."""
+    from mspkpi_tui.kpi.company import company_page
+
+    d = Data()
+    d.add("companies", id="T", name="Tie")
+    d.resource("R1", "Alice", hourly_cost=45.0)
+    d.closed("T1", "2026-11-10 09:00", company_id="T", completed_at="2026-11-10 11:00")
+    d.entry("R1", "2026-11-10 10:00", 0.125, ticket_id="T1")
+    d.add("billing_items", company_id="T", item_date="2026-11-10", extended_price=10.125, our_cost=0.0)
+    d.store(engine)
+    figures = client_figures(engine, NOW, config("UTC"), "30d")
+    row = figures.companies[0]
+    assert (row.hours, row.ticket_hours, row.hours_per_ticket) == (0.13, 0.13, 0.13)
+    assert (row.labour_cost, row.ticket_labour_cost) == (5.63, 5.63)
+    assert (row.billed_revenue, row.revenue) == (10.13, 10.13)
+    assert row.margin == 4.5  # 10.13 - 5.63
+    assert figures.totals["labour_cost"] == 5.63 and figures.totals["cost_per_ticket"] == 5.63
+    page = company_page(engine, NOW, config("UTC"), row.company_id)
+    assert page.trends.hours[-1] == 0.13 and page.trends.revenue[-1] == 10.13
+
+
+def test_nps_rounds_half_up():
+    from mspkpi_tui.kpi.clients import nps
+
+    # 1 promoter (or detractor) of 800 answers: 100 / 800 = 0.125, half away from zero.
+    assert nps(1, 0, 800) == 0.13 and nps(0, 1, 800) == -0.13
+
+
+def test_rows_are_made_without_the_frozen_init_but_stay_frozen_dataclasses(figures):
+    """_client_row skips the frozen dataclass's __init__ (speed): the rows must still be equal
+    to ClientRow(...)'s, frozen, readable with vars(), and a missing field must be refused."""
+    import dataclasses
+
+    from mspkpi_tui.kpi.clients import ClientRow, _client_row
+
+    for row in figures.companies:
+        assert row == ClientRow(**vars(row)) and vars(row) == dataclasses.asdict(row)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            row.open = 0  # type: ignore[misc]
+    fields = dict(vars(figures.companies[0]))
+    del fields["margin"]
+    with pytest.raises(TypeError, match="margin"):
+        _client_row(**fields)
+
+
+def test_mrr_rounds_half_up(engine):
+    """MRR, its category share, MRR at start and lost: half up like every figure (a 100.125
+    monthly value is an exact binary tie: round() gives 100.12)."""
+    d = Data()
+    d.add("companies", id="A", name="Acme")
+    for kid, end in (("K1", None), ("K2", "2026-11-01")):  # K2 ended in the window: lost
+        d.add(
+            "contracts",
+            id=kid,
+            company_id="A",
+            name=kid,
+            monthly_value=100.125,
+            category="Managed services",
+            start_date="2025-01-01",
+            **({"end_date": end, "status": "Inactive"} if end else {}),
+        )
+    d.store(engine)
+    money = client_figures(engine, NOW, config("UTC"), "30d").money
+    assert (money.mrr, money.mrr_by_category[0].mrr) == (100.13, 100.13)
+    assert (money.mrr_at_start, money.mrr_lost) == (200.25, 100.13)

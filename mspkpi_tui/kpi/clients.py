@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, and_, case, func, select
 
 from mspkpi_tui.clock import local_midnight_utc
-from mspkpi_tui.kpi.common import Result, maybe, pct, ratio
+from mspkpi_tui.kpi.common import Result, half_up, maybe, pct, ratio
 from mspkpi_tui.kpi.money import (
     DAYS_PER_MONTH,
     ContractTerms,
@@ -275,7 +275,7 @@ def figures_for_window(engine: Engine, w: Window, config: Config) -> ClientFigur
         period=w.period,
         start=w.start,
         end=w.end,
-        months=round(w.months, 2),
+        months=half_up(w.months, 2),
         companies=rows,
         medians=medians,
         totals=totals,
@@ -300,19 +300,19 @@ def _row(cid, name, w, t, polls, worked, recurring, seats, billed, billed_ever, 
     per_seat = ratio(int(reactive or 0), (seat_count or 0) * w.months) if seat_count else None
     revenue = billed_revenue = recurring_in = other_cost = None
     if money_known:
-        recurring_in = round(recurring.get(cid, 0.0), 2)
+        recurring_in = half_up(recurring.get(cid, 0.0), 2)
         billed_in, cost_in = billed.get(cid, (0.0, 0.0))
-        billed_revenue, other_cost = round(float(billed_in), 2), round(float(cost_in), 2)
-        revenue = round(recurring_in + billed_revenue, 2)
+        billed_revenue, other_cost = half_up(float(billed_in), 2), half_up(float(cost_in), 2)
+        revenue = half_up(recurring_in + billed_revenue, 2)
     else:
         for key in ("revenue", "margin", "margin_pct", "lifetime_revenue"):
             no_data[key] = "the source has no contract values or billing items"
-    labour_cost = round(labour, 2) if not uncosted else None
+    labour_cost = half_up(labour, 2) if not uncosted else None
     if uncosted:
         no_data["labour_cost"] = no_data["margin"] = (
             f"{uncosted:.2f} h by technicians without an hourly cost (resources.hourly_cost)"
         )
-    margin = None if revenue is None or labour_cost is None else round(revenue - labour_cost - (other_cost or 0.0), 2)
+    margin = None if revenue is None or labour_cost is None else half_up(revenue - labour_cost - (other_cost or 0.0), 2)
     margin_pct = pct(margin, revenue) if margin is not None else None
     if margin is not None and not revenue:
         no_data["margin_pct"] = "no revenue in the period"
@@ -320,13 +320,13 @@ def _row(cid, name, w, t, polls, worked, recurring, seats, billed, billed_ever, 
     if money_known and cid in firsts:
         since = firsts[cid]
         begin = local_midnight_utc(since, zone)
-        months = round(max((w.end - begin).total_seconds(), 0.0) / 86400.0 / DAYS_PER_MONTH, 2)
+        months = half_up(max((w.end - begin).total_seconds(), 0.0) / 86400.0 / DAYS_PER_MONTH, 2)
         lifetime_recurring = _earned(own.get(cid, ()), begin, w.end, zone)
-        lifetime = round(lifetime_recurring + float(billed_ever.get(cid, (0.0,))[0]), 2)
+        lifetime = half_up(lifetime_recurring + float(billed_ever.get(cid, (0.0,))[0]), 2)
         per_month = ratio(lifetime, months)
     elif money_known:
         no_data["lifetime_revenue"] = "no contract with a start date"
-    return ClientRow(
+    return _client_row(
         company_id=cid,
         company=name,
         open=t["open"].get(cid, (0,))[0],
@@ -345,8 +345,8 @@ def _row(cid, name, w, t, polls, worked, recurring, seats, billed, billed_ever, 
         nps_responses=n_nps,
         nps_promoters=int(promoters),
         nps_detractors=int(detractors),
-        hours=round(hours, 2),
-        ticket_hours=round(ticket_hours, 2),
+        hours=half_up(hours, 2),
+        ticket_hours=half_up(ticket_hours, 2),
         hours_per_ticket=ratio(ticket_hours, closed),
         seats=seat_count,
         reactive_tickets=int(reactive or 0),
@@ -355,15 +355,31 @@ def _row(cid, name, w, t, polls, worked, recurring, seats, billed, billed_ever, 
         billed_revenue=billed_revenue,
         revenue=revenue,
         labour_cost=labour_cost,
-        ticket_labour_cost=round(ticket_labour, 2) if labour_cost is not None else None,
+        ticket_labour_cost=half_up(ticket_labour, 2) if labour_cost is not None else None,
         other_cost=other_cost,
         margin=margin,
         margin_pct=margin_pct,
         lifetime_revenue=lifetime,
         relationship_months=months,
         lifetime_revenue_per_month=per_month,
+        needy=[],
         no_data=no_data,
     )
+
+
+_ROW_FIELDS = frozenset(f.name for f in fields(ClientRow))
+
+
+def _client_row(**values: Any) -> ClientRow:
+    """ClientRow(**values) with every field given, without the frozen dataclass's __init__:
+    it sets each of the 38 fields through object.__setattr__ (~23 ms for 2,000 rows, against
+    ~5 ms for a plain one). The row is the same: its fields in __dict__ (vars() works, as the
+    review reads it), equal to and as frozen as one made by ClientRow(...)."""
+    if values.keys() != _ROW_FIELDS:  # a missing field would fail only where it is read
+        raise TypeError(f"ClientRow fields: {sorted(_ROW_FIELDS ^ values.keys())}")
+    row = object.__new__(ClientRow)
+    row.__dict__.update(values)
+    return row
 
 
 def _earned(own: Iterable[ContractTerms], start: datetime, end: datetime, zone) -> float:
@@ -380,12 +396,12 @@ def _earned(own: Iterable[ContractTerms], start: datetime, end: datetime, zone) 
 
 def nps(promoters: int, detractors: int, responses: int) -> float | None:
     """% promoters - % detractors (-100 to 100); None without recommend answers."""
-    return round(100.0 * (promoters - detractors) / responses, 2) if responses else None
+    return half_up(100.0 * (promoters - detractors) / responses, 2) if responses else None
 
 
 def _median(values) -> float | None:
     known = [v for v in values if v is not None]
-    return round(statistics.median(known), 2) if known else None
+    return half_up(statistics.median(known), 2) if known else None
 
 
 def _flag(row: ClientRow, medians: dict[str, float | None], config: Config) -> ClientRow:
@@ -399,7 +415,7 @@ def _flag(row: ClientRow, medians: dict[str, float | None], config: Config) -> C
         value, median = getattr(row, key), medians[key]
         if value is not None and median and value > rules.needy_multiple * median:
             needy.append(f"{what} {value:g}, over {rules.needy_multiple:g} x the median {median:g}")
-    return ClientRow(**{**row.__dict__, "needy": needy}) if needy else row
+    return _client_row(**{**row.__dict__, "needy": needy}) if needy else row
 
 
 TicketTotalsRow = tuple[float, float, float | None, float | None]  # opened, closed, labour cost, ticket labour cost
@@ -411,8 +427,8 @@ def _ticket_totals(rows: list[TicketTotalsRow]) -> dict[str, Any]:
     opened = sum(r[0] for r in rows)
     closed = sum(r[1] for r in rows)
     costed = [r for r in rows if r[2] is not None]
-    labour = round(sum(r[2] or 0.0 for r in costed), 2) if len(costed) == len(rows) else None
-    ticket_labour = round(sum(r[3] or 0.0 for r in costed), 2) if labour is not None else None
+    labour = half_up(sum(r[2] or 0.0 for r in costed), 2) if len(costed) == len(rows) else None
+    ticket_labour = half_up(sum(r[3] or 0.0 for r in costed), 2) if labour is not None else None
     return {
         "opened": opened,
         "closed": closed,
@@ -442,8 +458,8 @@ def service_totals(engine: Engine, now: datetime, config: Config, period: str = 
             rows.append((0, 0, 0.0, 0.0))
             continue
         costed = not row["uncosted_hours"]
-        labour = round(row["labour_cost"], 2) if costed else None
-        rows.append((row["opened"], row["closed"], labour, round(row["ticket_labour_cost"], 2) if costed else None))
+        labour = half_up(row["labour_cost"], 2) if costed else None
+        rows.append((row["opened"], row["closed"], labour, half_up(row["ticket_labour_cost"], 2) if costed else None))
     return money_figures(terms, w.first_day, w.last_day), _ticket_totals(rows)
 
 

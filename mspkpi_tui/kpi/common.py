@@ -48,6 +48,13 @@ def half_up(value: float, digits: int = 0) -> float:
     computed by SQLite and PostgreSQL can differ in its last binary digits (76.74999999 vs
     76.75000001): the value is first cut to 9 decimals, which removes that noise, then rounded
     as decimal text, so both databases print the same figure."""
+    if value.__class__ is float and 0 <= digits < len(_SCALE):
+        # The common case (a finite float; inf and nan fail `< _TOO_BIG` and go on below),
+        # without the checks and conversions: ~40,000 calls a read of the Clients figures.
+        cut = round(value, 9)
+        scaled = abs(cut) * _SCALE[digits]
+        if scaled < _TOO_BIG and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
+            return round(cut, digits)
     if not math.isfinite(value):
         return float(value)
     cut = round(float(value), 9)

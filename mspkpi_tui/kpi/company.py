@@ -18,7 +18,7 @@ from sqlalchemy import Engine, and_, func, select
 
 from mspkpi_tui.clock import local_midnight_utc
 from mspkpi_tui.kpi.clients import TICK
-from mspkpi_tui.kpi.common import NO_LABEL, Result, maybe
+from mspkpi_tui.kpi.common import NO_LABEL, Result, half_up, maybe
 from mspkpi_tui.kpi.money import (
     ContractTerms,
     has_billing_items,
@@ -136,14 +136,14 @@ def company_page(engine: Engine, now: datetime, config: Config, company_id: int)
     revenue: list[float | None] = []
     for i in range(MONTHS):
         recurring = recurring_revenue(own, edges[i], edges[i + 1], zone).get(company_id, 0.0)
-        revenue.append(round(recurring + billed[i], 2) if money_known else None)
+        revenue.append(half_up(recurring + billed[i], 2) if money_known else None)
     return CompanyPage(
         company_id=company_id,
         trends=CompanyMonths(
             months=months,
             opened=opened,
             closed=closed,
-            hours=[round(h, 2) for h in hours],
+            hours=[half_up(h, 2) for h in hours],
             revenue=revenue,
             csat=[maybe(s / n) if n else None for s, n in zip(rating_sum, rating_n)],
         ),

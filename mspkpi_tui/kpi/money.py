@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, func, select
 
 from mspkpi_tui.clock import local_midnight_utc
-from mspkpi_tui.kpi.common import NO_LABEL, Result, maybe, pct, ratio
+from mspkpi_tui.kpi.common import NO_LABEL, Result, half_up, maybe, pct, ratio
 from mspkpi_tui.store import models
 
 contracts = models.table(models.Contract)
@@ -183,7 +183,7 @@ def money_figures(terms: list[ContractTerms], first_day: date, last_day: date) -
         (
             MrrShare(
                 category=name,
-                mrr=round(sum(float(c.monthly_value or 0.0) for c in group), 2),
+                mrr=half_up(sum(float(c.monthly_value or 0.0) for c in group), 2),
                 pct=pct(sum(float(c.monthly_value or 0.0) for c in group), mrr),
                 clients=len({c.company_id for c in group}),
             )
@@ -206,7 +206,7 @@ def money_figures(terms: list[ContractTerms], first_day: date, last_day: date) -
         no_data["churn_pct"] = no_data["revenue_churn_pct"] = "no recurring contract was active at the period's start"
     return MoneyFigures(
         as_of=last_day,
-        mrr=round(mrr, 2),
+        mrr=half_up(mrr, 2),
         mrr_by_category=shares,
         seats=maybe(seats),
         # AISP over the contracts that state seats, so an unseated contract does not inflate it
@@ -214,8 +214,8 @@ def money_figures(terms: list[ContractTerms], first_day: date, last_day: date) -
         clients_at_start=len(start_clients),
         clients_lost=len(lost_clients),
         churn_pct=pct(len(lost_clients), len(start_clients)),
-        mrr_at_start=round(mrr_start, 2),
-        mrr_lost=round(mrr_lost, 2),
+        mrr_at_start=half_up(mrr_start, 2),
+        mrr_lost=half_up(mrr_lost, 2),
         revenue_churn_pct=pct(mrr_lost, mrr_start),
         no_data=no_data,
     )

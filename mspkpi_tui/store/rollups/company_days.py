@@ -75,9 +75,13 @@ Key = tuple[int, datetime]
 Range = tuple[datetime, datetime] | None
 
 
+_ZERO: dict[str, float] = {name: 0.0 if name in FLOAT_COLUMNS else 0 for name in COMPANY_COLUMNS}
+ZERO_ROW: tuple[float, ...] = tuple(_ZERO.values())  # zero_row's values, in COMPANY_COLUMNS order
+
+
 def zero_row() -> dict[str, float]:
     """A row with no ticket and no hour: counts 0, sums 0.0 (as the base queries' defaults)."""
-    return {name: 0.0 if name in FLOAT_COLUMNS else 0 for name in COMPANY_COLUMNS}
+    return _ZERO.copy()  # a copy of one made once: a comprehension each was ~5 ms of a Clients read
 
 
 def _ticket_halves() -> list[tuple[str, list[str], list[ColumnElement], list[ColumnElement]]]:
@@ -247,24 +251,29 @@ def company_sums(
     """Per company, the rollup's figures over the times in [start, stop): whole UTC months from
     company_months, the other whole UTC days from company_days, the partial days at either
     end from the base rows."""
-    totals: dict[int, dict[str, float]] = {}
+    # Each company's sums as a list in COMPANY_COLUMNS order, added to with one list
+    # comprehension per row (the same additions, in the same order, as a dict's name by name:
+    # 19 dict updates per row were ~30 ms of a 12-month read for 2,000 companies).
+    totals: dict[int, list[float]] = {}
 
-    def add(company: int, values: Iterable[tuple[str, float]]) -> None:
-        row = totals.setdefault(company, zero_row())
-        for name, value in values:
-            row[name] += value or 0
+    def add(company: int, values: Iterable[float]) -> None:
+        row = totals.get(company, ZERO_ROW)
+        totals[company] = [total + (value or 0) for total, value in zip(row, values)]
 
     def exact(lo: datetime, hi: datetime) -> None:
         # one UTC day at a time: a day's row is (0 + each part) as the rollup's, then added
         for day_lo in _day_starts(lo, hi) if lo < hi else []:
             part = (max(lo, day_lo), min(hi, day_lo + DAY))
             for (company, _), row in _base_rows(conn, part, company_id, day_lo).items():
-                add(company, row.items())
+                add(company, row.values())
+
+    def named() -> dict[int, dict[str, float]]:
+        return {company: dict(zip(COMPANY_COLUMNS, row)) for company, row in totals.items()}
 
     whole_from, whole_to = day_ceil(start), day_floor(stop)
     if whole_from >= whole_to:
         exact(start, stop)
-        return totals
+        return named()
 
     def rolled(table, key: str, lo: datetime, hi: datetime) -> None:
         if lo >= hi:
@@ -276,7 +285,7 @@ def company_sums(
             .group_by(table.c.company_id)
         )
         for company, *values in conn.execute(query):
-            add(company, zip(COMPANY_COLUMNS, values))
+            add(company, values)
 
     months_from, months_to = month_floor(whole_from), month_floor(whole_to)
     if months_from < whole_from:
@@ -289,7 +298,7 @@ def company_sums(
         rolled(company_days, "day", whole_from, whole_to)
     exact(start, whole_from)
     exact(whole_to, stop)
-    return totals
+    return named()
 
 
 def _day_starts(lo: datetime, hi: datetime) -> list[datetime]:
