@@ -19,11 +19,12 @@ from test_tui_support import NOW, REPO_ROOT, tui_engine, tui_template_db  # noqa
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
 
 
-def test_app_paints_data_then_exits_cleanly_on_sighup(tui_engine, cli_env):
+def start_dashboard(cli_env, argv: list[str], python_flags: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
+    """The real `mspkpi` on an 80x24 pseudo-terminal: the process and the terminal's master end."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mspkpi_tui", "--db", str(tui_engine.url), "--now", NOW.isoformat()],
+        [sys.executable, *python_flags, "-m", "mspkpi_tui", *argv],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -32,47 +33,46 @@ def test_app_paints_data_then_exits_cleanly_on_sighup(tui_engine, cli_env):
         env={**cli_env, "TERM": "xterm-256color"},
     )
     os.close(slave)
+    return proc, master
+
+
+def read_until_data(master: int) -> bytes:
+    """Everything the terminal received until the queue's data ("Open 18") was painted."""
     seen = b""
+    deadline = time.monotonic() + 60
+    while b"Open 18" not in ANSI.sub(b"", seen) and time.monotonic() < deadline:
+        if select.select([master], [], [], 0.5)[0]:
+            seen += os.read(master, 65536)
+    assert b"Open 18" in ANSI.sub(b"", seen)
+    return seen
+
+
+def stop(proc: subprocess.Popen, master: int) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    os.close(master)
+
+
+def test_app_paints_data_then_exits_cleanly_on_sighup(tui_engine, cli_env):
+    proc, master = start_dashboard(cli_env, ["--db", str(tui_engine.url), "--now", NOW.isoformat()])
     try:
-        deadline = time.monotonic() + 60
-        while b"Open 18" not in ANSI.sub(b"", seen) and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.5)[0]:
-                seen += os.read(master, 65536)
-        assert b"Open 18" in ANSI.sub(b"", seen)
+        read_until_data(master)
         proc.send_signal(signal.SIGHUP)
         # A clean exit through the app that passes the hang-up on as 128 + SIGHUP; killed by the signal would be -1.
         assert proc.wait(timeout=15) == 129
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        stop(proc, master)
 
 
 def test_the_dashboard_starts_without_the_command_tree(tui_engine, cli_env):
     """`mspkpi` with global options only opens the dashboard without importing typer and the
     commands' modules (mspkpi_tui.cli's fast path: ~50 ms of every start). `-X importtime`
     lists every module the process imports, on the terminal, before the app draws."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     argv = ["--db", str(tui_engine.url), "--now", NOW.isoformat(), "--readonly"]
-    proc = subprocess.Popen(
-        [sys.executable, "-X", "importtime", "-m", "mspkpi_tui", *argv],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-        cwd=REPO_ROOT,
-        env={**cli_env, "TERM": "xterm-256color"},
-    )
-    os.close(slave)
-    seen = b""
+    proc, master = start_dashboard(cli_env, argv, ("-X", "importtime"))
     try:
-        deadline = time.monotonic() + 60
-        while b"Open 18" not in ANSI.sub(b"", seen) and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.5)[0]:
-                seen += os.read(master, 65536)
-        assert b"Open 18" in ANSI.sub(b"", seen)
+        seen = read_until_data(master)
         imported = set(re.findall(rb"import time:\s+\d+ \|\s+\d+ \|\s+([\w.]+)", seen))
         assert b"textual.app" in imported and b"mspkpi_tui.cli" in imported  # the listing is there
         assert not {name for name in imported if name.split(b".")[0] in (b"typer", b"click")}
@@ -87,7 +87,4 @@ def test_the_dashboard_starts_without_the_command_tree(tui_engine, cli_env):
                     break
         assert proc.wait(timeout=15) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        stop(proc, master)
