@@ -22,6 +22,8 @@ Tickets:
 
 from test_kpi_builder import Data, config, utc
 
+from mspkpi_tui.kpi.common import Refresh
+from mspkpi_tui.kpi.escalations import escalation_figures
 from mspkpi_tui.kpi.history import history
 
 LONDON = config("Europe/London")
@@ -86,6 +88,17 @@ def test_daily_history_worked_by_hand(engine):
     # The previous 30 days (02-10 .. 03-11): only A, open from 03-01 (index 19).
     assert h.previous_backlog == [0] * 19 + [1] * 11
     assert h.previous_opened == [0] * 19 + [1] + [0] * 10
+
+
+def test_history_in_a_report_refresh_reads_the_shared_escalations(engine):
+    """In a report refresh the 30-day view counts the first escalations the escalations area
+    read (kpi.common.Refresh) instead of reading them again: the same series either way."""
+    dataset().store(engine)
+    refresh = Refresh()
+    escalation_figures(engine, NOW, LONDON, refresh=refresh)
+    shared = history(engine, NOW, LONDON, 30, "day", refresh)
+    assert shared.escalations == days({20: 1})
+    assert shared == history(engine, NOW, LONDON, 30, "day")
 
 
 def test_weekly_series_worked_by_hand(engine):

@@ -42,8 +42,8 @@ from sqlalchemy import (
 )
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
-from mspkpi_tui.kpi.common import Result, half_up, maybe, pct
-from mspkpi_tui.kpi.escalations import first_escalations
+from mspkpi_tui.kpi.common import Refresh, Result, half_up, maybe, pct
+from mspkpi_tui.kpi.escalations import first_escalations, first_escalations_since, shared_window_start
 from mspkpi_tui.kpi.rules import at, ticket_events, tickets
 from mspkpi_tui.kpi.service import reopen_event
 from mspkpi_tui.store import models
@@ -425,7 +425,31 @@ def compliance(conn, bounds: Bounds) -> tuple[list[float | None], list[float | N
     )
 
 
-def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "day") -> History:
+def escalations_per_period(conn, config, bounds: Bounds, now: datetime, refresh: Refresh | None) -> list[int]:
+    """First escalations in each [lo, hi). Within a report refresh whose shared escalation
+    window covers these periods (the 30-day view), the rows escalations and trends read once;
+    otherwise their times only (no priority look-ups), compared as stored."""
+    start = bounds[0][0]
+    if refresh is not None and start >= shared_window_start(now, config):
+        escalated = [row[0] for row in first_escalations_since(conn, config, start, now, refresh)]
+        los, his = [lo for lo, _hi in bounds], [hi for _lo, hi in bounds]
+    else:
+        first = first_escalations(config, start, now)
+        escalated = list(conn.execute(select(_raw(first.c.escalated_at))).scalars())
+        stored = _stored(conn)
+        los, his = [stored(lo) for lo, _hi in bounds], [stored(hi) for _lo, hi in bounds]
+    counts = [0] * len(bounds)
+    for moment in escalated:
+        i = bisect.bisect_right(los, moment) - 1
+        if 0 <= i and moment < his[i]:
+            counts[i] += 1
+    return counts
+
+
+def history(
+    engine: Engine, now: datetime, config, days: int = 30, by: str = "day", refresh: Refresh | None = None
+) -> History:
+    """The long view; `refresh` (a report's kpi.common.Refresh) shares the first escalations."""
     starts, bounds = periods(now, config, days, by)
     before = _previous(starts, by, config.zone)
     week_starts, weeks = periods(now, config, days, "week")
@@ -458,21 +482,13 @@ def history(engine: Engine, now: datetime, config, days: int = 30, by: str = "da
             starts_k, ends_k = lived[f"lived_{k}d"][j * n : (j + 1) * n], now_[f"ended_{k}d"]
             aged_start = at_end[1 + j] - sum(starts_k) + sum(ends_k)
             aged_series[k] = aged(aged_start, bounds, k, starts_k, ends_k, spells)
-        first = first_escalations(config, bounds[0][0], now)  # their times only: no priority look-ups
-        escalated = list(conn.execute(select(_raw(first.c.escalated_at))).scalars())  # compared as stored
-        stored = _stored(conn)
+        escalations = escalations_per_period(conn, config, bounds, now, refresh)
         billable, non_billable = hours_per_period(conn, bounds)
         first_response, resolution = compliance(conn, weeks)
         before_first_response, before_resolution = compliance(conn, previous_weeks)
         csat, responses = per_period(
             conn, weeks, surveys.c.completed_at, measures=[func.avg(surveys.c.rating), func.count()]
         )
-    escalations = [0] * len(bounds)
-    los, his = [stored(lo) for lo, _hi in bounds], [stored(hi) for _lo, hi in bounds]
-    for moment in escalated:
-        i = bisect.bisect_right(los, moment) - 1
-        if 0 <= i and moment < his[i]:
-            escalations[i] += 1
     return History(
         days=days,
         by=by,

@@ -141,7 +141,7 @@ def compute_report(
         figures = area(engine, now, config, refresh=refresh) if name in SHARES_WORK else area(engine, now, config)
         report[name] = figures.to_dict()
         if name == "trends":  # the long view (kpi.history): backlog, aged, SLA per week over the asked window
-            report[name]["history"] = history(engine, now, config, history_days, history_by).to_dict()
+            report[name]["history"] = history(engine, now, config, history_days, history_by, refresh).to_dict()
     rules = rules_in_force(config, history_days, history_by)
     report["rules"] = {name: rules[name] for name in names}
     return report
