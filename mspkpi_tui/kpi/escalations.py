@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, Select, and_, case, exists, false, func, or_, select, union, union_all
+from sqlalchemy import Engine, and_, case, exists, false, func, or_, select, union, union_all
 
 from mspkpi_tui.kpi.common import Refresh, Result, label, pct
 from mspkpi_tui.kpi.rules import (
@@ -87,20 +87,23 @@ def first_escalations(config: Config, start: datetime, end: datetime):
         .where(ticket_events.c.ticket_id == tickets.c.id, escalation_event(config))
         .scalar_subquery()
     )
-    # Each candidate's markers (any of them may be NULL); min() over them skips NULLs.
-    parts: list[Select[Any]] = [
-        select(tickets.c.id.label("ticket_id"), first_event.label("t")),
-        select(tickets.c.id, tickets.c.escalated_at),
-        select(tickets.c.id, case((fallback, fallback_time), else_=None)),
-    ]
-    markers = union_all(
-        *[part.select_from(candidates.join(tickets, tickets.c.id == candidates.c.ticket_id)) for part in parts]
-    ).subquery()
-    first = (
-        select(markers.c.ticket_id, func.min(markers.c.t).label("escalated_at"))
-        .group_by(markers.c.ticket_id)
-        .subquery()
+    # Each candidate's markers (any of them may be NULL), read in one pass over the candidates'
+    # rows; min() over them skips NULLs. The CTE is referenced three times, so both databases
+    # compute it once (a join per marker read each ticket row three times).
+    markers = (
+        select(
+            tickets.c.id.label("ticket_id"),
+            first_event.label("event"),
+            tickets.c.escalated_at.label("marked"),
+            case((fallback, fallback_time), else_=None).label("fallback"),
+        )
+        .select_from(candidates.join(tickets, tickets.c.id == candidates.c.ticket_id))
+        .cte("markers")
     )
+    each = union_all(
+        *[select(markers.c.ticket_id, markers.c[name].label("t")) for name in ("event", "marked", "fallback")]
+    ).subquery()
+    first = select(each.c.ticket_id, func.min(each.c.t).label("escalated_at")).group_by(each.c.ticket_id).subquery()
     return (
         select(first.c.ticket_id, first.c.escalated_at)
         .where(first.c.escalated_at >= at(start), first.c.escalated_at <= at(end))
