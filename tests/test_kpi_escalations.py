@@ -4,8 +4,10 @@ from sqlalchemy import select
 from test_kpi_builder import NOW, Data, config
 
 from mspkpi_tui.kpi import tickets as ticket_lists
+from mspkpi_tui.kpi.common import Refresh
 from mspkpi_tui.kpi.escalations import escalated_now, escalation_figures
 from mspkpi_tui.kpi.rules import tickets
+from mspkpi_tui.kpi.service import service_figures
 from mspkpi_tui.kpi.trends import trend_series
 
 RULES = config("UTC", escalation={"statuses": ["Escalate"], "queues": ["Tier 2"]})
@@ -65,6 +67,15 @@ def test_escalation_figures(engine):
     with engine.connect() as conn:
         open_escalated = sorted(conn.execute(select(tickets.c.source_id).where(escalated_now(RULES))).scalars())
     assert open_escalated == ["E1", "E3", "E4", "E5", "E6"]
+
+
+def test_in_a_report_refresh_the_rate_counts_the_opened_the_service_figures_read(engine):
+    """Within one refresh (kpi.common.Refresh) the 30-day opened count is read once, by the
+    service figures, and the escalation rate divides by it: the same figures as alone."""
+    dataset().store(engine)
+    refresh = Refresh()
+    assert service_figures(engine, NOW, RULES, refresh=refresh).opened_30d == 8
+    assert escalation_figures(engine, NOW, RULES, refresh=refresh) == escalation_figures(engine, NOW, RULES)
 
 
 def test_escalation_daily_trend(engine):

@@ -26,6 +26,7 @@ from mspkpi_tui.kpi.rules import (
     tickets,
     window_days,
 )
+from mspkpi_tui.kpi.service import opened_in
 from mspkpi_tui.store.escalation import escalation_event_rules
 
 if TYPE_CHECKING:
@@ -170,15 +171,10 @@ def escalation_figures(
 ) -> EscalationFigures:
     days = int(config.escalation.period_days)
     start = now - timedelta(days=days)
-    opened_query = (
-        select(func.count())
-        .select_from(tickets)
-        .where(tickets.c.created_at >= at(start), tickets.c.created_at <= at(now))
-    )
     open_query = select(func.count()).select_from(tickets).where(escalated_now(config))
     with engine.connect() as conn:
         rows = first_escalations_since(conn, config, start, now, refresh)
-        opened = conn.execute(opened_query).scalar_one()
+        opened = opened_in(conn, start, now, refresh)  # read once with the service figures' 30 days
         open_now = conn.execute(open_query).scalar_one()
     by_type: dict[str, int] = {}
     by_priority: dict[str, int] = {}
