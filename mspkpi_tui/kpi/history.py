@@ -35,10 +35,12 @@ from sqlalchemy import (
     column,
     false,
     func,
+    literal,
     select,
     text,
     true,
     type_coerce,
+    union_all,
 )
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
@@ -391,6 +393,30 @@ def aged(at_start: int, bounds: Bounds, days: int, starts: list[int], ends: list
     return [level - gone for level, gone in zip(levels, inside)]
 
 
+FEW_RANGES = 4  # entry_hours reads up to this many ranges in one pass each
+
+
+def entry_hours(conn, ranges: Bounds) -> tuple[list, list]:
+    """(hours, billable hours) of the time entries started in each [lo, hi), 0 for none. A few
+    ranges (the usual: today so far, where local midnight is a UTC midnight) are one statement
+    that passes over each range once for both sums; per_period, for many ranges (every day of
+    a zone whose midnight is not UTC's), compiles once per number of ranges but passes over a
+    range once per sum."""
+    billable = func.sum(case((entries.c.billable == true(), entries.c.hours), else_=0))
+    if len(ranges) > FEW_RANGES:
+        total, billed = per_period(conn, ranges, entries.c.started_at, measures=[func.sum(entries.c.hours), billable])
+        return total, billed
+    started = entries.c.started_at
+    parts = [
+        select(literal(k).label("k"), func.sum(entries.c.hours), billable).where(started >= at(lo), started < at(hi))
+        for k, (lo, hi) in enumerate(ranges)
+    ]
+    total, billed = [0] * len(ranges), [0] * len(ranges)
+    for k, hours, billable_hours in conn.execute(union_all(*parts)):
+        total[k], billed[k] = hours or 0, billable_hours or 0
+    return total, billed
+
+
 def hours_per_period(conn, bounds: Bounds) -> tuple[list[float], list[float]]:
     """(billable, non-billable) hours of time entries started in each period: whole UTC days
     from the resource_day_hours rollup, the partial days at the edges from the entries."""
@@ -408,15 +434,7 @@ def hours_per_period(conn, bounds: Bounds) -> tuple[list[float], list[float]]:
         conn, resource_days.c.day, [resource_days.c.hours, resource_days.c.billable_hours], whole
     )
     if pieces:
-        got_total, got_billable = per_period(
-            conn,
-            [(lo, hi) for _i, lo, hi in pieces],
-            entries.c.started_at,
-            measures=[
-                func.sum(entries.c.hours),
-                func.sum(case((entries.c.billable == true(), entries.c.hours), else_=0)),
-            ],
-        )
+        got_total, got_billable = entry_hours(conn, [(lo, hi) for _i, lo, hi in pieces])
         for (i, _lo, _hi), t, bill in zip(pieces, got_total, got_billable):
             total[i] += float(t)
             billable[i] += float(bill)
