@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, case, func, literal, or_, select, union_all
 
@@ -106,18 +106,11 @@ def team_figures(engine: Engine, now: datetime, config: Config) -> TeamFigures:
         under_hours_needed = any(source not in timesheet_sources for _i, _n, _w, source in people)
         weeks = max(2, int(rules.lookback_weeks) + 1) if under_hours_needed else 2
         week_starts = [local_midnight_utc(week_day - timedelta(days=7 * k), zone) for k in range(weeks)]
-        due = _due_timesheets(conn, now, periods.today, config)
-        # The overdue timesheets' periods [lo, hi), after the weeks in the same grouped read.
-        spans = list(dict.fromkeys((lo, hi) for _ts, lo, hi in due))
         if rules.time_off_categories:  # time codes are not in the rollup: read the entries
             tallies = _weekly_tallies(conn, week_starts, now, rules.time_off_categories)
-            sums = _rolled_up_sums(conn, [(lo, hi, False) for lo, hi in spans])
         else:
-            sums = _rolled_up_sums(conn, _week_spans(week_starts, now) + [(lo, hi, False) for lo, hi in spans])
-            tallies = {key: _tally(*values) for key, values in sums.items() if key[1] < len(week_starts)}
-            sums = {(rid, k - len(week_starts)): values for (rid, k), values in sums.items() if k >= len(week_starts)}
-    span_index = {span: k for k, span in enumerate(spans)}
-    overdue = [_overdue(ts, *sums.get((ts.resource_id, span_index[(lo, hi)]), (0.0, 0.0, 0.0))) for ts, lo, hi in due]
+            tallies = _rolled_up_tallies(conn, week_starts, now)
+        overdue = _overdue_timesheets(conn, now, periods.today, config)
     team = []
     share = week_share_elapsed(now.astimezone(zone))
     for rid, name, weekly, _source in people:
@@ -173,26 +166,14 @@ def _weekly_tallies(
     return tallies
 
 
-def _week_spans(week_starts: list[datetime], now: datetime) -> list[tuple[datetime, datetime, bool]]:
-    """The weeks' [start, end) ranges, this week's (bucket 0) up to and including now."""
+def _rolled_up_tallies(conn, week_starts: list[datetime], now: datetime) -> dict[tuple[int, int], _Tally]:
+    """The same tallies (without time off) from resource_day_hours: whole UTC days from the
+    rollup, and the partial days at each week's edges (local midnights) from the entries.
+    One UNION ALL statement; each part is a small index range."""
     ends = [now] + week_starts[:-1]
-    return [(start, end, k == 0) for k, (start, end) in enumerate(zip(week_starts, ends))]
-
-
-def _tally(total: float, billable: float, facing: float) -> _Tally:
-    return _Tally(billable=billable, non_billable=total - billable, customer_facing=facing)
-
-
-def _rolled_up_sums(
-    conn, spans: list[tuple[datetime, datetime, bool]]
-) -> dict[tuple[int, int], tuple[float, float, float]]:
-    """(resource id, span index) -> (hours, billable, customer-facing hours) of the time entries
-    started in each (lo, hi, hi included) span: whole UTC days from resource_day_hours, the
-    partial days at the edges (local midnights, now) from the entries. One UNION ALL
-    statement for every span (the weeks and the overdue timesheets' periods); each part is a
-    small index range."""
     parts = []
-    for k, (start, end, last) in enumerate(spans):
+    for k, (start, end) in enumerate(zip(week_starts, ends)):
+        last = k == 0  # this week runs up to and including now
         whole_from, whole_to = day_ceil(start), day_floor(end)
         if whole_from < whole_to:
             parts.append(
@@ -219,8 +200,6 @@ def _rolled_up_sums(
                         customer_facing_hours().label("customer_facing_hours"),
                     ).where(entries.c.started_at >= at(lo), upper)
                 )
-    if not parts:
-        return {}
     rows = union_all(*parts).subquery()
     query = select(
         rows.c.resource_id,
@@ -229,15 +208,15 @@ def _rolled_up_sums(
         func.sum(rows.c.billable_hours),
         func.sum(rows.c.customer_facing_hours),
     ).group_by(rows.c.resource_id, rows.c.k)
-    return {
-        (rid, k): (total or 0.0, billable or 0.0, facing or 0.0)
-        for rid, k, total, billable, facing in conn.execute(query)
-    }
+    tallies: dict[tuple[int, int], _Tally] = {}
+    for rid, k, total, billable, facing in conn.execute(query):
+        total, billable = total or 0.0, billable or 0.0
+        tallies[(rid, k)] = _Tally(billable=billable, non_billable=total - billable, customer_facing=facing or 0.0)
+    return tallies
 
 
-def _due_timesheets(conn, now: datetime, today: date, config: Config) -> list[tuple[Any, datetime, datetime]]:
-    """(timesheet row with resource_name, period [lo, hi) as UTC instants) of the timesheets whose
-    period ended, whose deadline (or end + grace) passed, not submitted/approved."""
+def _overdue_timesheets(conn, now: datetime, today: date, config: Config) -> list[OverdueTimesheet]:
+    """Timesheets whose period ended, whose deadline (or end + grace) passed, not submitted/approved."""
     zone, rules = config.zone, config.timesheet
     done = {s.lower() for s in rules.done_statuses}
     # The statuses in use (a walk of ix_timesheets_status), so the candidates are index
@@ -258,19 +237,41 @@ def _due_timesheets(conn, now: datetime, today: date, config: Config) -> list[tu
         deadline = ts.deadline or period_to + timedelta(days=rules.grace_days)
         if deadline < now:
             due.append((ts, period_from, period_to))
-    return due
+    sums = _period_sums(conn, [(ts.resource_id, lo, hi) for ts, lo, hi in due])
+    return [
+        OverdueTimesheet(
+            resource=ts.resource_name,
+            period_start=ts.period_start,
+            period_end=ts.period_end,
+            billable_hours=hours(billable),
+            non_billable_hours=hours(total - billable),
+            hours_worked=hours(total),
+            status=ts.status,
+        )
+        for (ts, _lo, _hi), (billable, total) in zip(due, sums)
+    ]
 
 
-def _overdue(ts, total: float, billable: float, _facing: float) -> OverdueTimesheet:
-    return OverdueTimesheet(
-        resource=ts.resource_name,
-        period_start=ts.period_start,
-        period_end=ts.period_end,
-        billable_hours=hours(billable),
-        non_billable_hours=hours(total - billable),
-        hours_worked=hours(total),
-        status=ts.status,
-    )
+def _period_sums(conn, periods: list[tuple[int, datetime, datetime]]) -> list[tuple[float, float]]:
+    """(billable, total) hours of each (resource, [lo, hi)): one grouped statement per distinct
+    period (overdue timesheets share a few weeks), probing ix_time_entries_resource per technician."""
+    wanted: dict[tuple[datetime, datetime], set[int]] = {}
+    for rid, lo, hi in periods:
+        wanted.setdefault((lo, hi), set()).add(rid)
+    billable = func.coalesce(func.sum(case((entries.c.billable, entries.c.hours), else_=0.0)), 0.0)
+    total = func.coalesce(func.sum(entries.c.hours), 0.0)
+    sums: dict[tuple[int, datetime, datetime], tuple[float, float]] = {}
+    for (lo, hi), rids in wanted.items():
+        query = (
+            select(entries.c.resource_id, billable, total)
+            .where(
+                entries.c.resource_id.in_(sorted(rids)), entries.c.started_at >= at(lo), entries.c.started_at < at(hi)
+            )
+            .group_by(entries.c.resource_id)
+        )
+        for rid, b, t in conn.execute(query):
+            sums[(rid, lo, hi)] = (float(b), float(t))
+    return [sums.get(period, (0.0, 0.0)) for period in periods]
 
 
 def _under_hours(people, tallies, week_starts, now, config: Config, timesheet_sources) -> list[OverdueTimesheet]:
