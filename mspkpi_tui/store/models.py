@@ -394,7 +394,11 @@ class TimeEntry(SQLModel, table=True):
 
 class Opportunity(SQLModel, table=True):
     __tablename__ = "opportunities"
-    __table_args__ = source_key("opportunities")
+    __table_args__ = source_key("opportunities") + (
+        # KPI engine (pipeline): the open deals and the deals won / lost this month as index
+        # ranges instead of a pass over every deal (0019).
+        Index("ix_opportunities_status", "status", "closed_on"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     source: str
     source_id: str

@@ -1,0 +1,26 @@
+"""Full refresh speed: ix_opportunities_status, the pipeline's open and closed deals by status
+
+The pipeline figures read the open deals (their stages and days in stage) and the deals won or
+lost this month. Without an index on status both passed over every deal: on the 1M-ticket
+bench database (20,000 deals, 1,109 open) the pipeline area took 6.3 ms CPU, with this index
+2.6 ms (the open deals and this month's closed ones are index ranges; figures unchanged).
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-03 20:00:00
+"""
+
+from alembic import op
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_opportunities_status", "opportunities", ["status", "closed_on"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_opportunities_status", table_name="opportunities")
