@@ -328,3 +328,17 @@ async def test_a_resize_that_keeps_the_rows_does_not_measure_them_again():
         table.show_rows([("T1", (MeasuredText("T1"), MeasuredText("a much longer title")))])
         await pilot.pause()
         assert table.widths["Title"] == len("a much longer title")  # new rows are measured
+
+
+async def test_rows_given_before_a_table_is_mounted_are_kept(tui_engine):
+    """A pane's data can arrive while its tables are still mounting (the panes after the queue
+    are mounted after the first paint): the rows stay, the table is not emptied by its mount."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = Table((Column("Name"), Column("Count", justify="right")))
+        table.show_rows([("a", (Text("first"), Text("1"))), ("b", (Text("second"), Text("2")))])
+        await app.screen.mount(table)
+        await pilot.pause()
+        assert table.row_count == 2
+        assert [table.get_row_at(n)[0].plain for n in range(2)] == ["first", "second"]
