@@ -214,9 +214,9 @@ def _refresh_months(conn: Connection, lo: datetime | None = None, hi: datetime |
     columns = ["company_id", "month", *COMPANY_COLUMNS]
     if lo is None or hi is None:
         conn.execute(delete(company_months))
-        month = utc_month_start(company_days.c.day)
-        summed = select(company_days.c.company_id, month, *[func.sum(company_days.c[n]) for n in COMPANY_COLUMNS])
-        conn.execute(insert(company_months).from_select(columns, summed.group_by(company_days.c.company_id, month)))
+        of_day = utc_month_start(company_days.c.day)
+        summed = select(company_days.c.company_id, of_day, *[func.sum(company_days.c[n]) for n in COMPANY_COLUMNS])
+        conn.execute(insert(company_months).from_select(columns, summed.group_by(company_days.c.company_id, of_day)))
         return
     conn.execute(delete(company_months).where(company_months.c.month >= at(lo), company_months.c.month < at(hi)))
     month = lo
