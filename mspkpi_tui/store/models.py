@@ -240,12 +240,13 @@ class CompanyDay(CompanySums, table=True):
     tickets and time entries in one UTC day, summed (the Clients pane, a company page, the review)."""
 
     __tablename__ = "company_days"
-    # Every company over a range of days (the pane, the review) reads by day: keyed day first and,
-    # on SQLite, WITHOUT ROWID, a range of days is one pass over rows stored together (0018);
-    # one company's days (a company page) through ix_company_days_company.
+    # Every company over a range of days (the pane, the review) is summed per company: keyed
+    # company first and, on SQLite, WITHOUT ROWID, each company's days are stored together and
+    # read already grouped, companies in id order (0019, no sort); the refresh's day ranges
+    # through ix_company_days_day.
     __table_args__ = (
-        PrimaryKeyConstraint("day", "company_id"),
-        Index("ix_company_days_company", "company_id", "day"),
+        PrimaryKeyConstraint("company_id", "day"),
+        Index("ix_company_days_day", "day"),
         {"sqlite_with_rowid": False},
     )
     company_id: int = Field(primary_key=True)  # no foreign key: a derived row, recounted when its company goes
@@ -257,9 +258,9 @@ class CompanyMonth(CompanySums, table=True):
     company_days rows in one UTC month, summed (a year for every company reads 12 rows each)."""
 
     __tablename__ = "company_months"
-    __table_args__ = (  # as company_days: by month first (0018)
-        PrimaryKeyConstraint("month", "company_id"),
-        Index("ix_company_months_company", "company_id", "month"),
+    __table_args__ = (  # as company_days: by company first (0019)
+        PrimaryKeyConstraint("company_id", "month"),
+        Index("ix_company_months_month", "month"),
         {"sqlite_with_rowid": False},
     )
     company_id: int = Field(primary_key=True)
