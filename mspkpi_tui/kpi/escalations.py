@@ -26,7 +26,7 @@ from mspkpi_tui.kpi.rules import (
     tickets,
     window_days,
 )
-from mspkpi_tui.kpi.service import opened_in
+from mspkpi_tui.kpi.throughput import opened_in
 from mspkpi_tui.store.escalation import escalation_event_rules
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from mspkpi_tui.errors import ConfigError
 from mspkpi_tui.kpi.common import Refresh, Result, maybe, pct
 from mspkpi_tui.kpi.rules import at, period_bounds, ticket_events, tickets
 from mspkpi_tui.kpi.sla import responses_in_window
+from mspkpi_tui.kpi.throughput import count_in, opened_in
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups import fcr_counts
 
@@ -67,19 +68,6 @@ def csat_window(start: datetime, end: datetime) -> list:
 def csat_follow_up():
     """A response to follow up: rated below 3 (the rule behind "below 3" and its list)."""
     return surveys.c.rating < CSAT_FOLLOW_UP_BELOW
-
-
-def count_in(column, start: datetime, end: datetime):
-    """Tickets whose `column` (created_at: opened, completed_at: closed) is in [start, end]: an index range."""
-    return select(func.count()).select_from(tickets).where(column >= at(start), column <= at(end))
-
-
-def opened_in(conn, start: datetime, end: datetime, refresh: Refresh | None = None) -> int:
-    """Tickets opened (created) in [start, end]. The service figures and the escalation rate
-    both count them over the last 30 days; within one report refresh they are read once."""
-    if refresh is None:
-        return conn.execute(count_in(tickets.c.created_at, start, end)).scalar_one()
-    return refresh.once(("opened_in", start, end), lambda: opened_in(conn, start, end))
 
 
 def service_figures(engine: Engine, now: datetime, config: Config, refresh: Refresh | None = None) -> ServiceFigures:

@@ -107,7 +107,8 @@ class Table(DataTable):
         self._measured: tuple[Sequence[tuple[str, tuple[Any, ...]]], dict[str, int]] | None = None
 
     def on_mount(self) -> None:
-        self._rebuild(())
+        if self._shown is None:  # rows given before the table was mounted are kept
+            self._rebuild(())
 
     def notify_style_update(self) -> None:
         """Keep the rendered rows when the styles did not change (its pane shown again).

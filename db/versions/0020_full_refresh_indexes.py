@@ -9,16 +9,16 @@ ix_tickets_open_created: "open escalated now" reads only the escalation events s
 open ticket was created; that minimum was a pass over the wide covering index of the open
 tickets (~2 ms for 20,000), with this small partial index one step. Figures unchanged.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-03 20:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
