@@ -315,6 +315,13 @@ def test_a_days_first_part_is_read_from_its_stored_row_when_nothing_later_is_sum
         stored_rows = company_days_module._stored_day(conn, day, now, None)
         assert stored_rows == base_rows(conn, (day, now))  # exactly, floats too
         assert (k["K2"], day) not in stored_rows and (k["K3"], day) in stored_rows
+    with engine.begin() as conn:  # a stored day without its rows (a rollup not rebuilt): the base rows
+        conn.execute(company_days.delete().where(company_days.c.day == day))
+        assert company_days_module._stored_day(conn, day, now, None) is None
+        assert {
+            c: tuple(round(row[n], 3) for n in COMPANY_COLUMNS) for c, row in company_sums(conn, day, now).items()
+        } == recount(engine, (day, now))
+        conn.rollback()
     with engine.begin() as conn:  # a write whose recount is pending: the base rows
         conn.execute(models.table(models.RollupPendingDay).insert().values(day=day))
         assert not company_days_module.settled(conn, now, end)

@@ -306,9 +306,10 @@ def company_sums(
         # one UTC day at a time: a day's row is (0 + each part) as the rollup's, then added
         for day_lo in _day_starts(lo, hi) if lo < hi else []:
             part = (max(lo, day_lo), min(hi, day_lo + DAY))
+            rows = None
             if part[0] == day_lo and settled(conn, part[1], day_lo + DAY):
                 rows = _stored_day(conn, day_lo, part[1], company_id)  # today up to now, usually
-            else:
+            if rows is None:
                 rows = _base_rows(conn, part, company_id, day_lo)
             for (company, _), row in rows.items():
                 add(company, row.values())
@@ -367,12 +368,15 @@ def settled(conn: Connection, lo: datetime, hi: datetime) -> bool:
     return not conn.execute(select(or_(*probes))).scalar()
 
 
-def _stored_day(conn: Connection, day: datetime, hi: datetime, company_id: int | None) -> dict[Key, dict[str, float]]:
+def _stored_day(
+    conn: Connection, day: datetime, hi: datetime, company_id: int | None
+) -> dict[Key, dict[str, float]] | None:
     """_base_rows of [day, hi) when settled(conn, hi, day + DAY): the day's stored rows (each
     exactly the sums _base_rows makes, in the same order: the rollup's invariant), less the
     missed due times in [hi, day + DAY). Only counts are taken out: a float sum is never
     subtracted (another association of the same additions may round a tie the other way).
-    ~1 ms instead of ~30 for today's part of a 30-day read of 2,000 companies."""
+    ~12 ms instead of ~30 for today's part of a 30-day read of 2,000 companies. None when the
+    stored day lacks a company that has a due time in it (the caller counts the base rows)."""
     mine = [tickets.c.company_id + 0 == company_id] if company_id is not None else [tickets.c.company_id.is_not(None)]
     query = select(company_days.c.company_id, *[company_days.c[n] for n in COMPANY_COLUMNS]).where(
         company_days.c.day == at(day), *([company_days.c.company_id == company_id] if company_id is not None else [])
@@ -387,7 +391,10 @@ def _stored_day(conn: Connection, day: datetime, hi: datetime, company_id: int |
         for company, n in conn.execute(
             select(tickets.c.company_id, func.count()).where(*when, *mine).group_by(tickets.c.company_id)
         ):
-            rows[(company, day)][name] -= n
+            row = rows.get((company, day))
+            if row is None:  # no stored row for a ticket due that day: a rollup not rebuilt yet
+                return None
+            row[name] -= n
             later.add(company)
     # A row now all zero was there for those due times alone, unless an entry of no hours is in
     # [day, hi): _base_rows has a row of zeros for it.
