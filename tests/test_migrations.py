@@ -6,9 +6,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
 
-from mspkpi_tui.store import migrate
+from mspkpi_tui.store import migrate, models
 from mspkpi_tui.store.engine import make_engine, open_database
 
 FIRST_REVISION = "0001"
@@ -26,7 +25,7 @@ def test_models_and_migrations_agree(db_url):
     """A model change without a migration would break installed databases."""
     engine = open_database(db_url)
     with engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        differences = compare_metadata(MigrationContext.configure(conn), models.metadata)
     assert differences == []
 
 

@@ -55,7 +55,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups.completion_hours import first_touch
 from mspkpi_tui.store.rollups.response_hours import timing_sums
-from mspkpi_tui.store.rollups.timeslots import DAY, at, day_ceil, day_floor, runs, utc_day_start
+from mspkpi_tui.store.timeslots import DAY, at, day_ceil, day_floor, runs, utc_day_start
 from mspkpi_tui.store.types import UTCDateTime
 
 companies = models.table(models.Company)
