@@ -66,7 +66,8 @@ ROUND_1 = (
     "charts (1,913 distinct, so a cache does not help). "
     "Three before/after pairs (medians of 5) of the first round were run alternately in 16:41-17:03 UTC (the table is the second; CPU ms, before -> after): Clients 30 days 620 -> 452 (load 3.3-3.6), 713 -> 498 (4.4-4.6), 639 -> 537 (4.1-4.3); this quarter 560 -> 416, 520 -> 451, 585 -> 481; 12 months 826 -> 517, 622 -> 601, 864 -> 686; company page 65 -> 62, 61 -> 61, 80 -> 83 (wall 156 -> 62, 129 -> 123, 141 -> 165 ms); `review --all` wall 44.9 -> 32.6 s, 51.1 -> 49.8 s, 53.8 -> 45.0 s. The Service pane's refresh (service_totals instead of client_figures, 30 days): ~480 -> ~230 ms CPU (load ~4.5)."
 )
-BRANCH_POINT = "406d5dd"
+BRANCH_POINT = "338cb57"
+ROUND_4 = "Fourth round (branch clients-speed3 again, from 338cb57): company_sums reads a partial day's first part, [UTC midnight, now] (today, usually), as that day's stored company_days row less the missed due times after now (integer counts; no float sum is subtracted) when nothing it sums is stamped after now that day and no rollup mark is pending (store/rollups/company_days.py settled: one index probe per stamp column and per pending table, 0.4 ms; a pinned --now in the past, a sync between its writes and its flush, or a stored day lacking a company with a due time that day keep the base rows; a row left all zero is kept only if the company has a time entry in the part, as the base rows would have it); _ticket_figures takes each company's tuples with itemgetter (its own part 9 -> 4.7 ms CPU), read_contracts makes ContractTerms without the frozen __init__ (15.7 -> 12.2 ms), _flag adds the needy rules to the row's own list instead of copying its 38 fields (4.5 -> 1.5 ms). Equal results on the 1M database: every stored company_days row of the last 400 days equals the one-day base rows exactly (386,998 company-day rows, repr of every sum; so today's stored row is the sum the base rows make), and all 63 dumped results are repr-equal to main's (30 days, this quarter, 12 months in UTC, Asia/Kolkata, America/New_York with service_totals, 39 company pages, three Europe/London review months, the raw 30-day company_sums). Both paths are tested on SQLite and PostgreSQL (tests/test_company_days.py: stored path equal to base_rows exactly and to a recount for every company and each alone; a later stamp, a pending mark and a missing stored day take the base rows). Today's part of the 30-day read: 27-30 -> 11.5-12 ms CPU (the day's 1,427 stored rows 5, the dicts 2, the later due counts 1, the entry check of the 4 all-zero rows 3.7); company_sums 83 -> 60-65. Nine alternating pairs of the Clients reads alone in fresh processes (CPU ms, medians of 9, before = a detached worktree at 338cb57, same copy of the data, 20:04-20:10 UTC, load 4.1-5.9): 30 days 179 -> 164, 177 -> 155, 176 -> 151, 174 -> 154, 177 -> 151, 169 -> 167, 179 -> 158, 180 -> 159, 174 -> 160; this quarter (only today partial) 198 -> 158, 197 -> 148, 182 -> 153, 185 -> 146, 188 -> 147, 191 -> 143, 192 -> 150, 195 -> 159, 188 -> 145; 12 months 223 -> 206, 225 -> 206, 215 -> 201, 226 -> 208, 233 -> 204, 218 -> 214, 230 -> 209, 228 -> 211, 224 -> 209. Bench pairs: 175 -> 157 (30 days), 164 -> 154, 239 -> 204, page 30 -> 21 (20:06, load 4.2-5.0) and the table (20:10, load 5.8-7.2). The 30-day target (150 ms) is met only at lower load: ~155-160 ms CPU at load 4-6. Where it goes now (CPU ms, load ~2-4): company_sums 60-65 (whole days 28, SQLite's own; the start's partial day 12.5; today 12; adding ~6), the 1,941 rows 29-35 (half_up 40,459 calls, 9% of them on zero), contracts 12, surveys 3, billing 6.5, recurring revenue 5-6, flags 1.5. The start's partial day, [now - 30 days, midnight), stays counted from the base rows (only its end is a day boundary; the stored row less its first part would subtract floats): EXPLAIN QUERY PLAN shows each statement already on its time index (ix_tickets_created, _completed, _first_response, _resolved; the missed due times on ix_tickets_first_response / _resolved with the null answer as the first key; the hours on the covering ix_time_entries_week, projects' through ix_time_entries_ticket), a ticket lookup by rowid per row and a temp b-tree per GROUP BY; one pass for all sources is not possible (six time columns, six index ranges). Tried, not kept: the entry check of all-zero rows through entries of no hours (hours null or <= 0, which any company with entries summing to 0.0 has): the same plan, no gain."
 ROUND_3 = (
     "Third round (branch clients-speed3 from 406d5dd): migration 0019 keys company_days and company_months "
     "company first, (company_id, day) and (company_id, month), WITHOUT ROWID on SQLite, with a (day) and a "
@@ -88,7 +89,7 @@ ROUND_3 = (
     "at 406d5dd on its own copy) and after alternately, 19:37-19:41 UTC, load 5.1-6.3 (CPU ms, before -> "
     "after): 30 days 211 -> 191, 225 -> 209, 226 -> 189; this quarter 210 -> 181, 196 -> 201, 213 -> 201; "
     "12 months 285 -> 253, 289 -> 287, 303 -> 260; company page 34 -> 35, 35 -> 39, 39 -> 36; the table is a "
-    "fourth. The Clients reads alone in fresh processes (CPU ms, medians of 9, 19:19-19:21, load 5.9-6.9): 30 "
+    "fourth (the round's table, at load 3.6-4.6, wall (CPU) ms, before 406d5dd -> after: baseline 13 (8) -> 17 (8); 30 days 264 (206) -> 208 (171); this quarter 309 (189) -> 397 (189); 12 months 536 (282) -> 416 (269); company page 71 (35) -> 75 (37); quarterly review 2,117 (1,161) -> 2,334 (1,128); review --all 22,663 (14,593) -> 30,484 (15,471)). The Clients reads alone in fresh processes (CPU ms, medians of 9, 19:19-19:21, load 5.9-6.9): 30 "
     "days 215 -> 189, 201 -> 179, 204 -> 182; 12 months 252 -> 226, 250 -> 231, 266 -> 236. A refresh's "
     "recount (CPU ms, medians of 5, rolled back; today / the 3 last days / one day 40 days back): 117 / 244 / "
     "113 before, 121 / 225 / 103 after (the month recount through the (day) index and a temp b-tree was 118 "
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f"; the baseline run's: {loads(base['load'])}" if base["load"] else "")
         + ".  ",
         f"Medians of {args.runs} runs after a warm-up, wall ms (the process's CPU ms); the reviews: one run. "
-        f"Before: the code at the branch point ({BRANCH_POINT}) on its own copy of the data, measured just before.",
+        f"Before: the code at the branch point ({BRANCH_POINT}) on the same copy of the data, measured just before.",
         "",
         "| figure | before ms | after ms | target ms |",
         "|---|---|---|---|",
@@ -276,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         f"| quarterly review of that company (last whole quarter, with pandas' import) | {cells('review')} | |",
         f"| `mspkpi review --all`, last whole quarter ({written if every else 0:,} files; CLI subprocess, "
         f"start-up included) | {cells('review_all')} | 60,000 |",
+        "",
+        ROUND_4,
         "",
         ROUND_3,
         "",

@@ -12,7 +12,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from mspkpi_tui.store import models, rollups
-from mspkpi_tui.store.rollups.company_days import COMPANY_COLUMNS, company_days, company_months, company_sums
+from mspkpi_tui.store.rollups import company_days as company_days_module
+from mspkpi_tui.store.rollups.company_days import (
+    COMPANY_COLUMNS,
+    base_rows,
+    company_days,
+    company_months,
+    company_sums,
+)
 from mspkpi_tui.store.ticket_update import store_ticket_state
 from mspkpi_tui.store.writer import SyncWriter
 
@@ -264,3 +271,60 @@ def test_window_sums_are_exact_at_partial_days(engine):
                 assert (k["K1"] in one) == (k["K1"] in expected)
                 checked += bool(expected)
     assert checked > 10
+
+
+def test_a_days_first_part_is_read_from_its_stored_row_when_nothing_later_is_summed(engine):
+    """[midnight, now) of a day with nothing summed stamped after now (today, usually) is the
+    day's stored row less the missed due times after now; with anything after now (a pinned
+    now in the past) or a write awaiting its recount, it is counted from the base rows. Both
+    equal a recount; the stored path equal to the base rows' exactly."""
+    store(
+        engine,
+        companies=[{"id": "K1", "name": "Acme"}, {"id": "K2", "name": "Beta"}, {"id": "K3", "name": "Gamma"}],
+        resources=[{"id": "R1", "name": "Alice", "hourly_cost": 50.0}, {"id": "R2", "name": "Bob"}],
+        projects=[{"id": "P1", "name": "Move", "company_id": "K3", "status": "Active"}],
+        tickets=[
+            ticket("A", "K1", "2026-11-10 08:00", "2026-11-10 10:00", "2026-11-10 09:00", "2026-11-10 08:30"),
+            ticket("D", "K1", "2026-11-09 08:00", resolution_due="2026-11-10 09:00"),  # missed before now
+            ticket("B", "K2", "2026-11-09 20:00", response_due="2026-11-10 18:00", resolution_due="2026-11-10 20:00"),
+            ticket("C", "K3", "2026-11-09 21:00", response_due="2026-11-10 17:00"),  # due after now only
+        ],
+        time_entries=[
+            entry("E1", "R1", "2026-11-10 09:30", 1.25, "A"),
+            entry("E2", "R2", "2026-11-10 10:00", 0.5, "A"),
+            entry("E3", "R1", "2026-11-10 07:00", 0.0, project_id="P1"),  # no hours: K3 still has a row
+            entry("E4", "R1", "2026-11-09 16:00", 2.0, "B"),
+        ],
+    )
+    k = company_ids(engine)
+    day, now, end = utc("2026-11-10 00:00"), utc("2026-11-10 12:00"), utc("2026-11-11 00:00")
+
+    def check(settled: bool) -> None:
+        with engine.connect() as conn:
+            assert company_days_module.settled(conn, now, end) is settled
+            for start in (day, utc("2026-11-08 13:00"), utc("2026-11-09 00:00")):
+                expected = recount(engine, (start, now))
+                every = company_sums(conn, start, now)
+                assert {c: tuple(round(row[n], 3) for n in COMPANY_COLUMNS) for c, row in every.items()} == expected
+                for company in k.values():
+                    one = company_sums(conn, start, now, company)
+                    assert one == {c: row for c, row in every.items() if c == company}
+
+    check(settled=True)
+    with engine.connect() as conn:
+        stored_rows = company_days_module._stored_day(conn, day, now, None)
+        assert stored_rows == base_rows(conn, (day, now))  # exactly, floats too
+        assert (k["K2"], day) not in stored_rows and (k["K3"], day) in stored_rows
+    with engine.begin() as conn:  # a stored day without its rows (a rollup not rebuilt): the base rows
+        conn.execute(company_days.delete().where(company_days.c.day == day))
+        assert company_days_module._stored_day(conn, day, now, None) is None
+        assert {
+            c: tuple(round(row[n], 3) for n in COMPANY_COLUMNS) for c, row in company_sums(conn, day, now).items()
+        } == recount(engine, (day, now))
+        conn.rollback()
+    with engine.begin() as conn:  # a write whose recount is pending: the base rows
+        conn.execute(models.table(models.RollupPendingDay).insert().values(day=day))
+        assert not company_days_module.settled(conn, now, end)
+        conn.rollback()
+    store(engine, tickets=[ticket("L", "K1", "2026-11-10 15:00")])  # stamped after now: the base rows
+    check(settled=False)

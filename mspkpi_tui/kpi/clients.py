@@ -15,6 +15,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, and_, case, func, select
@@ -166,18 +167,26 @@ def _ticket_figures(conn: Connection, w: Window, config: Config) -> dict[str, di
         planned = _grouped(conn, _count_where(tickets.c.issue_type.in_(non_reactive), within))
     out: dict[str, dict[int, tuple]] = {name: {} for name in ("opened", "closed", "response", "resolution")}
     out |= {"open": _grouped(conn, _count_where(is_open())), "missed_response": {}, "missed_resolution": {}}
-    for company, row in sums.items():
-        out["opened"][company] = (row["opened"], row["opened"] - planned.get(company, (0,))[0])
-        out["closed"][company] = (row["closed"], row["first_touch"])
-        out["response"][company] = tuple(row[n] for n in TICKET_COLUMNS[3:7])
-        out["resolution"][company] = tuple(row[n] for n in TICKET_COLUMNS[7:11])
-        out["missed_response"][company] = (row["response_missed"],)
-        out["missed_resolution"][company] = (row["resolution_missed"],)
-        # [hours, ticket hours, labour cost, hours whose technician has no cost, ticket labour cost]
-        out.setdefault("worked", {})[company] = tuple(
-            row[n] for n in ("hours", "ticket_hours", "labour_cost", "uncosted_hours", "ticket_labour_cost")
-        )
+    opened, closed, response, resolution = out["opened"], out["closed"], out["response"], out["resolution"]
+    missed_response, missed_resolution, worked = out["missed_response"], out["missed_resolution"], {}
+    for company, row in sums.items():  # itemgetter: a tuple(genexpr) each was ~5 ms of 2,000 companies
+        opened[company] = (row["opened"], row["opened"] - planned.get(company, (0,))[0])
+        closed[company] = _CLOSED(row)
+        response[company] = _RESPONSE(row)
+        resolution[company] = _RESOLUTION(row)
+        missed_response[company] = (row["response_missed"],)
+        missed_resolution[company] = (row["resolution_missed"],)
+        worked[company] = _WORKED(row)
+    if worked:
+        out["worked"] = worked
     return out
+
+
+_CLOSED = itemgetter("closed", "first_touch")
+_RESPONSE = itemgetter(*TICKET_COLUMNS[3:7])
+_RESOLUTION = itemgetter(*TICKET_COLUMNS[7:11])
+# hours, ticket hours, labour cost, hours whose technician has no cost, ticket labour cost
+_WORKED = itemgetter("hours", "ticket_hours", "labour_cost", "uncosted_hours", "ticket_labour_cost")
 
 
 def _survey_figures(conn: Connection, w: Window) -> dict[int, tuple]:
@@ -415,7 +424,10 @@ def _flag(row: ClientRow, medians: dict[str, float | None], config: Config) -> C
         value, median = getattr(row, key), medians[key]
         if value is not None and median and value > rules.needy_multiple * median:
             needy.append(f"{what} {value:g}, over {rules.needy_multiple:g} x the median {median:g}")
-    return _client_row(**{**row.__dict__, "needy": needy}) if needy else row
+    # Into the row's own list (_row made it empty, and nothing else holds the row yet), not a
+    # copy of its 38 fields: ~1,200 of 1,941 rows are needy in a 30-day read (4.5 -> ~1.5 ms).
+    row.needy.extend(needy)
+    return row
 
 
 TicketTotalsRow = tuple[float, float, float | None, float | None]  # opened, closed, labour cost, ticket labour cost

@@ -15,8 +15,10 @@ Rules (docs/kpi.md, "Clients and profitability"):
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -81,21 +83,20 @@ def read_contracts(conn: Connection, company_id: int | None = None) -> list[Cont
     if company_id is not None:
         query = query.where(contracts.c.company_id == company_id)
     # unpacked, not row._mapping: a mapping per row was a third of this for 10,000 contracts
-    return [
-        ContractTerms(
-            id=id_,
-            company_id=company,
-            name=name,
-            category=category,
-            monthly_value=monthly,
-            seats=seats,
-            start=start,
-            end=end,
-            status=status,
-            type=type_,
-        )
-        for id_, company, name, category, monthly, seats, start, end, status, type_ in conn.execute(query)
-    ]
+    return [_terms(row) for row in conn.execute(query)]
+
+
+_TERM_FIELDS = tuple(f.name for f in fields(ContractTerms))  # the query's columns, in this order
+
+
+def _terms(values: Iterable[Any]) -> ContractTerms:
+    """ContractTerms(*values) without the frozen dataclass's __init__, which sets each of the
+    10 fields through object.__setattr__ (~8 ms of 4,908 contracts, read on every Clients
+    read). The same object: its fields in __dict__, equal to and as frozen as one made by
+    ContractTerms(...)."""
+    terms = object.__new__(ContractTerms)
+    terms.__dict__.update(zip(_TERM_FIELDS, values, strict=True))
+    return terms
 
 
 def has_recurring_contracts(conn: Connection) -> bool:

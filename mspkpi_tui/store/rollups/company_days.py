@@ -33,7 +33,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, and_, case, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Exists,
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -50,6 +65,10 @@ projects = models.table(models.Project)
 resources = models.table(models.Resource)
 company_days = models.table(models.CompanyDay)
 company_months = models.table(models.CompanyMonth)
+PENDING = [models.table(m) for m in (models.RollupPendingTicket, models.RollupPendingHour, models.RollupPendingDay)]
+# every stamp a row's counts and sums go by, but the due times (a missed due time is a count)
+SUMMED_STAMPS = [tickets.c[n] for n in ("created_at", "completed_at", "first_response_at", "resolved_at")]
+SUMMED_STAMPS.append(entries.c.started_at)
 
 TICKET_COLUMNS = (
     "opened",
@@ -287,7 +306,12 @@ def company_sums(
         # one UTC day at a time: a day's row is (0 + each part) as the rollup's, then added
         for day_lo in _day_starts(lo, hi) if lo < hi else []:
             part = (max(lo, day_lo), min(hi, day_lo + DAY))
-            for (company, _), row in _base_rows(conn, part, company_id, day_lo).items():
+            rows = None
+            if part[0] == day_lo and settled(conn, part[1], day_lo + DAY):
+                rows = _stored_day(conn, day_lo, part[1], company_id)  # today up to now, usually
+            if rows is None:
+                rows = _base_rows(conn, part, company_id, day_lo)
+            for (company, _), row in rows.items():
                 add(company, row.values())
 
     def named() -> dict[int, dict[str, float]]:
@@ -324,6 +348,81 @@ def company_sums(
     exact(start, whole_from)
     exact(whole_to, stop)
     return named()
+
+
+def _any(*where: ColumnElement, table: Table | None = None) -> Exists:
+    return (
+        select(literal_column("1")).select_from(table)
+        if table is not None
+        else select(literal_column("1")).where(*where)
+    ).exists()
+
+
+def settled(conn: Connection, lo: datetime, hi: datetime) -> bool:
+    """Whether nothing summed by the rollup is stamped in [lo, hi) and no write awaits its
+    recount: then a day's first part, [day, lo), holds every row its stored row counts but the
+    due times in [lo, hi) (_stored_day). One index probe a stamp (a pinned `now` in the past
+    has later rows: False) and one a pending table (a sync between its writes and its flush)."""
+    probes = [_any(stamp >= at(lo), stamp < at(hi)) for stamp in SUMMED_STAMPS]
+    probes += [_any(table=table) for table in PENDING]
+    return not conn.execute(select(or_(*probes))).scalar()
+
+
+def _stored_day(
+    conn: Connection, day: datetime, hi: datetime, company_id: int | None
+) -> dict[Key, dict[str, float]] | None:
+    """_base_rows of [day, hi) when settled(conn, hi, day + DAY): the day's stored rows (each
+    exactly the sums _base_rows makes, in the same order: the rollup's invariant), less the
+    missed due times in [hi, day + DAY). Only counts are taken out: a float sum is never
+    subtracted (another association of the same additions may round a tie the other way).
+    ~12 ms instead of ~30 for today's part of a 30-day read of 2,000 companies. None when the
+    stored day lacks a company that has a due time in it (the caller counts the base rows)."""
+    mine = [tickets.c.company_id + 0 == company_id] if company_id is not None else [tickets.c.company_id.is_not(None)]
+    query = select(company_days.c.company_id, *[company_days.c[n] for n in COMPANY_COLUMNS]).where(
+        company_days.c.day == at(day), *([company_days.c.company_id == company_id] if company_id is not None else [])
+    )
+    rows = {(c, day): dict(zip(COMPANY_COLUMNS, values)) for c, *values in conn.execute(query)}
+    later: set[int] = set()
+    for name, due, done in (
+        ("response_missed", "first_response_due", "first_response_at"),
+        ("resolution_missed", "resolution_due", "resolved_at"),
+    ):
+        when = [tickets.c[due] >= at(hi), tickets.c[due] < at(day + DAY), tickets.c[done].is_(None)]
+        for company, n in conn.execute(
+            select(tickets.c.company_id, func.count()).where(*when, *mine).group_by(tickets.c.company_id)
+        ):
+            row = rows.get((company, day))
+            if row is None:  # no stored row for a ticket due that day: a rollup not rebuilt yet
+                return None
+            row[name] -= n
+            later.add(company)
+    # A row now all zero was there for those due times alone, unless an entry of no hours is in
+    # [day, hi): _base_rows has a row of zeros for it.
+    empty = sorted(c for c in later if not any(rows[(c, day)].values()))
+    if empty:
+        kept = _with_entries(conn, empty, day, hi)
+        for company in empty:
+            if company not in kept:
+                del rows[(company, day)]
+    return rows
+
+
+def _with_entries(conn: Connection, listed: list[int], lo: datetime, hi: datetime) -> set[int]:
+    """Which of these companies have a time entry in [lo, hi) that _base_rows sums."""
+    when = _in(entries.c.started_at, (lo, hi))
+    on_tickets = (
+        select(tickets.c.company_id)
+        .select_from(entries.join(tickets, tickets.c.id == entries.c.ticket_id))
+        .join(resources, resources.c.id == entries.c.resource_id)
+        .where(*when, tickets.c.company_id.in_(listed))
+    )
+    on_projects = (
+        select(projects.c.company_id)
+        .select_from(entries.join(projects, projects.c.id == entries.c.project_id))
+        .join(resources, resources.c.id == entries.c.resource_id)
+        .where(*when, entries.c.ticket_id.is_(None), projects.c.company_id.in_(listed))
+    )
+    return set(conn.execute(union(on_tickets, on_projects)).scalars())
 
 
 def _day_starts(lo: datetime, hi: datetime) -> list[datetime]:
