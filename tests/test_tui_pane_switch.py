@@ -1,18 +1,23 @@
 """Issue 11, the quick keys: a pane switch paints the new pane once, with the focus already on
 its table and without repainting the whole screen; a focus asked for on a pane no longer shown
 never takes the screen back (two panes used to take it from each other); a filter keystroke
-that changes the queue's length lays nothing out while the scrollbar stays as it is.
+that changes the queue's length lays nothing out while the scrollbar stays as it is, and the
+filter box lays nothing out as it fills; the queue draws a ticket's line again only when
+something the line shows changed.
 
 The updates are taken where Textual hands them to the terminal (App._display); the layouts
 are counted with Screen.screen_layout_refresh_signal (published after each layout)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from test_tui_app import loaded, screen_text, settle, table, wait_until
 from test_tui_support import OPEN_TICKETS, make_app, tui_engine, tui_template_db  # noqa: F401
 from textual._compositor import CompositorUpdate, LayoutUpdate
 
+from mspkpi_tui.tui.filter_box import FilterBox
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.widgets import Figure, TicketListView
 
@@ -141,3 +146,60 @@ async def test_a_resize_of_the_sla_pane_that_keeps_its_labels_keeps_its_list(tui
         await pilot.resize_terminal(40, 40)  # narrower labels: the buckets are shown again
         await settle(pilot)
         assert app.query_one("#sla-buckets", Figure).plain != labels
+
+
+async def test_the_filter_box_lays_nothing_out_as_it_fills_and_still_scrolls_its_text(tui_engine):
+    """Textual's Input laid out the whole screen on every keystroke (its virtual width is a
+    reactive with layout=True); the box has a fixed size, so a keystroke only repaints it."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await all_panes(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        box = app.query_one("#queue-filter", FilterBox)
+        assert app.focused is box
+        layouts = []
+        app.screen.screen_layout_refresh_signal.subscribe(box, lambda screen: layouts.append(screen))
+        with box.prevent(FilterBox.Changed):  # the box alone: the queue's answer is measured above
+            for key in "castle":
+                await pilot.press(key)
+                await pilot.pause()
+        await settle(pilot)
+        assert box.value == "castle" and "castle" in screen_text(app)
+        assert layouts == []
+        with box.prevent(FilterBox.Changed):
+            await pilot.press(*"x" * 100)  # longer than the box: it scrolls to keep the cursor shown
+            await settle(pilot)
+        assert box.scroll_x > 0 and box.cursor_position == 106
+        assert "x" * 60 in screen_text(app) and "castle" not in screen_text(app)
+
+
+async def test_the_queue_draws_a_line_again_only_when_what_it_shows_changed(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        queue = table(app)
+        first = queue.render_line(1)
+        assert queue.render_line(1) is first  # nothing changed: the line drawn before
+        row = queue.current_row()
+        second = queue._rows[queue.ids[1]]
+        assert row is not None
+        # The same rows read again (a filter keystroke reads the rows on screen): still the same line.
+        queue.show(list(queue.ids), [replace(r) for r in queue._rows.values()])
+        assert queue.render_line(1) is first
+        # A row read with new text is drawn again.
+        queue.show(list(queue.ids), [replace(second, title="Printer on fire")])
+        assert "Printer on fire" in "".join(s.text for s in queue.render_line(1))
+        # The cursor, a mark and the focus each draw the line again.
+        before = queue.render_line(1)
+        queue.action_cursor_down()
+        assert queue.render_line(1) is not before and queue.render_line(0) is not None
+        marked = queue.render_line(1)
+        await pilot.press("space")  # marks the ticket under the cursor (line 1)
+        await settle(pilot)
+        assert queue.render_line(1) is not marked
+        y = queue.cursor - queue.scroll_offset.y
+        focused = queue.render_line(y)
+        await pilot.press("2")
+        await settle(pilot)
+        assert queue.render_line(y) != focused  # the cursor's colour without the focus

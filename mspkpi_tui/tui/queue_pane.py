@@ -19,6 +19,7 @@ from mspkpi_tui.kpi.queue import QueueFigures
 from mspkpi_tui.kpi.tickets import SORTS, TicketQuery, TicketRow
 from mspkpi_tui.kpi.views import AGED, CUSTOM, View, aged_step, all_views
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.filter_box import FilterBox
 from mspkpi_tui.tui.focus import focus_now
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, ViewNote, load_queue_ids, load_view_note
 from mspkpi_tui.tui.pane import Pane
@@ -57,7 +58,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
 
     def compose(self) -> ComposeResult:
         yield Figure(id="queue-summary")
-        yield Input(
+        yield FilterBox(
             placeholder="filter: number, title, company, assignee (Enter keeps, Esc clears)",
             id="queue-filter",
             compact=True,

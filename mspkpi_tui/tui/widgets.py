@@ -105,6 +105,7 @@ class Table(DataTable):
         # list is never changed in place): a pane shown again gets a Resize, which measured
         # every cell of its tables again (thousands of rows on the SLAs and Team panes).
         self._measured: tuple[Sequence[tuple[str, tuple[Any, ...]]], dict[str, int]] | None = None
+        self._in_sorting_pane: bool | None = None  # a pane with its own s / v keys (see check_action)
 
     def on_mount(self) -> None:
         self._rebuild(())
@@ -240,11 +241,18 @@ class Table(DataTable):
         return super().check_action(action, parameters)
 
     def _pane_sorts(self) -> bool:
-        for ancestor in self.ancestors:
-            own = Binding.make_bindings(getattr(type(ancestor), "BINDINGS", []))
-            if any(b.key in ("s", "v") for b in own):
-                return True
-        return False
+        # Asked for every key the table could take (the footer checks each binding on a pane
+        # switch): looked up once, the table stays in its pane.
+        if self._in_sorting_pane is not None:
+            return self._in_sorting_pane
+        sorts = any(
+            b.key in ("s", "v")
+            for ancestor in self.ancestors
+            for b in Binding.make_bindings(getattr(type(ancestor), "BINDINGS", []))
+        )
+        if self.is_attached:
+            self._in_sorting_pane = sorts
+        return sorts
 
     def action_sort_next(self) -> None:
         n = len(self.specs)
