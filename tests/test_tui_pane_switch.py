@@ -16,8 +16,10 @@ import pytest
 from test_tui_app import loaded, screen_text, settle, table, wait_until
 from test_tui_support import OPEN_TICKETS, make_app, tui_engine, tui_template_db  # noqa: F401
 from textual._compositor import CompositorUpdate, LayoutUpdate
+from textual.widgets import ContentSwitcher
 
 from mspkpi_tui.tui.filter_box import FilterBox
+from mspkpi_tui.tui.focus import PaneTabs
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.widgets import Figure, TicketListView
 
@@ -203,3 +205,38 @@ async def test_the_queue_draws_a_line_again_only_when_what_it_shows_changed(tui_
         await pilot.press("2")
         await settle(pilot)
         assert queue.render_line(y) != focused  # the cursor's colour without the focus
+
+
+async def test_a_table_restyles_for_its_focus_only_where_it_shows(tui_engine):
+    """A table blurred as its pane is hidden keeps its focused styles (the restyle was ~10 % of a
+    switch, and the focus comes back with the pane); shown without the focus, it is restyled."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        view = app.query_one("#sla-list", TicketListView)
+
+        def cursor_style():
+            return view.get_component_rich_style("datatable--cursor")
+
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.focused is view
+        focused = cursor_style()
+        await pilot.press("shift+tab")  # the focus leaves the table, which stays on screen
+        await settle(pilot)
+        assert app.focused is not view
+        blurred = cursor_style()
+        assert blurred != focused
+        await pilot.press("2", "1")
+        await settle(pilot)
+        assert not view.has_focus and cursor_style() == focused  # hidden: not restyled
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.focused is view and cursor_style() == focused
+        await pilot.press("1")
+        await settle(pilot)
+        # Shown with the focus left where it was (no pane key or tab does that: each focuses the
+        # pane's table; the pane's container switched directly).
+        app.query_one("#panes", PaneTabs).query_one(ContentSwitcher).current = "sla"
+        await settle(pilot)
+        assert not view.has_focus and cursor_style() == blurred
