@@ -240,3 +240,32 @@ async def test_a_table_restyles_for_its_focus_only_where_it_shows(tui_engine):
         app.query_one("#panes", PaneTabs).query_one(ContentSwitcher).current = "sla"
         await settle(pilot)
         assert not view.has_focus and cursor_style() == blurred
+
+
+async def test_a_filter_keystroke_over_tickets_read_already_is_answered_at_once_and_the_same(tui_engine):
+    """Typing on narrows the list and a backspace widens it again: when the rows on screen were
+    read by an earlier keystroke, the answer comes from memory on the UI thread (no worker), and
+    it is the answer the worker (and so the SQL filter) gives."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        pane = app.pane("queue")
+        await pilot.press("slash")
+        await settle(pilot)
+        cache, version = pane.filter_cache, pane.filter_cache.version
+        height = table(app).size.height
+        for keys, text in [(["c"], "c"), (["a"], "ca"), (["backspace"], "c")]:
+            query = replace(pane.ticket_query, text=text)
+            known = cache.answer_now(query, version, height, 1000)
+            if keys == ["c"]:
+                assert known is None  # nothing read yet: a worker reads it
+            else:  # the rows "c" listed hold those of "ca"; the backspace lists "c" again
+                assert known is not None and known[0] == cache.filtered(app.engine, app.now, query, version)
+            await pilot.press(*keys)
+            if known is not None:  # answered in the key's handler, before any worker or pause
+                assert table(app).ids == known[0] and pane.shown_query == pane.ticket_query
+            await settle(pilot)
+            ids = table(app).ids
+            assert ids == cache.filtered(app.engine, app.now, pane.ticket_query, version)
+            assert [table(app)._rows[i] for i in ids] == table(app)._fetch(ids)
+            assert f"filter: {text}" in screen_text(app)

@@ -29,6 +29,11 @@ from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, TriageKeys, marks_of
 from mspkpi_tui.tui.widgets import Figure
 
 
+def rows_wanted(height: int) -> int:
+    """The rows read with a filter's answer: three screens and a margin (scrolling reads more)."""
+    return 3 * max(height, 24) + 40
+
+
 class QueuePane(TriageKeys, Pane, Vertical):
     pane_id = "queue"
     title = "Queue"
@@ -156,7 +161,13 @@ class QueuePane(TriageKeys, Pane, Vertical):
             self.ticket_query = query
             self._show_query_line()
             if typed:  # the filter text changed, nothing else: answered from memory
-                self.filter_typed(query, self.table.size.height, self.filter_cache.version)
+                height, version = self.table.size.height, self.filter_cache.version
+                known = self.filter_cache.answer_now(query, version, height, rows_wanted(height))
+                if known is not None:  # every line on screen read already: no worker, one frame
+                    self.workers.cancel_group(self, "queue")  # an earlier keystroke's answer is stale
+                    self._requeried(query, *known, self.note, version)
+                else:
+                    self.filter_typed(query, height, version)
             else:
                 self.requery(query, self.table.size.height, self.filter_cache.version)
 
@@ -174,7 +185,8 @@ class QueuePane(TriageKeys, Pane, Vertical):
         """A keystroke in the filter: the ids from memory (FilterCache), the rows on screen from the database."""
         app = self.app
         ids = self.filter_cache.filtered(app.engine, app.now, query, version)
-        rows = ticket_lists.rows_by_id(app.engine, ids[: 3 * max(height, 24) + 40])
+        rows = ticket_lists.rows_by_id(app.engine, ids[: rows_wanted(height)])
+        self.filter_cache.keep_rows(rows, version)
         if not get_current_worker().is_cancelled:
             app.call_from_thread(self._requeried, query, ids, rows, self.note, version)
 
