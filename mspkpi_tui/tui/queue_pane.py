@@ -64,6 +64,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
     def compose(self) -> ComposeResult:
         yield Figure(id="queue-summary")
         yield FilterBox(
+            self._text_typed,
             placeholder="filter: number, title, company, assignee (Enter keeps, Esc clears)",
             id="queue-filter",
             compact=True,
@@ -225,9 +226,8 @@ class QueuePane(TriageKeys, Pane, Vertical):
         current = self.ticket_query.view
         if view.kind == AGED and current is not None and current.kind == AGED:
             view = aged_step(current)
-        box = self.query_one("#queue-filter", Input)
-        with box.prevent(Input.Changed):
-            box.value = view.text
+        box = self.query_one("#queue-filter", FilterBox)
+        box.set_quietly(view.text)
         box.display = bool(view.text)
         self.note = None
         self.set_query(TicketQuery(view.text, view.facets, view.sort, view=view))
@@ -247,9 +247,10 @@ class QueuePane(TriageKeys, Pane, Vertical):
         box.focus()
         self._warm_filter(self.ticket_query, self.filter_cache.version)
 
-    @on(Input.Changed, "#queue-filter")
-    def _typed(self, event: Input.Changed) -> None:
-        self.set_query(replace(self.ticket_query, text=event.value))
+    def _text_typed(self, text: str) -> None:
+        """The filter box's text changed: called by the box in the key's handler (not through
+        Input.Changed, a frame later), so the box, the query line and the table change together."""
+        self.set_query(replace(self.ticket_query, text=text))
 
     @on(Input.Submitted, "#queue-filter")
     def _submitted(self) -> None:
@@ -272,9 +273,8 @@ class QueuePane(TriageKeys, Pane, Vertical):
         self.set_query(self.ticket_query.reversed())
 
     def action_clear(self) -> None:
-        box = self.query_one("#queue-filter", Input)
-        with box.prevent(Input.Changed):
-            box.value = ""
+        box = self.query_one("#queue-filter", FilterBox)
+        box.set_quietly("")
         box.display = False
         self.note = None
         if self.ticket_query.view is None:
