@@ -66,7 +66,45 @@ ROUND_1 = (
     "charts (1,913 distinct, so a cache does not help). "
     "Three before/after pairs (medians of 5) of the first round were run alternately in 16:41-17:03 UTC (the table is the second; CPU ms, before -> after): Clients 30 days 620 -> 452 (load 3.3-3.6), 713 -> 498 (4.4-4.6), 639 -> 537 (4.1-4.3); this quarter 560 -> 416, 520 -> 451, 585 -> 481; 12 months 826 -> 517, 622 -> 601, 864 -> 686; company page 65 -> 62, 61 -> 61, 80 -> 83 (wall 156 -> 62, 129 -> 123, 141 -> 165 ms); `review --all` wall 44.9 -> 32.6 s, 51.1 -> 49.8 s, 53.8 -> 45.0 s. The Service pane's refresh (service_totals instead of client_figures, 30 days): ~480 -> ~230 ms CPU (load ~4.5)."
 )
-BRANCH_POINT = "9d13dde"
+BRANCH_POINT = "406d5dd"
+ROUND_3 = (
+    "Third round (branch clients-speed3 from 406d5dd): migration 0019 keys company_days and company_months "
+    "company first, (company_id, day) and (company_id, month), WITHOUT ROWID on SQLite, with a (day) and a "
+    "(month) index for the refresh's ranges (CLUSTERed once on PostgreSQL); company_sums reads every company's "
+    "whole days and months as companies LEFT JOIN the rollup in company order (store/rollups/company_days.py "
+    "by_company: each company's rows one range of the key, already grouped, no temp b-tree), and the month "
+    "recount of a refresh does the same a month at a time; half_up rounds at up to 2 digits away from a tie "
+    "as n / 10**digits with the sign instead of two round() calls (0.65 -> 0.31 us a call, ~40,000 calls a "
+    "read; equal to main's on 400,019 values x 7 digit counts). Every figure is repr-equal before/after on the "
+    "1M database: 30 days, this quarter and 12 months in UTC, Asia/Kolkata and America/New_York (17,469 "
+    "company rows with the medians, totals and money), three Europe/London month windows as the review reads "
+    "them (5,823 rows), 39 company pages, service_totals and the raw 30-day company_sums (0 differences of 63 "
+    "results); recounting October 2026 and February 2025 with the new refresh gives the stored day and month "
+    "rows exactly. SQLite alone (sqlite3, user ms, 19:43 UTC, load ~4.5): the 11 whole months 20-29 -> 12-21, "
+    "the 29 whole days 29-37 -> 24-30. The machine was busy throughout (load 5-7 on 2 cores, other agents' "
+    "suites; and an Intel Xeon, not the AMD EPYC of the rounds below: compare within a round): wall ms is "
+    "noise, CPU ms the measure, and the 30-day target is still missed (~190 ms CPU); 12 "
+    "months is under 400 ms in CPU, not in wall at this load. Three bench pairs, before (a detached worktree "
+    "at 406d5dd on its own copy) and after alternately, 19:37-19:41 UTC, load 5.1-6.3 (CPU ms, before -> "
+    "after): 30 days 211 -> 191, 225 -> 209, 226 -> 189; this quarter 210 -> 181, 196 -> 201, 213 -> 201; "
+    "12 months 285 -> 253, 289 -> 287, 303 -> 260; company page 34 -> 35, 35 -> 39, 39 -> 36; the table is a "
+    "fourth. The Clients reads alone in fresh processes (CPU ms, medians of 9, 19:19-19:21, load 5.9-6.9): 30 "
+    "days 215 -> 189, 201 -> 179, 204 -> 182; 12 months 252 -> 226, 250 -> 231, 266 -> 236. A refresh's "
+    "recount (CPU ms, medians of 5, rolled back; today / the 3 last days / one day 40 days back): 117 / 244 / "
+    "113 before, 121 / 225 / 103 after (the month recount through the (day) index and a temp b-tree was 118 "
+    "vs 55 ms before it went company by company: 45). Where the 30-day read's ~190 ms CPU goes now (load "
+    "~6.5): company_sums 83 (whole days 27-29, SQLite's own; the two partial days 42, of which 14.5 is "
+    "today's 14,832 time entries each looking up its ticket's company; adding the rows 12), other grouped "
+    "queries 12, contracts 17 (8 the query), recurring revenue 5.5, the 1,941 rows 35 (lifetime revenue 7 of "
+    "it), needy flags 5. "
+    "Tried, not kept: a covering (id, company_id) index on tickets for the time entries' company: SQLite "
+    "still looks tickets up by rowid (no gain); a bigger SQLite page cache (16 or 32 MiB instead of 2): no "
+    "consistent gain in three alternating rounds (+15-30 MB RSS); fetchall instead of row iteration: the "
+    "same (the time is SQLite's). Not done: a prefix-sum table (integer units) would make whole days two rows "
+    "a company (saving at most the 27 ms of whole days), but every recount of a past day would rewrite that "
+    "company's later rows; the partial days (a quarter of the read) stay summed from the base rows, and "
+    "re-associating their float sums (hour or week rollups) changes printed figures."
+)
 NOTE = (
     "Second round (branch clients-speed2 from 9d13dde): every figure the Clients pane and the company page "
     "print is rounded half up by kpi.common.half_up, money too (round() printed 0.12 for 0.125 h, 5.62 for a "
@@ -219,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `{shlex.join(['.venv/bin/python', '-m', 'bench.clients_bench', *(argv or sys.argv[1:])])}`  ",
         f"Data: {args.db.rsplit('/', 1)[-1]}, {companies:,} companies, now = {now:%Y-%m-%d %H:%M} UTC; "
         f"opening it took {opened_s:.1f} s (a fresh copy's first open migrates it: 0016 fills company_days "
-        "and company_months, about 100 s; 0018 re-keys them, about 10 s).  ",
+        "and company_months, about 100 s; 0018 and 0019 re-key them, about 10 s and 5 s).  ",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in machine_info().items()) + ".  ",
         f"Load average (1, 5, 15 min) before / after: {loads([load_before, load_after])}"
         + (f"; the baseline run's: {loads(base['load'])}" if base["load"] else "")
@@ -238,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         f"| quarterly review of that company (last whole quarter, with pandas' import) | {cells('review')} | |",
         f"| `mspkpi review --all`, last whole quarter ({written if every else 0:,} files; CLI subprocess, "
         f"start-up included) | {cells('review_all')} | 60,000 |",
+        "",
+        ROUND_3,
         "",
         NOTE,
         MARK_END,

@@ -31,6 +31,7 @@ from pathlib import Path
 from bench.common import DEFAULT_URL, RESULTS_PATH, generated_now, replace_section
 
 SIZE = (120, 40)
+RSS_CHECKPOINTS = {10, 20, 50, 100, 200, 500, 1000, 2000}
 VIEWS = ((30, "day"), (90, "day"), (365, "day"), (30, "week"), (90, "week"), (365, "week"))
 MARK_START, MARK_END = "<!-- trends-bench:start -->", "<!-- trends-bench:end -->"
 
@@ -219,11 +220,14 @@ def pane(url: str, now, cycles: int, keys: str = "post", warm: bool = False) -> 
             if not cycles:
                 return
             out["rss_start_mb"], builds, started = rss_mb(), BUILT.builds, time.perf_counter()
-            for _ in range(cycles):
+            out["rss_at_mb"] = {}  # RSS after 10, 20, 50, 100, 200, 500, 1,000 ... cycles
+            for done in range(1, cycles + 1):
                 reads, history_reads = app.reads, trends.reads
                 app.check_for_changes(force=True)
                 while not (app.reads > reads and trends.reads > history_reads):
                     await asyncio.sleep(0.002)  # not pilot.pause: it walks every widget, ~1 s CPU a cycle
+                if done in RSS_CHECKPOINTS or done == cycles:
+                    out["rss_at_mb"][done] = round(rss_mb(), 1)
             out["cycle_ms"] = (time.perf_counter() - started) * 1000 / max(cycles, 1)
             await quiet(pilot, trends)
             out["cycles"], out["builds_during_cycles"], out["rss_end_mb"] = cycles, BUILT.builds - builds, rss_mb()

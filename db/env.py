@@ -1,11 +1,10 @@
 """Alembic environment: runs migrations on the connection mspkpi hands it."""
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import mspkpi_tui.store.models  # noqa: F401  (registers the tables)
+from mspkpi_tui.store import models
 
-target_metadata = SQLModel.metadata
+target_metadata = models.metadata  # every table: store/schema.py's and the models'
 
 
 def run_migrations() -> None:

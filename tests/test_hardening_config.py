@@ -91,7 +91,7 @@ def test_a_psa_password_in_a_url_is_never_printed_or_stored(run_cli, tmp_path, d
         "MSPKPI_AUTOTASK_USERNAME": "api@example.com",
         "MSPKPI_AUTOTASK_SECRET": "s",
         "MSPKPI_AUTOTASK_INTEGRATION_CODE": "c",
-        "MSPKPI_HTTP_BACKOFF_SCALE": "0",
+        "MSPKPI_HTTP_BACKOFF_SCALE": "0.001",
         setting: f"https://api:{PASSWORD}@127.0.0.1:1/",
     }
     result = run_cli("--db", database, "sync", "autotask", env=env)

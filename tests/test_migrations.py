@@ -6,9 +6,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
 
-from mspkpi_tui.store import migrate
+from mspkpi_tui.store import migrate, models
 from mspkpi_tui.store.engine import make_engine, open_database
 
 FIRST_REVISION = "0001"
@@ -26,7 +25,7 @@ def test_models_and_migrations_agree(db_url):
     """A model change without a migration would break installed databases."""
     engine = open_database(db_url)
     with engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        differences = compare_metadata(MigrationContext.configure(conn), models.metadata)
     assert differences == []
 
 
@@ -211,12 +210,20 @@ def test_an_old_database_with_data_upgrades_to_exact_rollups(db_url):
     ]
 
 
-def test_0018_keys_the_company_rollups_day_first_and_copies_their_rows(db_url):
-    """company_days and company_months are read by day (month) for every company: 0018 keys them
-    (day, company_id), WITHOUT ROWID on SQLite, and copies their rows as they are (a row no
-    recount would give survives: copied, not recomputed)."""
+@pytest.mark.parametrize(
+    ("revision", "first"),
+    [("0018", "day"), ("0019", "company_id")],
+    ids=["0018 day first", "0019 company first"],
+)
+def test_the_company_rollups_are_rekeyed_and_their_rows_copied(db_url, revision, first):
+    """company_days and company_months: 0018 keys them (day, company_id), 0019 (company_id, day)
+    (month likewise), WITHOUT ROWID on SQLite; both copy the rows as they are (a row no
+    recount would give survives: copied, not recomputed), and keep an index for the other
+    way in (one company's days after 0018, a range of days after 0019)."""
     from sqlalchemy import bindparam
 
+    from mspkpi_tui.store.models import CompanyDay, CompanyMonth
+    from mspkpi_tui.store.models import table as model_table
     from mspkpi_tui.store.types import UTCDateTime
 
     engine = make_engine(db_url)
@@ -235,19 +242,19 @@ def test_0018_keys_the_company_rollups_day_first_and_copies_their_rows(db_url):
             )
             for row in rows:
                 conn.execute(statement.bindparams(bindparam("slot", type_=UTCDateTime)), dict(zip(columns, row)))
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, revision)
     engine.dispose()
-    engine = open_database(db_url)
+    engine = make_engine(db_url)
     inspector = inspect(engine)
     with engine.connect() as conn:
         for table, key in (("company_days", "day"), ("company_months", "month")):
-            assert inspector.get_pk_constraint(table)["constrained_columns"] == [key, "company_id"]
+            other = "company_id" if first == "day" else key
+            expected = [key, "company_id"] if first == "day" else ["company_id", key]
+            assert inspector.get_pk_constraint(table)["constrained_columns"] == expected
+            assert [i["column_names"][0] for i in inspector.get_indexes(table)] == [other]
             if engine.dialect.name == "sqlite":
                 sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar_one()
                 assert sql.rstrip().endswith("WITHOUT ROWID")
-            from mspkpi_tui.store.models import CompanyDay, CompanyMonth
-            from mspkpi_tui.store.models import table as model_table
-
             stored = model_table(CompanyDay if table == "company_days" else CompanyMonth)
             copied = conn.execute(
                 stored.select().with_only_columns(stored.c.company_id, stored.c[key], stored.c.opened, stored.c.hours)

@@ -64,7 +64,7 @@ def _half_up_by_decimal(value: float, digits: int) -> float:
 
 
 def test_half_up_agrees_with_the_decimal_rule_near_and_away_from_ties():
-    """half_up skips Decimal away from a tie (the Clients pane rounds ~20,000 figures a read):
+    """half_up skips Decimal (and at up to 2 digits round()) away from a tie (the Clients pane rounds ~40,000 figures a read):
     the same float for ties, the float noise around them, negatives, and values where
     Python's round() and half up part (2.675 is stored below the tie, 1.0000000005 at 9 decimals)."""
     values = [2.675, 1.005, 0.285, 1.0000000005, -2.675, -0.0, -0.004, 0.0049999999999, 99999999.995, 123456789.125]
@@ -72,6 +72,8 @@ def test_half_up_agrees_with_the_decimal_rule_near_and_away_from_ties():
         for digits in (0, 1, 2, 3):
             tie = (k + 0.5) / 10**digits
             values += [tie, tie + 1e-12, tie - 1e-12, tie * (1 + 1e-15), k / 3 / 10**digits, k * 0.1 + 0.05]
+            # at the edges of the fast path's "away from a tie" (1e-6 of a unit) and of the cut to 9 decimals
+            values += [tie + 1.1e-6 / 10**digits, tie - 1.1e-6 / 10**digits, tie + 4.9e-10, tie - 5.1e-10]
     for value in values:
         for digits in (0, 1, 2, 3):
             assert repr(half_up(value, digits)) == repr(_half_up_by_decimal(value, digits)), (value, digits)

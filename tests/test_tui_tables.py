@@ -328,3 +328,36 @@ async def test_a_resize_that_keeps_the_rows_does_not_measure_them_again():
         table.show_rows([("T1", (MeasuredText("T1"), MeasuredText("a much longer title")))])
         await pilot.pause()
         assert table.widths["Title"] == len("a much longer title")  # new rows are measured
+
+
+async def test_rows_given_before_a_table_is_mounted_are_kept(tui_engine):
+    """A pane's data can arrive while its tables are still mounting (the panes after the queue
+    are mounted after the first paint): the rows stay, the table is not emptied by its mount."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = Table((Column("Name"), Column("Count", justify="right")))
+        table.show_rows([("a", (Text("first"), Text("1"))), ("b", (Text("second"), Text("2")))])
+        await app.screen.mount(table)
+        await pilot.pause()
+        assert table.row_count == 2
+        assert [table.get_row_at(n)[0].plain for n in range(2)] == ["first", "second"]
+
+
+async def test_data_delivered_while_a_pane_is_mounting_is_shown_once_it_is_mounted(tui_engine):
+    """The panes after the queue are mounted after the first paint, while the first read goes on:
+    a delivery that finds a pane in the DOM but not yet mounted waits for it (before, showing it
+    raised NoMatches in the read, and the screen never got its first read)."""
+    from mspkpi_tui.tui.pipeline_pane import PipelinePane
+
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await app.pane("pipeline").remove()
+        mounting = app.query_one("#pipeline").mount(PipelinePane(id="pane-pipeline"))
+        app._deliver("pipeline", app.latest["pipeline"])  # the read's delivery, mid-mount
+        await mounting
+        await pilot.press("5")
+        table = app.query_one("#pipe-stages", Table)
+        await wait_until(pilot, lambda: table.row_count > 0)
+        assert table.row_count == len(app.latest["pipeline"].stages)

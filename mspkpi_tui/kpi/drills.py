@@ -3,7 +3,9 @@
 Each function here takes the rule from the module that computes the figure (projects'
 lateness, pipeline's days in stage, service's CSAT window and follow-up test, escalations'
 first escalations) and lists the rows it counts, so a count and its list always match.
-Plain data only: the presentation picks the formats.
+Plain data only: the presentation picks the formats. The figures' modules (projects, pipeline,
+service) are imported by the functions that use them: the dashboard's first screen imports this
+module, and their tables are SQLModel's (store/schema.py says why that matters).
 """
 
 from __future__ import annotations
@@ -15,16 +17,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, false, func, select
 
 from mspkpi_tui.kpi.common import NO_LABEL
-from mspkpi_tui.kpi.pipeline import days_in_stage, opportunities
-from mspkpi_tui.kpi.projects import RISK_COLOURS, lateness, projects
 from mspkpi_tui.kpi.rules import period_bounds, tickets
-from mspkpi_tui.kpi.service import csat_follow_up, csat_window, surveys
-from mspkpi_tui.store import models
+from mspkpi_tui.store import schema
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
 
-companies = models.table(models.Company)
+companies = schema.companies
 MAX_ROWS = 500  # a list behind a figure shows at most this many rows (the total is always exact)
 
 
@@ -48,6 +47,8 @@ def projects_at_risk(
     engine: Engine, now: datetime, config: Config, colour: str = "Red", limit: int = MAX_ROWS
 ) -> Records:
     """Open projects of one risk colour (projects.lateness: Red late on calendar and hours)."""
+    from mspkpi_tui.kpi.projects import RISK_COLOURS, lateness, projects
+
     today = period_bounds(now, config).today
     p = projects.c
     query = (
@@ -64,6 +65,8 @@ def deals_past_checkin(
     engine: Engine, now: datetime, days: int, stage: str | None = None, limit: int = MAX_ROWS
 ) -> Records:
     """Open deals `days` or more days in their stage (pipeline.days_in_stage), longest first."""
+    from mspkpi_tui.kpi.pipeline import days_in_stage, opportunities
+
     o = opportunities.c
     in_stage = days_in_stage(now)
     where = [o.status == "open", in_stage >= days]
@@ -80,6 +83,8 @@ def deals_past_checkin(
 
 def csat_to_follow_up(engine: Engine, now: datetime, config: Config, limit: int = MAX_ROWS) -> Records:
     """The CSAT responses rated below 3 in the last 30 days (service.csat_window, csat_follow_up)."""
+    from mspkpi_tui.kpi.service import csat_follow_up, csat_window, surveys
+
     start = period_bounds(now, config).window_start
     s = surveys.c
     query = (

@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from mspkpi_tui.store import models
+from mspkpi_tui.store import schema
 
-rejected = models.table(models.RejectedRecord)
-sync_runs = models.table(models.SyncRun)
+rejected = schema.rejected_records
+sync_runs = schema.sync_runs
 
 
 @dataclass(frozen=True)

@@ -19,16 +19,16 @@ from sqlalchemy.types import Integer
 
 from mspkpi_tui.clock import local_midnight_utc, start_of_week
 from mspkpi_tui.store import escalation as store_escalation
-from mspkpi_tui.store import models
-from mspkpi_tui.store.rollups import epoch_seconds  # noqa: F401  (shared with the store's rollups)
+from mspkpi_tui.store import schema
+from mspkpi_tui.store.timeslots import epoch_seconds  # noqa: F401  (shared with the store's rollups)
 from mspkpi_tui.store.types import UTCDateTime
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
 
-tickets = models.table(models.Ticket)
-ticket_events = models.table(models.TicketEvent)
-queues = models.table(models.Queue)
+tickets = schema.tickets
+ticket_events = schema.ticket_events
+queues = schema.queues
 
 WINDOW_DAYS = 30  # "30d" = the 30 x 24 hours ending at now
 

@@ -16,15 +16,15 @@ from sqlalchemy import Engine, exists, func, select
 
 from mspkpi_tui.clock import utcnow
 from mspkpi_tui.kpi.rejects import last_run_rejected
-from mspkpi_tui.store import models
+from mspkpi_tui.store import schema
 from mspkpi_tui.store.engine import is_read_only
 from mspkpi_tui.store.liveness import dead_run_reason
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
 
-sync_runs = models.table(models.SyncRun)
-tickets = models.table(models.Ticket)
+sync_runs = schema.sync_runs
+tickets = schema.tickets
 
 OK, STALE, FAILED, NEVER = "ok", "stale", "failed", "never"
 DEMO_SOURCE = "demo"  # the demo data's source (its manifest), whose writes go to the simulated PSA

@@ -20,18 +20,18 @@ from mspkpi_tui.kpi import rules, sla_buckets
 from mspkpi_tui.kpi.drills import issue_type_matches
 from mspkpi_tui.kpi.escalations import escalated_now, first_escalations
 from mspkpi_tui.kpi.views import View, view_filter
-from mspkpi_tui.store import models
+from mspkpi_tui.store import schema
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
 
 tickets = rules.tickets
-companies = models.table(models.Company)
-resources = models.table(models.Resource)
-queues = models.table(models.Queue)
-time_entries = models.table(models.TimeEntry)
-ticket_events = models.table(models.TicketEvent)
-ticket_notes = models.table(models.TicketNote)
+companies = schema.companies
+resources = schema.resources
+queues = schema.queues
+time_entries = schema.time_entries
+ticket_events = schema.ticket_events
+ticket_notes = schema.ticket_notes
 
 NONE_LABEL = "(none)"  # the facet value of a ticket without a queue, company, priority or status
 NOBODY = "unassigned"  # the facet value (and the word everywhere) of a ticket nobody owns

@@ -22,14 +22,14 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from mspkpi_tui.kpi import rules
-from mspkpi_tui.store import models
+from mspkpi_tui.store import schema
 
 if TYPE_CHECKING:
     from mspkpi_tui.config import Config
 
 tickets = rules.tickets
 ticket_events = rules.ticket_events
-time_entries = models.table(models.TimeEntry)
+time_entries = schema.time_entries
 
 AT_RISK, NEW, STALE, WAITING, AGED, CUSTOM = "at_risk", "new", "stale", "waiting", "aged", "custom"
 AGED_WEEKS = (1, 2, 3)  # the aged view's steps: open more than 1, 2, 3+ weeks

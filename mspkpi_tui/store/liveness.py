@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from mspkpi_tui.store import models
+from mspkpi_tui.store import schema
 
 HEARTBEAT_MINUTES = 15
 LOCK_NAME = "sync"
-sync_locks = models.SyncLock.__table__  # type: ignore[attr-defined]
+sync_locks = schema.sync_locks
 
 
 def holder_gone(holder: str, last_beat: datetime | None, now: datetime) -> str | None:

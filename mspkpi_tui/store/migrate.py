@@ -60,7 +60,7 @@ VERSION_TABLE = "alembic_version"  # mspkpi's mark: a database without it (but w
 def mspkpi_tables() -> set[str]:
     from mspkpi_tui.store import models
 
-    return set(models.SQLModel.metadata.tables)
+    return set(models.metadata.tables)
 
 
 def is_foreign(tables) -> bool:
@@ -113,7 +113,7 @@ def _drop_half_created(connection) -> None:
         return
     from mspkpi_tui.store import models
 
-    for table in reversed(models.SQLModel.metadata.sorted_tables):
+    for table in reversed(models.metadata.sorted_tables):
         if table.name in ours:
             table.drop(connection)
     if VERSION_TABLE in ours:

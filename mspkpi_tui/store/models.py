@@ -10,9 +10,21 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, PrimaryKeyConstraint, Table, Text, UniqueConstraint, text
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from mspkpi_tui.store import schema
 from mspkpi_tui.store.types import UTCDateTime
+
+
+class Base(SQLModel, registry=registry(metadata=schema.metadata)):
+    """Every model's base: its tables join the Core tables of store/schema.py in one MetaData.
+
+    The tables the dashboard's first screen reads are declared in schema.py (Core, cheap to
+    import) and mapped here with `__table__`, each field naming its Core column (`sa_column`)."""
+
+
+metadata = schema.metadata
 
 
 def utc_field(nullable: bool = True, index: bool = False) -> Any:
@@ -31,125 +43,110 @@ def source_key(table: str) -> tuple:
     return (UniqueConstraint("source", "source_id", name=f"uq_{table}_source"),)
 
 
-class Company(SQLModel, table=True):
-    __tablename__ = "companies"
-    __table_args__ = source_key("companies")
-    id: int | None = Field(default=None, primary_key=True)
-    source: str
-    source_id: str
-    name: str
-    number: str | None = None
-    active: bool = True
+class Company(Base, table=True):
+    __table__ = schema.companies
+    id: int | None = Field(default=None, sa_column=schema.companies.c.id)
+    source: str = Field(sa_column=schema.companies.c.source)
+    source_id: str = Field(sa_column=schema.companies.c.source_id)
+    name: str = Field(sa_column=schema.companies.c.name)
+    number: str | None = Field(default=None, sa_column=schema.companies.c.number)
+    active: bool = Field(default=True, sa_column=schema.companies.c.active)
 
 
-class Resource(SQLModel, table=True):
+class Resource(Base, table=True):
     """A technician (Autotask resource, ConnectWise member)."""
 
-    __tablename__ = "resources"
-    __table_args__ = source_key("resources")
-    id: int | None = Field(default=None, primary_key=True)
-    source: str
-    source_id: str
-    name: str
-    email: str | None = None
-    active: bool = True
-    weekly_hours: float = 40.0
-    hourly_cost: float | None = None
+    __table__ = schema.resources
+    id: int | None = Field(default=None, sa_column=schema.resources.c.id)
+    source: str = Field(sa_column=schema.resources.c.source)
+    source_id: str = Field(sa_column=schema.resources.c.source_id)
+    name: str = Field(sa_column=schema.resources.c.name)
+    email: str | None = Field(default=None, sa_column=schema.resources.c.email)
+    active: bool = Field(default=True, sa_column=schema.resources.c.active)
+    weekly_hours: float = Field(default=40.0, sa_column=schema.resources.c.weekly_hours)
+    hourly_cost: float | None = Field(default=None, sa_column=schema.resources.c.hourly_cost)
 
 
-class Queue(SQLModel, table=True):
-    __tablename__ = "queues"
-    __table_args__ = source_key("queues")
-    id: int | None = Field(default=None, primary_key=True)
-    source: str
-    source_id: str
-    name: str
+class Queue(Base, table=True):
+    __table__ = schema.queues
+    id: int | None = Field(default=None, sa_column=schema.queues.c.id)
+    source: str = Field(sa_column=schema.queues.c.source)
+    source_id: str = Field(sa_column=schema.queues.c.source_id)
+    name: str = Field(sa_column=schema.queues.c.name)
 
 
-class Ticket(SQLModel, table=True):
-    __tablename__ = "tickets"
-    __table_args__ = source_key("tickets") + (
-        Index("ix_tickets_open", "is_closed", "priority_rank"),
-        # Both times and is_closed: the Trends' backlog and aged series read no table rows (0009).
-        Index("ix_tickets_created", "created_at", "completed_at", "is_closed"),
-        Index("ix_tickets_completed", "completed_at", "created_at", "is_closed"),
-        # KPI engine: covering indexes so each 30d / YTD figure is an index range scan.
-        Index("ix_tickets_completed_touch", "completed_at", "time_entry_count"),
-        Index("ix_tickets_first_response", "first_response_at", "first_response_due", "created_at"),
-        Index("ix_tickets_resolved", "resolved_at", "resolution_due", "created_at"),
-        Index("ix_tickets_first_response_due", "first_response_due", "first_response_at"),
-        Index("ix_tickets_resolution_due", "resolution_due", "resolved_at"),
-        Index("ix_tickets_escalated", "escalated_at"),
-        # Per-company figures (kpi/clients.py): one company's tickets by time, covering (0014).
-        Index("ix_tickets_company", "company_id", "created_at", "completed_at", "is_closed"),
-        # Clients' reactive tickets: the tickets of the non-reactive issue types opened in a period (0016).
-        Index("ix_tickets_issue_created", "issue_type", "created_at", "company_id"),
-        Index("ix_tickets_number", "number"),  # triage actions find their ticket by number (0011)
-        # The Clients pane's open tickets by company, from the open ones only (0018).
-        Index(
-            "ix_tickets_open_company",
-            "is_closed",
-            "company_id",
-            sqlite_where=text("is_closed = 0"),
-            postgresql_where=text("is_closed = false"),
-        ),
-        # The open tickets (about 2% of all) with every column the queue, SLA and escalation
-        # figures read (and the TUI's ticket lists): those figures never touch the table itself.
-        Index(
-            "ix_tickets_open_cover",
-            "is_closed",  # leading, so the planner prefers it over ix_tickets_open without statistics
-            "priority_rank",
-            "priority",
-            "status",
-            "queue_id",
-            "assigned_resource_id",
-            "first_response_due",
-            "first_response_at",
-            "resolution_due",
-            "resolved_at",
-            "escalated_at",
-            "escalation_level",
-            "last_activity_at",
-            "created_at",
-            sqlite_where=text("is_closed = 0"),
-            postgresql_where=text("is_closed = false"),
-        ),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    source: str
-    source_id: str
-    number: str
-    title: str
-    company_id: int | None = Field(default=None, foreign_key="companies.id")
-    queue_id: int | None = Field(default=None, foreign_key="queues.id")
-    status: str
-    is_closed: bool = False
-    priority: str
+class Ticket(Base, table=True):
+    __table__ = schema.tickets
+    id: int | None = Field(default=None, sa_column=schema.tickets.c.id)
+    source: str = Field(sa_column=schema.tickets.c.source)
+    source_id: str = Field(sa_column=schema.tickets.c.source_id)
+    number: str = Field(sa_column=schema.tickets.c.number)
+    title: str = Field(sa_column=schema.tickets.c.title)
+    company_id: int | None = Field(default=None, sa_column=schema.tickets.c.company_id)
+    queue_id: int | None = Field(default=None, sa_column=schema.tickets.c.queue_id)
+    status: str = Field(sa_column=schema.tickets.c.status)
+    is_closed: bool = Field(default=False, sa_column=schema.tickets.c.is_closed)
+    priority: str = Field(sa_column=schema.tickets.c.priority)
     # 1 is the most urgent. Autotask's priority ids are not in urgency order.
-    priority_rank: int = 99
-    issue_type: str | None = None
-    sub_issue_type: str | None = None
-    assigned_resource_id: int | None = Field(default=None, foreign_key="resources.id")
-    created_at: datetime = utc_field(nullable=False)
-    first_response_due: datetime | None = utc_field()
-    first_response_at: datetime | None = utc_field()
-    resolution_due: datetime | None = utc_field()
-    resolved_at: datetime | None = utc_field()
-    completed_at: datetime | None = utc_field()
-    sla_name: str | None = None
-    escalation_level: int = 0
-    escalated_at: datetime | None = utc_field()
-    last_activity_at: datetime | None = utc_field()
-    url: str | None = None
+    priority_rank: int = Field(default=99, sa_column=schema.tickets.c.priority_rank)
+    issue_type: str | None = Field(default=None, sa_column=schema.tickets.c.issue_type)
+    sub_issue_type: str | None = Field(default=None, sa_column=schema.tickets.c.sub_issue_type)
+    assigned_resource_id: int | None = Field(default=None, sa_column=schema.tickets.c.assigned_resource_id)
+    created_at: datetime = Field(sa_column=schema.tickets.c.created_at)
+    first_response_due: datetime | None = Field(default=None, sa_column=schema.tickets.c.first_response_due)
+    first_response_at: datetime | None = Field(default=None, sa_column=schema.tickets.c.first_response_at)
+    resolution_due: datetime | None = Field(default=None, sa_column=schema.tickets.c.resolution_due)
+    resolved_at: datetime | None = Field(default=None, sa_column=schema.tickets.c.resolved_at)
+    completed_at: datetime | None = Field(default=None, sa_column=schema.tickets.c.completed_at)
+    sla_name: str | None = Field(default=None, sa_column=schema.tickets.c.sla_name)
+    escalation_level: int = Field(default=0, sa_column=schema.tickets.c.escalation_level)
+    escalated_at: datetime | None = Field(default=None, sa_column=schema.tickets.c.escalated_at)
+    last_activity_at: datetime | None = Field(default=None, sa_column=schema.tickets.c.last_activity_at)
+    url: str | None = Field(default=None, sa_column=schema.tickets.c.url)
     # What the requester wrote (bounded: records.TEXT_LIMITS) and who they are (0017).
-    description: str | None = Field(default=None, sa_column=Column(Text))
-    contact_name: str | None = None
+    description: str | None = Field(default=None, sa_column=schema.tickets.c.description)
+    contact_name: str | None = Field(default=None, sa_column=schema.tickets.c.contact_name)
     # Rollup kept by the store's write paths in the same transaction as the time entries
     # (store/rollups/); first contact resolution reads it.
-    time_entry_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    time_entry_count: int = Field(default=0, sa_column=schema.tickets.c.time_entry_count)
 
 
-class TicketCompletionHour(SQLModel, table=True):
+# Ticket's partial indexes are declared here, not in schema.py: an Index with postgresql_where
+# loads SQLAlchemy's PostgreSQL dialect (~30 ms), which the dashboard's first read on SQLite
+# does not need. Built from the table's columns, they join schema.tickets.
+_t = schema.tickets.c
+# The Clients pane's open tickets by company, from the open ones only (0018).
+Index(
+    "ix_tickets_open_company",
+    _t.is_closed,
+    _t.company_id,
+    sqlite_where=text("is_closed = 0"),
+    postgresql_where=text("is_closed = false"),
+)
+# The open tickets (about 2% of all) with every column the queue, SLA and escalation
+# figures read (and the TUI's ticket lists): those figures never touch the table itself.
+Index(
+    "ix_tickets_open_cover",
+    _t.is_closed,  # leading, so the planner prefers it over ix_tickets_open without statistics
+    _t.priority_rank,
+    _t.priority,
+    _t.status,
+    _t.queue_id,
+    _t.assigned_resource_id,
+    _t.first_response_due,
+    _t.first_response_at,
+    _t.resolution_due,
+    _t.resolved_at,
+    _t.escalated_at,
+    _t.escalation_level,
+    _t.last_activity_at,
+    _t.created_at,
+    sqlite_where=text("is_closed = 0"),
+    postgresql_where=text("is_closed = false"),
+)
+
+
+class TicketCompletionHour(Base, table=True):
     """Rollup kept by the store's write paths (store/rollups/): per UTC hour, the tickets
     completed in it and how many had fewer than 2 time entries (first contact resolution)."""
 
@@ -159,7 +156,7 @@ class TicketCompletionHour(SQLModel, table=True):
     first_touch: int = 0
 
 
-class TicketResponseHour(SQLModel, table=True):
+class TicketResponseHour(Base, table=True):
     """Rollup kept by the store's write paths (store/rollups/): per UTC hour, the tickets
     first responded to in it and those resolved in it, with the sum of their times since
     creation and how many had a due time and met it (service times, SLA compliance)."""
@@ -176,7 +173,7 @@ class TicketResponseHour(SQLModel, table=True):
     resolved_in_time: int = 0
 
 
-class TicketFlowHour(SQLModel, table=True):
+class TicketFlowHour(Base, table=True):
     """Rollup kept by the store's write paths (store/rollups/flow_hours.py): per UTC hour, the
     tickets created in it and those completed in it, as the Trends' long view counts them."""
 
@@ -194,7 +191,7 @@ class TicketFlowHour(SQLModel, table=True):
     ended_21d: int = 0
 
 
-class ResourceDayHours(SQLModel, table=True):
+class ResourceDayHours(Base, table=True):
     """Rollup kept by the store's write paths (store/rollups/): one technician's time
     entries started in one UTC day, summed (team hours read it instead of the entries)."""
 
@@ -211,7 +208,7 @@ class ResourceDayHours(SQLModel, table=True):
     entries: int = 0
 
 
-class CompanySums(SQLModel):
+class CompanySums(Base):
     """What company_days and company_months hold for one company and one slot, summed."""
 
     opened: int = 0
@@ -240,12 +237,13 @@ class CompanyDay(CompanySums, table=True):
     tickets and time entries in one UTC day, summed (the Clients pane, a company page, the review)."""
 
     __tablename__ = "company_days"
-    # Every company over a range of days (the pane, the review) reads by day: keyed day first and,
-    # on SQLite, WITHOUT ROWID, a range of days is one pass over rows stored together (0018);
-    # one company's days (a company page) through ix_company_days_company.
+    # Every company over a range of days (the pane, the review) is summed per company: keyed
+    # company first and, on SQLite, WITHOUT ROWID, each company's days are stored together and
+    # read already grouped, companies in id order (0019, no sort); the refresh's day ranges
+    # through ix_company_days_day.
     __table_args__ = (
-        PrimaryKeyConstraint("day", "company_id"),
-        Index("ix_company_days_company", "company_id", "day"),
+        PrimaryKeyConstraint("company_id", "day"),
+        Index("ix_company_days_day", "day"),
         {"sqlite_with_rowid": False},
     )
     company_id: int = Field(primary_key=True)  # no foreign key: a derived row, recounted when its company goes
@@ -257,16 +255,16 @@ class CompanyMonth(CompanySums, table=True):
     company_days rows in one UTC month, summed (a year for every company reads 12 rows each)."""
 
     __tablename__ = "company_months"
-    __table_args__ = (  # as company_days: by month first (0018)
-        PrimaryKeyConstraint("month", "company_id"),
-        Index("ix_company_months_company", "company_id", "month"),
+    __table_args__ = (  # as company_days: by company first (0019)
+        PrimaryKeyConstraint("company_id", "month"),
+        Index("ix_company_months_month", "month"),
         {"sqlite_with_rowid": False},
     )
     company_id: int = Field(primary_key=True)
     month: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # the 1st, 00:00 UTC
 
 
-class RollupPendingTicket(SQLModel, table=True):
+class RollupPendingTicket(Base, table=True):
     """A ticket whose time entries changed and whose rollups (time_entry_count, its completion
     hour) are not recounted yet. Written in the same transaction as the change, cleared by
     store/rollups/pending.py:flush_pending, so a sync killed in between is repaired by the next run."""
@@ -275,66 +273,56 @@ class RollupPendingTicket(SQLModel, table=True):
     ticket_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
 
 
-class RollupPendingHour(SQLModel, table=True):
+class RollupPendingHour(Base, table=True):
     """A UTC hour of ticket_completion_hours / ticket_response_hours still to recount (as above)."""
 
     __tablename__ = "rollup_pending_hours"
     hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
 
 
-class RollupPendingDay(SQLModel, table=True):
+class RollupPendingDay(Base, table=True):
     """A UTC day of resource_day_hours still to recount (as above)."""
 
     __tablename__ = "rollup_pending_days"
     day: datetime = Field(sa_type=UTCDateTime, primary_key=True)
 
 
-class TicketEvent(SQLModel, table=True):
+class TicketEvent(Base, table=True):
     """A transition of a ticket's status, queue, priority, assignee or escalation."""
 
-    __tablename__ = "ticket_events"
-    __table_args__ = source_key("ticket_events") + (
-        # One ticket's events in time order; covering (field, values) for the KPI engine's
-        # per-ticket lookups (first escalation event, priority when escalated).
-        Index("ix_ticket_events_ticket", "ticket_id", "at", "field", "new_value", "old_value"),
-        # KPI engine (covering): escalations by the value entered, reopens by the value left.
-        Index("ix_ticket_events_new_value", "field", "new_value", "at", "ticket_id"),
-        Index("ix_ticket_events_old_value", "field", "old_value", "at", "ticket_id", "new_value"),
-        # Triage views: the status changes since a time (the stale view, 0015).
-        Index("ix_ticket_events_at", "at", "field", "ticket_id"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    source: str
-    source_id: str
-    ticket_id: int = Field(foreign_key="tickets.id")
-    at: datetime = utc_field(nullable=False)
-    field: str  # status | queue | priority | assignee | escalation
-    old_value: str | None = None
-    new_value: str | None = None
+    __table__ = schema.ticket_events
+    id: int | None = Field(default=None, sa_column=schema.ticket_events.c.id)
+    source: str = Field(sa_column=schema.ticket_events.c.source)
+    source_id: str = Field(sa_column=schema.ticket_events.c.source_id)
+    ticket_id: int = Field(sa_column=schema.ticket_events.c.ticket_id)
+    at: datetime = Field(sa_column=schema.ticket_events.c.at)
+    field: str = Field(sa_column=schema.ticket_events.c.field)  # status | queue | priority | assignee | escalation
+    old_value: str | None = Field(default=None, sa_column=schema.ticket_events.c.old_value)
+    new_value: str | None = Field(default=None, sa_column=schema.ticket_events.c.new_value)
 
 
-class TicketNote(SQLModel, table=True):
+class TicketNote(Base, table=True):
     """A note on a ticket as the PSA keeps it (Autotask TicketNotes, ConnectWise ticket notes,
     HaloPSA actions with a note), for the ticket detail. The body is bounded (records.TEXT_LIMITS):
     a longer one is stored cut, with a marker saying so. Goes with its ticket (store/deletes.py)."""
 
-    __tablename__ = "ticket_notes"
-    __table_args__ = source_key("ticket_notes") + (
-        # the detail reads one ticket's last notes, newest first
-        Index("ix_ticket_notes_ticket", "ticket_id", "created_at"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    source: str
-    source_id: str
-    ticket_id: int = Field(foreign_key="tickets.id")
-    created_at: datetime = utc_field(nullable=False)
-    author: str | None = None  # a technician's or a contact's name, as the PSA names them
-    kind: str | None = None  # the note's type or title (e.g. "Internal note", "Resolution")
-    body: str = Field(sa_column=Column(Text, nullable=False))
-    internal: bool = False  # hidden from the customer
+    __table__ = schema.ticket_notes
+    id: int | None = Field(default=None, sa_column=schema.ticket_notes.c.id)
+    source: str = Field(sa_column=schema.ticket_notes.c.source)
+    source_id: str = Field(sa_column=schema.ticket_notes.c.source_id)
+    ticket_id: int = Field(sa_column=schema.ticket_notes.c.ticket_id)
+    created_at: datetime = Field(sa_column=schema.ticket_notes.c.created_at)
+    author: str | None = Field(
+        default=None, sa_column=schema.ticket_notes.c.author
+    )  # a technician's or a contact's name, as the PSA names them
+    kind: str | None = Field(
+        default=None, sa_column=schema.ticket_notes.c.kind
+    )  # the note's type or title (e.g. "Internal note", "Resolution")
+    body: str = Field(sa_column=schema.ticket_notes.c.body)
+    internal: bool = Field(default=False, sa_column=schema.ticket_notes.c.internal)  # hidden from the customer
 
 
-class Project(SQLModel, table=True):
+class Project(Base, table=True):
     __tablename__ = "projects"
     __table_args__ = source_key("projects")
     id: int | None = Field(default=None, primary_key=True)
@@ -352,7 +340,7 @@ class Project(SQLModel, table=True):
     percent_complete: float | None = None
 
 
-class Timesheet(SQLModel, table=True):
+class Timesheet(Base, table=True):
     __tablename__ = "timesheets"
     __table_args__ = source_key("timesheets") + (
         Index("ix_timesheets_status", "status", "period_end"),
@@ -368,31 +356,25 @@ class Timesheet(SQLModel, table=True):
     submitted_at: datetime | None = utc_field()
 
 
-class TimeEntry(SQLModel, table=True):
-    __tablename__ = "time_entries"
-    __table_args__ = source_key("time_entries") + (
-        Index("ix_time_entries_started", "started_at"),
-        Index("ix_time_entries_ticket", "ticket_id", "started_at"),  # widened in 0012
-        Index("ix_time_entries_project", "project_id", "started_at"),  # a company's project hours (0016)
-        # KPI engine: team hours by week (covering) and one technician's period.
-        Index("ix_time_entries_week", "started_at", "resource_id", "billable", "hours", "ticket_id", "project_id"),
-        Index("ix_time_entries_resource", "resource_id", "started_at", "billable", "hours", "ticket_id", "project_id"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    source: str
-    source_id: str
-    resource_id: int = Field(foreign_key="resources.id")
+class TimeEntry(Base, table=True):
+    __table__ = schema.time_entries
+    id: int | None = Field(default=None, sa_column=schema.time_entries.c.id)
+    source: str = Field(sa_column=schema.time_entries.c.source)
+    source_id: str = Field(sa_column=schema.time_entries.c.source_id)
+    resource_id: int = Field(sa_column=schema.time_entries.c.resource_id)
     # A ticket or project entry is customer-facing; one with neither is internal/admin.
-    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
-    project_id: int | None = Field(default=None, foreign_key="projects.id")
-    timesheet_id: int | None = Field(default=None, foreign_key="timesheets.id")
-    started_at: datetime = utc_field(nullable=False)
-    hours: float
-    billable: bool = False
-    category: str | None = None  # time code / work type, e.g. "Remote support", "Admin"
+    ticket_id: int | None = Field(default=None, sa_column=schema.time_entries.c.ticket_id)
+    project_id: int | None = Field(default=None, sa_column=schema.time_entries.c.project_id)
+    timesheet_id: int | None = Field(default=None, sa_column=schema.time_entries.c.timesheet_id)
+    started_at: datetime = Field(sa_column=schema.time_entries.c.started_at)
+    hours: float = Field(sa_column=schema.time_entries.c.hours)
+    billable: bool = Field(default=False, sa_column=schema.time_entries.c.billable)
+    category: str | None = Field(
+        default=None, sa_column=schema.time_entries.c.category
+    )  # time code / work type, e.g. "Remote support", "Admin"
 
 
-class Opportunity(SQLModel, table=True):
+class Opportunity(Base, table=True):
     __tablename__ = "opportunities"
     __table_args__ = source_key("opportunities")
     id: int | None = Field(default=None, primary_key=True)
@@ -415,7 +397,7 @@ class Opportunity(SQLModel, table=True):
     created_at: datetime | None = utc_field()
 
 
-class OpportunityStageChange(SQLModel, table=True):
+class OpportunityStageChange(Base, table=True):
     """Stage history; Autotask keeps none, so the sync records what it observes."""
 
     __tablename__ = "opportunity_stage_changes"
@@ -428,7 +410,7 @@ class OpportunityStageChange(SQLModel, table=True):
     entered_at: datetime = utc_field(nullable=False)
 
 
-class Contract(SQLModel, table=True):
+class Contract(Base, table=True):
     __tablename__ = "contracts"
     __table_args__ = source_key("contracts")
     id: int | None = Field(default=None, primary_key=True)
@@ -449,7 +431,7 @@ class Contract(SQLModel, table=True):
     category: str | None = None
 
 
-class SurveyResult(SQLModel, table=True):
+class SurveyResult(Base, table=True):
     __tablename__ = "survey_results"
     __table_args__ = source_key("survey_results")
     id: int | None = Field(default=None, primary_key=True)
@@ -464,7 +446,7 @@ class SurveyResult(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_column=Column(Text))
 
 
-class BillingItem(SQLModel, table=True):
+class BillingItem(Base, table=True):
     """A posted charge to a company (Autotask BillingItems, ConnectWise invoice lines): invoiced
     revenue and what it cost us. ``recurring`` marks a recurring contract period's charge,
     which the contract's monthly value already counts (kpi/money.py counts it once)."""
@@ -493,21 +475,21 @@ class BillingItem(SQLModel, table=True):
 # --- sync bookkeeping -------------------------------------------------------
 
 
-class SyncRun(SQLModel, table=True):
-    __tablename__ = "sync_runs"
-    id: int | None = Field(default=None, primary_key=True)
-    source: str
-    mode: str = "incremental"  # incremental | full | file
-    started_at: datetime = utc_field(nullable=False)
-    finished_at: datetime | None = utc_field()
-    status: str = "running"  # running | ok | failed | interrupted
-    counts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    rejected: int = 0
-    requests: int = 0
-    error: str | None = Field(default=None, sa_column=Column(Text))
+class SyncRun(Base, table=True):
+    __table__ = schema.sync_runs
+    id: int | None = Field(default=None, sa_column=schema.sync_runs.c.id)
+    source: str = Field(sa_column=schema.sync_runs.c.source)
+    mode: str = Field(default="incremental", sa_column=schema.sync_runs.c.mode)  # incremental | full | file
+    started_at: datetime = Field(sa_column=schema.sync_runs.c.started_at)
+    finished_at: datetime | None = Field(default=None, sa_column=schema.sync_runs.c.finished_at)
+    status: str = Field(default="running", sa_column=schema.sync_runs.c.status)  # running | ok | failed | interrupted
+    counts: dict = Field(default_factory=dict, sa_column=schema.sync_runs.c.counts)
+    rejected: int = Field(default=0, sa_column=schema.sync_runs.c.rejected)
+    requests: int = Field(default=0, sa_column=schema.sync_runs.c.requests)
+    error: str | None = Field(default=None, sa_column=schema.sync_runs.c.error)
 
 
-class SyncCursor(SQLModel, table=True):
+class SyncCursor(Base, table=True):
     __tablename__ = "sync_cursors"
     __table_args__ = (UniqueConstraint("source", "entity", name="uq_sync_cursors_entity"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -517,30 +499,30 @@ class SyncCursor(SQLModel, table=True):
     updated_at: datetime = utc_field(nullable=False)
 
 
-class RejectedRecord(SQLModel, table=True):
+class RejectedRecord(Base, table=True):
     """A record that could not be stored, kept raw with where it came from and why."""
 
-    __tablename__ = "rejected_records"
-    id: int | None = Field(default=None, primary_key=True)
-    sync_run_id: int | None = Field(default=None, foreign_key="sync_runs.id", index=True)
-    source: str
-    entity: str
-    location: str  # file:line, or the request that returned it
-    raw: str = Field(sa_column=Column(Text, nullable=False))
-    reason: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = utc_field(nullable=False)
+    __table__ = schema.rejected_records
+    id: int | None = Field(default=None, sa_column=schema.rejected_records.c.id)
+    sync_run_id: int | None = Field(default=None, sa_column=schema.rejected_records.c.sync_run_id)
+    source: str = Field(sa_column=schema.rejected_records.c.source)
+    entity: str = Field(sa_column=schema.rejected_records.c.entity)
+    location: str = Field(sa_column=schema.rejected_records.c.location)  # file:line, or the request that returned it
+    raw: str = Field(sa_column=schema.rejected_records.c.raw)
+    reason: str = Field(sa_column=schema.rejected_records.c.reason)
+    created_at: datetime = Field(sa_column=schema.rejected_records.c.created_at)
 
 
-class SyncLock(SQLModel, table=True):
+class SyncLock(Base, table=True):
     """One row per source while a sync runs; the primary key makes the lock exclusive."""
 
-    __tablename__ = "sync_locks"
-    name: str = Field(primary_key=True)
-    holder: str  # host:pid
-    acquired_at: datetime = utc_field(nullable=False)
+    __table__ = schema.sync_locks
+    name: str = Field(sa_column=schema.sync_locks.c.name)
+    holder: str = Field(sa_column=schema.sync_locks.c.holder)  # host:pid
+    acquired_at: datetime = Field(sa_column=schema.sync_locks.c.acquired_at)
 
 
-class PicklistValue(SQLModel, table=True):
+class PicklistValue(Base, table=True):
     """One value of a PSA picklist as the last sync read it: what triage actions are checked
     against (never hard-coded values). `field` is status, priority, queue, note_type or
     note_publish; `scope` is "" for a tenant-wide list, or the ConnectWise board (by name)
@@ -581,7 +563,7 @@ ENTITY_TABLES: dict[str, type[SQLModel]] = {
 # --- triage actions (mspkpi_tui/actions) -------------------------------------------------
 
 
-class ActionLogEntry(SQLModel, table=True):
+class ActionLogEntry(Base, table=True):
     """One triage action, stored before it is sent (an outbox): a restart finds what is still
     queued, and the values the lead saw are kept so the sender can refuse to overwrite a change
     made in the PSA meanwhile. State: queued -> sending -> done | conflict | failed | cancelled."""

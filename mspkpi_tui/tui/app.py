@@ -197,6 +197,7 @@ class MspkpiApp(App):
     def pane_mounted(self, pane: Pane) -> None:
         pane_id = pane.pane_id
         self._panes[pane_id] = pane
+        pane.has_data_feed = True  # from now on every delivery is shown at once
         if pane_id in self.latest:
             pane.show_data(self.latest[pane_id])
         if pane_id == self.active_pane_id and not isinstance(self.focused, Input):
@@ -210,7 +211,11 @@ class MspkpiApp(App):
         if not self.screen_stack:  # the first read, before the screen is built: the pane shows it when mounted
             return
         for pane in self.query(f"#pane-{pane_id}").results(Pane):
-            pane.show_data(data)
+            # A pane still being mounted (in the DOM, its widgets not all mounted) shows `latest`
+            # from its own on_mount: shown now, a table mounting after it would be emptied by
+            # its own on_mount and the pane would stay blank until new data.
+            if pane.has_data_feed:
+                pane.show_data(data)
 
     @property
     def active_pane_id(self) -> str:

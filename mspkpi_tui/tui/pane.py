@@ -36,6 +36,10 @@ class Pane(_Mixin):
     pane_id: ClassVar[str]  # the tab's id; the widget's id is "pane-<pane_id>"
     title: ClassVar[str]  # the tab's label (after its number key) and the command palette's
 
+    # Set once the pane is mounted with its widgets (app.pane_mounted): deliveries before that
+    # wait in the app's `latest` for it.
+    has_data_feed: bool = False
+
     if TYPE_CHECKING:
         app: MspkpiApp  # for the type checker: panes live in the mspkpi app (engine, config, now)
 

@@ -24,7 +24,7 @@ from mspkpi_tui.tui.focus import focus_now
 from mspkpi_tui.tui.loader import QueueData, QueueRequest, ViewNote, load_queue_ids, load_view_note
 from mspkpi_tui.tui.pane import Pane
 from mspkpi_tui.tui.queue_filter import FilterCache, without_text
-from mspkpi_tui.tui.ticket_table import TicketTable
+from mspkpi_tui.tui.ticket_table import TableHeader, TicketTable
 from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, TriageKeys, marks_of
 from mspkpi_tui.tui.widgets import Figure
 
@@ -72,7 +72,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
             compact=True,
         )
         yield Figure(id="queue-query")
-        yield Figure(id="queue-header")
+        yield TableHeader(lambda: self.table, id="queue-header")
         yield TicketTable(fetch=self._fetch_rows, clock=lambda: self.app.now, id="queue-table")
 
     def on_mount(self) -> None:
@@ -148,8 +148,7 @@ class QueuePane(TriageKeys, Pane, Vertical):
 
     @on(TicketTable.LayoutChanged)
     def _header(self, event: TicketTable.LayoutChanged) -> None:
-        event.header.stylize("bold")
-        self.query_one("#queue-header", Figure).show(event.header)
+        self.query_one("#queue-header", TableHeader).refresh()
 
     # --- changing the query -------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -26,6 +27,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import cells, fit
@@ -94,6 +96,25 @@ def header_text(columns: list[tuple[Column, int]]) -> Text:
             text.append(" ")
         text.append(fit(column.header, width, column.justify))
     return text
+
+
+class TableHeader(Widget):
+    """A TicketTable's column header, laid out for the table's width when it is drawn.
+
+    The table has no width yet when its first data is shown (at mount, before the first
+    layout). A header set from that layout by a message put the narrowest column set over rows
+    drawn at the real width in the first frame, then repainted the screen a frame later (and
+    the start-up measure waited for that frame). Drawn from the table, the header and the rows
+    agree in every frame."""
+
+    def __init__(self, table: Callable[[], TicketTable], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._table = table
+
+    def render(self) -> Text:
+        header = self._table().header()
+        header.stylize("bold")
+        return header
 
 
 class TicketTable(ScrollView, can_focus=True):
@@ -264,6 +285,11 @@ class TicketTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.ids))
         self._relayout()
         self._follow_cursor()
+
+    def header(self) -> Text:
+        """The column header for the table's width now (laid out first if the width changed)."""
+        self._relayout()
+        return header_text(self._columns)
 
     def _relayout(self, force: bool = False) -> None:
         width = self.scrollable_content_region.width

@@ -109,7 +109,8 @@ class Table(DataTable):
         self._in_sorting_pane: bool | None = None  # a pane with its own s / v keys (see check_action)
 
     def on_mount(self) -> None:
-        self._rebuild(())
+        if self._shown is None:  # rows given before the table was mounted are kept
+            self._rebuild(())
 
     def watch_has_focus(self, has_focus: bool) -> None:
         """Restyle for the focus only where it shows (Textual restyles on every change).

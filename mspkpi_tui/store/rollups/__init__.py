@@ -43,7 +43,7 @@ from mspkpi_tui.store.rollups.response_hours import (
     response_hours,
     response_sums,
 )
-from mspkpi_tui.store.rollups.timeslots import DAY, HOUR, day_ceil, day_floor, epoch_seconds, hour_ceil, hour_floor
+from mspkpi_tui.store.timeslots import DAY, HOUR, day_ceil, day_floor, epoch_seconds, hour_ceil, hour_floor
 
 
 def rebuild(conn: Connection) -> None:

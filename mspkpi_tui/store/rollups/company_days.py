@@ -33,16 +33,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, case, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, and_, case, delete, func, insert, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from mspkpi_tui.store import models
 from mspkpi_tui.store.rollups.completion_hours import first_touch
 from mspkpi_tui.store.rollups.response_hours import timing_sums
-from mspkpi_tui.store.rollups.timeslots import DAY, at, day_ceil, day_floor, runs, utc_day_start
+from mspkpi_tui.store.timeslots import DAY, at, day_ceil, day_floor, runs, utc_day_start
 from mspkpi_tui.store.types import UTCDateTime
 
+companies = models.table(models.Company)
 tickets = models.table(models.Ticket)
 entries = models.table(models.TimeEntry)
 projects = models.table(models.Project)
@@ -177,8 +178,8 @@ def _base_rows(
 
 
 def _write(conn: Connection, rows: dict[Key, dict[str, float]]) -> None:
-    # in the table's key order (day, company): appends to the day-first b-tree (0018)
-    listed = [{"company_id": c, "day": d, **row} for (c, d), row in sorted(rows.items(), key=lambda kv: kv[0][::-1])]
+    # in the table's key order (company, day), as the company-first b-tree stores them (0019)
+    listed = [{"company_id": c, "day": d, **row} for (c, d), row in sorted(rows.items())]
     for start in range(0, len(listed), BATCH):
         conn.execute(insert(company_days), listed[start : start + BATCH])
 
@@ -210,16 +211,38 @@ def _month_pg(element, compiler, **kw):
 
 def _refresh_months(conn: Connection, lo: datetime | None = None, hi: datetime | None = None) -> None:
     """Recount the month rows of [lo, hi) (whole months; all if no range) from the day rows."""
-    span = [company_months.c.month >= at(lo), company_months.c.month < at(hi)] if lo and hi else []
-    conn.execute(delete(company_months).where(*span))
-    month = utc_month_start(company_days.c.day)
-    days = [company_days.c.day >= at(lo), company_days.c.day < at(hi)] if lo and hi else []
-    summed = (
-        select(company_days.c.company_id, month, *[func.sum(company_days.c[n]) for n in COMPANY_COLUMNS])
-        .where(*days)
-        .group_by(company_days.c.company_id, month)
+    columns = ["company_id", "month", *COMPANY_COLUMNS]
+    if lo is None or hi is None:
+        conn.execute(delete(company_months))
+        of_day = utc_month_start(company_days.c.day)
+        summed = select(company_days.c.company_id, of_day, *[func.sum(company_days.c[n]) for n in COMPANY_COLUMNS])
+        conn.execute(insert(company_months).from_select(columns, summed.group_by(company_days.c.company_id, of_day)))
+        return
+    conn.execute(delete(company_months).where(company_months.c.month >= at(lo), company_months.c.month < at(hi)))
+    month = lo
+    while month < hi:  # a month at a time: each company's days of it are one range of the key
+        following = next_month(month)
+        summed = by_company(company_days, "day", month, following, at(month))
+        conn.execute(insert(company_months).from_select(columns, summed))
+        month = following
+
+
+def by_company(table: Table, key: str, lo: datetime, hi: datetime, *extra: ColumnElement) -> Select:
+    """Every company's sums of the table's rows with `key` in [lo, hi): (company, *extra, the
+    COMPANY_COLUMNS sums), companies with no row left out.
+
+    Companies in id order, each one's rows a range of the company-first key (0019), so read
+    already grouped: grouping the range by company otherwise sorts its rows through a temp
+    b-tree (58 -> 44 ms for 30 days of 2,000 companies). LEFT JOIN with the range in ON keeps
+    companies the outer loop on SQLite (an inner join may be reordered to go by the day index).
+    Every row has its company (a company's days are recounted when it goes), so none is left out."""
+    span = and_(table.c.company_id == companies.c.id, table.c[key] >= at(lo), table.c[key] < at(hi))
+    return (
+        select(companies.c.id, *extra, *[func.sum(table.c[name]) for name in COMPANY_COLUMNS])
+        .select_from(companies.outerjoin(table, span))
+        .group_by(companies.c.id)
+        .having(func.count(table.c.company_id) > 0)
     )
-    conn.execute(insert(company_months).from_select(["company_id", "month", *COMPANY_COLUMNS], summed))
 
 
 def refresh_company_days(conn: Connection, days: Iterable[datetime]) -> None:
@@ -278,12 +301,14 @@ def company_sums(
     def rolled(table, key: str, lo: datetime, hi: datetime) -> None:
         if lo >= hi:
             return
-        mine = [table.c.company_id == company_id] if company_id is not None else []
-        query = (
-            select(table.c.company_id, *[func.sum(table.c[name]) for name in COMPANY_COLUMNS])
-            .where(table.c[key] >= at(lo), table.c[key] < at(hi), *mine)
-            .group_by(table.c.company_id)
-        )
+        if company_id is None:
+            query = by_company(table, key, lo, hi)
+        else:
+            query = (
+                select(table.c.company_id, *[func.sum(table.c[name]) for name in COMPANY_COLUMNS])
+                .where(table.c.company_id == company_id, table.c[key] >= at(lo), table.c[key] < at(hi))
+                .group_by(table.c.company_id)
+            )
         for company, *values in conn.execute(query):
             add(company, values)
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, and_, case, delete, func, insert, select, update
 
 from mspkpi_tui.store import models
-from mspkpi_tui.store.rollups.timeslots import HOUR, at, hour_ceil, hour_floor, runs, utc_hour_start
+from mspkpi_tui.store.timeslots import HOUR, at, hour_ceil, hour_floor, runs, utc_hour_start
 
 tickets = models.table(models.Ticket)
 entries = models.table(models.TimeEntry)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, and_, case, delete, false, func, insert, or_, select, true
 
 from mspkpi_tui.store import models
-from mspkpi_tui.store.rollups.timeslots import HOUR, at, epoch_seconds, runs, utc_hour_start
+from mspkpi_tui.store.timeslots import HOUR, at, epoch_seconds, runs, utc_hour_start
 
 tickets = models.table(models.Ticket)
 flow_hours = models.table(models.TicketFlowHour)

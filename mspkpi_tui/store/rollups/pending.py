@@ -23,7 +23,7 @@ from mspkpi_tui.store.rollups.completion_hours import refresh_completion_hours, 
 from mspkpi_tui.store.rollups.flow_hours import refresh_flow_hours
 from mspkpi_tui.store.rollups.resource_days import refresh_resource_days
 from mspkpi_tui.store.rollups.response_hours import refresh_response_hours
-from mspkpi_tui.store.rollups.timeslots import day_floor
+from mspkpi_tui.store.timeslots import day_floor
 
 pending_tickets = models.table(models.RollupPendingTicket)
 pending_hours = models.table(models.RollupPendingHour)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, Select, case, delete, func, insert, or_, select
 
 from mspkpi_tui.store import models
-from mspkpi_tui.store.rollups.timeslots import DAY, at, runs, utc_day_start
+from mspkpi_tui.store.timeslots import DAY, at, runs, utc_day_start
 
 entries = models.table(models.TimeEntry)
 resource_days = models.table(models.ResourceDayHours)

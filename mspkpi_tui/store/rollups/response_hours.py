@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, case, delete, func, insert, select
 
 from mspkpi_tui.store import models
-from mspkpi_tui.store.rollups.timeslots import HOUR, at, epoch_seconds, hour_ceil, hour_floor, runs, utc_hour_start
+from mspkpi_tui.store.timeslots import HOUR, at, epoch_seconds, hour_ceil, hour_floor, runs, utc_hour_start
 
 tickets = models.table(models.Ticket)
 response_hours = models.table(models.TicketResponseHour)
