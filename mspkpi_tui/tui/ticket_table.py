@@ -296,9 +296,9 @@ class TicketTable(ScrollView, can_focus=True):
         if width == self._layout_width and not force:
             return
         columns = layout(width, self._number_width)
-        if force or columns != self._columns:
+        self._layout_width = width
+        if columns != self._columns:  # the header repaints only then (a filter keystroke keeps them)
             self._columns = columns
-            self._layout_width = width
             self.post_message(self.LayoutChanged(header_text(columns)))
 
     def render_lines(self, crop: Region) -> list[Strip]:
