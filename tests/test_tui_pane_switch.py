@@ -1,18 +1,25 @@
 """Issue 11, the quick keys: a pane switch paints the new pane once, with the focus already on
 its table and without repainting the whole screen; a focus asked for on a pane no longer shown
 never takes the screen back (two panes used to take it from each other); a filter keystroke
-that changes the queue's length lays nothing out while the scrollbar stays as it is.
+that changes the queue's length lays nothing out while the scrollbar stays as it is, and the
+filter box lays nothing out as it fills; the queue draws a ticket's line again only when
+something the line shows changed.
 
 The updates are taken where Textual hands them to the terminal (App._display); the layouts
 are counted with Screen.screen_layout_refresh_signal (published after each layout)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from test_tui_app import loaded, screen_text, settle, table, wait_until
 from test_tui_support import OPEN_TICKETS, make_app, tui_engine, tui_template_db  # noqa: F401
 from textual._compositor import CompositorUpdate, LayoutUpdate
+from textual.widgets import ContentSwitcher
 
+from mspkpi_tui.tui.filter_box import FilterBox
+from mspkpi_tui.tui.focus import PaneTabs
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.widgets import Figure, TicketListView
 
@@ -141,3 +148,137 @@ async def test_a_resize_of_the_sla_pane_that_keeps_its_labels_keeps_its_list(tui
         await pilot.resize_terminal(40, 40)  # narrower labels: the buckets are shown again
         await settle(pilot)
         assert app.query_one("#sla-buckets", Figure).plain != labels
+
+
+async def test_the_filter_box_lays_nothing_out_as_it_fills_and_still_scrolls_its_text(tui_engine):
+    """Textual's Input laid out the whole screen on every keystroke (its virtual width is a
+    reactive with layout=True); the box has a fixed size, so a keystroke only repaints it."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await all_panes(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        box = app.query_one("#queue-filter", FilterBox)
+        assert app.focused is box
+        layouts = []
+        app.screen.screen_layout_refresh_signal.subscribe(box, lambda screen: layouts.append(screen))
+        for key in "t2026":  # every ticket's number matches: the list keeps its length
+            await pilot.press(key)
+            await settle(pilot)
+        assert box.value == "t2026" and "filter: t2026" in screen_text(app)
+        assert len(table(app).ids) == OPEN_TICKETS
+        assert layouts == []
+        await pilot.press(*"x" * 100)  # longer than the box: it scrolls to keep the cursor shown
+        await settle(pilot)
+        assert box.scroll_x > 0 and box.cursor_position == 105
+        assert "x" * 60 in screen_text(app) and "t2026" not in screen_text(app).split("filter:")[0]
+
+
+async def test_the_queue_draws_a_line_again_only_when_what_it_shows_changed(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        queue = table(app)
+        first = queue.render_line(1)
+        assert queue.render_line(1) is first  # nothing changed: the line drawn before
+        row = queue.current_row()
+        second = queue._rows[queue.ids[1]]
+        assert row is not None
+        # The same rows read again (a filter keystroke reads the rows on screen): still the same line.
+        queue.show(list(queue.ids), [replace(r) for r in queue._rows.values()])
+        assert queue.render_line(1) is first
+        # A row read with new text is drawn again.
+        queue.show(list(queue.ids), [replace(second, title="Printer on fire")])
+        assert "Printer on fire" in "".join(s.text for s in queue.render_line(1))
+        # The cursor, a mark and the focus each draw the line again.
+        before = queue.render_line(1)
+        queue.action_cursor_down()
+        assert queue.render_line(1) is not before and queue.render_line(0) is not None
+        marked = queue.render_line(1)
+        await pilot.press("space")  # marks the ticket under the cursor (line 1)
+        await settle(pilot)
+        assert queue.render_line(1) is not marked
+        y = queue.cursor - queue.scroll_offset.y
+        focused = queue.render_line(y)
+        await pilot.press("2")
+        await settle(pilot)
+        assert queue.render_line(y) != focused  # the cursor's colour without the focus
+
+
+async def test_a_table_restyles_for_its_focus_only_where_it_shows(tui_engine):
+    """A table blurred as its pane is hidden keeps its focused styles (the restyle was ~10 % of a
+    switch, and the focus comes back with the pane); shown without the focus, it is restyled."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        view = app.query_one("#sla-list", TicketListView)
+
+        def cursor_style():
+            return view.get_component_rich_style("datatable--cursor")
+
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.focused is view
+        focused = cursor_style()
+        await pilot.press("shift+tab")  # the focus leaves the table, which stays on screen
+        await settle(pilot)
+        assert app.focused is not view
+        blurred = cursor_style()
+        assert blurred != focused
+        await pilot.press("2", "1")
+        await settle(pilot)
+        assert not view.has_focus and cursor_style() == focused  # hidden: not restyled
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.focused is view and cursor_style() == focused
+        await pilot.press("1")
+        await settle(pilot)
+        # Shown with the focus left where it was (no pane key or tab does that: each focuses the
+        # pane's table; the pane's container switched directly).
+        app.query_one("#panes", PaneTabs).query_one(ContentSwitcher).current = "sla"
+        await settle(pilot)
+        assert not view.has_focus and cursor_style() == blurred
+
+
+async def test_a_filter_keystroke_over_tickets_read_already_is_answered_at_once_and_the_same(tui_engine):
+    """Typing on narrows the list and a backspace widens it again: when the rows on screen were
+    read by an earlier keystroke, the answer comes from memory on the UI thread (no worker), and
+    it is the answer the worker (and so the SQL filter) gives."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        pane = app.pane("queue")
+        await pilot.press("slash")
+        await settle(pilot)
+        cache, version = pane.filter_cache, pane.filter_cache.version
+        height = table(app).size.height
+        for keys, text in [(["c"], "c"), (["a"], "ca"), (["backspace"], "c")]:
+            query = replace(pane.ticket_query, text=text)
+            known = cache.answer_now(query, version, height, 1000)
+            if keys == ["c"]:
+                assert known is None  # nothing read yet: a worker reads it
+            else:  # the rows "c" listed hold those of "ca"; the backspace lists "c" again
+                assert known is not None and known[0] == cache.filtered(app.engine, app.now, query, version)
+            await pilot.press(*keys)
+            if known is not None:  # answered in the key's handler, before any worker or pause
+                assert table(app).ids == known[0] and pane.shown_query == pane.ticket_query
+            await settle(pilot)
+            ids = table(app).ids
+            assert ids == cache.filtered(app.engine, app.now, pane.ticket_query, version)
+            assert [table(app)._rows[i] for i in ids] == table(app)._fetch(ids)
+            assert f"filter: {text}" in screen_text(app)
+
+
+async def test_a_filter_keystroke_answered_from_memory_is_one_frame(tui_engine):
+    """The box hands its text to the pane in the key's handler (Input.Changed arrived a few
+    message hops later, after the box had been painted alone)."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        await pilot.press("slash", "c")  # read by a worker: the rows of "c" are kept
+        await settle(pilot)
+        frames = Frames(app)
+        await pilot.press("a")
+        await settle(pilot)
+        assert "filter: ca" in screen_text(app) and len(table(app).ids) < OPEN_TICKETS
+        assert len(frames.updates) == 1, frames.updates

@@ -116,6 +116,10 @@ class MspkpiApp(App):
         self._next_check: Timer | None = None
         self._last_read = 0.0
         self.latest: dict[str, object] = {}  # pane id -> the data last read for it
+        # The panes built so far and the tabs, kept at hand: a pane key found them by a query of
+        # the whole DOM (a few ms of each switch).
+        self._panes: dict[str, Pane] = {}
+        self._tabs = PaneTabs(initial=FIRST_PANE, id="panes")
         self._built = False  # on_mount has run
         self._first_read = asyncio.Event()  # the first read has the queue (or has ended without it)
         self._after_build: list[Callable[[], object]] = []  # for after the first paint
@@ -138,7 +142,7 @@ class MspkpiApp(App):
     # --- building ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with PaneTabs(initial=FIRST_PANE, id="panes"):
+        with self._tabs:
             for n, cls in enumerate(PANES, start=1):
                 with TabPane(f"{n} {cls.title}", id=cls.pane_id):
                     pane = cls(id=f"pane-{cls.pane_id}")
@@ -192,6 +196,7 @@ class MspkpiApp(App):
 
     def pane_mounted(self, pane: Pane) -> None:
         pane_id = pane.pane_id
+        self._panes[pane_id] = pane
         pane.has_data_feed = True  # from now on every delivery is shown at once
         if pane_id in self.latest:
             pane.show_data(self.latest[pane_id])
@@ -214,7 +219,7 @@ class MspkpiApp(App):
 
     @property
     def active_pane_id(self) -> str:
-        return self.query_one("#panes", TabbedContent).active
+        return self._tabs.active
 
     # --- reading the database ---------------------------------------------------------------
 
@@ -400,8 +405,9 @@ class MspkpiApp(App):
             return
         # The pane and the focus on its main widget change together: one frame (tui/focus.py).
         with self.batch_update():
-            self.query_one("#panes", TabbedContent).active = pane_id
-            for pane in self.query(f"#pane-{pane_id}").results(Pane):  # not built yet: it focuses itself when mounted
+            self._tabs.active = pane_id
+            pane = self._panes.get(pane_id)  # not built yet: it focuses itself when mounted
+            if pane is not None:
                 pane.focus_main()
 
     @on(TabbedContent.TabActivated)
@@ -413,7 +419,8 @@ class MspkpiApp(App):
         focused = self.focused
         if focused is not None and event.pane in focused.ancestors:
             return
-        for pane in self.query(f"#pane-{event.pane.id}").results(Pane):
+        pane = self._panes.get(event.pane.id or "")
+        if pane is not None:
             pane.focus_main()
 
     def action_refresh(self) -> None:

@@ -6,6 +6,11 @@ view): a keystroke is then a substring scan of those ids (a few ms) plus the row
 where the SQL filter tested every open ticket's four texts with LIKE '%x%' (~45 ms). Both are
 read in a worker on first use for a version (the filter box opening starts it) and dropped
 when the data changes. Not a widget: filter workers fill it from their thread, under a lock.
+
+The rows the keystrokes' workers read are kept too (per version, as the ids are): a keystroke
+whose first screen of tickets was read already (typing on narrows the list, a backspace widens
+it again) is answered on the UI thread at once (`answer_now`), with no worker and no read: the
+box, the query line and the table change in one frame.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from sqlalchemy import Engine
 
 from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.kpi.ticket_search import Candidates, SearchIndex, candidates, matching_in, search_index
-from mspkpi_tui.kpi.tickets import TicketQuery
+from mspkpi_tui.kpi.tickets import TicketQuery, TicketRow
+
+ROWS_KEPT = 5000  # rows kept per data version for answer_now (beyond it, the cache starts again)
 
 
 def without_text(query: TicketQuery) -> TicketQuery:
@@ -32,6 +39,7 @@ class FilterCache:
         self._index: SearchIndex | None = None
         self._bases: dict[TicketQuery, list[int]] = {}  # query without text -> its ordered ids
         self._candidates: dict[TicketQuery, Candidates] = {}  # the same ids beside their texts
+        self._rows: dict[int, TicketRow] = {}  # rows read by the keystrokes' workers, this version
 
     def new_data(self, query: TicketQuery | None = None, ids: list[int] | None = None) -> None:
         """The queue received new data (UI thread): what was cached is from older data.
@@ -41,6 +49,7 @@ class FilterCache:
             self._index = None
             self._bases = {}
             self._candidates = {}
+            self._rows = {}
         if query is not None and ids is not None:
             self.shown(query, ids, self.version)
 
@@ -79,3 +88,26 @@ class FilterCache:
                 if version == self.version:
                     self._candidates[base_query] = found
         return matching_in(found, query.text)
+
+    def keep_rows(self, rows: list[TicketRow], version: int) -> None:
+        """Rows a keystroke's worker read for `version`."""
+        with self._lock:
+            if version != self.version:
+                return
+            if len(self._rows) + len(rows) > ROWS_KEPT:
+                self._rows = {}
+            self._rows.update((row.id, row) for row in rows)
+
+    def answer_now(
+        self, query: TicketQuery, version: int, shown: int, wanted: int
+    ) -> tuple[list[int], list[TicketRow]] | None:
+        """The ids and the kept rows among the first `wanted` of them, when everything the first
+        `shown` lines need is in memory already (else None: a worker reads what is missing)."""
+        with self._lock:
+            found = self._candidates.get(without_text(query)) if version == self.version else None
+            if found is None:
+                return None
+            ids = matching_in(found, query.text)
+            if any(i not in self._rows for i in ids[:shown]):
+                return None
+            return ids, [self._rows[i] for i in ids[:wanted] if i in self._rows]

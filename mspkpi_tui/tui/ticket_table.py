@@ -172,6 +172,14 @@ class TicketTable(ScrollView, can_focus=True):
         # What each screen line last painted in the cells that read the clock: (ticket id,
         # {column: text}). A minute tick repaints only the cells whose text changed.
         self._clock_cells: dict[int, tuple[int, dict[str, str]]] = {}
+        # Per frame (render_lines): the base style and width, read once instead of per line (the
+        # DOM's rich_style walks every ancestor: ~40 % of a line's rendering on the 1M database).
+        self._frame: tuple[Style, int] | None = None
+        # Each ticket's last rendered line, by ticket id: (row, what else the line shows, strip).
+        # A filter keystroke or a sort mostly shows tickets already drawn (typing on narrows the
+        # list, a backspace widens it again). Dropped when the styles or the columns change.
+        self._strips: dict[int, tuple[TicketRow, tuple, Strip]] = {}
+        self._strips_for: tuple = ()
 
     # --- data -------------------------------------------------------------------------
 
@@ -288,17 +296,27 @@ class TicketTable(ScrollView, can_focus=True):
         if width == self._layout_width and not force:
             return
         columns = layout(width, self._number_width)
-        if force or columns != self._columns:
+        self._layout_width = width
+        if columns != self._columns:  # the header repaints only then (a filter keystroke keeps them)
             self._columns = columns
-            self._layout_width = width
             self.post_message(self.LayoutChanged(header_text(columns)))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame = base, width = self.rich_style, self.scrollable_content_region.width
+        self._check_strips(base, width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
-        width = self.scrollable_content_region.width
+        base, width = self._frame or (self.rich_style, self.scrollable_content_region.width)
         if width != self._layout_width:  # e.g. the scrollbar appeared
             self._relayout()
-        base = self.rich_style
+            self._check_strips(base, width)
+        elif self._frame is None:  # a line rendered on its own
+            self._check_strips(base, width)
         if index >= len(self.ids):
             self._clock_cells.pop(y, None)
             return Strip.blank(width, base)
@@ -307,14 +325,43 @@ class TicketTable(ScrollView, can_focus=True):
             self._clock_cells.pop(y, None)
             self._fetch_around(index)
             return Strip.blank(width, base)
+        clock = self._clock_texts(row)
+        self._clock_cells[y] = (row.id, clock)
+        marks, pending = marks_of(self), pending_of(self)
+        shows = (
+            index == self.cursor,
+            marks is not None and row.id in marks,
+            tuple(pending.of(row.number).items()) if pending is not None else (),
+            tuple(clock.values()),
+        )
+        cached = self._strips.get(row.id)
+        if cached is not None and cached[1] == shows and cached[0] == row:  # rows are read again per keystroke
+            return cached[2]
         line = self._row_text(row)
-        self._clock_cells[y] = (row.id, self._clock_texts(row))
         if index == self.cursor:
             line.stylize(self.get_component_rich_style("ticket-table--cursor"))
         segments = Segment.apply_style(
             line.render(self.app.console), base
         )  # every segment styled (NO_COLOR's filter needs it)
-        return Strip(list(segments)).crop_extend(0, width, base).simplify()
+        strip = Strip(list(segments)).crop_extend(0, width, base).simplify()
+        if len(self._strips) >= CACHE_LIMIT:
+            self._strips.clear()
+        self._strips[row.id] = (row, shows, strip)
+        return strip
+
+    def _check_strips(self, base: Style, width: int) -> None:
+        """Drop the rendered lines when anything they were drawn with changed: the styles (focus,
+        theme, colours), the width or the columns."""
+        drawn_with = (
+            base,
+            width,
+            self._columns,
+            fmt.low_colour(self.app),
+            *(self.get_component_rich_style(name) for name in sorted(self.COMPONENT_CLASSES)),
+        )
+        if drawn_with != self._strips_for:
+            self._strips.clear()
+            self._strips_for = drawn_with
 
     def _clock_texts(self, row: TicketRow) -> dict[str, str]:
         """The cells of a row that read the clock, as text (minute resolution)."""
