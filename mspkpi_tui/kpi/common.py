@@ -49,6 +49,8 @@ def half_up(value: float, digits: int = 0) -> float:
     76.75000001): the value is first cut to 9 decimals, which removes that noise, then rounded
     as decimal text, so both databases print the same figure."""
     number = float(value)
+    if not number:  # 0.0 or -0.0, which any rounding keeps (~9% of a Clients read's 40,000 calls)
+        return number
     # Fast path (the same result; ~40,000 calls a read of the Clients figures, nearly all at 2
     # digits): away from a tie at `digits` decimals, every rounding picks the nearest decimal
     # n / 10**digits, and n / 10.0**digits (both exact, the division correctly rounded) is the
