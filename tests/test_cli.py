@@ -72,8 +72,8 @@ def test_config_with_secrets_readable_by_others_is_refused(run_cli, tmp_path):
     assert "s3cret" not in result.stderr + result.stdout
 
 
-def test_db_upgrade_reports_the_revision(run_cli, db_url):
-    result = run_cli("--db", db_url, "db", "upgrade")
+def test_db_upgrade_reports_the_revision(run_cli, empty_db_url):
+    result = run_cli("--db", empty_db_url, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert "schema at revision" in result.stdout
 

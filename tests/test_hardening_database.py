@@ -64,18 +64,18 @@ def test_another_applications_sqlite_file_is_refused_untouched(run_cli, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]  # no -wal, no -shm either
 
 
-def test_another_applications_postgresql_schema_is_refused_untouched(run_cli, db_url):
-    if not db_url.startswith("postgresql"):
+def test_another_applications_postgresql_schema_is_refused_untouched(run_cli, empty_db_url):
+    if not empty_db_url.startswith("postgresql"):
         pytest.skip("the SQLite case is above")
-    execute(db_url, "CREATE TABLE invoices (id integer PRIMARY KEY)")
-    assert_one_line_error(run_cli("--db", db_url, "db", "upgrade"), "not an mspkpi database", "invoices")
-    assert table_names(db_url) == {"invoices"}
+    execute(empty_db_url, "CREATE TABLE invoices (id integer PRIMARY KEY)")
+    assert_one_line_error(run_cli("--db", empty_db_url, "db", "upgrade"), "not an mspkpi database", "invoices")
+    assert table_names(empty_db_url) == {"invoices"}
 
 
-def test_a_database_at_an_unknown_revision_is_refused(run_cli, db_url):
-    assert run_cli("--db", db_url, "db", "upgrade").returncode == 0
-    execute(db_url, "UPDATE alembic_version SET version_num = 'f00dfeed'")
-    assert_one_line_error(run_cli("--db", db_url, "kpi"), "unknown revision f00dfeed")
+def test_a_database_at_an_unknown_revision_is_refused(run_cli, empty_db_url):
+    assert run_cli("--db", empty_db_url, "db", "upgrade").returncode == 0
+    execute(empty_db_url, "UPDATE alembic_version SET version_num = 'f00dfeed'")
+    assert_one_line_error(run_cli("--db", empty_db_url, "kpi"), "unknown revision f00dfeed")
 
 
 # --- only demo, sync and db upgrade create a database ---------------------------------------
@@ -95,20 +95,20 @@ def test_the_first_start_names_the_default_path(run_cli, cli_env):
     assert not os.path.exists(expected)
 
 
-def test_a_reader_refuses_an_empty_postgresql_schema(run_cli, db_url):
-    if not db_url.startswith("postgresql"):
+def test_a_reader_refuses_an_empty_postgresql_schema(run_cli, empty_db_url):
+    if not empty_db_url.startswith("postgresql"):
         pytest.skip("the SQLite case is above")
-    assert_one_line_error(run_cli("--db", db_url, "kpi"), "no database yet at postgresql")
-    assert table_names(db_url) == set()
+    assert_one_line_error(run_cli("--db", empty_db_url, "kpi"), "no database yet at postgresql")
+    assert table_names(empty_db_url) == set()
 
 
 @pytest.mark.parametrize("command", [["db", "upgrade"], ["sync", "file"]])
-def test_writers_create_the_database(run_cli, db_url, command, tmp_path):
+def test_writers_create_the_database(run_cli, empty_db_url, command, tmp_path):
     if command[0] == "sync":
         command = [*command, str(small_folder(tmp_path / "in"))]
-    result = run_cli("--db", db_url, "--now", NOW, *command)
+    result = run_cli("--db", empty_db_url, "--now", NOW, *command)
     assert result.returncode == 0, result.stderr
-    assert run_cli("--db", db_url, "--now", NOW, "kpi").returncode == 0
+    assert run_cli("--db", empty_db_url, "--now", NOW, "kpi").returncode == 0
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true"])
@@ -186,9 +186,9 @@ def test_the_dashboard_reads_a_read_only_database_and_says_so(read_only_copy, cl
 
 @pytest.mark.slow
 @pytest.mark.parametrize("after", [0.4, 0.7, 0.9, 1.1, 1.4])
-def test_schema_creation_killed_at_any_point_is_finished_by_the_next_start(run_cli, cli_env, db_url, after):
+def test_schema_creation_killed_at_any_point_is_finished_by_the_next_start(run_cli, cli_env, empty_db_url, after):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mspkpi_tui", "--db", db_url, "db", "upgrade"],
+        [sys.executable, "-m", "mspkpi_tui", "--db", empty_db_url, "db", "upgrade"],
         cwd=REPO,
         env=cli_env,
         stdout=subprocess.DEVNULL,
@@ -197,9 +197,11 @@ def test_schema_creation_killed_at_any_point_is_finished_by_the_next_start(run_c
     time.sleep(after)  # a moment of start-up: before, during or after the migrations
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    result = run_cli("--db", db_url, "db", "upgrade")
+    result = run_cli("--db", empty_db_url, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    result = run_cli("--db", db_url, "--now", NOW, "sync", "file", str(small_folder(Path(cli_env["HOME"]) / "in")))
+    result = run_cli(
+        "--db", empty_db_url, "--now", NOW, "sync", "file", str(small_folder(Path(cli_env["HOME"]) / "in"))
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -216,10 +218,10 @@ def test_a_half_created_schema_left_by_an_older_mspkpi_is_finished(run_cli, sqli
 
 
 @pytest.mark.slow
-def test_two_first_starts_at_once_both_succeed(run_cli, cli_env, db_url):
+def test_two_first_starts_at_once_both_succeed(run_cli, cli_env, empty_db_url):
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "mspkpi_tui", "--db", db_url, "db", "upgrade"],
+            [sys.executable, "-m", "mspkpi_tui", "--db", empty_db_url, "db", "upgrade"],
             cwd=REPO,
             env=cli_env,
             stdout=subprocess.PIPE,
@@ -247,27 +249,29 @@ def _dead_pid() -> int:
     [(f"{socket.gethostname()}:{_dead_pid()}", 1), ("another-host:4242", 60)],
     ids=["holder-died-here", "no-heartbeat-from-another-host"],
 )
-def test_a_dead_sync_is_taken_over_and_marked_interrupted(run_cli, db_url, holder, minutes_ago, tmp_path):
-    assert run_cli("--db", db_url, "db", "upgrade").returncode == 0
+def test_a_dead_sync_is_taken_over_and_marked_interrupted(run_cli, empty_db_url, holder, minutes_ago, tmp_path):
+    assert run_cli("--db", empty_db_url, "db", "upgrade").returncode == 0
     beat = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).replace(tzinfo=None).isoformat(" ")
     execute(
-        db_url,
+        empty_db_url,
         f"INSERT INTO sync_runs (source, mode, started_at, status, counts, rejected, requests) "
         f"VALUES ('demo', 'file', '{beat}', 'running', '{{}}', 0, 0)",
         f"INSERT INTO sync_locks (name, holder, acquired_at) VALUES ('sync', '{holder}', '{beat}')",
     )
-    result = run_cli("--db", db_url, "--now", NOW, "sync", "file", str(small_folder(tmp_path / "in")))
+    result = run_cli("--db", empty_db_url, "--now", NOW, "sync", "file", str(small_folder(tmp_path / "in")))
     assert result.returncode == 0, result.stderr
-    statuses = rows(db_url, models.SyncRun, "status", "error")
+    statuses = rows(empty_db_url, models.SyncRun, "status", "error")
     assert statuses[0][0] == "interrupted" and holder in statuses[0][1]
     assert statuses[1][0] == "ok"
 
 
-def test_a_live_sync_elsewhere_keeps_its_lock(run_cli, db_url, tmp_path):
-    assert run_cli("--db", db_url, "db", "upgrade").returncode == 0
+def test_a_live_sync_elsewhere_keeps_its_lock(run_cli, empty_db_url, tmp_path):
+    assert run_cli("--db", empty_db_url, "db", "upgrade").returncode == 0
     beat = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
-    execute(db_url, f"INSERT INTO sync_locks (name, holder, acquired_at) VALUES ('sync', 'another-host:1', '{beat}')")
-    result = run_cli("--db", db_url, "sync", "file", str(small_folder(tmp_path / "in")))
+    execute(
+        empty_db_url, f"INSERT INTO sync_locks (name, holder, acquired_at) VALUES ('sync', 'another-host:1', '{beat}')"
+    )
+    result = run_cli("--db", empty_db_url, "sync", "file", str(small_folder(tmp_path / "in")))
     assert_one_line_error(result, "another sync is already running")
 
 

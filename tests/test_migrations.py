@@ -13,24 +13,24 @@ from mspkpi_tui.store.engine import make_engine, open_database
 FIRST_REVISION = "0001"
 
 
-def test_empty_database_is_brought_to_head(db_url):
-    engine = make_engine(db_url)
+def test_empty_database_is_brought_to_head(empty_db_url):
+    engine = make_engine(empty_db_url)
     assert migrate.current_revision(engine) is None
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
     assert {"tickets", "time_entries", "sync_runs", "rejected_records"} <= set(inspect(engine).get_table_names())
 
 
-def test_models_and_migrations_agree(db_url):
+def test_models_and_migrations_agree(empty_db_url):
     """A model change without a migration would break installed databases."""
-    engine = open_database(db_url)
+    engine = open_database(empty_db_url)
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), models.metadata)
     assert differences == []
 
 
-def test_data_from_the_first_revision_survives_upgrade(db_url):
-    engine = make_engine(db_url)
+def test_data_from_the_first_revision_survives_upgrade(empty_db_url):
+    engine = make_engine(empty_db_url)
     migrate.upgrade(engine, FIRST_REVISION)
     created = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     with engine.begin() as conn:
@@ -52,7 +52,7 @@ def test_data_from_the_first_revision_survives_upgrade(db_url):
             },
         )
     migrate.upgrade(engine)
-    engine = open_database(db_url)
+    engine = open_database(empty_db_url)
     assert migrate.current_revision(engine) == migrate.head_revision()
     with engine.connect() as conn:
         row = conn.execute(
@@ -141,12 +141,12 @@ def _rollups(conn) -> dict:
     }
 
 
-def test_an_old_database_with_data_upgrades_to_exact_rollups(db_url):
+def test_an_old_database_with_data_upgrades_to_exact_rollups(empty_db_url):
     """0004, 0005 and 0007 fill their rollups from the rows already stored, with SQL frozen in
     the migration: the result must be what the live rollup code computes, and what a hand count says."""
     from mspkpi_tui.store import rollups
 
-    engine = make_engine(db_url)
+    engine = make_engine(empty_db_url)
     migrate.upgrade(engine, FIRST_REVISION)
     with engine.begin() as conn:
         _insert(conn, "companies", {"id": 1, "source": "t", "source_id": "K1", "name": "Acme", "active": True})
@@ -174,7 +174,7 @@ def test_an_old_database_with_data_upgrades_to_exact_rollups(db_url):
             _insert(conn, "time_entries", {**entry, "source": "t", "source_id": f"E{entry['id']}"})
     migrate.upgrade(engine)
     engine.dispose()
-    engine = open_database(db_url)
+    engine = open_database(empty_db_url)
     with engine.connect() as conn:
         upgraded = _rollups(conn)
     with engine.begin() as conn:
@@ -215,7 +215,7 @@ def test_an_old_database_with_data_upgrades_to_exact_rollups(db_url):
     [("0018", "day"), ("0019", "company_id")],
     ids=["0018 day first", "0019 company first"],
 )
-def test_the_company_rollups_are_rekeyed_and_their_rows_copied(db_url, revision, first):
+def test_the_company_rollups_are_rekeyed_and_their_rows_copied(empty_db_url, revision, first):
     """company_days and company_months: 0018 keys them (day, company_id), 0019 (company_id, day)
     (month likewise), WITHOUT ROWID on SQLite; both copy the rows as they are (a row no
     recount would give survives: copied, not recomputed), and keep an index for the other
@@ -226,7 +226,7 @@ def test_the_company_rollups_are_rekeyed_and_their_rows_copied(db_url, revision,
     from mspkpi_tui.store.models import table as model_table
     from mspkpi_tui.store.types import UTCDateTime
 
-    engine = make_engine(db_url)
+    engine = make_engine(empty_db_url)
     migrate.upgrade(engine, "0017")
     columns = ["company_id", "slot", "opened", "hours"]
     rows = [
@@ -244,7 +244,7 @@ def test_the_company_rollups_are_rekeyed_and_their_rows_copied(db_url, revision,
                 conn.execute(statement.bindparams(bindparam("slot", type_=UTCDateTime)), dict(zip(columns, row)))
     migrate.upgrade(engine, revision)
     engine.dispose()
-    engine = make_engine(db_url)
+    engine = make_engine(empty_db_url)
     inspector = inspect(engine)
     with engine.connect() as conn:
         for table, key in (("company_days", "day"), ("company_months", "month")):
