@@ -221,6 +221,10 @@ def pane(url: str, now, cycles: int, keys: str = "post", warm: bool = False) -> 
                 return
             out["rss_start_mb"], builds, started = rss_mb(), BUILT.builds, time.perf_counter()
             out["rss_at_mb"] = {}  # RSS after 10, 20, 50, 100, 200, 500, 1,000 ... cycles
+            # The same once every worker is done (the reload worker's alerts check, a read-ahead:
+            # their memory in flight swung the first figure by +-5 MB), and the blocks Python's
+            # allocator holds then (live Python objects: a leak of objects grows it).
+            out["rss_quiet_at_mb"], out["blocks_at"], waited = {}, {}, 0.0
             for done in range(1, cycles + 1):
                 reads, history_reads = app.reads, trends.reads
                 app.check_for_changes(force=True)
@@ -228,7 +232,11 @@ def pane(url: str, now, cycles: int, keys: str = "post", warm: bool = False) -> 
                     await asyncio.sleep(0.002)  # not pilot.pause: it walks every widget, ~1 s CPU a cycle
                 if done in RSS_CHECKPOINTS or done == cycles:
                     out["rss_at_mb"][done] = round(rss_mb(), 1)
-            out["cycle_ms"] = (time.perf_counter() - started) * 1000 / max(cycles, 1)
+                    paused = time.perf_counter()
+                    await app.workers.wait_for_complete()
+                    out["rss_quiet_at_mb"][done], out["blocks_at"][done] = round(rss_mb(), 1), sys.getallocatedblocks()
+                    waited += time.perf_counter() - paused
+            out["cycle_ms"] = (time.perf_counter() - started - waited) * 1000 / max(cycles, 1)
             await quiet(pilot, trends)
             out["cycles"], out["builds_during_cycles"], out["rss_end_mb"] = cycles, BUILT.builds - builds, rss_mb()
 
