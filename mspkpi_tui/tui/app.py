@@ -598,6 +598,9 @@ class MspkpiApp(App):
 def run_app(engine: Engine, config: Config, now: datetime | None = None) -> None:
     """Open the dashboard (the CLI's default command); exits with the app's return code
     (129 after SIGHUP, so a supervisor sees the terminal went away)."""
+    from mspkpi_tui.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before the app's threads: its memory stays flat over a day of refreshes
     app = MspkpiApp(engine, config, now=now)
     app.freeze_after_first_read = True
     app.run()
