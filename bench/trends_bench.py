@@ -161,6 +161,10 @@ def pane(url: str, now, cycles: int, keys: str = "post", warm: bool = False) -> 
     gc.collect()  # the earlier apps' garbage goes before this app freezes what it holds
     app = MspkpiApp(engine, Config(tui=TuiSettings(refresh_seconds=0)), now=now)
     app.freeze_after_first_read = True  # as run_app's app does (gc.freeze after the first read)
+    if not os.environ.get("BENCH_DEFAULT_ARENAS"):
+        from mspkpi_tui.memory import limit_malloc_arenas
+
+        limit_malloc_arenas()  # as run_app does before the app's threads (BENCH_DEFAULT_ARENAS=1: glibc's default)
     out: dict = {}
     if not warm:
         BUILT.clear()  # a new app in this process: its first paint builds every chart
