@@ -7,7 +7,7 @@ one table or the other and focus it in one batch, as the dashboard's pane keys d
 Per switch: the median wall time from the key to the last byte of the answer (tui_bench's
 40 ms quiet rule), the process's CPU and its main (UI) thread's CPU per key, bytes per key.
 
-    python -m bench.tui_floor --mode focus --rows 2000
+    python -m bench.floor_bench --mode focus --rows 2000
 """
 
 from __future__ import annotations
@@ -96,12 +96,17 @@ def floor(mode: str, rows: int, switches: int = 20) -> dict:
         os.unlink(app.name)
 
 
-def main() -> None:
+MODES = ("focus", "nofocus", "static")
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["focus", "nofocus", "static"], default="focus")
+    parser.add_argument("--mode", choices=[*MODES, "all"], default="focus")
     parser.add_argument("--rows", type=int, default=2000)
-    args = parser.parse_args()
-    print(floor(args.mode, args.rows))
+    args = parser.parse_args(argv)
+    for mode in MODES if args.mode == "all" else (args.mode,):
+        print(mode, floor(mode, args.rows), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
