@@ -295,11 +295,12 @@ def test_nps_rounds_half_up():
 
 
 def test_rows_are_made_without_the_frozen_init_but_stay_frozen_dataclasses(figures):
-    """_client_row skips the frozen dataclass's __init__ (speed): the rows must still be equal
+    """kpi.common.frozen_record skips the frozen dataclass's __init__ (speed): the rows must still be equal
     to ClientRow(...)'s, frozen, readable with vars(), and a missing field must be refused."""
     import dataclasses
 
-    from mspkpi_tui.kpi.clients import ClientRow, _client_row
+    from mspkpi_tui.kpi.clients import ClientRow
+    from mspkpi_tui.kpi.common import frozen_record
 
     for row in figures.companies:
         assert row == ClientRow(**vars(row)) and vars(row) == dataclasses.asdict(row)
@@ -308,7 +309,7 @@ def test_rows_are_made_without_the_frozen_init_but_stay_frozen_dataclasses(figur
     fields = dict(vars(figures.companies[0]))
     del fields["margin"]
     with pytest.raises(TypeError, match="margin"):
-        _client_row(**fields)
+        frozen_record(ClientRow, fields)
 
 
 def test_mrr_rounds_half_up(engine):

@@ -81,6 +81,24 @@ def half_up(value: float, digits: int = 0) -> float:
     return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_WIDE))
 
 
+_FIELD_NAMES: dict[type, frozenset[str]] = {}  # frozen_record's dataclasses -> their field names
+
+
+def frozen_record(cls: type[T], values: dict[str, Any]) -> T:
+    """cls(**values) for a frozen dataclass with every field given, without its __init__, which
+    sets each field through object.__setattr__ (the Clients read makes ~2,000 rows of 38 fields
+    and ~5,000 contract terms: ~23 and ~8 ms that way). The same object: its fields in __dict__
+    (vars() works), equal to and as frozen as one made by cls(...)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    if values.keys() != names:  # a missing field would fail only where it is read
+        raise TypeError(f"{cls.__name__} fields: {sorted(names ^ values.keys())}")
+    record = object.__new__(cls)
+    record.__dict__.update(values)
+    return record
+
+
 def pct(part: float | None, whole: float | None) -> float | None:
     """part / whole as a 0-100 float, or None when there is nothing to divide by."""
     if not whole or part is None:
