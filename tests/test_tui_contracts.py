@@ -9,11 +9,11 @@ import pytest
 from test_tui_app import loaded, screen_text, settle, wait_until
 from test_tui_support import NOW, OPEN_TICKETS, make_app, tui_engine, tui_template_db  # noqa: F401
 from textual.app import App
-from textual.widgets import Footer, TabbedContent
+from textual.widgets import TabbedContent
 
 from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.tui.app import MspkpiApp
-from mspkpi_tui.tui.footer import QuietFooter
+from mspkpi_tui.tui.footer import KeyBar
 from mspkpi_tui.tui.pane import LazyPane, Pane
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.ticket_table import TicketTable
@@ -89,23 +89,21 @@ async def test_render_line_never_reads_the_database(tui_engine):
         assert len(app.fetch_threads) == fetched  # repainting from memory reads nothing
 
 
-async def test_footer_is_rebuilt_only_when_its_keys_change(tui_engine):
-    """QuietFooter relies on Footer.bindings_changed and Screen.active_bindings (public API)."""
-    assert "bindings_changed" in vars(Footer), "Textual's Footer no longer has bindings_changed: review QuietFooter"
+async def test_the_key_bar_follows_the_focus_and_a_click_presses_its_key(tui_engine):
+    """KeyBar relies on the screen's bindings_updated_signal and Screen.active_bindings."""
     app = make_app(tui_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        footer = app.query_one(QuietFooter)
+        bar = app.query_one(KeyBar)
+        assert "Filter" in bar.plain and "Filter" in screen_text(app).splitlines()[-1]
         await pilot.press("4")
         await settle(pilot)
-        keys = list(footer.children)
-        assert keys, "the footer shows no keys"
-        await pilot.press("5")  # Team and Pipeline show the same keys
+        assert "Filter" not in bar.plain and "Help" in bar.plain
+        # A click on a key presses it: "1 Queue" is not in the bar, "?" (help) is.
+        start, _, key = next(span for span in bar._spans if span[2] == "question_mark")
+        await pilot.click(KeyBar, offset=(start, 0))
         await settle(pilot)
-        assert list(footer.children) == keys and all(a is b for a, b in zip(footer.children, keys))
-        await pilot.press("1")  # the queue shows its own keys (Filter, Sort ...): rebuilt
-        await settle(pilot)
-        assert "Filter" in screen_text(app)
+        assert type(app.screen).__name__ == "HelpScreen", key
 
 
 def test_help_lists_each_pane_s_own_keys_from_the_registry(tui_engine):

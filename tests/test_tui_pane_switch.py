@@ -72,6 +72,23 @@ async def test_a_pane_switch_paints_once_with_the_focus_moved_and_not_the_whole_
         assert all(focused == "svc-contracts" for _, focused in frames.updates), frames.updates
 
 
+async def test_a_pane_switch_that_changes_the_keys_draws_them_in_the_same_frame(tui_engine):
+    """Textual's Footer was rebuilt a frame after the switch, the tabs' underline moved a frame
+    after it, and the queue's scrollbars repainted a frame after it: three frames for one key."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_panes(pilot)
+        for key in "5151":  # each pane shown once: its charts are drawn
+            await pilot.press(key)
+            await settle(pilot)
+        for key, has_filter in [("5", False), ("1", True), ("5", False)]:
+            frames = Frames(app)
+            await pilot.press(key)
+            await settle(pilot)
+            assert len(frames.updates) == 1, (key, frames.updates)
+            assert ("Filter" in screen_text(app).splitlines()[-1]) == has_filter, key
+
+
 async def test_a_focus_asked_for_on_a_pane_not_shown_leaves_the_pane_shown(tui_engine):
     app = make_app(tui_engine)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -99,7 +116,7 @@ async def test_two_pane_keys_at_once_end_on_the_second_pane_and_stay(tui_engine)
 
 async def test_a_shorter_queue_keeps_its_scrollbar_without_a_layout(tui_engine):
     app = make_app(tui_engine)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 23)) as pilot:  # the queue holds fewer rows than it has
         await all_panes(pilot)
         queue = table(app)
         ids = list(queue.ids)

@@ -11,7 +11,9 @@ changes it fails here (pyproject.toml pins `textual>=8,<9`; tests/test_packaging
   the tab area's width into the grid's columns as Textual's layout does, to build the charts at
   their size before the first layout): still there, and it still splits that way.
 - No class of ours silently takes over a private name of a Textual base class (an attribute or
-  method `_x` that Textual's own code of that class also defines).
+  method `_x` that Textual's own code of that class also defines), except the one pinned here:
+  `QuietScrollView._size_updated` (tui/quiet_scroll.py: a layout with the same sizes leaves the
+  scrollbars alone), whose signature and its use by the screen's layout are checked below.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ PACKAGE = Path(mspkpi_tui.__file__).parent
 TUI = PACKAGE / "tui"
 PRIVATE_TEXTUAL_USED = {"_driver", "_get_styles_to_render_cell"}
 PRIVATE_TEXTUAL_MODULES = {"textual._resolve"}
+PRIVATE_TEXTUAL_OVERRIDES = {"QuietScrollView._size_updated"}
 
 pytestmark = pytest.mark.anyio
 
@@ -131,6 +134,8 @@ def test_no_class_of_ours_overrides_a_private_name_of_its_textual_bases():
             for name in mine:
                 # Textual's private handlers (_on_mount ...) are its own (ours are on_*): any
                 # definition or assignment of the same name in the base is a clash.
+                if f"{cls.__qualname__}.{name}" in PRIVATE_TEXTUAL_OVERRIDES:
+                    continue
                 if re.search(rf"(def {name}\b|self\.{name}\b\s*[:=])", source):
                     clashes.append(f"{cls.__qualname__}.{name} (also {base.__module__}.{base.__qualname__})")
     assert checked >= 20  # the app, the panes, the tables and the screens were looked at
@@ -179,3 +184,12 @@ def test_what_the_quick_pane_switch_and_filter_rely_on_is_still_there():
     assert isinstance(inspect.getattr_static(ScrollBar, "window_virtual_size"), Reactive)
     assert isinstance(inspect.getattr_static(Widget, "virtual_size"), Reactive)
     assert callable(Widget.validate_scroll_y)
+
+
+def test_the_scroll_views_size_hook_is_still_what_the_quiet_scroll_view_overrides():
+    from textual.screen import Screen
+    from textual.scroll_view import ScrollView
+
+    parameters = list(inspect.signature(ScrollView._size_updated).parameters)
+    assert parameters == ["self", "size", "virtual_size", "container_size", "layout"]
+    assert "._size_updated(" in inspect.getsource(Screen._refresh_layout)

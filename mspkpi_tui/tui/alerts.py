@@ -26,11 +26,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from mspkpi_tui.kpi.alerts import Announcement, Announcer
 from mspkpi_tui.safe_text import clean
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.footer import KeyBar
 from mspkpi_tui.tui.status_line import StatusLine
 from mspkpi_tui.tui.widgets import Figure, Table
 
@@ -147,7 +148,7 @@ class AlertLogScreen(Screen):
         yield Figure(id="alerts-title")
         yield Table(("Time", "Rule", "Alert"), id="alerts-table")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.app.show_status_on(self)

@@ -42,7 +42,7 @@ from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import clean
 from mspkpi_tui.tui import links, loader
 from mspkpi_tui.tui.focus import DashboardScreen, PaneTabs
-from mspkpi_tui.tui.footer import QuietFooter
+from mspkpi_tui.tui.footer import KeyBar
 from mspkpi_tui.tui.pane import LazyPane, Pane
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.queue_pane import QueuePane
@@ -120,6 +120,7 @@ class MspkpiApp(App):
         # the whole DOM (a few ms of each switch).
         self._panes: dict[str, Pane] = {}
         self._tabs = PaneTabs(initial=FIRST_PANE, id="panes")
+        self._key_bar = KeyBar()
         self._built = False  # on_mount has run
         self._first_read = asyncio.Event()  # the first read has the queue (or has ended without it)
         self._after_build: list[Callable[[], object]] = []  # for after the first paint
@@ -148,7 +149,7 @@ class MspkpiApp(App):
                     pane = cls(id=f"pane-{cls.pane_id}")
                     yield pane if cls.pane_id == FIRST_PANE else LazyPane(pane)
         yield StatusLine(id="status")
-        yield QuietFooter(compact=True)
+        yield self._key_bar
 
     async def on_load(self) -> None:
         # The first read starts before the widgets are built, which wait for its queue (a while).
@@ -409,6 +410,7 @@ class MspkpiApp(App):
             pane = self._panes.get(pane_id)  # not built yet: it focuses itself when mounted
             if pane is not None:
                 pane.focus_main()
+                self._key_bar.show_keys_now()  # the new pane's keys in the same frame
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from mspkpi_tui.charts import Series, summary
@@ -25,6 +25,7 @@ from mspkpi_tui.kpi.tickets import TicketQuery, TicketRow
 from mspkpi_tui.safe_text import clean
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.charts import Bars, Chart, Lines
+from mspkpi_tui.tui.footer import KeyBar
 from mspkpi_tui.tui.status_line import StatusLine
 from mspkpi_tui.tui.triage_keys import TRIAGE_BINDINGS, TriageKeys, marks_of
 from mspkpi_tui.tui.widgets import Figure, Table, TicketListView
@@ -131,7 +132,7 @@ class CompanyScreen(TriageKeys, Screen):
             yield Table(("Contract", "Category", "Monthly", "Seats", "Start", "End", "Status"), id="company-contracts")
             yield Chart(id="company-issues")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._chart_layout(self.app.size.width)  # before the first layout: each chart built once

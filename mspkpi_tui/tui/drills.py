@@ -18,13 +18,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
 from mspkpi_tui.kpi.drills import Records
 from mspkpi_tui.kpi.tickets import TicketList
 from mspkpi_tui.tui import text as fmt
 from mspkpi_tui.tui.columns import Column
+from mspkpi_tui.tui.footer import KeyBar
 from mspkpi_tui.tui.status_line import StatusLine
 from mspkpi_tui.tui.widgets import Figure, Table, TicketListView
 
@@ -101,7 +102,7 @@ class DrillScreen(Screen):
         yield Figure(Text(f"{self.drill.label}: {self.drill.count:,}", style="bold"), id="drill-title")
         yield Figure(Text("reading…", style="dim"), id="drill-note")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.app.show_status_on(self)

@@ -24,6 +24,8 @@ from running).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -41,6 +43,40 @@ def focus_now(widget: Widget, scroll_visible: bool = False) -> None:
 def displayed(widget: Widget) -> bool:
     """The widget and every container above it are displayed (no `display: none` on the way)."""
     return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
+
+
+if TYPE_CHECKING:
+    _WidgetMixin = Widget  # for the type checker the mixin is a widget
+else:
+    # At run time a plain mixin: Textual inherits DEFAULT_CSS along the first DOMNode base only,
+    # so a Widget base here would hide the list's own base's CSS (ScrollView's overflow).
+    _WidgetMixin = object
+
+
+class FocusStyledWhereShown(_WidgetMixin):
+    """Listed before the widget's Textual base: `class TicketTable(FocusStyledWhereShown, ScrollView)`.
+
+    A focusable list restyled for its focus only where that shows.
+
+    A pane switch blurs the list of the pane it hides and focuses the list of the pane it shows;
+    Textual restyles a widget on every such change (the stylesheet applied to the widget, its
+    component classes and its scrollbars, whose repaint came as a second frame after the
+    switch). A list blurred as its pane is hidden keeps its focused styles: nobody sees them,
+    and the list that gets the focus back when its pane is shown again already has them. Shown
+    without the focus (its pane shown while the focus stays elsewhere), it is restyled then."""
+
+    styled_for_focus = False  # the focus state the styles were last applied for
+
+    def watch_has_focus(self, has_focus: bool) -> None:
+        if has_focus == self.styled_for_focus or (not has_focus and not displayed(self)):
+            return
+        self.styled_for_focus = has_focus
+        self.update_node_styles()  # what Widget.watch_has_focus does
+
+    def on_show(self) -> None:
+        if self.styled_for_focus != self.has_focus:
+            self.styled_for_focus = self.has_focus
+            self.update_node_styles()
 
 
 class DashboardScreen(Screen):

@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.kpi.tickets import FACETS, TicketDetail, TicketQuery, TicketRow
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.footer import KeyBar
 from mspkpi_tui.tui.status_line import StatusLine
 from mspkpi_tui.tui.widgets import Figure, Table
 
@@ -63,7 +64,7 @@ class DetailScreen(Screen):
             yield Figure(id="detail-events-title", classes="section")
             yield Table(("When", "Field", "From", "To"), id="detail-events")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.app.show_status_on(self)
@@ -364,7 +365,7 @@ class EmptyScreen(Screen):
         with VerticalScroll(id="empty-body"):
             yield Figure(text, id="empty-text")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.app.show_status_on(self)

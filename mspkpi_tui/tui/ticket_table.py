@@ -25,13 +25,14 @@ from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import cells, fit
 from mspkpi_tui.tui import text as fmt
+from mspkpi_tui.tui.focus import FocusStyledWhereShown
+from mspkpi_tui.tui.quiet_scroll import QuietScrollView
 from mspkpi_tui.tui.triage_keys import MARK, PENDING, marks_of, pending_of
 
 CACHE_LIMIT = 1000  # rows kept; beyond this only the window around the cursor is kept
@@ -117,7 +118,7 @@ class TableHeader(Widget):
         return header
 
 
-class TicketTable(ScrollView, can_focus=True):
+class TicketTable(FocusStyledWhereShown, QuietScrollView, can_focus=True):
     """Open tickets, one per line; only the visible lines are rendered and read."""
 
     BINDINGS = [
