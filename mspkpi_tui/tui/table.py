@@ -515,9 +515,14 @@ class Table(ScrollView, can_focus=True):
             one_line = cell if "\n" not in cell.plain else cell.split("\n")[0]
             pad = " " * (self.widths.get(column.label, 1) - cell_len(one_line.plain))
             right = (one_line.justify or column.justify) == "right"
-            text.append(" " + pad if right else " ")
+            # The pad to the column's width takes the cell's own style, as a justified Text does.
+            text.append(" ")
+            if right:
+                text.append(pad, one_line.style)
             text.append_text(one_line)
-            text.append(" " if right else pad + " ")
+            if not right:
+                text.append(pad, one_line.style)
+            text.append(" ")
         if not cursor:
             return Drawn(cells, False, self._segments(text, base, None), base)
         style = base + self.get_component_rich_style("table--cursor")
