@@ -368,6 +368,9 @@ class Table(ScrollView, can_focus=True):
         else:
             natural = natural_widths(self.specs, (cells for _, cells in rows))
             self._measured = (rows, natural)
+        if self.sort_column is not None:  # room for the sort's marker ("Count ▲"), not cut off
+            label = self.specs[self.sort_column].label
+            natural = {**natural, label: max(natural[label], cell_len(self.header_label(self.sort_column)))}
         return fit_widths(self.specs, width or self.app.size.width, natural)
 
     def _table_width(self) -> int:
