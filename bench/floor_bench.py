@@ -3,7 +3,8 @@
 A minimal Textual app in the same 120x40 pty harness as bench/tui_bench.py: a ContentSwitcher
 of two full-screen DataTables (8 columns, `--rows` rows each) and a Footer; keys 1 and 2 show
 one table or the other and focus it in one batch, as the dashboard's pane keys do. Variants:
-`nofocus` (the focus is not moved), `static` (two full-screen Statics instead of DataTables).
+`nofocus` (the focus is not moved), `static` (two full-screen Statics instead of DataTables),
+`table` (the dashboard's own Line-API table, mspkpi_tui.tui.table.Table, instead of DataTables).
 Per switch: the median wall time from the key to the last byte of the answer (tui_bench's
 40 ms quiet rule), the process's CPU and its main (UI) thread's CPU per key, bytes per key.
 
@@ -40,12 +41,27 @@ class Floor(App):
                 if MODE == "static":
                     lines = (("PANE-" + name.upper() if r == 0 else "") + f" {name}-{r} " * 12 for r in range(60))
                     yield Static("\\n".join(lines), id=name)
+                elif MODE == "table":
+                    from mspkpi_tui.tui.table import Table
+
+                    yield Table(["marker", *(f"col{c}" for c in range(7))], id=name)
                 else:
                     yield DataTable(id=name, cursor_type="row")
         yield Footer()
 
     def on_mount(self):
         if MODE == "static":
+            return
+        if MODE == "table":
+            from rich.text import Text
+
+            for name in "ab":
+                rows = []
+                for r in range(ROWS):
+                    first = "PANE-" + name.upper() if r == 0 else name + str(r)
+                    rows.append((str(r), (Text(first), *(Text(f"{name}-{r}-{c}-xxxxxxx") for c in range(7)))))
+                self.query_one(f"#{name}").show_rows(rows)
+            self.query_one("#a").focus()
             return
         for name in "ab":
             table = self.query_one(f"#{name}", DataTable)
@@ -96,7 +112,7 @@ def floor(mode: str, rows: int, switches: int = 20) -> dict:
         os.unlink(app.name)
 
 
-MODES = ("focus", "nofocus", "static")
+MODES = ("focus", "nofocus", "static", "table")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -231,7 +231,7 @@ async def test_a_table_restyles_for_its_focus_only_where_it_shows(tui_engine):
         view = app.query_one("#sla-list", TicketListView)
 
         def cursor_style():
-            return view.get_component_rich_style("datatable--cursor")
+            return view.get_component_rich_style("table--cursor")
 
         await pilot.press("2")
         await settle(pilot)

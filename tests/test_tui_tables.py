@@ -151,7 +151,7 @@ async def test_a_ticket_list_sorts_by_a_column_reverses_and_keeps_it_over_a_refr
         await wait_until(pilot, lambda: view.row_count >= 2)
 
         def keys() -> list[str]:
-            return [row.key.value for row in view.ordered_rows]
+            return view.row_keys
 
         await pilot.press("s", "s")  # Number, then Pri
         await pilot.pause()

@@ -3,10 +3,8 @@ changes it fails here (pyproject.toml pins `textual>=8,<9`; tests/test_packaging
 
 - The private attributes the TUI reads: `App._driver` (bells and OSC 9/777 notifications are
   written through it, as Textual's own `bell()` does): still there, None before the app runs
-  and a driver with `write` and `flush` while it runs; and `DataTable._get_styles_to_render_cell`
-  (tui/widgets.py keeps a table's rendered cells when its pane is shown again and clears only
-  this cache): still a cached method of DataTable. A new one fails the first test until it is
-  pinned here.
+  and a driver with `write` and `flush` while it runs. A new one fails the first test until it
+  is pinned here.
 - The private modules the TUI imports from: `textual._resolve.resolve` (tui/trends_pane.py splits
   the tab area's width into the grid's columns as Textual's layout does, to build the charts at
   their size before the first layout): still there, and it still splits that way.
@@ -32,7 +30,7 @@ import mspkpi_tui
 
 PACKAGE = Path(mspkpi_tui.__file__).parent
 TUI = PACKAGE / "tui"
-PRIVATE_TEXTUAL_USED = {"_driver", "_get_styles_to_render_cell"}
+PRIVATE_TEXTUAL_USED = {"_driver"}
 PRIVATE_TEXTUAL_MODULES = {"textual._resolve"}
 PRIVATE_TEXTUAL_OVERRIDES = {"QuietScrollView._size_updated"}
 
@@ -150,16 +148,6 @@ async def test_the_apps_driver_is_there_and_writes(tui_engine):
         driver = app._driver
         assert driver is not None and callable(driver.write) and callable(driver.flush)
         app.terminal_write("\a")  # headless: written nowhere, and no error
-
-
-def test_the_data_tables_cell_style_cache_is_still_a_cache():
-    from textual.widgets import DataTable
-
-    from mspkpi_tui.tui.widgets import Table
-
-    method = inspect.getattr_static(DataTable, "_get_styles_to_render_cell")
-    assert callable(getattr(method, "cache_clear", None))  # the override clears it, nothing else
-    assert issubclass(Table, DataTable) and "notify_style_update" in vars(Table)
 
 
 def test_what_the_quick_pane_switch_and_filter_rely_on_is_still_there():

@@ -26,7 +26,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable
 
 from mspkpi_tui.kpi.alerts import Announcement, Announcer
 from mspkpi_tui.safe_text import clean
@@ -173,12 +172,12 @@ class AlertLogScreen(Screen):
         )
         table.focus()
 
-    @on(DataTable.RowSelected)
-    def _open(self, event: DataTable.RowSelected) -> None:
+    @on(Table.RowSelected)
+    def _open(self, event: Table.RowSelected) -> None:
         from mspkpi_tui.tui.screens import DetailScreen
 
         event.stop()
-        key = str(event.row_key.value or "")
+        key = event.row_key
         ticket = key.partition(":")[2]
         if ticket.isdigit():
             self.app.push_screen(DetailScreen(int(ticket)))

@@ -32,7 +32,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from mspkpi_tui.clock import utcnow
@@ -513,10 +513,10 @@ class MspkpiApp(App):
     def _open_from_queue(self, event: TicketTable.Opened) -> None:
         self.push_screen(DetailScreen(event.ticket_id))
 
-    @on(DataTable.RowSelected)
-    def _open_from_list(self, event: DataTable.RowSelected) -> None:
-        if isinstance(event.data_table, TicketListView) and event.row_key.value is not None:
-            self.push_screen(DetailScreen(int(event.row_key.value)))
+    @on(Table.RowSelected)
+    def _open_from_list(self, event: Table.RowSelected) -> None:
+        if isinstance(event.table, TicketListView) and event.row_key.isdigit():
+            self.push_screen(DetailScreen(int(event.row_key)))
 
     # --- help and the command palette --------------------------------------------------------
 

@@ -16,7 +16,6 @@ from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
 from mspkpi_tui.tui import text as fmt
@@ -246,12 +245,12 @@ class ClientsPane(Pane, VerticalScroll, can_focus=False):
             return None
         return next((r for r in self.figures.companies if str(r.company_id) == key), None)
 
-    @on(DataTable.RowHighlighted, "#clients-table")
+    @on(Table.RowHighlighted, "#clients-table")
     def _highlighted(self) -> None:
         self._show_rule()
 
-    @on(DataTable.RowSelected, "#clients-table")
-    def _open_company(self, event: DataTable.RowSelected) -> None:
+    @on(Table.RowSelected, "#clients-table")
+    def _open_company(self, event: Table.RowSelected) -> None:
         event.stop()
         row = self.current_company()
         if row is not None and self.figures is not None:

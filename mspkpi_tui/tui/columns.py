@@ -20,7 +20,7 @@ from rich.text import Text
 from mspkpi_tui.safe_text import truncate
 
 SCROLLBAR = 1  # a cell kept for the vertical scrollbar
-PADDING = 2  # a DataTable pads each cell by one cell on either side
+PADDING = 2  # a table (tui.table) pads each cell by one cell on either side
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
 from mspkpi_tui.kpi.drills import Records
@@ -60,9 +59,9 @@ class DrillList(Table):
             ]
         )
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_table_row_selected(self, event: Table.RowSelected) -> None:
         event.stop()
-        drill = self.drills.get(str(event.row_key.value))
+        drill = self.drills.get(event.row_key)
         if drill is not None and drill.fetch is not None:
             self.app.push_screen(DrillScreen(drill))
 
