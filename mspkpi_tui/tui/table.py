@@ -86,31 +86,24 @@ class Table(FocusStyledWhereShown, QuietScrollView, can_focus=True):
         Binding("right", "scroll_right", show=False),
     ]
 
-    class RowHighlighted(Message):
+    class RowMessage(Message):
+        """A message about one row: the table, the cursor's row index and the row's key."""
+
+        def __init__(self, table: Table, cursor_row: int, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> Table:
+            return self.table
+
+    class RowHighlighted(RowMessage):
         """The cursor moved to another row (or another row came under it)."""
 
-        def __init__(self, table: Table, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> Table:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(RowMessage):
         """Enter (or a click on the cursor row) on a row."""
-
-        def __init__(self, table: Table, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> Table:
-            return self.table
 
     def __init__(self, columns: Sequence[Column | str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
