@@ -21,6 +21,7 @@ from collections.abc import Callable
 from mspkpi_tui.errors import MspkpiError
 
 STOP_GRACE_SECONDS = 0.8  # SIGINT / SIGTERM: end within a second
+RESTOP_SECONDS = 0.02  # a stop lost in a finalizer is raised again this much later (_stop_not_lost)
 HANGUP_GRACE_SECONDS = 2.0  # SIGHUP in the TUI: end within two seconds
 
 
@@ -129,6 +130,10 @@ def on_stop_signals() -> None:
         return
     for signum in STOP_SIGNALS:
         signal.signal(signum, _raise_stop)  # what interrupt_main runs in the main thread
+    if sys.unraisablehook is not _stop_not_lost:
+        global _earlier_unraisablehook
+        _earlier_unraisablehook = sys.unraisablehook
+        sys.unraisablehook = _stop_not_lost
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # threads started later inherit the mask
     threading.Thread(target=_watch_stop_signals, name="mspkpi-stop-signals", daemon=True).start()
 
@@ -146,3 +151,21 @@ def _watch_stop_signals() -> None:
 
 def _raise_stop(signum: int, _frame) -> None:
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+_earlier_unraisablehook = sys.unraisablehook
+
+
+def _stop_not_lost(unraisable: sys.UnraisableHookArgs) -> None:
+    """A stop raised while Python runs code it cannot raise from (a weakref callback or a
+    __del__, e.g. SQLAlchemy's event registry collecting a garbage engine) is printed as
+    "Exception ignored" with a traceback, and then lost: the command ran on until the watchdog
+    cut it short. Instead nothing is printed, and the stop is raised again in the main thread
+    once that callback has returned, where the command's clean path takes it. Raised a moment
+    later from a timer thread: an interrupt asked for here would be raised inside this hook."""
+    if received is not None and isinstance(unraisable.exc_value, KeyboardInterrupt):
+        again = threading.Timer(RESTOP_SECONDS, _thread.interrupt_main, args=(signal.Signals(received),))
+        again.daemon = True
+        again.start()
+        return
+    _earlier_unraisablehook(unraisable)

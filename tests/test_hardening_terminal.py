@@ -204,3 +204,39 @@ def test_a_sync_cut_short_by_the_watchdog_marks_its_run_interrupted_at_once(cli_
     assert [r[0] for r in runs] == ["interrupted"]
     assert "ended before the run could finish" in runs[0][1]
     assert rows(db_url, models.SyncLock, "name") == []
+
+
+STOP_IN_A_FINALIZER = """
+import os, signal, sys, time
+from mspkpi_tui import terminal
+
+terminal.on_stop_signals()
+
+
+class Collected:
+    def __del__(self):  # as SQLAlchemy's weakref callbacks: Python cannot raise from here
+        os.kill(os.getpid(), signal.SIGTERM)
+        started = time.monotonic()
+        while time.monotonic() - started < 0.3:
+            pass  # the stop arrives while this runs
+
+
+try:
+    Collected()
+    time.sleep(0.5)
+    print("not stopped")
+except terminal.Terminated:
+    print("stopped in the command")
+    sys.exit(143)
+"""
+
+
+def test_a_stop_that_arrives_in_a_finalizer_is_not_lost_and_prints_no_traceback(cli_env):
+    """Seen in CI: SIGTERM during a PostgreSQL sync landed in SQLAlchemy's weakref callback;
+    Python printed "Exception ignored ... Traceback" and the sync ran on to the watchdog."""
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_IN_A_FINALIZER], cwd=REPO, env=cli_env, capture_output=True, text=True, timeout=30
+    )
+    assert done.stdout.strip() == "stopped in the command", (done.stdout, done.stderr)
+    assert done.returncode == 143
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
