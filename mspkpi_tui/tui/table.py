@@ -238,10 +238,11 @@ class Table(FocusStyledWhereShown, QuietScrollView, can_focus=True):
         if self.sort_column is None:
             return list(reversed(rows)) if self.sort_reverse else rows
         index = self.sort_column
-        present = [r for r in rows if self.sort_value(r[0], r[1], index)[0] == 0]
-        missing = [r for r in rows if self.sort_value(r[0], r[1], index)[0] != 0]
-        present.sort(key=lambda r: self.sort_value(r[0], r[1], index), reverse=self.sort_reverse)
-        return present + missing  # rows without the value stay last either way
+        valued = [(self.sort_value(key, cells, index), (key, cells)) for key, cells in rows]  # once per row
+        present = [(value, row) for value, row in valued if value[0] == 0]
+        missing = [row for value, row in valued if value[0] != 0]
+        present.sort(key=lambda pair: pair[0], reverse=self.sort_reverse)
+        return [row for _, row in present] + missing  # rows without the value stay last either way
 
     def _resort(self) -> None:
         self.widths = {}  # the header changed: everything repaints
