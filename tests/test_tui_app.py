@@ -20,7 +20,7 @@ from test_tui_support import (  # noqa: F401
     tui_template_db,
 )
 from textual.command import CommandPalette
-from textual.widgets import OptionList, TabbedContent
+from textual.widgets import OptionList
 
 from mspkpi_tui.store.engine import open_database
 from mspkpi_tui.store.models import SyncRun as SyncRunRow
@@ -229,7 +229,7 @@ async def test_number_keys_switch_panes_and_each_shows_figures(tui_engine):
         await loaded(pilot)
         for key, (pane_id, phrases) in expected.items():
             await pilot.press(key)
-            assert app.query_one(TabbedContent).active == pane_id
+            assert app.active_pane_id == pane_id
             for phrase in phrases:
                 await shows(pilot, phrase)
 
@@ -408,7 +408,7 @@ async def test_command_palette_and_quit(tui_engine):
         )
         await pilot.press("enter")
         await settle(pilot)
-        assert app.query_one(TabbedContent).active == "escalations"
+        assert app.active_pane_id == "escalations"
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0

@@ -9,12 +9,12 @@ import pytest
 from test_tui_app import loaded, screen_text, settle, wait_until
 from test_tui_support import NOW, OPEN_TICKETS, make_app, tui_engine, tui_template_db  # noqa: F401
 from textual.app import App
-from textual.widgets import TabbedContent
 
 from mspkpi_tui.kpi import tickets as ticket_lists
 from mspkpi_tui.tui.app import MspkpiApp
 from mspkpi_tui.tui.footer import KeyBar
 from mspkpi_tui.tui.pane import LazyPane, Pane
+from mspkpi_tui.tui.pane_tabs import PaneStrip, PaneSwitcher
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.ticket_table import TicketTable
 
@@ -44,8 +44,9 @@ async def test_the_app_builds_a_tab_per_registered_pane_and_lazily_mounts_them(t
         await loaded(pilot)
         await wait_until(pilot, lambda: len(app.mounted_panes()) == len(PANES))
         assert not app.query(LazyPane)  # every placeholder replaced by its pane
-        tabs = app.query_one(TabbedContent)
-        assert [pane.id for pane in tabs.query("TabPane")] == [cls.pane_id for cls in PANES]
+        strip = app.query_one(PaneStrip)
+        assert [pane_id for pane_id, _ in strip.tabs] == [cls.pane_id for cls in PANES]
+        assert [child.id for child in app.query_one(PaneSwitcher).children] == [f"pane-{cls.pane_id}" for cls in PANES]
         assert all(pane.pane_id in app.latest for pane in app.mounted_panes())
 
 

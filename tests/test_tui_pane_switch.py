@@ -16,10 +16,9 @@ import pytest
 from test_tui_app import loaded, screen_text, settle, table, wait_until
 from test_tui_support import OPEN_TICKETS, make_app, tui_engine, tui_template_db  # noqa: F401
 from textual._compositor import CompositorUpdate, LayoutUpdate
-from textual.widgets import ContentSwitcher
 
 from mspkpi_tui.tui.filter_box import FilterBox
-from mspkpi_tui.tui.focus import PaneTabs
+from mspkpi_tui.tui.pane_tabs import PaneStrip, PaneSwitcher
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.widgets import Figure, TicketListView
 
@@ -87,6 +86,77 @@ async def test_a_pane_switch_that_changes_the_keys_draws_them_in_the_same_frame(
             await settle(pilot)
             assert len(frames.updates) == 1, (key, frames.updates)
             assert ("Filter" in screen_text(app).splitlines()[-1]) == has_filter, key
+
+
+def strip_line(app) -> str:
+    return screen_text(app).splitlines()[0]
+
+
+async def test_a_click_on_a_pane_name_shows_it_with_its_table_focused(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await all_panes(pilot)
+        line = strip_line(app)
+        assert line.startswith(" 1 Queue 2 SLAs 3 Escalations")
+        await pilot.click(PaneStrip, offset=(line.index("3 Escalations") + 5, 0))
+        await settle(pilot)
+        assert app.active_pane_id == "escalations"
+        assert app.focused is not None and app.pane("escalations") in app.focused.ancestors
+        await pilot.click(PaneStrip, offset=(line.index(" 2 SLAs"), 0))  # the gap before a name is its own
+        await settle(pilot)
+        assert app.active_pane_id == "sla" and app.focused is app.query_one("#sla-list")
+
+
+async def test_left_and_right_on_the_focused_strip_step_through_the_panes_and_keep_the_focus(tui_engine):
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await all_panes(pilot)
+        strip = app.query_one(PaneStrip)
+        await pilot.press("shift+tab")  # from the queue's table back to the strip
+        await settle(pilot)
+        assert app.focused is strip
+        shown = []
+        for key in ["right", "right", "left", "left", "left"]:
+            await pilot.press(key)
+            await settle(pilot)
+            shown.append(app.active_pane_id)
+            assert app.focused is strip and strip.active == app.active_pane_id
+        assert shown == ["sla", "escalations", "sla", "queue", PANES[-1].pane_id]  # round from the first
+        assert app.pane("clients").display and not any(app.pane(cls.pane_id).display for cls in PANES[:-1])
+
+
+@pytest.mark.parametrize("width", [40, 60])
+async def test_a_narrow_strip_starts_late_enough_to_show_the_pane_shown(tui_engine, width):
+    """Eight names take 78 columns: at 40 or 60 the strip drops names from its start until the
+    shown pane's name is whole, and starts at the first name again when it fits."""
+    app = make_app(tui_engine)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await all_panes(pilot)
+        assert strip_line(app).startswith(" 1 Queue 2 SLAs")
+        for key, name in [("8", "8 Clients"), ("5", "5 Pipeline"), ("1", "1 Queue")]:
+            await pilot.press(key)
+            await settle(pilot)
+            assert name in strip_line(app), (key, strip_line(app))
+        assert strip_line(app).startswith(" 1 Queue")
+
+
+@pytest.mark.parametrize("no_color", [True, False], ids=["NO_COLOR", "colour"])
+async def test_the_shown_panes_name_is_bold_and_reversed_with_or_without_colour(tui_engine, monkeypatch, no_color):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    app = make_app(tui_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await all_panes(pilot)
+        for key, name in [("1", "1 Queue"), ("3", "3 Escalations")]:
+            await pilot.press(key)
+            await settle(pilot)
+            text = app.query_one(PaneStrip).render()
+            styled = {text.plain[span.start : span.end]: span.style for span in text.spans}
+            assert styled[name].bold and styled[name].reverse, (name, styled[name])
+            others = [style for label, style in styled.items() if label.strip() and label != name]
+            assert others and not any(style.reverse for style in others)
 
 
 async def test_a_focus_asked_for_on_a_pane_not_shown_leaves_the_pane_shown(tui_engine):
@@ -252,7 +322,7 @@ async def test_a_table_restyles_for_its_focus_only_where_it_shows(tui_engine):
         await settle(pilot)
         # Shown with the focus left where it was (no pane key or tab does that: each focuses the
         # pane's table; the pane's container switched directly).
-        app.query_one("#panes", PaneTabs).query_one(ContentSwitcher).current = "sla"
+        app.query_one("#panes", PaneSwitcher).current = "sla"
         await settle(pilot)
         assert not view.has_focus and cursor_style() == blurred
 

@@ -91,7 +91,7 @@ async def test_the_command_palette_lists_each_action_once(tui_engine):
     "pane_key, tables",
     [
         ("2", ["sla-list"]),
-        ("4", ["team-dispatch", "team-hours", "team-efficiency", "team-timesheets", "ContentTabs", "team-drills"]),
+        ("4", ["team-dispatch", "team-hours", "team-efficiency", "team-timesheets", "pane-strip", "team-drills"]),
     ],
 )
 async def test_tab_moves_between_the_tab_strip_and_the_panes_tables(tui_engine, pane_key, tables):
@@ -105,7 +105,7 @@ async def test_tab_moves_between_the_tab_strip_and_the_panes_tables(tui_engine, 
             return app.focused.id or type(app.focused).__name__
 
         seen = []
-        cycle = tables if "ContentTabs" in tables else [*tables, "ContentTabs"]
+        cycle = tables if "pane-strip" in tables else [*tables, "pane-strip"]
         for _ in range(len(cycle)):
             await pilot.press("tab")
             await pilot.pause()
@@ -354,7 +354,7 @@ async def test_data_delivered_while_a_pane_is_mounting_is_shown_once_it_is_mount
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         await app.pane("pipeline").remove()
-        mounting = app.query_one("#pipeline").mount(PipelinePane(id="pane-pipeline"))
+        mounting = app.query_one("#panes").mount(PipelinePane(id="pane-pipeline"))
         app._deliver("pipeline", app.latest["pipeline"])  # the read's delivery, mid-mount
         await mounting
         await pilot.press("5")

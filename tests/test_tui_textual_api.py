@@ -152,23 +152,17 @@ async def test_the_apps_driver_is_there_and_writes(tui_engine):
 
 def test_what_the_quick_pane_switch_and_filter_rely_on_is_still_there():
     """tui/focus.py and TicketTable._set_length use public names whose behaviour they depend on:
-    Screen.focused is a reactive (redefined without the full repaint), TabbedContent follows a
-    focus through its handler of TabPane.Focused (pre-empted by PaneTabs for a stale focus),
-    and a ScrollBar is told the scrollable length through `window_virtual_size`."""
+    Screen.focused is a reactive (redefined without the full repaint), and a ScrollBar is told
+    the scrollable length through `window_virtual_size`."""
     from textual.reactive import Reactive
     from textual.screen import Screen
     from textual.scrollbar import ScrollBar
     from textual.widget import Widget
-    from textual.widgets import TabbedContent, TabPane
 
-    from mspkpi_tui.tui.focus import DashboardScreen, PaneTabs
+    from mspkpi_tui.tui.focus import DashboardScreen
 
     assert isinstance(inspect.getattr_static(Screen, "focused"), Reactive)
     assert isinstance(inspect.getattr_static(DashboardScreen, "focused"), Reactive)
-    assert callable(getattr(TabbedContent, "_on_tab_pane_focused", None)) and TabPane.Focused.handler_name == (
-        "on_tab_pane_focused"
-    )
-    assert issubclass(PaneTabs, TabbedContent)
     assert isinstance(inspect.getattr_static(ScrollBar, "window_virtual_size"), Reactive)
     assert isinstance(inspect.getattr_static(Widget, "virtual_size"), Reactive)
     assert callable(Widget.validate_scroll_y)

@@ -32,7 +32,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input, TabbedContent, TabPane
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from mspkpi_tui.clock import utcnow
@@ -41,9 +41,10 @@ from mspkpi_tui.kpi.status import ChangeWatch, SyncStatus, sync_status
 from mspkpi_tui.kpi.tickets import TicketRow
 from mspkpi_tui.safe_text import clean
 from mspkpi_tui.tui import links, loader
-from mspkpi_tui.tui.focus import DashboardScreen, PaneTabs
+from mspkpi_tui.tui.focus import DashboardScreen
 from mspkpi_tui.tui.footer import KeyBar
 from mspkpi_tui.tui.pane import LazyPane, Pane
+from mspkpi_tui.tui.pane_tabs import PaneStrip, PaneSwitcher
 from mspkpi_tui.tui.panes import PANES
 from mspkpi_tui.tui.queue_pane import QueuePane
 from mspkpi_tui.tui.screens import DetailScreen, EmptyScreen, FacetScreen, HelpScreen
@@ -119,7 +120,9 @@ class MspkpiApp(App):
         # The panes built so far and the tabs, kept at hand: a pane key found them by a query of
         # the whole DOM (a few ms of each switch).
         self._panes: dict[str, Pane] = {}
-        self._tabs = PaneTabs(initial=FIRST_PANE, id="panes")
+        tabs = [(cls.pane_id, f"{n} {cls.title}") for n, cls in enumerate(PANES, start=1)]
+        self._strip = PaneStrip(tabs, active=FIRST_PANE, id="pane-strip")
+        self._switcher = PaneSwitcher(current=FIRST_PANE, id="panes")
         self._key_bar = KeyBar()
         self._built = False  # on_mount has run
         self._first_read = asyncio.Event()  # the first read has the queue (or has ended without it)
@@ -143,11 +146,12 @@ class MspkpiApp(App):
     # --- building ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with self._tabs:
-            for n, cls in enumerate(PANES, start=1):
-                with TabPane(f"{n} {cls.title}", id=cls.pane_id):
-                    pane = cls(id=f"pane-{cls.pane_id}")
-                    yield pane if cls.pane_id == FIRST_PANE else LazyPane(pane)
+        yield self._strip
+        with self._switcher:
+            for cls in PANES:
+                pane = cls(id=f"pane-{cls.pane_id}")
+                self._switcher.fit(pane)
+                yield pane if cls.pane_id == FIRST_PANE else LazyPane(pane)
         yield StatusLine(id="status")
         yield self._key_bar
 
@@ -199,6 +203,7 @@ class MspkpiApp(App):
         pane_id = pane.pane_id
         self._panes[pane_id] = pane
         pane.has_data_feed = True  # from now on every delivery is shown at once
+        self._switcher.fit(pane)  # a pane key may have shown or hidden it while it was mounting
         if pane_id in self.latest:
             pane.show_data(self.latest[pane_id])
         if pane_id == self.active_pane_id and not isinstance(self.focused, Input):
@@ -220,7 +225,7 @@ class MspkpiApp(App):
 
     @property
     def active_pane_id(self) -> str:
-        return self._tabs.active
+        return self._switcher.current
 
     # --- reading the database ---------------------------------------------------------------
 
@@ -405,25 +410,27 @@ class MspkpiApp(App):
         if isinstance(self.screen, EmptyScreen):
             return
         # The pane and the focus on its main widget change together: one frame (tui/focus.py).
+        self._show_pane(pane_id, focus=True)
+
+    def _show_pane(self, pane_id: str, focus: bool) -> None:
+        # The pane, the tab strip and the focus on the pane's main widget change together: one
+        # frame (tui/focus.py, tui/pane_tabs.py).
         with self.batch_update():
-            self._tabs.active = pane_id
+            self._switcher.current = pane_id
+            self._strip.active = pane_id
             pane = self._panes.get(pane_id)  # not built yet: it focuses itself when mounted
-            if pane is not None:
+            if focus and pane is not None:
                 pane.focus_main()
                 self._key_bar.show_keys_now()  # the new pane's keys in the same frame
 
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """A tab clicked (a pane key has focused its pane already): focus the pane's main widget,
-        unless the focus is in that pane already or another pane was shown since."""
-        if event.pane.id != self.active_pane_id:
-            return
-        focused = self.focused
-        if focused is not None and event.pane in focused.ancestors:
-            return
-        pane = self._panes.get(event.pane.id or "")
-        if pane is not None:
-            pane.focus_main()
+    @on(PaneStrip.Chosen)
+    def _pane_chosen(self, event: PaneStrip.Chosen) -> None:
+        """A click on a pane's name (shown and focused, as by its key), or left or right on the
+        focused strip (shown, the focus stays on the strip)."""
+        if event.focus_pane:
+            self.action_show_pane(event.pane_id)
+        else:
+            self._show_pane(event.pane_id, focus=False)
 
     def action_refresh(self) -> None:
         self.check_for_changes(force=True)

@@ -5,21 +5,16 @@ focus to a later message. Two things went wrong with that:
 
 - the switch painted twice: once for the new pane, once more for the focus change (the
   cursor row's colour and the footer's keys), so a pane switch wrote two full screens;
-- a focus still pending when the next pane key arrived landed in a pane no longer shown,
-  and Textual's TabbedContent shows the pane of a focused widget: the two panes took the
-  screen from each other, each focus asking for the other one again, until the focus
-  requests happened to come in order (seen for 20 s and 2 MB of output on the 1M-ticket
-  database; the "bench stops seeing output" of bench/RESULTS.md).
+- a focus still pending when the next pane key arrived landed in a pane no longer shown
+  (with Textual's TabbedContent, which showed the pane of a focused widget, the two panes
+  took the screen from each other for up to 20 s on the 1M-ticket database).
 
 So the panes focus their main widget at once (`focus_now`, in the handler of the key, in the
-same frame as the switch), the dashboard's screen never focuses a widget that is not displayed
-(a focus asked for before its pane was switched away from is dropped), and the tabs follow a
-focus only while it is still there (TabPane.Focused arrives after the focus, which the next
-pane key may already have moved on).
+same frame as the switch), and the dashboard's screen never focuses a widget that is not
+displayed (a focus asked for before its pane was switched away from is dropped). The pane
+shown follows the pane keys and the tab strip only, never the focus (tui/pane_tabs.py).
 
-Public API only: `Screen.set_focus` (which `Widget.focus` calls later), `App.get_default_screen`,
-and the TabPane.Focused message with `prevent_default` (which keeps TabbedContent's own handler
-from running).
+Public API only: `Screen.set_focus` (which `Widget.focus` calls later) and `App.get_default_screen`.
 """
 
 from __future__ import annotations
@@ -29,7 +24,6 @@ from typing import TYPE_CHECKING
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import TabbedContent, TabPane
 
 
 def focus_now(widget: Widget, scroll_visible: bool = False) -> None:
@@ -93,14 +87,3 @@ class DashboardScreen(Screen):
         if widget is not None and widget is not self.focused and not displayed(widget):
             return  # a focus asked for before its pane was switched away from
         super().set_focus(widget, scroll_visible=scroll_visible, from_app_focus=from_app_focus)
-
-
-class PaneTabs(TabbedContent):
-    """The dashboard's tabs: a pane is shown by a pane key or a click on its tab, and by a focus
-    moving into it only while that focus is still there."""
-
-    def on_tab_pane_focused(self, event: TabPane.Focused) -> None:
-        focused = self.screen.focused
-        if focused is None or event.tab_pane not in focused.ancestors:
-            event.prevent_default()  # stale: the focus has moved on since (to another pane)
-            event.stop()
