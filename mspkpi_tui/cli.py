@@ -9,6 +9,7 @@ typer, which gives every usage error and every help text.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -89,7 +90,21 @@ def _open_tui(context: Context, default_name: str | None = None) -> None:
 
 
 def main() -> None:
-    """Entry point: every error is one line on stderr naming what to fix; --debug shows the traceback."""
+    """Entry point: every error is one line on stderr naming what to fix; --debug shows the traceback.
+
+    No cyclic garbage collection while the program starts: a start imports ~600 modules (and
+    the dashboard reads its first screen), making hundreds of thousands of objects and freeing
+    almost none, so every collection on the way walked them all for nothing (~15 % of the
+    imports' time, bench/RESULTS.md). A command turns it on again once its modules are loaded;
+    the dashboard after its first read (tui/app.py), when it freezes what start-up built."""
+    gc.disable()
+    try:
+        _main()
+    finally:
+        gc.enable()
+
+
+def _main() -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from mspkpi_tui import terminal
@@ -109,6 +124,7 @@ def main() -> None:
         else:
             from mspkpi_tui.cli_commands import app
 
+            gc.enable()  # a sync can run for hours: its garbage is collected as it goes
             status = app(args=args, prog_name="mspkpi", standalone_mode=False)
     except MspkpiError as exc:
         if debug:

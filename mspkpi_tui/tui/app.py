@@ -252,7 +252,7 @@ class MspkpiApp(App):
             message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             self._call(self._read_failed, message[0] if message else type(exc).__name__)
         finally:
-            self._call(self._first_read.set)  # an empty database, a failed read: build the screen now
+            self._call(self._check_ended)
             if not worker.is_cancelled:
                 self._call(self._schedule_next_check)
 
@@ -275,6 +275,14 @@ class MspkpiApp(App):
                 return
             self._call(self._deliver, cls.pane_id, cls.load(self.engine, now, self.config, trends))
         self._call(self._read_done)
+
+    def _check_ended(self) -> None:
+        """After every check. The first one builds the screen now if its read did not (an empty
+        database, a failed read) and ends start-up's pause of the garbage collector (cli.main),
+        after `_read_done` froze what the first read built."""
+        self._first_read.set()
+        if not gc.isenabled():
+            gc.enable()
 
     def _after_paint(self, callback: Callable[[], object]) -> None:
         """After the next paint; before the screen is built (the first read can be done by
