@@ -14,7 +14,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench.tui_bench import Terminal, mspkpi
@@ -41,7 +40,7 @@ def main(label: str) -> None:
         config.write_text("[tui]\nrefresh_seconds = 5\n")
         t = Terminal(mspkpi(os.environ.get("URL", "sqlite:///bench/data/large.db"), None, config))
         t.wait_for("Open ")
-        time.sleep(2.0)
+        t.settle()
         t.quiet_after()
         cpu, sent, ui = t.cpu_seconds(), t.received, ui_cpu(t)
         switch = [t.press(key, marker) for _ in range(3) for key, marker in PANES]

@@ -7,7 +7,7 @@ are built once and updated in place; nothing repaints unless what it shows chang
 (countdowns move at minute resolution).
 
 The first screen comes first: the first read starts before the widgets are built and reads
-the queue; the widgets are built when it has (or after FIRST_DATA_WAIT), so the first paint
+the queue while they are built; the first paint waits for it (or for FIRST_DATA_WAIT), so it
 already shows the queue, and only after that paint are the other panes read; those panes are
 built lazily (LazyPane, after the first paint) and show the latest data the app holds for
 them when they mount. Workers never touch widgets: what they need from the
@@ -22,6 +22,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,7 @@ FIRST_PANE = "queue"  # shown and read first (its read takes the queue's query: 
 # re-read at least this often even when no sync wrote anything.
 REREAD_SECONDS = 300
 FIRST_PAINT_WAIT = 2.0  # seconds the first read waits for the queue's paint before reading the other panes
-# Seconds the widgets wait for the first read's queue before they are built without it. Built
+# Seconds the first paint waits for the first read's queue before it is drawn without it. Drawn
 # with it, the first paint shows the data: one layout and paint instead of an empty screen, then
 # a second layout with the rows (~0.1 s of CPU of a start on the 1M-ticket database).
 FIRST_DATA_WAIT = 0.5
@@ -125,7 +126,8 @@ class MspkpiApp(App):
         self._switcher = PaneSwitcher(current=FIRST_PANE, id="panes")
         self._key_bar = KeyBar()
         self._built = False  # on_mount has run
-        self._first_read = asyncio.Event()  # the first read has the queue (or has ended without it)
+        self._first_data = False  # the first read has the queue (or has ended without it)
+        self._first_paint_hold = ExitStack()  # holds the screen's updates until the first data (on_load)
         self._after_build: list[Callable[[], object]] = []  # for after the first paint
         self.marks = Marks()  # tickets marked for a bulk action (space), shared by every list
         self.pending = Pending()  # triage changes sent, not yet confirmed: the lists show them at once
@@ -156,12 +158,12 @@ class MspkpiApp(App):
         yield self._key_bar
 
     async def on_load(self) -> None:
-        # The first read starts before the widgets are built, which wait for its queue (a while).
+        # The first read starts before the widgets are built and runs while they are (its SQLite
+        # part in parallel); the screen is not drawn until the queue is in.
+        self._first_paint_hold.enter_context(self.batch_update())
+        self.set_timer(FIRST_DATA_WAIT, self._first_paint_hold.close)  # a slow database: the screen first
         self.check_for_changes(force=True, request=loader.QueueRequest(height=self.size.height))
-        try:
-            await asyncio.wait_for(self._first_read.wait(), FIRST_DATA_WAIT)
-        except TimeoutError:
-            pass  # a slow database: the screen comes first, the data when it has been read
+        await asyncio.sleep(0)  # the worker's thread starts now, not after the widgets are built
 
     def on_mount(self) -> None:
         if self.config.tui.keymap:
@@ -172,6 +174,8 @@ class MspkpiApp(App):
             pass  # not on the main thread (tests) or no SIGHUP on this platform
         self.pane(FIRST_PANE).focus_main()
         self._built = True
+        if self._first_data:
+            self._first_paint_hold.close()
         for callback in self._after_build:
             self.call_after_refresh(callback)
         self._after_build.clear()
@@ -213,7 +217,7 @@ class MspkpiApp(App):
         """New data for a pane: kept for when it is built, shown now if it is."""
         self.latest[pane_id] = data
         if pane_id == FIRST_PANE:
-            self._first_read.set()
+            self._first_data_in()
         if not self.screen_stack:  # the first read, before the screen is built: the pane shows it when mounted
             return
         for pane in self.query(f"#pane-{pane_id}").results(Pane):
@@ -259,10 +263,13 @@ class MspkpiApp(App):
     def _read_all(self, worker, request: loader.QueueRequest) -> None:
         now = self.now
         status = sync_status(self.engine, now, self.config)
+        # Read before anything is handed to the UI thread: each hand-over waits for it, and on
+        # the first read it is building the widgets meanwhile.
+        queue = loader.load_queue(self.engine, now, self.config, request) if status.has_tickets else None
         self._call(self._apply_status, status)
-        if not status.has_tickets or worker.is_cancelled:
+        if queue is None or worker.is_cancelled:
             return
-        self._call(self._deliver, FIRST_PANE, loader.load_queue(self.engine, now, self.config, request))
+        self._call(self._deliver, FIRST_PANE, queue)
         if not self.latest.keys() - {FIRST_PANE}:  # the first read: let the queue paint before the heavy reads
             painted = threading.Event()
             self._call(self._after_paint, painted.set)
@@ -276,11 +283,18 @@ class MspkpiApp(App):
             self._call(self._deliver, cls.pane_id, cls.load(self.engine, now, self.config, trends))
         self._call(self._read_done)
 
+    def _first_data_in(self) -> None:
+        """The first read has the queue, or has ended without it (an empty database, a failed
+        read): the first paint may go ahead once the screen is built (on_mount)."""
+        self._first_data = True
+        if self._built:
+            self._first_paint_hold.close()
+
     def _check_ended(self) -> None:
-        """After every check. The first one builds the screen now if its read did not (an empty
-        database, a failed read) and ends start-up's pause of the garbage collector (cli.main),
-        after `_read_done` froze what the first read built."""
-        self._first_read.set()
+        """After every check. The first one lets the first paint go ahead if its read did not
+        (an empty database, a failed read) and ends start-up's pause of the garbage collector
+        (cli.main), after `_read_done` froze what the first read built."""
+        self._first_data_in()
         if not gc.isenabled():
             gc.enable()
 
@@ -556,6 +570,7 @@ class MspkpiApp(App):
                 + [
                     ("Enter", "Open the ticket's detail (ticket lists), or the list behind a figure"),
                     ("Tab Shift+Tab", "Next / previous table of the pane, and the tab strip"),
+                    ("← →", "On the tab strip: previous / next pane"),
                 ],
             ),
             ("Ticket lists in panes 2-3 (triage, as in the Queue)", rows(TRIAGE_BINDINGS)),
