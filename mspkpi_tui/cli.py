@@ -94,7 +94,7 @@ def main() -> None:
 
     No cyclic garbage collection while the program starts: a start imports ~600 modules (and
     the dashboard reads its first screen), making hundreds of thousands of objects and freeing
-    almost none, so every collection on the way walked them all for nothing (~15 % of the
+    almost none, so every collection on the way walked them all for nothing (~11 % of the
     imports' time, bench/RESULTS.md). A command turns it on again once its modules are loaded;
     the dashboard after its first read (tui/app.py), when it freezes what start-up built."""
     gc.disable()
