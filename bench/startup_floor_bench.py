@@ -8,7 +8,7 @@ Three apps painting one Static in the same pty harness as `tui_bench.startup`, a
   imports (the config, the loader, the app), without reading or building anything.
 Each is printed as its median time to paint and as a multiple of the bare app's.
 
-    python -m bench.startup_floor [--runs 9]
+    python -m bench.startup_floor_bench [--runs 9]
 """
 
 from __future__ import annotations
